@@ -1,0 +1,12 @@
+//! JSON-RPC 2.0 as MCP uses it: ids, the borrowed envelope decoder, and owned messages.
+
+mod envelope;
+mod id;
+mod message;
+
+pub use envelope::{
+    DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_MESSAGE_SIZE, DecodeOptions, Envelope, Frame, RawErrorResponse,
+    RawNotification, RawRequest, RawResponse, decode, decode_single, recover_id,
+};
+pub use id::{ProgressToken, RequestId};
+pub use message::{JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion};

@@ -1,0 +1,256 @@
+//! `_meta`: the reserved keys, a round-tripping map for every object that carries one, and the
+//! typed per-request metadata of the modern era.
+//!
+//! Unknown keys always round-trip: `_meta` is the protocol's extension point.
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::ProtocolError;
+use crate::jsonrpc::{ProgressToken, RequestId};
+use crate::meta_key::validate_meta_key;
+use crate::types::{ClientCapabilities, Implementation, LoggingLevel};
+use crate::version::ProtocolVersion;
+
+/// `_meta` key: the protocol version of a modern request (required).
+pub const PROTOCOL_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+/// `_meta` key: the client's capabilities for this request (required in the modern era).
+pub const CLIENT_CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
+/// `_meta` key: the client's implementation info (should be on every modern request).
+pub const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
+/// `_meta` key: the log level wanted for this request (deprecated logging feature).
+pub const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
+/// `_meta` key: the server's implementation info on results.
+pub const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
+/// `_meta` key: on notifications of a `subscriptions/listen` stream, the listen request's id.
+pub const SUBSCRIPTION_ID_KEY: &str = "io.modelcontextprotocol/subscriptionId";
+/// `_meta` key: the progress token of a request.
+pub const PROGRESS_TOKEN_KEY: &str = "progressToken";
+/// `_meta` key: W3C Trace Context `traceparent`.
+pub const TRACEPARENT_KEY: &str = "traceparent";
+/// `_meta` key: W3C Trace Context `tracestate`.
+pub const TRACESTATE_KEY: &str = "tracestate";
+/// `_meta` key: W3C Baggage.
+pub const BAGGAGE_KEY: &str = "baggage";
+/// Extension identifier of the tasks extension.
+pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
+
+/// A `_meta` object: any keys, kept exactly as received.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Meta(pub Map<String, Value>);
+
+impl Meta {
+    /// An empty `_meta`.
+    pub fn new() -> Self {
+        Meta(Map::new())
+    }
+
+    /// The value at `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    /// Sets `key`, returning the previous value.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.0.insert(key.into(), value)
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The progress token, when present and well-formed.
+    pub fn progress_token(&self) -> Option<ProgressToken> {
+        self.get(PROGRESS_TOKEN_KEY).and_then(|v| RequestId::deserialize(v).ok())
+    }
+
+    /// The `subscriptionId` of a listen-stream notification, when present and well-formed.
+    pub fn subscription_id(&self) -> Option<RequestId> {
+        self.get(SUBSCRIPTION_ID_KEY).and_then(|v| RequestId::deserialize(v).ok())
+    }
+
+    /// The server info of a result, when present and well-formed.
+    pub fn server_info(&self) -> Option<Implementation> {
+        self.get(SERVER_INFO_KEY).and_then(|v| Implementation::deserialize(v).ok())
+    }
+
+    /// Checks every key against the `_meta` key grammar.
+    pub fn validate_keys(&self) -> Result<(), ProtocolError> {
+        validate_keys(self.0.keys())
+    }
+}
+
+fn validate_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(), ProtocolError> {
+    for key in keys {
+        validate_meta_key(key)
+            .map_err(|source| ProtocolError::InvalidMetaKey { key: key.clone(), source })?;
+    }
+    Ok(())
+}
+
+/// The `_meta` of a request, with the reserved keys decoded.
+///
+/// In the modern era `protocol_version` and `client_capabilities` are required; legacy requests
+/// carry at most a progress token. [`RequestMeta::validate_modern`] checks the modern rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RequestMeta {
+    /// `io.modelcontextprotocol/protocolVersion`, as sent (kept as text so an unsupported value
+    /// can be reported back).
+    pub protocol_version: Option<String>,
+    /// `io.modelcontextprotocol/clientCapabilities`.
+    pub client_capabilities: Option<ClientCapabilities>,
+    /// `io.modelcontextprotocol/clientInfo`.
+    pub client_info: Option<Implementation>,
+    /// `io.modelcontextprotocol/logLevel`.
+    pub log_level: Option<LoggingLevel>,
+    /// `progressToken`.
+    pub progress_token: Option<ProgressToken>,
+    /// Every other key, unchanged.
+    pub other: Meta,
+}
+
+/// What a valid modern request's `_meta` establishes.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ModernContext<'a> {
+    /// The protocol revision of the request.
+    pub version: ProtocolVersion,
+    /// The client's capabilities for this request.
+    pub capabilities: &'a ClientCapabilities,
+}
+
+impl RequestMeta {
+    /// `_meta` for a modern request: version and capabilities set.
+    pub fn modern(version: ProtocolVersion, capabilities: ClientCapabilities) -> Self {
+        RequestMeta {
+            protocol_version: Some(version.as_str().to_owned()),
+            client_capabilities: Some(capabilities),
+            ..RequestMeta::default()
+        }
+    }
+
+    /// Checks the modern-era rules: required keys present (`-32602` otherwise), the version one
+    /// of `supported` (`-32022` otherwise), and every other key well-formed.
+    pub fn validate_modern(
+        &self,
+        supported: &[ProtocolVersion],
+    ) -> Result<ModernContext<'_>, ProtocolError> {
+        let requested = self
+            .protocol_version
+            .as_deref()
+            .ok_or(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })?;
+        let version = ProtocolVersion::parse(requested)
+            .filter(|v| supported.contains(v))
+            .ok_or_else(|| ProtocolError::UnsupportedProtocolVersion {
+                requested: requested.to_owned(),
+                supported: supported.to_vec(),
+            })?;
+        let capabilities = self
+            .client_capabilities
+            .as_ref()
+            .ok_or(ProtocolError::MissingMeta { key: CLIENT_CAPABILITIES_KEY })?;
+        self.other.validate_keys()?;
+        Ok(ModernContext { version, capabilities })
+    }
+}
+
+impl Serialize for RequestMeta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = &self.protocol_version {
+            map.serialize_entry(PROTOCOL_VERSION_KEY, v)?;
+        }
+        if let Some(v) = &self.client_capabilities {
+            map.serialize_entry(CLIENT_CAPABILITIES_KEY, v)?;
+        }
+        if let Some(v) = &self.client_info {
+            map.serialize_entry(CLIENT_INFO_KEY, v)?;
+        }
+        if let Some(v) = &self.log_level {
+            map.serialize_entry(LOG_LEVEL_KEY, v)?;
+        }
+        if let Some(v) = &self.progress_token {
+            map.serialize_entry(PROGRESS_TOKEN_KEY, v)?;
+        }
+        for (k, v) in &self.other.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestMeta {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RequestMetaVisitor)
+    }
+}
+
+struct RequestMetaVisitor;
+
+impl<'de> Visitor<'de> for RequestMetaVisitor {
+    type Value = RequestMeta;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a `_meta` object")
+    }
+
+    // One pass over the keys, decoding the reserved ones in place: `_meta` is on every modern
+    // request, so no intermediate map is built.
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<RequestMeta, A::Error> {
+        let mut meta = RequestMeta::default();
+        while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                PROTOCOL_VERSION_KEY => meta.protocol_version = Some(access.next_value()?),
+                CLIENT_CAPABILITIES_KEY => meta.client_capabilities = Some(access.next_value()?),
+                CLIENT_INFO_KEY => meta.client_info = Some(access.next_value()?),
+                LOG_LEVEL_KEY => meta.log_level = Some(access.next_value()?),
+                PROGRESS_TOKEN_KEY => meta.progress_token = Some(access.next_value()?),
+                _ => {
+                    let value: Value = access.next_value()?;
+                    meta.other.0.insert(key.into_owned(), value);
+                }
+            }
+        }
+        Ok(meta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_meta_round_trips_unknown_keys() {
+        let json = serde_json::json!({
+            PROTOCOL_VERSION_KEY: "2026-07-28",
+            CLIENT_CAPABILITIES_KEY: {},
+            "com.example/trace": {"a": 1},
+            "progressToken": 5
+        });
+        let meta: RequestMeta = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(meta.progress_token, Some(RequestId::Number(5)));
+        assert_eq!(serde_json::to_value(&meta).unwrap(), json);
+        assert!(meta.validate_modern(&ProtocolVersion::ALL).is_ok());
+    }
+
+    #[test]
+    fn modern_validation_names_the_missing_key_and_the_bad_version() {
+        let meta = RequestMeta::default();
+        assert!(matches!(
+            meta.validate_modern(&ProtocolVersion::ALL),
+            Err(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })
+        ));
+        let meta = RequestMeta { protocol_version: Some("1999-01-01".into()), ..Default::default() };
+        assert!(matches!(
+            meta.validate_modern(&ProtocolVersion::ALL),
+            Err(ProtocolError::UnsupportedProtocolVersion { .. })
+        ));
+    }
+}
