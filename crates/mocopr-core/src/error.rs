@@ -87,7 +87,11 @@ pub struct ErrorObject {
 impl ErrorObject {
     /// An error with a code and message and no data.
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ErrorObject { code, message: message.into(), data: None }
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     /// Attaches `data`.
@@ -314,6 +318,22 @@ pub enum ProtocolError {
         /// What is wrong.
         problem: HeaderProblem,
     },
+    /// A header value that is not validly encoded (`=?base64?…?=` rules, control characters).
+    #[error("header `{header}` is not validly encoded: {source}")]
+    InvalidHeaderValue {
+        /// The header name.
+        header: String,
+        /// The encoding rule broken.
+        #[source]
+        source: crate::header::HeaderValueError,
+    },
+    /// A stdio frame that breaks the framing rules (embedded newline, empty message).
+    #[error("invalid frame: {source}")]
+    Framing {
+        /// The framing rule broken.
+        #[source]
+        source: crate::framing::FrameError,
+    },
     /// The request needs client capabilities that were not declared.
     #[error("request requires client capabilities that were not declared")]
     MissingRequiredClientCapability {
@@ -348,9 +368,9 @@ impl ProtocolError {
     /// The JSON-RPC error code for this error: the one mapping table.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ProtocolError::Parse { .. } | ProtocolError::NestingTooDeep { .. } => {
-                ErrorCode::PARSE_ERROR
-            }
+            ProtocolError::Parse { .. }
+            | ProtocolError::NestingTooDeep { .. }
+            | ProtocolError::Framing { .. } => ErrorCode::PARSE_ERROR,
             ProtocolError::MessageTooLarge { .. }
             | ProtocolError::NotAnObject { .. }
             | ProtocolError::BatchNotAllowed { .. }
@@ -376,7 +396,9 @@ impl ProtocolError {
             ProtocolError::UnsupportedProtocolVersion { .. } => {
                 ErrorCode::UNSUPPORTED_PROTOCOL_VERSION
             }
-            ProtocolError::HeaderMismatch { .. } => ErrorCode::HEADER_MISMATCH,
+            ProtocolError::HeaderMismatch { .. } | ProtocolError::InvalidHeaderValue { .. } => {
+                ErrorCode::HEADER_MISMATCH
+            }
             ProtocolError::MissingRequiredClientCapability { .. } => {
                 ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
             }
@@ -388,12 +410,13 @@ impl ProtocolError {
     pub fn to_error_object(&self) -> ErrorObject {
         let object = ErrorObject::new(self.code(), self.to_string());
         match self {
-            ProtocolError::UnsupportedProtocolVersion { requested, supported } => {
-                object.with_data(serde_json::json!({
-                    "supported": supported.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
-                    "requested": requested,
-                }))
-            }
+            ProtocolError::UnsupportedProtocolVersion {
+                requested,
+                supported,
+            } => object.with_data(serde_json::json!({
+                "supported": supported.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+                "requested": requested,
+            })),
             ProtocolError::MissingRequiredClientCapability { required } => {
                 object.with_data(serde_json::json!({ "requiredCapabilities": required }))
             }
@@ -404,7 +427,9 @@ impl ProtocolError {
     /// Maps a `serde_json` error met while decoding bytes, keeping depth overflows apart.
     pub fn from_json(source: serde_json::Error) -> Self {
         if is_recursion_limit(&source) {
-            ProtocolError::NestingTooDeep { limit: MAX_JSON_DEPTH }
+            ProtocolError::NestingTooDeep {
+                limit: MAX_JSON_DEPTH,
+            }
         } else {
             ProtocolError::Parse { source }
         }
@@ -413,9 +438,25 @@ impl ProtocolError {
     /// Maps a `serde_json` error met while decoding a method's params.
     pub fn invalid_params(method: &str, source: serde_json::Error) -> Self {
         if is_recursion_limit(&source) {
-            ProtocolError::NestingTooDeep { limit: MAX_JSON_DEPTH }
+            ProtocolError::NestingTooDeep {
+                limit: MAX_JSON_DEPTH,
+            }
         } else {
-            ProtocolError::InvalidParams { method: method.to_owned(), source }
+            ProtocolError::InvalidParams {
+                method: method.to_owned(),
+                source,
+            }
+        }
+    }
+}
+
+impl From<crate::framing::FrameError> for ProtocolError {
+    fn from(source: crate::framing::FrameError) -> Self {
+        match source {
+            crate::framing::FrameError::FrameTooLarge { size, limit } => {
+                ProtocolError::MessageTooLarge { size, limit }
+            }
+            source => ProtocolError::Framing { source },
         }
     }
 }
@@ -473,6 +514,9 @@ mod tests {
     fn unknown_codes_round_trip() {
         let o: ErrorObject = serde_json::from_str(r#"{"code":-31999,"message":"x"}"#).unwrap();
         assert_eq!(o.code, ErrorCode(-31999));
-        assert_eq!(serde_json::to_string(&o).unwrap(), r#"{"code":-31999,"message":"x"}"#);
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"code":-31999,"message":"x"}"#
+        );
     }
 }

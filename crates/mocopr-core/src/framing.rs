@@ -89,6 +89,13 @@ impl FrameDecoder {
         self.max_frame_size
     }
 
+    /// Forgets scan progress and any oversized line being discarded; call it
+    /// after clearing or replacing the buffer this decoder was fed.
+    pub fn reset(&mut self) {
+        self.scanned = 0;
+        self.discarding = false;
+    }
+
     /// Takes the next complete frame out of `buf`, if there is one.
     ///
     /// Returns the line without its `\n` and without one trailing `\r`;
@@ -112,7 +119,8 @@ impl FrameDecoder {
                     }
                 }
             }
-            // Clamp in case the caller shrank the buffer behind our back.
+            // Clamped so a caller that shrank the buffer without `reset`
+            // gets missed frames at worst, never a panic.
             let start = self.scanned.min(buf.len());
             let Some(offset) = buf.get(start..).and_then(|rest| memchr(b'\n', rest)) else {
                 self.scanned = buf.len();
@@ -282,18 +290,28 @@ mod tests {
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert_eq!(decoder.scanned, 3);
         buf.extend_from_slice(b"de\nf");
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Bytes::from_static(b"abcde"))));
+        assert_eq!(
+            decoder.decode(&mut buf),
+            Ok(Some(Bytes::from_static(b"abcde")))
+        );
         assert_eq!(decoder.scanned, 0);
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert_eq!(decoder.scanned, 1);
     }
 
     #[test]
-    fn survives_caller_shrinking_the_buffer() {
+    fn shrinking_the_buffer_needs_reset_but_never_panics() {
         let mut decoder = FrameDecoder::new(64);
         let mut buf = BytesMut::from(&b"abcdef"[..]);
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         buf.clear();
+        buf.extend_from_slice(b"x\n");
+        assert!(decoder.decode(&mut buf).is_ok());
+        buf.clear();
+        buf.extend_from_slice(b"abcdefg");
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        buf.clear();
+        decoder.reset();
         buf.extend_from_slice(b"x\n");
         assert_eq!(decoder.decode(&mut buf), Ok(Some(Bytes::from_static(b"x"))));
     }
@@ -311,7 +329,10 @@ mod tests {
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert!(buf.is_empty());
         buf.extend_from_slice(b"x\nok\n");
-        assert_eq!(decoder.decode(&mut buf), Ok(Some(Bytes::from_static(b"ok"))));
+        assert_eq!(
+            decoder.decode(&mut buf),
+            Ok(Some(Bytes::from_static(b"ok")))
+        );
         assert_eq!(decoder.decode(&mut buf), Ok(None));
     }
 
@@ -369,7 +390,10 @@ mod tests {
             Err(FrameError::FrameTooLarge { size: 5, limit: 4 })
         );
         assert_eq!(encode_frame(b"", &mut out, 4), Err(FrameError::EmptyFrame));
-        assert_eq!(encode_frame(b" \t ", &mut out, 4), Err(FrameError::EmptyFrame));
+        assert_eq!(
+            encode_frame(b" \t ", &mut out, 4),
+            Err(FrameError::EmptyFrame)
+        );
         assert!(out.is_empty());
     }
 

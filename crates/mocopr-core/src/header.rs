@@ -162,7 +162,10 @@ mod tests {
 
     #[test]
     fn plain_values_are_borrowed() {
-        assert!(matches!(encode_header_value("get_weather"), Cow::Borrowed(_)));
+        assert!(matches!(
+            encode_header_value("get_weather"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(
             decode_header_value("file:///a b.json"),
             Ok(Cow::Borrowed("file:///a b.json"))
@@ -237,7 +240,12 @@ mod tests {
 
     #[test]
     fn decode_rejects_bad_base64() {
-        for raw in ["=?base64?###?=", "=?base64?SGk?=", "=?base64? SGk=?=", "=?base64?S?="] {
+        for raw in [
+            "=?base64?###?=",
+            "=?base64?SGk?=",
+            "=?base64? SGk=?=",
+            "=?base64?S?=",
+        ] {
             assert!(
                 matches!(
                     decode_header_value(raw),
@@ -273,14 +281,16 @@ mod tests {
         fn round_trip_any_string(s in any::<String>()) {
             let encoded = encode_header_value(&s);
             assert_header_safe(&encoded);
-            prop_assert_eq!(decode_header_value(&encoded).as_deref(), Ok(s.as_str()));
+            let decoded = decode_header_value(&encoded);
+            prop_assert_eq!(decoded.as_deref(), Ok(s.as_str()));
         }
 
         #[test]
         fn round_trip_near_sentinel(s in "(=\\?base64\\?)?[ -~\t\n]{0,12}(\\?=)?") {
             let encoded = encode_header_value(&s);
             assert_header_safe(&encoded);
-            prop_assert_eq!(decode_header_value(&encoded).as_deref(), Ok(s.as_str()));
+            let decoded = decode_header_value(&encoded);
+            prop_assert_eq!(decoded.as_deref(), Ok(s.as_str()));
         }
 
         #[test]

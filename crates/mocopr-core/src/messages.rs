@@ -32,7 +32,12 @@ pub(crate) fn decode_params<P: for<'de> Deserialize<'de>>(
         Some(JsonKind::Object) => {}
         // `"params": null` is what some peers send for "no params".
         Some(JsonKind::Null) => return decode_params(method, None),
-        _ => return Err(ProtocolError::InvalidField { field: "params", expected: "an object" }),
+        _ => {
+            return Err(ProtocolError::InvalidField {
+                field: "params",
+                expected: "an object",
+            });
+        }
     }
     serde_json::from_str(text).map_err(|e| ProtocolError::invalid_params(method, e))
 }
@@ -217,9 +222,9 @@ impl ClientRequest {
             ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => p.meta.as_ref(),
             ClientRequest::Listen(p) => p.meta.as_ref(),
             ClientRequest::Complete(p) => p.meta.as_ref(),
-            ClientRequest::GetTask(p) | ClientRequest::CancelTask(p) | ClientRequest::GetTaskPayload(p) => {
-                p.meta.as_ref()
-            }
+            ClientRequest::GetTask(p)
+            | ClientRequest::CancelTask(p)
+            | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
             ClientRequest::UpdateTask(p) => p.meta.as_ref(),
             ClientRequest::Initialize(_) | ClientRequest::SetLevel(_) => None,
         }
@@ -242,7 +247,9 @@ impl ClientRequest {
     pub fn supports_input_required(&self) -> bool {
         matches!(
             self,
-            ClientRequest::CallTool(_) | ClientRequest::GetPrompt(_) | ClientRequest::ReadResource(_)
+            ClientRequest::CallTool(_)
+                | ClientRequest::GetPrompt(_)
+                | ClientRequest::ReadResource(_)
         )
     }
 }
@@ -361,7 +368,9 @@ impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for Outcome<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         match probe_result_type(&value) {
-            ResultType::InputRequired => InputRequiredResult::deserialize(value).map(Outcome::InputRequired),
+            ResultType::InputRequired => {
+                InputRequiredResult::deserialize(value).map(Outcome::InputRequired)
+            }
             ResultType::Complete => T::deserialize(value).map(Outcome::Complete),
             other => return Err(unexpected_result_type(&other)),
         }
@@ -387,7 +396,9 @@ impl<'de> Deserialize<'de> for CallToolOutcome {
                 InputRequiredResult::deserialize(value).map(CallToolOutcome::InputRequired)
             }
             ResultType::Task => Task::deserialize(value).map(CallToolOutcome::Task),
-            ResultType::Complete => CallToolResult::deserialize(value).map(CallToolOutcome::Complete),
+            ResultType::Complete => {
+                CallToolResult::deserialize(value).map(CallToolOutcome::Complete)
+            }
             other => return Err(unexpected_result_type(&other)),
         }
         .map_err(serde::de::Error::custom)

@@ -67,17 +67,20 @@ impl Meta {
 
     /// The progress token, when present and well-formed.
     pub fn progress_token(&self) -> Option<ProgressToken> {
-        self.get(PROGRESS_TOKEN_KEY).and_then(|v| RequestId::deserialize(v).ok())
+        self.get(PROGRESS_TOKEN_KEY)
+            .and_then(|v| RequestId::deserialize(v).ok())
     }
 
     /// The `subscriptionId` of a listen-stream notification, when present and well-formed.
     pub fn subscription_id(&self) -> Option<RequestId> {
-        self.get(SUBSCRIPTION_ID_KEY).and_then(|v| RequestId::deserialize(v).ok())
+        self.get(SUBSCRIPTION_ID_KEY)
+            .and_then(|v| RequestId::deserialize(v).ok())
     }
 
     /// The server info of a result, when present and well-formed.
     pub fn server_info(&self) -> Option<Implementation> {
-        self.get(SERVER_INFO_KEY).and_then(|v| Implementation::deserialize(v).ok())
+        self.get(SERVER_INFO_KEY)
+            .and_then(|v| Implementation::deserialize(v).ok())
     }
 
     /// Checks every key against the `_meta` key grammar.
@@ -88,8 +91,10 @@ impl Meta {
 
 fn validate_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(), ProtocolError> {
     for key in keys {
-        validate_meta_key(key)
-            .map_err(|source| ProtocolError::InvalidMetaKey { key: key.clone(), source })?;
+        validate_meta_key(key).map_err(|source| ProtocolError::InvalidMetaKey {
+            key: key.clone(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -145,7 +150,9 @@ impl RequestMeta {
         let requested = self
             .protocol_version
             .as_deref()
-            .ok_or(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })?;
+            .ok_or(ProtocolError::MissingMeta {
+                key: PROTOCOL_VERSION_KEY,
+            })?;
         let version = ProtocolVersion::parse(requested)
             .filter(|v| supported.contains(v))
             .ok_or_else(|| ProtocolError::UnsupportedProtocolVersion {
@@ -155,9 +162,14 @@ impl RequestMeta {
         let capabilities = self
             .client_capabilities
             .as_ref()
-            .ok_or(ProtocolError::MissingMeta { key: CLIENT_CAPABILITIES_KEY })?;
+            .ok_or(ProtocolError::MissingMeta {
+                key: CLIENT_CAPABILITIES_KEY,
+            })?;
         self.other.validate_keys()?;
-        Ok(ModernContext { version, capabilities })
+        Ok(ModernContext {
+            version,
+            capabilities,
+        })
     }
 }
 
@@ -208,8 +220,10 @@ impl<'de> Visitor<'de> for RequestMetaVisitor {
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 PROTOCOL_VERSION_KEY => meta.protocol_version = Some(access.next_value()?),
-                CLIENT_CAPABILITIES_KEY => meta.client_capabilities = Some(access.next_value()?),
-                CLIENT_INFO_KEY => meta.client_info = Some(access.next_value()?),
+                CLIENT_CAPABILITIES_KEY => {
+                    meta.client_capabilities = Some(access.next_value::<ObjectOnly<_>>()?.0)
+                }
+                CLIENT_INFO_KEY => meta.client_info = Some(access.next_value::<ObjectOnly<_>>()?.0),
                 LOG_LEVEL_KEY => meta.log_level = Some(access.next_value()?),
                 PROGRESS_TOKEN_KEY => meta.progress_token = Some(access.next_value()?),
                 _ => {
@@ -219,6 +233,30 @@ impl<'de> Visitor<'de> for RequestMetaVisitor {
             }
         }
         Ok(meta)
+    }
+}
+
+/// Decodes `T` from a JSON object only. Derived struct decoders also accept arrays
+/// (positionally), which would let `"clientCapabilities": []` through as "no capabilities".
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = ObjectOnly<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
     }
 }
 
@@ -245,9 +283,14 @@ mod tests {
         let meta = RequestMeta::default();
         assert!(matches!(
             meta.validate_modern(&ProtocolVersion::ALL),
-            Err(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })
+            Err(ProtocolError::MissingMeta {
+                key: PROTOCOL_VERSION_KEY
+            })
         ));
-        let meta = RequestMeta { protocol_version: Some("1999-01-01".into()), ..Default::default() };
+        let meta = RequestMeta {
+            protocol_version: Some("1999-01-01".into()),
+            ..Default::default()
+        };
         assert!(matches!(
             meta.validate_modern(&ProtocolVersion::ALL),
             Err(ProtocolError::UnsupportedProtocolVersion { .. })

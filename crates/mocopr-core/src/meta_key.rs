@@ -89,7 +89,9 @@ pub enum MetaKeyError {
         character: char,
     },
     /// A prefix label does not end with an ASCII letter or digit.
-    #[error("prefix label ends with {character:?} at byte offset {offset}, expected a letter or digit")]
+    #[error(
+        "prefix label ends with {character:?} at byte offset {offset}, expected a letter or digit"
+    )]
     InvalidLabelEnd {
         /// Byte offset of the character.
         offset: usize,
@@ -259,7 +261,10 @@ mod tests {
     #[test]
     fn empty_names_are_allowed() {
         assert_eq!(validate_meta_key(""), Ok(key(None, "")));
-        assert_eq!(validate_meta_key("com.example/"), Ok(key(Some("com.example"), "")));
+        assert_eq!(
+            validate_meta_key("com.example/"),
+            Ok(key(Some("com.example"), ""))
+        );
     }
 
     #[test]
@@ -271,10 +276,24 @@ mod tests {
             "com.mcp.tools/x",
             "io.MCP/x",
         ] {
-            assert_eq!(validate_meta_key(k).map(|m| m.is_reserved()), Ok(true), "{k}");
+            assert_eq!(
+                validate_meta_key(k).map(|m| m.is_reserved()),
+                Ok(true),
+                "{k}"
+            );
         }
-        for k in ["com.example.mcp/x", "mcp/x", "modelcontextprotocol/x", "x", "com.mcpx/y"] {
-            assert_eq!(validate_meta_key(k).map(|m| m.is_reserved()), Ok(false), "{k}");
+        for k in [
+            "com.example.mcp/x",
+            "mcp/x",
+            "modelcontextprotocol/x",
+            "x",
+            "com.mcpx/y",
+        ] {
+            assert_eq!(
+                validate_meta_key(k).map(|m| m.is_reserved()),
+                Ok(false),
+                "{k}"
+            );
         }
     }
 
@@ -286,11 +305,41 @@ mod tests {
             ("a..b/x", EmptyLabel { offset: 2 }),
             ("a./x", EmptyLabel { offset: 2 }),
             (".a/x", EmptyLabel { offset: 0 }),
-            ("1a/x", InvalidLabelStart { offset: 0, character: '1' }),
-            ("a.-b/x", InvalidLabelStart { offset: 2, character: '-' }),
-            ("ab-/x", InvalidLabelEnd { offset: 2, character: '-' }),
-            ("a_b/x", InvalidLabelCharacter { offset: 1, character: '_' }),
-            ("aéb/x", InvalidLabelCharacter { offset: 1, character: 'é' }),
+            (
+                "1a/x",
+                InvalidLabelStart {
+                    offset: 0,
+                    character: '1',
+                },
+            ),
+            (
+                "a.-b/x",
+                InvalidLabelStart {
+                    offset: 2,
+                    character: '-',
+                },
+            ),
+            (
+                "ab-/x",
+                InvalidLabelEnd {
+                    offset: 2,
+                    character: '-',
+                },
+            ),
+            (
+                "a_b/x",
+                InvalidLabelCharacter {
+                    offset: 1,
+                    character: '_',
+                },
+            ),
+            (
+                "aéb/x",
+                InvalidLabelCharacter {
+                    offset: 1,
+                    character: 'é',
+                },
+            ),
         ];
         for (k, err) in cases {
             assert_eq!(validate_meta_key(k), Err(err), "{k}");
@@ -301,12 +350,48 @@ mod tests {
     fn name_errors() {
         use MetaKeyError::*;
         let cases = [
-            ("-x", InvalidNameStart { offset: 0, character: '-' }),
-            ("a/_x", InvalidNameStart { offset: 2, character: '_' }),
-            ("x.", InvalidNameEnd { offset: 1, character: '.' }),
-            ("a/b/c", InvalidNameCharacter { offset: 3, character: '/' }),
-            ("a b", InvalidNameCharacter { offset: 1, character: ' ' }),
-            ("é", InvalidNameStart { offset: 0, character: 'é' }),
+            (
+                "-x",
+                InvalidNameStart {
+                    offset: 0,
+                    character: '-',
+                },
+            ),
+            (
+                "a/_x",
+                InvalidNameStart {
+                    offset: 2,
+                    character: '_',
+                },
+            ),
+            (
+                "x.",
+                InvalidNameEnd {
+                    offset: 1,
+                    character: '.',
+                },
+            ),
+            (
+                "a/b/c",
+                InvalidNameCharacter {
+                    offset: 3,
+                    character: '/',
+                },
+            ),
+            (
+                "a b",
+                InvalidNameCharacter {
+                    offset: 1,
+                    character: ' ',
+                },
+            ),
+            (
+                "é",
+                InvalidNameStart {
+                    offset: 0,
+                    character: 'é',
+                },
+            ),
         ];
         for (k, err) in cases {
             assert_eq!(validate_meta_key(k), Err(err), "{k}");
@@ -318,19 +403,31 @@ mod tests {
         let long = "a".repeat(MAX_META_KEY_LEN + 1);
         assert_eq!(
             validate_meta_key(&long),
-            Err(MetaKeyError::TooLong { length: 257, limit: 256 })
+            Err(MetaKeyError::TooLong {
+                length: 257,
+                limit: 256
+            })
         );
         assert!(validate_meta_key(&long[1..]).is_ok());
     }
 
     #[test]
     fn extension_keys_need_prefix() {
-        assert_eq!(validate_extension_key("io.modelcontextprotocol/tasks"), Ok(()));
+        assert_eq!(
+            validate_extension_key("io.modelcontextprotocol/tasks"),
+            Ok(())
+        );
         assert_eq!(validate_extension_key("com.example/my-ext"), Ok(()));
-        assert_eq!(validate_extension_key("tasks"), Err(MetaKeyError::MissingPrefix));
+        assert_eq!(
+            validate_extension_key("tasks"),
+            Err(MetaKeyError::MissingPrefix)
+        );
         assert_eq!(
             validate_extension_key("com.example/-x"),
-            Err(MetaKeyError::InvalidNameStart { offset: 12, character: '-' })
+            Err(MetaKeyError::InvalidNameStart {
+                offset: 12,
+                character: '-'
+            })
         );
     }
 

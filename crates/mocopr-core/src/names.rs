@@ -108,7 +108,14 @@ mod tests {
 
     #[test]
     fn spec_example_tool_names_are_valid() {
-        for name in ["getUser", "DATA_EXPORT_v2", "admin.tools.list", "a", "-", "x.y-z_9"] {
+        for name in [
+            "getUser",
+            "DATA_EXPORT_v2",
+            "admin.tools.list",
+            "a",
+            "-",
+            "x.y-z_9",
+        ] {
             assert_eq!(validate_tool_name(name), Ok(()), "{name:?}");
         }
     }

@@ -13,7 +13,7 @@
 //! Schemas come from the peer, so the walk is bounded in depth and in the
 //! number of headers it accepts.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// The schema keyword carrying the annotation.
 pub const ANNOTATION_KEYWORD: &str = "x-mcp-header";
@@ -32,33 +32,17 @@ pub const MAX_PARAM_HEADERS: usize = 64;
 /// range a double-precision float represents exactly.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-/// Keywords whose value is one subschema.
-const SINGLE_SUBSCHEMA: &[&str] = &[
-    "items",
-    "additionalItems",
-    "additionalProperties",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contentSchema",
-];
+/// Keywords holding one subschema, an array of subschemas (`items` is
+/// either, depending on the dialect), or a map of named subschemas.
+/// Everything else (`const`, `default`, `enum`, vendor keywords) is data.
+const SINGLE_SUBSCHEMA: &str = "items additionalItems additionalProperties unevaluatedItems \
+    unevaluatedProperties contains propertyNames not if then else contentSchema";
+const SUBSCHEMA_ARRAY: &str = "allOf anyOf oneOf prefixItems items";
+const SUBSCHEMA_MAP: &str = "$defs definitions patternProperties dependentSchemas dependencies";
 
-/// Keywords whose value is an array of subschemas (`items` in draft 4-7).
-const SUBSCHEMA_ARRAY: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems", "items"];
-
-/// Keywords whose value maps names to subschemas.
-const SUBSCHEMA_MAP: &[&str] = &[
-    "$defs",
-    "definitions",
-    "patternProperties",
-    "dependentSchemas",
-    "dependencies",
-];
+fn listed(list: &str, keyword: &str) -> bool {
+    list.split_whitespace().any(|k| k == keyword)
+}
 
 /// JSON type of an annotated parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -216,7 +200,12 @@ struct Walker {
 }
 
 impl Walker {
-    fn walk(&mut self, schema: &Value, depth: usize, reachable: bool) -> Result<(), ParamHeaderError> {
+    fn walk(
+        &mut self,
+        schema: &Value,
+        depth: usize,
+        reachable: bool,
+    ) -> Result<(), ParamHeaderError> {
         // Boolean schemas and malformed entries cannot carry annotations.
         let Value::Object(map) = schema else {
             return Ok(());
@@ -243,21 +232,19 @@ impl Walker {
                 continue;
             }
             match value {
-                Value::Array(subs) if SUBSCHEMA_ARRAY.contains(&keyword) => {
+                Value::Array(subs) if listed(SUBSCHEMA_ARRAY, keyword) => {
                     for (i, sub) in subs.iter().enumerate() {
                         self.descend(&[keyword, &i.to_string()], sub, depth, false)?;
                     }
                 }
-                Value::Object(subs) if SUBSCHEMA_MAP.contains(&keyword) => {
+                Value::Object(subs) if listed(SUBSCHEMA_MAP, keyword) => {
                     for (name, sub) in subs {
                         self.descend(&[keyword, name], sub, depth, false)?;
                     }
                 }
-                _ if SINGLE_SUBSCHEMA.contains(&keyword) => {
+                _ if listed(SINGLE_SUBSCHEMA, keyword) => {
                     self.descend(&[keyword], value, depth, false)?;
                 }
-                // Other keywords (const, default, enum, examples, unknown
-                // vendor keywords) hold data, not schemas.
                 _ => {}
             }
         }
@@ -307,7 +294,11 @@ impl Walker {
             });
         }
         let kind = param_kind(schema, &self.pointer)?;
-        if self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name)) {
+        if self
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
+        {
             return Err(ParamHeaderError::DuplicateName {
                 name: name.clone(),
                 pointer: pointer(),
@@ -343,59 +334,23 @@ pub fn extract_param_headers(input_schema: &Value) -> Result<Vec<ParamHeader>, P
     Ok(walker.headers)
 }
 
-/// Why a JSON number cannot be mirrored as an integer parameter.
-enum IntegerProblem {
-    NotAnInteger,
-    OutOfRange,
-}
-
-/// Interprets a JSON number as a safe integer.
-fn safe_integer(n: &Number) -> Result<i64, IntegerProblem> {
-    if let Some(i) = n.as_i64() {
-        return if i.abs() <= MAX_SAFE_INTEGER {
-            Ok(i)
-        } else {
-            Err(IntegerProblem::OutOfRange)
-        };
-    }
-    if n.is_u64() {
-        return Err(IntegerProblem::OutOfRange);
-    }
-    // JSON Schema counts 42.0 as an integer.
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    if f.is_nan() || f.fract() != 0.0 {
-        Err(IntegerProblem::NotAnInteger)
-    } else if f.abs() <= MAX_SAFE_INTEGER as f64 {
-        Ok(f as i64)
-    } else {
-        Err(IntegerProblem::OutOfRange)
-    }
-}
-
-/// Canonical decimal form of an integer header value, accepting an optional
-/// sign, leading zeros and an all-zero fraction (`"+007.00"` is `"7"`).
-fn canonical_integer(text: &str) -> Option<String> {
-    let (negative, unsigned) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
-        (None, None) => (false, text),
-    };
-    let (int_part, fraction) = match unsigned.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (unsigned, None),
-    };
-    let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits_only(int_part) || fraction.is_some_and(|f| !digits_only(f) || f.contains(|c| c != '0')) {
+/// Parses an integer header value numerically: optional sign, leading
+/// zeros and an all-zero fraction are accepted (`"+007.00"` is 7).
+fn parse_integer(text: &str) -> Option<i64> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (int_part, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int_part) || !digits(fraction) || fraction.bytes().any(|b| b != b'0') {
         return None;
     }
-    let magnitude = match int_part.trim_start_matches('0') {
-        "" => "0",
-        m => m,
+    let magnitude: i64 = match int_part.trim_start_matches('0') {
+        "" => 0,
+        m => m.parse().ok()?,
     };
-    Some(if negative && magnitude != "0" {
-        format!("-{magnitude}")
+    Some(if text.starts_with('-') {
+        -magnitude
     } else {
-        magnitude.to_owned()
+        magnitude
     })
 }
 
@@ -411,7 +366,10 @@ impl ParamHeader {
     /// `false`. `None` means the header must be omitted: the value is absent,
     /// `null`, or the path runs through something that is not an object.
     /// Pass the result through `header::encode_header_value` before sending.
-    pub fn value_from_arguments(&self, arguments: &Value) -> Result<Option<String>, ParamHeaderError> {
+    pub fn value_from_arguments(
+        &self,
+        arguments: &Value,
+    ) -> Result<Option<String>, ParamHeaderError> {
         let mut current = arguments;
         for key in &self.path {
             match current.get(key) {
@@ -427,13 +385,20 @@ impl ParamHeader {
             (_, Value::Null) => Ok(None),
             (ParamKind::String, Value::String(s)) => Ok(Some(s.clone())),
             (ParamKind::Boolean, Value::Bool(b)) => Ok(Some(b.to_string())),
-            (ParamKind::Integer, Value::Number(n)) => match safe_integer(n) {
-                Ok(i) => Ok(Some(i.to_string())),
-                Err(IntegerProblem::OutOfRange) => Err(ParamHeaderError::IntegerOutOfRange {
-                    name: self.name.clone(),
-                }),
-                Err(IntegerProblem::NotAnInteger) => Err(mismatch()),
-            },
+            (ParamKind::Integer, Value::Number(n)) => {
+                // JSON Schema counts 42.0 as an integer; f64 is exact to 2^53.
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.is_nan() || f.fract() != 0.0 {
+                    return Err(mismatch());
+                }
+                let small_float = (f.abs() <= MAX_SAFE_INTEGER as f64).then_some(f as i64);
+                match n.as_i64().or(small_float) {
+                    Some(i) if i.abs() <= MAX_SAFE_INTEGER => Ok(Some(i.to_string())),
+                    _ => Err(ParamHeaderError::IntegerOutOfRange {
+                        name: self.name.clone(),
+                    }),
+                }
+            }
             _ => Err(mismatch()),
         }
     }
@@ -451,7 +416,9 @@ impl ParamHeader {
             return false;
         };
         match self.kind {
-            ParamKind::Integer => canonical_integer(decoded_header_value).is_some_and(|v| v == expected),
+            ParamKind::Integer => {
+                parse_integer(decoded_header_value).map(|i| i.to_string()) == Some(expected)
+            }
             ParamKind::String | ParamKind::Boolean => decoded_header_value == expected,
         }
     }
@@ -460,16 +427,23 @@ impl ParamHeader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ParamHeaderError::*;
     use proptest::prelude::*;
     use serde_json::json;
 
     fn header(name: &str, path: &[&str], kind: ParamKind) -> ParamHeader {
         let path = path.iter().map(|s| s.to_string()).collect();
-        ParamHeader { name: name.into(), path, kind }
+        let name = name.into();
+        ParamHeader { name, path, kind }
     }
 
-    fn one_property(prop: Value) -> Value {
-        json!({"type": "object", "properties": {"p": prop}})
+    /// Extracts from a schema whose only property `p` is `prop`.
+    fn extract_one(prop: Value) -> Result<Vec<ParamHeader>, ParamHeaderError> {
+        extract_param_headers(&json!({"type": "object", "properties": {"p": prop}}))
+    }
+
+    fn p() -> String {
+        "/properties/p".into()
     }
 
     #[test]
@@ -477,60 +451,54 @@ mod tests {
         let schema = json!({"type": "object", "properties": {
             "region": {"type": "string", "description": "d", "x-mcp-header": "Region"},
             "query": {"type": "string"}}, "required": ["region", "query"]});
-        let headers = extract_param_headers(&schema);
         let region = header("Region", &["region"], ParamKind::String);
-        assert_eq!(headers, Ok(vec![region.clone()]));
+        assert_eq!(extract_param_headers(&schema), Ok(vec![region.clone()]));
         assert_eq!(region.header_name(), "Mcp-Param-Region");
         let args = json!({"region": "us-west1", "query": "SELECT 1"});
-        assert_eq!(region.value_from_arguments(&args), Ok(Some("us-west1".into())));
-        assert!(region.matches("us-west1", &args));
-        assert!(!region.matches("US-WEST1", &args));
+        let value = region.value_from_arguments(&args);
+        assert_eq!(value, Ok(Some("us-west1".into())));
+        assert!(region.matches("us-west1", &args) && !region.matches("US-WEST1", &args));
     }
 
     #[test]
     fn nested_properties_chain_is_allowed() {
-        let schema = json!({"properties": {"target": {"type": "object", "properties": {
+        let schema = json!({"properties": {"t": {"type": "object", "properties": {
             "tenant": {"type": ["integer", "null"], "x-mcp-header": "Tenant"}}}}});
-        let tenant = header("Tenant", &["target", "tenant"], ParamKind::Integer);
+        let tenant = header("Tenant", &["t", "tenant"], ParamKind::Integer);
         assert_eq!(extract_param_headers(&schema), Ok(vec![tenant.clone()]));
-        let args = json!({"target": {"tenant": 7}});
+        let args = json!({"t": {"tenant": 7}});
         assert_eq!(tenant.value_from_arguments(&args), Ok(Some("7".into())));
-        for (absent, why) in [(json!({}), "absent"), (json!({"target": null}), "null parent"),
-            (json!({"target": {"tenant": null}}), "null"), (json!({"target": 3}), "scalar parent"),
-            (Value::Null, "no arguments")] {
-            assert_eq!(tenant.value_from_arguments(&absent), Ok(None), "{why}");
-            assert!(!tenant.matches("7", &absent), "{why}");
+        let absent = json!([{}, {"t": null}, {"t": {"tenant": null}}, {"t": 3}, null]);
+        for args in absent.as_array().into_iter().flatten() {
+            assert_eq!(tenant.value_from_arguments(args), Ok(None), "{args}");
+            assert!(!tenant.matches("7", args), "{args}");
         }
     }
 
     #[test]
     fn annotations_off_the_properties_chain_are_rejected() {
         let ann = json!({"type": "string", "x-mcp-header": "X"});
-        let cases = [
-            (json!({"items": ann}), "/items"),
-            (json!({"items": [ann]}), "/items/0"),
-            (json!({"prefixItems": [true, ann]}), "/prefixItems/1"),
-            (json!({"oneOf": [ann]}), "/oneOf/0"),
-            (json!({"anyOf": [ann]}), "/anyOf/0"),
-            (json!({"allOf": [ann]}), "/allOf/0"),
-            (json!({"not": ann}), "/not"),
-            (json!({"if": ann}), "/if"),
-            (json!({"then": ann}), "/then"),
-            (json!({"else": ann}), "/else"),
-            (json!({"$defs": {"a/b": ann}}), "/$defs/a~1b"),
-            (json!({"definitions": {"d": ann}}), "/definitions/d"),
-            (json!({"additionalProperties": ann}), "/additionalProperties"),
-            (json!({"patternProperties": {"^x": ann}}), "/patternProperties/^x"),
-            (json!({"dependentSchemas": {"a": ann}}), "/dependentSchemas/a"),
-            (json!({"contains": ann}), "/contains"),
-            (json!({"propertyNames": ann}), "/propertyNames"),
-            (json!({"unevaluatedProperties": ann}), "/unevaluatedProperties"),
-            (json!({"properties": {"a~": {"items": {"properties": {"b": ann}}}}}),
-                "/properties/a~0/items/properties/b"),
-            (json!({"type": "object", "x-mcp-header": "Root"}), ""),
+        let nested = json!({"properties": {"a~": {"items": {"properties": {"b": ann}}}}});
+        let mut cases = vec![
+            (nested, "/properties/a~0/items/properties/b".to_string()),
+            (json!({"$defs": {"a/b": ann}}), "/$defs/a~1b".into()),
+            (
+                json!({"type": "object", "x-mcp-header": "Root"}),
+                String::new(),
+            ),
         ];
+        for kw in SINGLE_SUBSCHEMA.split_whitespace() {
+            cases.push((json!({ kw: ann }), format!("/{kw}")));
+        }
+        for kw in SUBSCHEMA_ARRAY.split_whitespace() {
+            cases.push((json!({ kw: [true, ann] }), format!("/{kw}/1")));
+        }
+        for kw in SUBSCHEMA_MAP.split_whitespace() {
+            cases.push((json!({ kw: {"k": ann} }), format!("/{kw}/k")));
+        }
+        assert_eq!(cases.len(), 25);
         for (schema, pointer) in cases {
-            let expected = ParamHeaderError::NotStaticallyReachable { pointer: pointer.into() };
+            let expected = NotStaticallyReachable { pointer };
             assert_eq!(extract_param_headers(&schema), Err(expected), "{schema}");
         }
     }
@@ -545,105 +513,134 @@ mod tests {
 
     #[test]
     fn name_constraints() {
-        let with = |name: Value| extract_param_headers(&one_property(
-            json!({"type": "string", "x-mcp-header": name})));
-        let p = || "/properties/p".to_string();
+        let with = |name: Value| extract_one(json!({"type": "string", "x-mcp-header": name}));
         assert_eq!(with(json!("!#$%&'*+-.^_`|~09azAZ")).map(|h| h.len()), Ok(1));
-        assert_eq!(with(json!("")), Err(ParamHeaderError::EmptyName { pointer: p() }));
-        assert_eq!(with(json!(7)), Err(ParamHeaderError::AnnotationNotString { pointer: p() }));
-        for (name, offset, character) in [("Re gion", 2, ' '), ("a\r\n", 1, '\r'), ("\0", 0, '\0'),
-            ("a:b", 1, ':'), ("Région", 1, 'é'), ("a(b)", 1, '('), ("\"q\"", 0, '"')] {
-            let expected = ParamHeaderError::InvalidNameCharacter { pointer: p(), offset, character };
-            assert_eq!(with(json!(name)), Err(expected));
+        assert_eq!(with(json!("")), Err(EmptyName { pointer: p() }));
+        assert_eq!(with(json!(7)), Err(AnnotationNotString { pointer: p() }));
+        let bad = [
+            ("a b", 1, ' '),
+            ("a\r\n", 1, '\r'),
+            ("\0", 0, '\0'),
+            ("a:b", 1, ':'),
+        ];
+        let more = [("Région", 1, 'é'), ("a(b)", 1, '('), ("\"q\"", 0, '"')];
+        for (name, offset, character) in bad.into_iter().chain(more) {
+            let error = InvalidNameCharacter {
+                pointer: p(),
+                offset,
+                character,
+            };
+            assert_eq!(with(json!(name)), Err(error));
         }
-    }
-
-    #[test]
-    fn names_are_case_insensitively_unique() {
-        let schema = json!({"properties": {
-            "a": {"type": "string", "x-mcp-header": "Region"},
+        let schema = json!({"properties": {"a": {"type": "string", "x-mcp-header": "Region"},
             "b": {"type": "boolean", "x-mcp-header": "REGION"}}});
-        let expected = ParamHeaderError::DuplicateName {
-            name: "REGION".into(), pointer: "/properties/b".into() };
-        assert_eq!(extract_param_headers(&schema), Err(expected));
+        let (name, pointer) = ("REGION".into(), "/properties/b".into());
+        assert_eq!(
+            extract_param_headers(&schema),
+            Err(DuplicateName { name, pointer })
+        );
     }
 
     #[test]
     fn only_primitive_types_are_allowed() {
-        let kind = |t: Value| extract_param_headers(&one_property(
-            json!({"type": t, "x-mcp-header": "H"}))).map(|h| h[0].kind);
-        assert_eq!(kind(json!("boolean")), Ok(ParamKind::Boolean));
-        assert_eq!(kind(json!(["string"])), Ok(ParamKind::String));
-        assert_eq!(kind(json!(["null", "integer"])), Ok(ParamKind::Integer));
-        for bad in [json!("number"), json!("object"), json!("array"), json!("null"), json!(["null"]),
-            json!(["string", "integer"]), json!(["string", "null", "null"]), json!(1)] {
-            let expected = ParamHeaderError::UnsupportedType {
-                pointer: "/properties/p".into(), found: bad.clone() };
-            assert_eq!(kind(bad), Err(expected));
+        let kind = |t: &Value| extract_one(json!({"type": t, "x-mcp-header": "H"}));
+        let kind = |t: &Value| kind(t).map(|h| h[0].kind);
+        assert_eq!(kind(&json!("boolean")), Ok(ParamKind::Boolean));
+        assert_eq!(kind(&json!(["string"])), Ok(ParamKind::String));
+        assert_eq!(kind(&json!(["null", "integer"])), Ok(ParamKind::Integer));
+        let bad = json!([
+            "number",
+            "object",
+            "array",
+            "null",
+            ["null"],
+            ["string", "integer"],
+            ["string", "null", "null"],
+            1
+        ]);
+        for found in bad.as_array().into_iter().flatten() {
+            let error = UnsupportedType {
+                pointer: p(),
+                found: found.clone(),
+            };
+            assert_eq!(kind(found), Err(error));
         }
-        let untyped = one_property(json!({"$ref": "#/$defs/R", "x-mcp-header": "H"}));
-        assert_eq!(extract_param_headers(&untyped),
-            Err(ParamHeaderError::MissingType { pointer: "/properties/p".into() }));
-    }
-
-    fn nested(levels: usize) -> Value {
-        let mut schema = json!({"type": "string", "x-mcp-header": "Deep"});
-        for _ in 0..levels {
-            schema = json!({"type": "object", "properties": {"n": schema}});
-        }
-        schema
+        let untyped = extract_one(json!({"$ref": "#/$defs/R", "x-mcp-header": "H"}));
+        assert_eq!(untyped, Err(MissingType { pointer: p() }));
     }
 
     #[test]
     fn work_is_bounded() {
-        assert_eq!(extract_param_headers(&nested(MAX_SCHEMA_DEPTH)).map(|h| h[0].path.len()),
-            Ok(MAX_SCHEMA_DEPTH));
-        let too_deep = extract_param_headers(&nested(MAX_SCHEMA_DEPTH + 1));
-        assert!(matches!(too_deep, Err(ParamHeaderError::SchemaTooDeep { limit: 32, .. })));
+        let nested = |levels: usize| {
+            let mut schema = json!({"type": "string", "x-mcp-header": "Deep"});
+            for _ in 0..levels {
+                schema = json!({"type": "object", "properties": {"n": schema}});
+            }
+            extract_param_headers(&schema).map(|h| h[0].path.len())
+        };
+        assert_eq!(nested(MAX_SCHEMA_DEPTH), Ok(MAX_SCHEMA_DEPTH));
+        let too_deep = nested(MAX_SCHEMA_DEPTH + 1);
+        assert!(matches!(too_deep, Err(SchemaTooDeep { limit: 32, .. })));
         let many = |n: usize| {
-            let props: Map<String, Value> = (0..n).map(|i| (format!("p{i}"),
-                json!({"type": "string", "x-mcp-header": format!("H{i}")}))).collect();
+            let prop = |i| json!({"type": "string", "x-mcp-header": format!("H{i}")});
+            let props: Map<String, Value> = (0..n).map(|i| (format!("p{i}"), prop(i))).collect();
             extract_param_headers(&json!({"properties": props})).map(|h| h.len())
         };
-        assert_eq!(many(MAX_PARAM_HEADERS), Ok(MAX_PARAM_HEADERS));
-        assert_eq!(many(MAX_PARAM_HEADERS + 1),
-            Err(ParamHeaderError::TooManyHeaders { limit: MAX_PARAM_HEADERS }));
-        assert_eq!(extract_param_headers(&json!(true)), Err(ParamHeaderError::RootNotObject));
+        let limit = MAX_PARAM_HEADERS;
+        assert_eq!(many(limit), Ok(limit));
+        assert_eq!(many(limit + 1), Err(TooManyHeaders { limit }));
+        assert_eq!(extract_param_headers(&json!(true)), Err(RootNotObject));
     }
 
     #[test]
     fn value_conversion() {
-        let int = header("N", &["n"], ParamKind::Integer);
-        let val = |h: &ParamHeader, v: Value| h.value_from_arguments(&json!({"n": v}));
-        assert_eq!(val(&int, json!(-7)), Ok(Some("-7".into())));
-        assert_eq!(val(&int, json!(42.0)), Ok(Some("42".into())));
-        assert_eq!(val(&int, json!(-0.0)), Ok(Some("0".into())));
-        assert_eq!(val(&int, json!(MAX_SAFE_INTEGER)), Ok(Some("9007199254740991".into())));
-        let out_of_range = Err(ParamHeaderError::IntegerOutOfRange { name: "N".into() });
-        for big in [json!(MAX_SAFE_INTEGER + 1), json!(-MAX_SAFE_INTEGER - 1), json!(u64::MAX), json!(1e300)] {
-            assert_eq!(val(&int, big), out_of_range);
+        let val = |kind, v| header("N", &["n"], kind).value_from_arguments(&json!({"n": v}));
+        let int = |v| val(ParamKind::Integer, v);
+        let some = |s: &str| Ok(Some(s.to_string()));
+        assert_eq!(int(json!(-7)), some("-7"));
+        assert_eq!(int(json!(42.0)), some("42"));
+        assert_eq!(int(json!(-0.0)), some("0"));
+        assert_eq!(int(json!(-MAX_SAFE_INTEGER)), some("-9007199254740991"));
+        let max = MAX_SAFE_INTEGER;
+        for v in [
+            json!(max + 1),
+            json!(-max - 1),
+            json!(u64::MAX),
+            json!(1e300),
+        ] {
+            assert_eq!(int(v), Err(IntegerOutOfRange { name: "N".into() }));
         }
-        let mismatch = |expected| Err(ParamHeaderError::ArgumentTypeMismatch { name: "N".into(), expected });
-        assert_eq!(val(&int, json!(1.5)), mismatch(ParamKind::Integer));
-        assert_eq!(val(&int, json!("7")), mismatch(ParamKind::Integer));
-        let boolean = header("N", &["n"], ParamKind::Boolean);
-        assert_eq!(val(&boolean, json!(false)), Ok(Some("false".into())));
-        assert_eq!(val(&boolean, json!("true")), mismatch(ParamKind::Boolean));
-        let string = header("N", &["n"], ParamKind::String);
-        assert_eq!(val(&string, json!(" é\n")), Ok(Some(" é\n".into())));
-        assert_eq!(val(&string, json!(["a"])), mismatch(ParamKind::String));
+        let mismatch = |expected| {
+            Err(ArgumentTypeMismatch {
+                name: "N".into(),
+                expected,
+            })
+        };
+        assert_eq!(int(json!(1.5)), mismatch(ParamKind::Integer));
+        assert_eq!(int(json!("7")), mismatch(ParamKind::Integer));
+        assert_eq!(val(ParamKind::Boolean, json!(false)), some("false"));
+        assert_eq!(
+            val(ParamKind::Boolean, json!("true")),
+            mismatch(ParamKind::Boolean)
+        );
+        assert_eq!(val(ParamKind::String, json!(" é\n")), some(" é\n"));
+        assert_eq!(
+            val(ParamKind::String, json!(["a"])),
+            mismatch(ParamKind::String)
+        );
     }
 
     #[test]
-    fn integers_compare_numerically() {
+    fn headers_compare_to_body() {
         let int = header("N", &["n"], ParamKind::Integer);
-        let args = |n: i64| json!({"n": n});
+        let seven = json!({"n": 7});
         for text in ["7", "007", "+7", "7.0", "07.000"] {
-            assert!(int.matches(text, &args(7)), "{text}");
+            assert!(int.matches(text, &seven), "{text}");
         }
-        assert!(int.matches("-0", &args(0)) && int.matches("-42", &args(-42)));
-        for text in ["7.5", "7e0", "", "-", "7.", ".7", " 7", "8", "-7", "0x7", "7.0.0"] {
-            assert!(!int.matches(text, &args(7)), "{text}");
+        assert!(int.matches("-0", &json!({"n": 0})) && int.matches("-42", &json!({"n": -42})));
+        let bad = "7.5 7e0 - + 7. .7 8 -7 0x7 7.0.0 --7 +-7 99999999999999999999";
+        for text in bad.split(' ').chain(["", " 7"]) {
+            assert!(!int.matches(text, &seven), "{text}");
         }
         let boolean = header("N", &["n"], ParamKind::Boolean);
         assert!(boolean.matches("true", &json!({"n": true})));
@@ -651,28 +648,32 @@ mod tests {
         assert!(!boolean.matches("true", &json!({"n": "true"})));
     }
 
-    fn json_value() -> impl Strategy<Value = Value> {
-        let key = prop_oneof![Just("x-mcp-header"), Just("properties"), Just("items"),
-            Just("type"), Just("anyOf"), Just("$defs"), Just("a"), Just("B")].prop_map(String::from);
-        let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool),
-            prop_oneof![Just("string"), Just("integer"), Just("boolean"), Just("number"),
-                Just("H"), Just("h"), Just("")].prop_map(Value::from)];
-        leaf.prop_recursive(8, 128, 6, move |inner| prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(key.clone(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ])
+    fn schema_like() -> impl Strategy<Value = Value> {
+        let words = "x-mcp-header properties items type anyOf $defs a B";
+        let key = proptest::sample::select(words.split(' ').collect::<Vec<_>>());
+        let texts = "string integer boolean number H h".split(' ').chain([""]);
+        let text = proptest::sample::select(texts.collect::<Vec<_>>());
+        let leaf = prop_oneof![Just(Value::Null), text.prop_map(Value::from)];
+        leaf.prop_recursive(8, 128, 6, move |inner| {
+            let map = proptest::collection::btree_map(key.clone(), inner.clone(), 0..6);
+            let map = map.prop_map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+            prop_oneof![
+                proptest::collection::vec(inner, 0..4).prop_map(Value::Array),
+                map
+            ]
+        })
     }
 
     proptest! {
         #[test]
-        fn extraction_results_respect_the_rules(schema in json_value()) {
+        fn extraction_results_respect_the_rules(schema in schema_like()) {
             if let Ok(headers) = extract_param_headers(&schema) {
                 prop_assert!(headers.len() <= MAX_PARAM_HEADERS);
                 for (i, h) in headers.iter().enumerate() {
                     prop_assert!(!h.name.is_empty() && h.name.chars().all(is_tchar));
                     prop_assert!(!h.path.is_empty());
-                    prop_assert!(headers[..i].iter().all(|o| !o.name.eq_ignore_ascii_case(&h.name)));
+                    let unique = headers[..i].iter().all(|o| !o.name.eq_ignore_ascii_case(&h.name));
+                    prop_assert!(unique);
                 }
             }
         }
@@ -681,15 +682,15 @@ mod tests {
         fn converted_values_match_themselves(n in -MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER,
             s in any::<String>(), b in any::<bool>()) {
             let args = json!({"i": n, "s": s, "b": b});
-            for (key, kind) in [("i", ParamKind::Integer), ("s", ParamKind::String), ("b", ParamKind::Boolean)] {
+            let kinds = [("i", ParamKind::Integer), ("s", ParamKind::String), ("b", ParamKind::Boolean)];
+            for (key, kind) in kinds {
                 let h = header("H", &[key], kind);
                 let value = h.value_from_arguments(&args);
-                prop_assert!(matches!(&value, Ok(Some(_))));
-                if let Ok(Some(v)) = value {
-                    prop_assert!(h.matches(&v, &args));
-                }
+                prop_assert!(matches!(&value, Ok(Some(v)) if h.matches(v, &args)), "{:?}", value);
             }
-            prop_assert!(header("H", &["i"], ParamKind::Integer).matches(&format!("{n}.00"), &args));
+            let sign = if n < 0 { "-" } else { "+" };
+            let padded = format!("{sign}{:0>3}.00", n.unsigned_abs());
+            prop_assert!(header("H", &["i"], ParamKind::Integer).matches(&padded, &args));
         }
     }
 }

@@ -49,7 +49,11 @@ impl Default for DecodeOptions {
 impl DecodeOptions {
     /// Options for a peer on `version`: batches allowed exactly when that revision has them.
     pub fn for_version(version: ProtocolVersion) -> Self {
-        DecodeOptions { allow_batch: version.allows_batches(), version: Some(version), ..Self::default() }
+        DecodeOptions {
+            allow_batch: version.allows_batches(),
+            version: Some(version),
+            ..Self::default()
+        }
     }
 
     /// Sets the largest message size.
@@ -144,7 +148,8 @@ impl<'a> RawNotification<'a> {
 impl<'a> RawResponse<'a> {
     /// Decodes the result as `T`.
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, ProtocolError> {
-        serde_json::from_str(self.result.get()).map_err(|source| ProtocolError::InvalidResult { source })
+        serde_json::from_str(self.result.get())
+            .map_err(|source| ProtocolError::InvalidResult { source })
     }
 }
 
@@ -194,7 +199,11 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 /// Decodes one frame: a message or, where `options` allow, a batch.
 pub fn decode<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>, Rejection> {
     if bytes.len() > options.max_message_size {
-        return Err(ProtocolError::MessageTooLarge { size: bytes.len(), limit: options.max_message_size }.into());
+        return Err(ProtocolError::MessageTooLarge {
+            size: bytes.len(),
+            limit: options.max_message_size,
+        }
+        .into());
     }
     match JsonKind::sniff(bytes) {
         Some(JsonKind::Object) => decode_object(bytes).map(Frame::Single),
@@ -204,30 +213,46 @@ pub fn decode<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>,
 }
 
 /// Decodes one message; a batch array is always rejected.
-pub fn decode_single<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Envelope<'a>, Rejection> {
+pub fn decode_single<'a>(
+    bytes: &'a [u8],
+    options: &DecodeOptions,
+) -> Result<Envelope<'a>, Rejection> {
     match decode(bytes, &options.with_batches(false))? {
         Frame::Single(envelope) => Ok(envelope),
-        Frame::Batch(_) => Err(ProtocolError::BatchNotAllowed { version: options.version }.into()),
+        Frame::Batch(_) => Err(ProtocolError::BatchNotAllowed {
+            version: options.version,
+        }
+        .into()),
     }
 }
 
 fn not_a_message(bytes: &[u8]) -> ProtocolError {
     match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         Err(e) => ProtocolError::from_json(e),
-        Ok(_) => ProtocolError::NotAnObject { found: JsonKind::sniff(bytes).unwrap_or(JsonKind::Null) },
+        Ok(_) => ProtocolError::NotAnObject {
+            found: JsonKind::sniff(bytes).unwrap_or(JsonKind::Null),
+        },
     }
 }
 
 fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>, Rejection> {
-    let items: Vec<&'a RawValue> = serde_json::from_slice(bytes).map_err(ProtocolError::from_json)?;
+    let items: Vec<&'a RawValue> =
+        serde_json::from_slice(bytes).map_err(ProtocolError::from_json)?;
     if !options.allow_batch {
-        return Err(ProtocolError::BatchNotAllowed { version: options.version }.into());
+        return Err(ProtocolError::BatchNotAllowed {
+            version: options.version,
+        }
+        .into());
     }
     if items.is_empty() {
         return Err(ProtocolError::EmptyBatch.into());
     }
     if items.len() > options.max_batch_len {
-        return Err(ProtocolError::BatchTooLarge { len: items.len(), limit: options.max_batch_len }.into());
+        return Err(ProtocolError::BatchTooLarge {
+            len: items.len(),
+            limit: options.max_batch_len,
+        }
+        .into());
     }
     let entries = items
         .into_iter()
@@ -256,15 +281,26 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
         None => None,
         Some(raw) => Some(parse_id(raw).map_err(Rejection::without_id)?),
     };
-    let reject = |error: ProtocolError| Rejection { id: id.clone().flatten(), error };
+    let reject = |error: ProtocolError| Rejection {
+        id: id.clone().flatten(),
+        error,
+    };
 
     match wire.jsonrpc {
-        Some(v) if v.get() == "\"2.0\"" || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
+        Some(v)
+            if v.get() == "\"2.0\""
+                || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
         _ => return Err(reject(ProtocolError::InvalidJsonRpcVersion)),
     }
     if let Some(params) = wire.params {
-        if !matches!(JsonKind::sniff(params.get().as_bytes()), Some(JsonKind::Object | JsonKind::Null)) {
-            return Err(reject(ProtocolError::InvalidField { field: "params", expected: "an object" }));
+        if !matches!(
+            JsonKind::sniff(params.get().as_bytes()),
+            Some(JsonKind::Object | JsonKind::Null)
+        ) {
+            return Err(reject(ProtocolError::InvalidField {
+                field: "params",
+                expected: "an object",
+            }));
         }
     }
     let params = wire.params.filter(|p| p.get() != "null");
@@ -284,14 +320,30 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
             None => Err(reject(ProtocolError::MissingResponseId)),
         },
         (None, None, Some(error)) => {
-            let error: ErrorObject = serde_json::from_str(error.get())
-                .map_err(|_| reject(ProtocolError::InvalidField { field: "error", expected: "an error object" }))?;
-            Ok(Envelope::Error(RawErrorResponse { id: id.flatten(), error }))
+            let error: ErrorObject = serde_json::from_str(error.get()).map_err(|_| {
+                reject(ProtocolError::InvalidField {
+                    field: "error",
+                    expected: "an error object",
+                })
+            })?;
+            Ok(Envelope::Error(RawErrorResponse {
+                id: id.flatten(),
+                error,
+            }))
         }
         (None, None, None) => Err(reject(ProtocolError::UnclassifiableMessage)),
-        (Some(_), Some(_), _) => Err(reject(ProtocolError::AmbiguousMessage { first: "method", second: "result" })),
-        (Some(_), None, Some(_)) => Err(reject(ProtocolError::AmbiguousMessage { first: "method", second: "error" })),
-        (None, Some(_), Some(_)) => Err(reject(ProtocolError::AmbiguousMessage { first: "result", second: "error" })),
+        (Some(_), Some(_), _) => Err(reject(ProtocolError::AmbiguousMessage {
+            first: "method",
+            second: "result",
+        })),
+        (Some(_), None, Some(_)) => Err(reject(ProtocolError::AmbiguousMessage {
+            first: "method",
+            second: "error",
+        })),
+        (None, Some(_), Some(_)) => Err(reject(ProtocolError::AmbiguousMessage {
+            first: "result",
+            second: "error",
+        })),
     }
 }
 
@@ -302,14 +354,21 @@ fn parse_id(raw: &RawValue) -> Result<Option<RequestId>, ProtocolError> {
         Some(JsonKind::Null) => Ok(None),
         Some(JsonKind::String | JsonKind::Number) => serde_json::from_str::<RequestId>(text)
             .map(Some)
-            .map_err(|_| ProtocolError::InvalidId { found: JsonKind::sniff(text.as_bytes()).unwrap_or(JsonKind::Number) }),
-        found => Err(ProtocolError::InvalidId { found: found.unwrap_or(JsonKind::Null) }),
+            .map_err(|_| ProtocolError::InvalidId {
+                found: JsonKind::sniff(text.as_bytes()).unwrap_or(JsonKind::Number),
+            }),
+        found => Err(ProtocolError::InvalidId {
+            found: found.unwrap_or(JsonKind::Null),
+        }),
     }
 }
 
 fn parse_method<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, ProtocolError> {
     let text = raw.get();
-    let not_a_string = || ProtocolError::InvalidField { field: "method", expected: "a string" };
+    let not_a_string = || ProtocolError::InvalidField {
+        field: "method",
+        expected: "a string",
+    };
     if JsonKind::sniff(text.as_bytes()) != Some(JsonKind::String) {
         return Err(not_a_string());
     }
@@ -318,8 +377,12 @@ fn parse_method<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, ProtocolError> {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(serde_json::from_str::<String>(text).map_err(|_| not_a_string())?),
     };
-    crate::names::validate_method_name(&method)
-        .map_err(|source| ProtocolError::InvalidMethodName { method: method.to_string(), source })?;
+    crate::names::validate_method_name(&method).map_err(|source| {
+        ProtocolError::InvalidMethodName {
+            method: method.to_string(),
+            source,
+        }
+    })?;
     Ok(method)
 }
 
@@ -330,5 +393,7 @@ pub fn recover_id(bytes: &[u8]) -> Option<RequestId> {
     struct IdOnly {
         id: Option<RequestId>,
     }
-    serde_json::from_slice::<IdOnly>(bytes).ok().and_then(|m| m.id)
+    serde_json::from_slice::<IdOnly>(bytes)
+        .ok()
+        .and_then(|m| m.id)
 }

@@ -97,8 +97,14 @@ mod tests {
 
     #[test]
     fn ids_are_strings_or_integers_only() {
-        assert_eq!(serde_json::from_str::<RequestId>("7").ok(), Some(RequestId::Number(7)));
-        assert_eq!(serde_json::from_str::<RequestId>("\"a\"").ok(), Some(RequestId::from("a")));
+        assert_eq!(
+            serde_json::from_str::<RequestId>("7").ok(),
+            Some(RequestId::Number(7))
+        );
+        assert_eq!(
+            serde_json::from_str::<RequestId>("\"a\"").ok(),
+            Some(RequestId::from("a"))
+        );
         for bad in ["null", "1.5", "true", "[]", "{}", "18446744073709551615"] {
             assert!(serde_json::from_str::<RequestId>(bad).is_err(), "{bad}");
         }

@@ -27,7 +27,10 @@ impl<'de> Deserialize<'de> for JsonRpcVersion {
         if s == "2.0" {
             Ok(JsonRpcVersion)
         } else {
-            Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"\"2.0\""))
+            Err(de::Error::invalid_value(
+                de::Unexpected::Str(&s),
+                &"\"2.0\"",
+            ))
         }
     }
 }
@@ -83,7 +86,11 @@ pub struct JsonRpcResponse<T> {
 impl<T> JsonRpcResponse<T> {
     /// A response to `id`.
     pub fn new(id: RequestId, result: T) -> Self {
-        JsonRpcResponse { jsonrpc: JsonRpcVersion, id, result }
+        JsonRpcResponse {
+            jsonrpc: JsonRpcVersion,
+            id,
+            result,
+        }
     }
 }
 
@@ -102,7 +109,11 @@ pub struct JsonRpcErrorResponse {
 impl JsonRpcErrorResponse {
     /// An error response to `id`.
     pub fn new(id: Option<RequestId>, error: ErrorObject) -> Self {
-        JsonRpcErrorResponse { jsonrpc: JsonRpcVersion, id, error }
+        JsonRpcErrorResponse {
+            jsonrpc: JsonRpcVersion,
+            id,
+            error,
+        }
     }
 }
 

@@ -387,7 +387,11 @@ pub struct ElicitResult {
 impl ElicitResult {
     /// An `accept` with these values.
     pub fn accept(content: JsonObject) -> Self {
-        ElicitResult { action: ElicitAction::Accept, content: Some(content), meta: None }
+        ElicitResult {
+            action: ElicitAction::Accept,
+            content: Some(content),
+            meta: None,
+        }
     }
 }
 

@@ -193,7 +193,13 @@ pub struct CallToolResult {
 impl CallToolResult {
     /// A successful result with these content blocks.
     pub fn success(content: Vec<ContentBlock>) -> Self {
-        CallToolResult { content, structured_content: None, is_error: None, result_type: None, meta: None }
+        CallToolResult {
+            content,
+            structured_content: None,
+            is_error: None,
+            result_type: None,
+            meta: None,
+        }
     }
 
     /// A tool error the model can see and correct.

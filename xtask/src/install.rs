@@ -1,0 +1,48 @@
+//! Installing what the test suite needs on a fresh machine.
+//!
+//! As root, missing tools are installed with the machine's package clients (apt-get, cargo, npm);
+//! otherwise the exact command to run is printed and the step fails.
+
+use std::process::Command;
+
+use crate::{run, succeeds};
+
+/// A tool the suite needs, and how to get it.
+pub(crate) struct Tool {
+    /// Shown to the user.
+    pub(crate) name: &'static str,
+    /// A command that succeeds when the tool is present.
+    pub(crate) probe: (&'static str, &'static [&'static str]),
+    /// How to install it.
+    pub(crate) install: Install,
+}
+
+/// Installation routes.
+pub(crate) enum Install {
+    /// A rustup component of the pinned toolchain.
+    RustupComponent(&'static str),
+}
+
+/// Makes sure every tool is present, installing what is missing when allowed.
+pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
+    for tool in tools {
+        let (program, args) = tool.probe;
+        if succeeds(program, args) {
+            continue;
+        }
+        match &tool.install {
+            Install::RustupComponent(component) => run(
+                &format!("install {}", tool.name),
+                Command::new("rustup").args(["component", "add", component]),
+            )
+            .map_err(|e| format!("{e}; install it with `rustup component add {component}`"))?,
+        }
+        if !succeeds(program, args) {
+            return Err(format!(
+                "{} is still missing after installing it",
+                tool.name
+            ));
+        }
+    }
+    Ok(())
+}
