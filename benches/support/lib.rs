@@ -17,7 +17,7 @@ pub fn tools_call_request(target: usize) -> Vec<u8> {
             "name": format!("record-{n}"),
             "tags": ["alpha", "beta"],
             "score": 0.5 + n as f64,
-            "active": n % 2 == 0,
+            "active": n.is_multiple_of(2),
         }));
         n += 1;
         message = build(&records);

@@ -193,7 +193,10 @@ fn deep(n: usize) -> String {
     )
 }
 
-fn rows() -> Vec<(Stage, String, &'static str, Option<i32>, Option<RequestId>)> {
+/// One table row: stage, input, expected variant, expected code, expected id.
+type Row = (Stage, String, &'static str, Option<i32>, Option<RequestId>);
+
+fn rows() -> Vec<Row> {
     use Stage::*;
     let id = |n: i64| Some(RequestId::Number(n));
     let s = |x: &str| x.to_owned();

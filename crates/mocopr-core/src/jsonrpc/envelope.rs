@@ -292,16 +292,17 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
                 || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
         _ => return Err(reject(ProtocolError::InvalidJsonRpcVersion)),
     }
-    if let Some(params) = wire.params {
-        if !matches!(
-            JsonKind::sniff(params.get().as_bytes()),
+    let params_ok = |p: &RawValue| {
+        matches!(
+            JsonKind::sniff(p.get().as_bytes()),
             Some(JsonKind::Object | JsonKind::Null)
-        ) {
-            return Err(reject(ProtocolError::InvalidField {
-                field: "params",
-                expected: "an object",
-            }));
-        }
+        )
+    };
+    if wire.params.is_some_and(|p| !params_ok(p)) {
+        return Err(reject(ProtocolError::InvalidField {
+            field: "params",
+            expected: "an object",
+        }));
     }
     let params = wire.params.filter(|p| p.get() != "null");
 
