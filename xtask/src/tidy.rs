@@ -1,6 +1,6 @@
 //! Repository hygiene, checked as ordinary tests so `cargo test` / nextest enforce it.
 //!
-//! Every Rust file opens with a `//!` doc saying what it is; shipped code has no TODO markers
+//! Every Rust file opens with a `//!` doc saying what it is; shipped code has no placeholder markers
 //! or placeholder macros; files stay small enough to have one purpose.
 
 use std::path::{Path, PathBuf};
