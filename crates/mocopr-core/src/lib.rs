@@ -58,6 +58,7 @@ pub mod messages;
 pub mod meta;
 pub mod meta_key;
 pub mod names;
+pub mod service;
 pub mod types;
 pub mod version;
 pub mod x_mcp_header;

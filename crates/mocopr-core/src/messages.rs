@@ -27,17 +27,21 @@ pub(crate) fn decode_params<P: for<'de> Deserialize<'de>>(
     method: &str,
     params: Option<&RawValue>,
 ) -> Result<P, ProtocolError> {
-    let text = params.map_or("{}", RawValue::get);
+    decode_params_text(method, params.map(RawValue::get))
+}
+
+/// Decodes params from their JSON text (absent = `{}`) as `P`, mapping failures to the
+/// specific protocol error.
+pub fn decode_params_text<P: for<'de> Deserialize<'de>>(
+    method: &str,
+    params: Option<&str>,
+) -> Result<P, ProtocolError> {
+    let text = params.unwrap_or("{}");
     match JsonKind::sniff(text.as_bytes()) {
         Some(JsonKind::Object) => {}
         // `"params": null` is what some peers send for "no params".
-        Some(JsonKind::Null) => return decode_params(method, None),
-        _ => {
-            return Err(ProtocolError::InvalidField {
-                field: "params",
-                expected: "an object",
-            });
-        }
+        Some(JsonKind::Null) => return decode_params_text(method, None),
+        _ => return Err(ProtocolError::InvalidField { field: "params", expected: "an object" }),
     }
     serde_json::from_str(text).map_err(|e| ProtocolError::invalid_params(method, e))
 }
@@ -55,6 +59,9 @@ macro_rules! method_enum {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
+        // Decoded once per message and moved into its handler: boxing the larger params would
+        // add an allocation to every request for no gain.
+        #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $( $(#[$vattr])* $variant($params), )*
         }
@@ -70,6 +77,14 @@ macro_rules! method_enum {
             ) -> Result<Self, $crate::error::ProtocolError> {
                 match method {
                     $( $method => $crate::messages::decode_params(method, params).map($name::$variant), )*
+                    _ => Err($crate::error::ProtocolError::MethodNotFound { method: method.to_owned() }),
+                }
+            }
+
+            /// Decodes the body of method `method` from the text of its params.
+            pub fn decode_text(method: &str, params: Option<&str>) -> Result<Self, $crate::error::ProtocolError> {
+                match method {
+                    $( $method => $crate::messages::decode_params_text(method, params).map($name::$variant), )*
                     _ => Err($crate::error::ProtocolError::MethodNotFound { method: method.to_owned() }),
                 }
             }
@@ -226,7 +241,8 @@ impl ClientRequest {
             | ClientRequest::CancelTask(p)
             | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
             ClientRequest::UpdateTask(p) => p.meta.as_ref(),
-            ClientRequest::Initialize(_) | ClientRequest::SetLevel(_) => None,
+            ClientRequest::Initialize(p) => p.meta.as_ref(),
+            ClientRequest::SetLevel(p) => p.meta.as_ref(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Content blocks: what tool results, prompt messages and sampling messages are made of.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::common::{Annotations, Icon};
@@ -155,8 +155,12 @@ pub struct ToolResultContent {
     pub tool_use_id: String,
     /// Unstructured result.
     pub content: Vec<ContentBlock>,
-    /// Structured result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Structured result (any JSON value since 2026-07-28, `null` included).
+    #[serde(
+        default,
+        deserialize_with = "any_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub structured_content: Option<Value>,
     /// Whether the tool failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +168,12 @@ pub struct ToolResultContent {
     /// Metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+/// Reads a member that may hold any JSON value: a present `null` is `Some(Value::Null)`, not
+/// absent, so it round-trips.
+pub(crate) fn any_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// A content block of a sampling message.

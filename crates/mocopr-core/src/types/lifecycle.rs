@@ -60,9 +60,10 @@ pub struct InitializeRequestParams {
     pub capabilities: ClientCapabilities,
     /// The client.
     pub client_info: Implementation,
-    /// Metadata.
+    /// Metadata (a modern `protocolVersion` here marks a modern request, for which
+    /// `initialize` does not exist).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<Meta>,
+    pub meta: Option<RequestMeta>,
 }
 
 /// Result of the legacy `initialize`.
@@ -92,7 +93,7 @@ pub struct SetLevelRequestParams {
     pub level: LoggingLevel,
     /// Metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<Meta>,
+    pub meta: Option<RequestMeta>,
 }
 
 /// A result with no content: `ping`, `tasks/update`, `tasks/cancel` (modern) and the like.

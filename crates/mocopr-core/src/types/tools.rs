@@ -176,8 +176,12 @@ pub struct CallToolResult {
     /// Unstructured result.
     pub content: Vec<ContentBlock>,
     /// Structured result (an object before 2026-07-28, any JSON value since), conforming to the
-    /// tool's `outputSchema` when it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// tool's `outputSchema` when it has one. A `null` received is kept as `Some(Value::Null)`.
+    #[serde(
+        default,
+        deserialize_with = "super::content::any_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub structured_content: Option<Value>,
     /// Whether the tool failed (execution and input-validation errors are reported here).
     #[serde(default, skip_serializing_if = "Option::is_none")]

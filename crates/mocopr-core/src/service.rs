@@ -1,0 +1,316 @@
+//! The request/response vocabulary of MoCoPr's tower services.
+//!
+//! A transport turns each incoming JSON-RPC request into an [`McpRequest`] and hands it to a
+//! `tower::Service<McpRequest, Response = McpResponse>`: the server's dispatcher, wrapped in any
+//! layers (cache, metrics, profiling, limits). Params and results travel as raw JSON slices of
+//! shared buffers ([`RawJson`]): a layer can read the method, id and era without decoding
+//! anything, and only the handler decodes its params into its own type.
+//!
+//! This crate defines the types only; it depends on no runtime. Runtime pieces a request carries
+//! (its cancellation token, the channel its notifications go to) travel in [`Extensions`].
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ErrorObject, ProtocolError};
+use crate::jsonrpc::{RawRequest, RequestId};
+use crate::version::{Era, ProtocolVersion};
+
+/// A slice of a shared buffer holding one JSON value, exactly as received or produced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawJson {
+    buf: Bytes,
+}
+
+impl RawJson {
+    /// Wraps bytes that hold one JSON value. The caller vouches for validity (they come out of
+    /// a decoder or a serializer).
+    pub fn from_bytes(buf: Bytes) -> Self {
+        RawJson { buf }
+    }
+
+    /// The slice `range` of `frame`, which must be the text of a value decoded from `frame`.
+    pub fn from_frame(frame: &Bytes, range: Range<usize>) -> Self {
+        RawJson { buf: frame.slice(range) }
+    }
+
+    /// Serializes `value`.
+    pub fn serialize<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_vec(value).map(|v| RawJson { buf: Bytes::from(v) })
+    }
+
+    /// The JSON text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The JSON text as a string (always UTF-8: it came from a JSON decoder or serializer).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf).unwrap_or("null")
+    }
+
+    /// The underlying buffer.
+    pub fn into_bytes(self) -> Bytes {
+        self.buf
+    }
+
+    /// Decodes as `T`.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.buf)
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the text is empty (never, for a valid value).
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.as_str();
+        if text.len() > 256 { write!(f, "RawJson({}…)", &text[..text.floor_char_boundary(256)]) } else { write!(f, "RawJson({text})") }
+    }
+}
+
+/// Where `inner` lies within `outer`, when it is a sub-slice of it.
+pub fn subslice_range(outer: &[u8], inner: &str) -> Option<Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
+}
+
+/// A type map for what transports and layers attach to a request or response.
+#[derive(Default)]
+pub struct Extensions {
+    map: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+}
+
+impl Extensions {
+    /// An empty map (allocates nothing until the first insert).
+    pub fn new() -> Self {
+        Extensions { map: None }
+    }
+
+    /// Inserts `value`, returning the previous value of that type.
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.map
+            .get_or_insert_with(HashMap::new)
+            .insert(TypeId::of::<T>(), Box::new(value))
+            .and_then(|old| old.downcast::<T>().ok().map(|b| *b))
+    }
+
+    /// The value of type `T`.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.map.as_ref()?.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+
+    /// Removes and returns the value of type `T`.
+    pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
+        self.map.as_mut()?.remove(&TypeId::of::<T>())?.downcast::<T>().ok().map(|b| *b)
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Extensions").field("len", &self.map.as_ref().map_or(0, HashMap::len)).finish()
+    }
+}
+
+/// A request on its way through the service stack.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct McpRequest {
+    /// The JSON-RPC id.
+    pub id: RequestId,
+    /// The method.
+    pub method: Method,
+    /// The params, undecoded (`None` when absent).
+    pub params: Option<RawJson>,
+    /// The revision the request is served under, once known.
+    pub version: Option<ProtocolVersion>,
+    /// Runtime attachments (cancellation, notification channel, session, auth context, ...).
+    pub extensions: Extensions,
+}
+
+impl McpRequest {
+    /// A request with no attachments.
+    pub fn new(id: RequestId, method: Method, params: Option<RawJson>) -> Self {
+        McpRequest { id, method, params, version: None, extensions: Extensions::new() }
+    }
+
+    /// Builds an owned request from a decoded envelope and the frame it was decoded from,
+    /// sharing the frame's buffer instead of copying the params.
+    pub fn from_raw(raw: &RawRequest<'_>, frame: &Bytes) -> Self {
+        let params = raw.params.map(|p| match subslice_range(frame, p.get()) {
+            Some(range) => RawJson::from_frame(frame, range),
+            None => RawJson::from_bytes(Bytes::copy_from_slice(p.get().as_bytes())),
+        });
+        McpRequest::new(raw.id.clone(), Method::new(&raw.method), params)
+    }
+
+    /// Decodes the params as `P` (absent params decode as `{}`).
+    pub fn params<P: DeserializeOwned>(&self) -> Result<P, ProtocolError> {
+        crate::messages::decode_params_text(self.method.as_str(), self.params.as_ref().map(RawJson::as_str))
+    }
+
+    /// The era of the request, once its version is known.
+    pub fn era(&self) -> Option<Era> {
+        self.version.map(ProtocolVersion::era)
+    }
+}
+
+/// The answer to an [`McpRequest`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct McpResponse {
+    /// The id of the request answered.
+    pub id: RequestId,
+    /// The result JSON, or the error.
+    pub outcome: Result<RawJson, ErrorObject>,
+    /// Attachments for layers below (e.g. cache hints decided by the handler).
+    pub extensions: Extensions,
+}
+
+impl McpResponse {
+    /// A successful response carrying `result`.
+    pub fn result(id: RequestId, result: RawJson) -> Self {
+        McpResponse { id, outcome: Ok(result), extensions: Extensions::new() }
+    }
+
+    /// An error response.
+    pub fn error(id: RequestId, error: ErrorObject) -> Self {
+        McpResponse { id, outcome: Err(error), extensions: Extensions::new() }
+    }
+
+    /// Writes the whole JSON-RPC response message into `out`, without re-encoding the result.
+    pub fn write_message(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+        // Ids are strings or integers: serializing them into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &self.id);
+        match &self.outcome {
+            Ok(result) => {
+                out.extend_from_slice(b",\"result\":");
+                out.extend_from_slice(result.as_bytes());
+            }
+            Err(error) => {
+                out.extend_from_slice(b",\"error\":");
+                let _ = serde_json::to_writer(&mut *out, error);
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// A method name: the known ones as static strings (no allocation), others owned.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Method(MethodRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum MethodRepr {
+    Known(&'static str),
+    Other(Box<str>),
+}
+
+impl Method {
+    /// Interns `name` when it is a method of any supported revision.
+    pub fn new(name: &str) -> Self {
+        match KNOWN_METHODS.iter().find(|m| **m == name) {
+            Some(known) => Method(MethodRepr::Known(known)),
+            None => Method(MethodRepr::Other(name.into())),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            MethodRepr::Known(s) => s,
+            MethodRepr::Other(s) => s,
+        }
+    }
+
+    /// Whether the method belongs to some supported revision.
+    pub fn is_known(&self) -> bool {
+        matches!(self.0, MethodRepr::Known(_))
+    }
+}
+
+impl fmt::Debug for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every request method of every supported revision (client and server side).
+const KNOWN_METHODS: &[&str] = &[
+    "tools/call",
+    "tools/list",
+    "resources/read",
+    "resources/list",
+    "resources/templates/list",
+    "prompts/get",
+    "prompts/list",
+    "completion/complete",
+    "server/discover",
+    "subscriptions/listen",
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "tasks/result",
+    "tasks/list",
+    "sampling/createMessage",
+    "roots/list",
+    "elicitation/create",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
+
+    #[test]
+    fn requests_share_the_frame_and_responses_embed_results_verbatim() {
+        let frame = Bytes::from_static(br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x"}}"#);
+        let Ok(Frame::Single(Envelope::Request(raw))) = decode(&frame, &DecodeOptions::default()) else { panic!() };
+        let request = McpRequest::from_raw(&raw, &frame);
+        assert!(request.method.is_known());
+        assert_eq!(request.params.as_ref().map(RawJson::as_str), Some(r#"{"name":"x"}"#));
+        let params: crate::CallToolRequestParams = request.params().unwrap();
+        assert_eq!(params.name, "x");
+
+        let response = McpResponse::result(request.id, RawJson::from_bytes(Bytes::from_static(br#"{"ok":true}"#)));
+        let mut out = Vec::new();
+        response.write_message(&mut out);
+        assert_eq!(out, br#"{"jsonrpc":"2.0","id":"a","result":{"ok":true}}"#);
+    }
+
+    #[test]
+    fn extensions_hold_one_value_per_type() {
+        let mut ext = Extensions::new();
+        assert_eq!(ext.insert(5u32), None);
+        assert_eq!(ext.insert(6u32), Some(5));
+        assert_eq!(ext.get::<u32>(), Some(&6));
+        assert_eq!(ext.remove::<u32>(), Some(6));
+        assert!(ext.get::<u32>().is_none());
+    }
+}

@@ -1,0 +1,135 @@
+//! [`RequestCtx`]: what a handler knows about the request it serves and what it can do besides
+//! returning a result (report progress, log, notice cancellation, ask the client for input).
+
+use std::sync::Arc;
+
+use mocopr_core::jsonrpc::RequestId;
+use mocopr_core::types::{
+    ClientCapabilities, InputCall, InputRequest, InputRequests, InputRequiredResult, InputResponse,
+    InputResponses, LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams,
+};
+use mocopr_core::{ProtocolVersion, RequestId as Id, ServerNotification};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ToolError;
+use crate::notify::Notifier;
+
+/// The context of one request. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    inner: Arc<CtxInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CtxInner {
+    pub(crate) id: RequestId,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) capabilities: Arc<ClientCapabilities>,
+    pub(crate) progress_token: Option<Id>,
+    pub(crate) log_level: Option<LoggingLevel>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) notifier: Option<Notifier>,
+    pub(crate) input_responses: Option<InputResponses>,
+    pub(crate) request_state: Option<String>,
+}
+
+impl RequestCtx {
+    pub(crate) fn new(inner: CtxInner) -> Self {
+        RequestCtx {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The JSON-RPC id of the request.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.id
+    }
+
+    /// The protocol revision the request is served under.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.version
+    }
+
+    /// The client's capabilities for this request (modern: from its `_meta`; legacy: from
+    /// `initialize`).
+    pub fn client_capabilities(&self) -> &ClientCapabilities {
+        &self.inner.capabilities
+    }
+
+    /// Resolves when the client cancels the request (stdio `notifications/cancelled`, HTTP stream
+    /// closed) or the connection goes away.
+    pub async fn cancelled(&self) {
+        self.inner.cancel.cancelled().await
+    }
+
+    /// Whether the request was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Reports progress, when the client asked for it with a progress token. `progress` must
+    /// increase from one call to the next.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+        let (Some(token), Some(notifier)) = (&self.inner.progress_token, &self.inner.notifier)
+        else {
+            return;
+        };
+        let number =
+            |v: f64| serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0));
+        let params: ProgressNotificationParams = match serde_json::from_value(serde_json::json!({
+            "progressToken": token,
+            "progress": number(progress),
+            "total": total.map(number),
+            "message": message,
+        })) {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        notifier.send(ServerNotification::Progress(params)).await;
+    }
+
+    /// Sends a log message, when the client asked for this level or a more verbose one
+    /// (modern: `_meta` `logLevel` of the request; legacy: `logging/setLevel`).
+    pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: serde_json::Value) {
+        let (Some(min), Some(notifier)) = (self.inner.log_level, &self.inner.notifier) else {
+            return;
+        };
+        if level < min {
+            return;
+        }
+        let params: LoggingMessageNotificationParams = match serde_json::from_value(
+            serde_json::json!({ "level": level, "logger": logger, "data": data }),
+        ) {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        notifier
+            .send(ServerNotification::LoggingMessage(params))
+            .await;
+    }
+
+    /// The client's answer under `key`, when this request is a retry carrying `inputResponses`.
+    pub fn input_response(&self, key: &str) -> Option<&InputResponse> {
+        self.inner.input_responses.as_ref()?.get(key)
+    }
+
+    /// The verified `requestState` of this retry, if any.
+    pub fn request_state(&self) -> Option<&str> {
+        self.inner.request_state.as_deref()
+    }
+
+    /// An error that asks the client for `requests` and carries `state` to the retry: return it
+    /// from a handler (with `?` or `Err`) to answer with an `InputRequiredResult`.
+    pub fn input_required(
+        &self,
+        requests: Vec<(String, InputCall)>,
+        state: Option<String>,
+    ) -> ToolError {
+        let requests: InputRequests = requests
+            .into_iter()
+            .map(|(k, call)| (k, InputRequest::from(call)))
+            .collect();
+        let requests = (!requests.is_empty()).then_some(requests);
+        ToolError::InputRequired(Box::new(InputRequiredResult::new(requests, state)))
+    }
+}

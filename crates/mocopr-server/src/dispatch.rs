@@ -1,0 +1,452 @@
+//! The era-aware dispatcher: [`McpServer`] as a `tower::Service<McpRequest>`.
+//!
+//! Per request: a modern `_meta` protocol version makes the request modern (stateless, checked
+//! against the modern rules); otherwise it belongs to the legacy session that `initialize` opened
+//! on its connection. Then the method is checked against the revision and routed.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use mocopr_core::meta::PROTOCOL_VERSION_KEY;
+use mocopr_core::service::{McpRequest, McpResponse, RawJson};
+use mocopr_core::types::*;
+use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
+
+use crate::context::{CtxInner, RequestCtx};
+use crate::error::ToolError;
+use crate::notify::Notifier;
+use crate::primitives::ResourceRequest;
+use crate::server::McpServer;
+use crate::session::{Session, SessionState};
+
+/// The era and client facts a request is served under.
+struct Served {
+    version: ProtocolVersion,
+    capabilities: Arc<ClientCapabilities>,
+    log_level: Option<LoggingLevel>,
+    progress_token: Option<mocopr_core::RequestId>,
+}
+
+type Outcome = Result<RawJson, ErrorObject>;
+
+impl McpServer {
+    /// Serves one request.
+    pub async fn handle(&self, mut request: McpRequest) -> McpResponse {
+        let id = request.id.clone();
+        let outcome = self.dispatch(&mut request).await;
+        match outcome {
+            Ok(result) => McpResponse::result(id, result),
+            Err(error) => McpResponse::error(id, error),
+        }
+    }
+
+    async fn dispatch(&self, request: &mut McpRequest) -> Outcome {
+        let session = request.extensions.get::<Arc<Session>>().cloned();
+        let body = ClientRequest::decode_text(
+            request.method.as_str(),
+            request.params.as_ref().map(RawJson::as_str),
+        )
+        .map_err(|e| e.to_error_object())?;
+        let declared = body
+            .request_meta()
+            .and_then(|m| m.protocol_version.as_deref());
+        let served = match declared {
+            Some(_) => self.modern(&body)?,
+            None => match &body {
+                ClientRequest::Initialize(params) => {
+                    return self.initialize(params, session.as_deref());
+                }
+                ClientRequest::Ping(_) => return Ok(empty_result(false)),
+                _ => match session
+                    .as_ref()
+                    .and_then(|s| s.state())
+                    .or_else(|| request.version.and_then(|v| self.stateless_legacy(v)))
+                {
+                    Some(state) => self.legacy(&body, state)?,
+                    None => {
+                        return Err(ProtocolError::MissingMeta {
+                            key: PROTOCOL_VERSION_KEY,
+                        }
+                        .to_error_object());
+                    }
+                },
+            },
+        };
+        request.version = Some(served.version);
+        let ctx = RequestCtx::new(CtxInner {
+            id: request.id.clone(),
+            version: served.version,
+            capabilities: served.capabilities,
+            progress_token: served.progress_token,
+            log_level: served.log_level,
+            cancel: request
+                .extensions
+                .remove::<CancellationToken>()
+                .unwrap_or_default(),
+            notifier: request.extensions.get::<Notifier>().cloned(),
+            input_responses: None,
+            request_state: None,
+        });
+        self.route(body, ctx, session).await
+    }
+
+    /// A legacy request arriving without a session (stateless legacy HTTP): served as the
+    /// revision its header named, with no client capabilities.
+    fn stateless_legacy(&self, version: ProtocolVersion) -> Option<SessionState> {
+        (!version.is_modern() && self.inner.versions.contains(&version)).then(|| SessionState {
+            version,
+            capabilities: Arc::new(ClientCapabilities::default()),
+            client_info: Implementation::new("unknown", "0"),
+            log_level: None,
+            initialized: true,
+            subscriptions: Default::default(),
+        })
+    }
+
+    fn modern(&self, body: &ClientRequest) -> Result<Served, ErrorObject> {
+        let meta = body.request_meta().ok_or_else(|| {
+            ProtocolError::MissingMeta {
+                key: PROTOCOL_VERSION_KEY,
+            }
+            .to_error_object()
+        })?;
+        let context = meta
+            .validate_modern(&self.inner.modern_versions)
+            .map_err(|e| e.to_error_object())?;
+        if !body.available_in(context.version) {
+            let method = mocopr_core::messages::MethodCall::method(body);
+            return Err(ProtocolError::MethodNotInVersion {
+                method: method.into(),
+                version: context.version,
+            }
+            .to_error_object());
+        }
+        Ok(Served {
+            version: context.version,
+            capabilities: Arc::new(context.capabilities.clone()),
+            log_level: meta.log_level,
+            progress_token: meta.progress_token.clone(),
+        })
+    }
+
+    fn legacy(&self, body: &ClientRequest, state: SessionState) -> Result<Served, ErrorObject> {
+        if !body.available_in(state.version) {
+            let method = mocopr_core::messages::MethodCall::method(body);
+            return Err(ProtocolError::MethodNotInVersion {
+                method: method.into(),
+                version: state.version,
+            }
+            .to_error_object());
+        }
+        Ok(Served {
+            version: state.version,
+            capabilities: state.capabilities,
+            log_level: state.log_level,
+            progress_token: body.request_meta().and_then(|m| m.progress_token.clone()),
+        })
+    }
+
+    fn initialize(&self, params: &InitializeRequestParams, session: Option<&Session>) -> Outcome {
+        let Some(session) = session else {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_REQUEST,
+                "initialize needs a connection that can hold a session",
+            ));
+        };
+        // Answer with the client's revision when we speak it, else our newest legacy one.
+        let version = ProtocolVersion::parse(&params.protocol_version)
+            .filter(|v| !v.is_modern() && self.inner.versions.contains(v))
+            .or_else(|| self.inner.versions.iter().copied().find(|v| !v.is_modern()))
+            .ok_or_else(|| {
+                ProtocolError::UnsupportedProtocolVersion {
+                    requested: params.protocol_version.clone(),
+                    supported: self.inner.versions.clone(),
+                }
+                .to_error_object()
+            })?;
+        let state = SessionState {
+            version,
+            capabilities: Arc::new(params.capabilities.clone()),
+            client_info: params.client_info.clone(),
+            log_level: None,
+            initialized: false,
+            subscriptions: Default::default(),
+        };
+        if !session.begin(state) {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_REQUEST,
+                "the session is already initialized",
+            ));
+        }
+        let mut result = serde_json::json!({
+            "protocolVersion": version.as_str(),
+            "capabilities": self.legacy_capabilities(version),
+            "serverInfo": &self.inner.info,
+        });
+        if let (Some(text), Some(map)) = (&self.inner.instructions, result.as_object_mut()) {
+            map.insert("instructions".into(), Value::String(text.clone()));
+        }
+        RawJson::serialize(&result).map_err(internal)
+    }
+
+    fn legacy_capabilities(&self, version: ProtocolVersion) -> ServerCapabilities {
+        let mut caps = self.inner.capabilities.clone();
+        caps.extensions = None;
+        if !version.has_core_tasks() {
+            caps.tasks = None;
+        }
+        caps
+    }
+
+    async fn route(
+        &self,
+        body: ClientRequest,
+        ctx: RequestCtx,
+        session: Option<Arc<Session>>,
+    ) -> Outcome {
+        let modern = ctx.protocol_version().is_modern();
+        let inner = &self.inner;
+        match body {
+            ClientRequest::Discover(_) => Ok(RawJson::from_bytes(inner.discover.clone())),
+            ClientRequest::Ping(_) => Ok(empty_result(modern)),
+            ClientRequest::ListTools(p) => page(inner.tool_list.page(p.cursor.as_deref(), modern)),
+            ClientRequest::ListPrompts(p) => {
+                page(inner.prompt_list.page(p.cursor.as_deref(), modern))
+            }
+            ClientRequest::ListResources(p) => {
+                page(inner.resource_list.page(p.cursor.as_deref(), modern))
+            }
+            ClientRequest::ListResourceTemplates(p) => {
+                page(inner.template_list.page(p.cursor.as_deref(), modern))
+            }
+            ClientRequest::CallTool(p) => self.call_tool(p, ctx).await,
+            ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
+            ClientRequest::ReadResource(p) => self.read_resource(p, ctx).await,
+            ClientRequest::Complete(p) => self.complete(p, ctx).await,
+            ClientRequest::SetLevel(p) => {
+                if let Some(session) = session {
+                    session.update(|s| s.log_level = Some(p.level));
+                }
+                Ok(empty_result(false))
+            }
+            ClientRequest::Subscribe(p) => {
+                if let Some(session) = session {
+                    session.update(|s| {
+                        s.subscriptions.insert(p.uri.clone());
+                    });
+                }
+                Ok(empty_result(false))
+            }
+            ClientRequest::Unsubscribe(p) => {
+                if let Some(session) = session {
+                    session.update(|s| {
+                        s.subscriptions.remove(&p.uri);
+                    });
+                }
+                Ok(empty_result(false))
+            }
+            other => Err(ProtocolError::MethodNotFound {
+                method: mocopr_core::messages::MethodCall::method(&other).into(),
+            }
+            .to_error_object()),
+        }
+    }
+
+    async fn call_tool(&self, params: CallToolRequestParams, ctx: RequestCtx) -> Outcome {
+        let Some(entry) = self.inner.tools.get(&params.name) else {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("unknown tool `{}`", params.name),
+            ));
+        };
+        let modern = ctx.protocol_version().is_modern();
+        let args = Value::Object(params.arguments.unwrap_or_default());
+        if let Some(validator) = &entry.input_validator {
+            if let Err(error) = validator.validate(&args) {
+                let message = format!("invalid arguments for tool `{}`: {error}", params.name);
+                return self.tool_result(CallToolResult::error(message), modern);
+            }
+        }
+        let result = match (entry.handler)(&args, ctx).await {
+            Ok(result) => result,
+            Err(ToolError::Failed(message)) => CallToolResult::error(message),
+            Err(ToolError::Protocol(error)) => return Err(error),
+            Err(ToolError::InputRequired(result)) => return self.input_required(*result, modern),
+        };
+        if let (Some(validator), Some(structured)) =
+            (&entry.output_validator, &result.structured_content)
+        {
+            if let Err(error) = validator.validate(structured) {
+                let message = format!(
+                    "tool `{}` produced output that does not match its outputSchema: {error}",
+                    params.name
+                );
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
+            }
+        }
+        self.tool_result(result, modern)
+    }
+
+    fn tool_result(&self, mut result: CallToolResult, modern: bool) -> Outcome {
+        if modern {
+            result.result_type = Some(ResultType::Complete);
+        }
+        self.serialize(&result, modern, result.meta.is_none())
+    }
+
+    fn input_required(&self, result: InputRequiredResult, modern: bool) -> Outcome {
+        if !modern {
+            return Err(ErrorObject::new(
+                ErrorCode::INTERNAL_ERROR,
+                "the handler asked for client input, which this legacy session cannot provide",
+            ));
+        }
+        self.serialize(&result, true, result.meta.is_none())
+    }
+
+    async fn get_prompt(&self, params: GetPromptRequestParams, ctx: RequestCtx) -> Outcome {
+        let Some(handler) = self.inner.prompts.get(&params.name) else {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("unknown prompt `{}`", params.name),
+            ));
+        };
+        let modern = ctx.protocol_version().is_modern();
+        match handler(params.arguments.unwrap_or_default(), ctx).await {
+            Ok(mut result) => {
+                if modern {
+                    result.result_type = Some(ResultType::Complete);
+                }
+                self.serialize(&result, modern, result.meta.is_none())
+            }
+            Err(e) => self.primitive_error(e, modern),
+        }
+    }
+
+    async fn read_resource(&self, params: ReadResourceRequestParams, ctx: RequestCtx) -> Outcome {
+        let modern = ctx.protocol_version().is_modern();
+        let (handler, variables) = match self.inner.resources.get(&params.uri) {
+            Some(handler) => (handler, Default::default()),
+            None => match self
+                .inner
+                .templates
+                .iter()
+                .find_map(|t| t.template.matches(&params.uri).map(|v| (&t.handler, v)))
+            {
+                Some(found) => found,
+                None => {
+                    let code = ErrorCode(ctx.protocol_version().resource_not_found_code());
+                    return Err(ErrorObject::new(
+                        code,
+                        format!("resource not found: {}", params.uri),
+                    )
+                    .with_data(serde_json::json!({ "uri": params.uri })));
+                }
+            },
+        };
+        let request = ResourceRequest {
+            uri: params.uri,
+            variables,
+        };
+        match handler(request, ctx).await {
+            Ok(contents) => {
+                let hints = self.inner.read_hints;
+                let result = serde_json::json!({ "contents": contents });
+                let mut result: ReadResourceResult =
+                    serde_json::from_value(result).map_err(internal)?;
+                if modern {
+                    result.result_type = Some(ResultType::Complete);
+                    result.ttl_ms = Some(hints.ttl_ms);
+                    result.cache_scope = Some(hints.scope);
+                }
+                self.serialize(&result, modern, true)
+            }
+            Err(e) => self.primitive_error(e, modern),
+        }
+    }
+
+    async fn complete(&self, params: CompleteRequestParams, ctx: RequestCtx) -> Outcome {
+        let Some(handler) = &self.inner.completion else {
+            return Err(ProtocolError::MethodNotFound {
+                method: "completion/complete".into(),
+            }
+            .to_error_object());
+        };
+        let modern = ctx.protocol_version().is_modern();
+        match handler(params, ctx).await {
+            Ok(mut completion) => {
+                completion.values.truncate(MAX_COMPLETION_VALUES);
+                let mut result = serde_json::json!({ "completion": completion });
+                if modern {
+                    result["resultType"] = Value::from("complete");
+                }
+                self.serialize(&result, modern, true)
+            }
+            Err(e) => self.primitive_error(e, modern),
+        }
+    }
+
+    fn primitive_error(&self, error: ToolError, modern: bool) -> Outcome {
+        match error {
+            ToolError::Failed(message) => Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)),
+            ToolError::Protocol(error) => Err(error),
+            ToolError::InputRequired(result) => self.input_required(*result, modern),
+        }
+    }
+
+    /// Serializes a result; modern results without `_meta` get the server's `serverInfo`.
+    fn serialize<T: Serialize>(&self, result: &T, modern: bool, add_server_meta: bool) -> Outcome {
+        let mut out = serde_json::to_vec(result).map_err(internal)?;
+        if modern && add_server_meta && out.last() == Some(&b'}') {
+            out.pop();
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"_meta\":");
+            out.extend_from_slice(&self.inner.server_meta);
+            out.push(b'}');
+        }
+        Ok(RawJson::from_bytes(Bytes::from(out)))
+    }
+}
+
+fn page(page: Result<Bytes, ErrorObject>) -> Outcome {
+    page.map(RawJson::from_bytes)
+}
+
+fn empty_result(modern: bool) -> RawJson {
+    RawJson::from_bytes(Bytes::from_static(if modern {
+        b"{\"resultType\":\"complete\"}"
+    } else {
+        b"{}"
+    }))
+}
+
+fn internal(e: serde_json::Error) -> ErrorObject {
+    ErrorObject::new(
+        ErrorCode::INTERNAL_ERROR,
+        format!("could not serialize the result: {e}"),
+    )
+}
+
+impl tower_service::Service<McpRequest> for McpServer {
+    type Response = McpResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: McpRequest) -> Self::Future {
+        let server = self.clone();
+        Box::pin(async move { Ok(server.handle(request).await) })
+    }
+}

@@ -1,0 +1,53 @@
+//! # mocopr-server
+//!
+//! A dual-era MCP server: the stateless 2026-07-28 revision and the legacy 2025-11-25 /
+//! 2025-06-18 / 2025-03-26 revisions on the same connection, with tools, resources, resource
+//! templates, prompts and completions. The server is a `tower::Service<McpRequest>`, so any
+//! tower layer wraps it; transports (stdio today) drive it.
+//!
+//! ```no_run
+//! use mocopr_server::{Args, McpServer, ToolError};
+//! use mocopr_core::types::Tool;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Echo { text: String }
+//!
+//! async fn echo(Args(p): Args<Echo>) -> Result<String, ToolError> {
+//!     Ok(p.text)
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let schema = serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]});
+//! let server = McpServer::builder()
+//!     .name("echo")
+//!     .tool(Tool::new("echo", schema.as_object().cloned().unwrap_or_default()), echo)
+//!     .build()?;
+//! mocopr_server::serve_stdio(server, Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod context;
+mod dispatch;
+mod error;
+mod notify;
+mod paging;
+mod primitives;
+mod server;
+mod session;
+mod stream;
+pub mod tool;
+pub mod uri_template;
+
+pub use context::RequestCtx;
+pub use error::{ServerError, ToolError};
+pub use notify::Notifier;
+pub use primitives::{PromptArgs, ResourceRequest};
+pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
+pub use session::{Session, SessionState};
+pub use stream::{
+    ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio,
+};
+pub use tool::{Args, IntoToolResult, Structured, ToolHandler};

@@ -1,0 +1,59 @@
+//! Where a request's notifications go: the stdio stream, or the request's own HTTP response
+//! stream. Both are bounded queues, so a slow client slows the handler rather than growing memory.
+
+use bytes::Bytes;
+use mocopr_core::jsonrpc::JsonRpcNotification;
+use mocopr_core::messages::MethodCall;
+use mocopr_transport::FrameSink;
+use tokio::sync::mpsc;
+
+/// A channel for the notifications of one request (or one subscription).
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    target: Target,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    /// A newline-framed byte stream (stdio, child process, in-memory pair).
+    Stream(FrameSink),
+    /// One message per item (an HTTP response stream).
+    Messages(mpsc::Sender<Bytes>),
+}
+
+impl Notifier {
+    /// Notifications written as frames to a byte stream.
+    pub fn stream(sink: FrameSink) -> Self {
+        Notifier {
+            target: Target::Stream(sink),
+        }
+    }
+
+    /// Notifications delivered as whole messages on a channel.
+    pub fn messages(tx: mpsc::Sender<Bytes>) -> Self {
+        Notifier {
+            target: Target::Messages(tx),
+        }
+    }
+
+    /// Sends a notification. Returns `false` when the receiver is gone (the client disconnected
+    /// or cancelled), which handlers may take as a reason to stop.
+    pub async fn send<N: MethodCall>(&self, notification: N) -> bool {
+        let mut out = Vec::with_capacity(128);
+        if serde_json::to_writer(&mut out, &JsonRpcNotification { body: notification }).is_err() {
+            return false;
+        }
+        self.send_raw(out).await
+    }
+
+    /// Sends an already-serialized message (no trailing newline).
+    pub async fn send_raw(&self, mut message: Vec<u8>) -> bool {
+        match &self.target {
+            Target::Stream(sink) => {
+                message.push(b'\n');
+                sink.send(Bytes::from(message)).await.is_ok()
+            }
+            Target::Messages(tx) => tx.send(Bytes::from(message)).await.is_ok(),
+        }
+    }
+}

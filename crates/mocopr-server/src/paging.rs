@@ -1,0 +1,198 @@
+//! Pre-serialized, paginated list results (`tools/list`, `prompts/list`, `resources/list`,
+//! `resources/templates/list`).
+//!
+//! Pages are serialized once when the server is built, in both shapes: modern (with `resultType`,
+//! caching hints and `serverInfo`) and legacy. A cursor is the opaque (base64url) key of the last
+//! item of the previous page, so it stays valid, and means the same position, even if the list
+//! is rebuilt in between; a cursor that falls between pre-built pages is served by serializing
+//! that page on the fly.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use serde::Serialize;
+
+use mocopr_core::{CacheScope, ErrorCode, ErrorObject};
+
+/// Caching hints attached to modern list results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheHints {
+    pub(crate) ttl_ms: u64,
+    pub(crate) scope: CacheScope,
+}
+
+/// A sorted list of `T`, with its pages pre-serialized.
+#[derive(Debug)]
+pub(crate) struct PagedList<T> {
+    field: &'static str,
+    items: Vec<(String, T)>,
+    page_size: usize,
+    hints: CacheHints,
+    server_meta: Bytes,
+    modern: Vec<Bytes>,
+    legacy: Vec<Bytes>,
+}
+
+impl<T: Serialize> PagedList<T> {
+    /// `items` as pages of `page_size` under `field`; `server_meta` is the serialized `_meta`
+    /// object carried by modern results.
+    pub(crate) fn new(
+        field: &'static str,
+        mut items: Vec<(String, T)>,
+        page_size: usize,
+        hints: CacheHints,
+        server_meta: Bytes,
+    ) -> Self {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut list = PagedList {
+            field,
+            items,
+            page_size: page_size.max(1),
+            hints,
+            server_meta,
+            modern: Vec::new(),
+            legacy: Vec::new(),
+        };
+        let mut start = 0;
+        loop {
+            list.modern.push(list.render(start, true));
+            list.legacy.push(list.render(start, false));
+            start += list.page_size;
+            if start >= list.items.len() {
+                break;
+            }
+        }
+        list
+    }
+
+    /// The page after `cursor` (the first page without one).
+    pub(crate) fn page(&self, cursor: Option<&str>, modern: bool) -> Result<Bytes, ErrorObject> {
+        let start = match cursor {
+            None => 0,
+            Some(cursor) => {
+                let invalid = || ErrorObject::new(ErrorCode::INVALID_PARAMS, "invalid cursor");
+                let key = URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .ok()
+                    .and_then(|k| String::from_utf8(k).ok())
+                    .ok_or_else(invalid)?;
+                self.items.partition_point(|(k, _)| *k <= key)
+            }
+        };
+        let pages = if modern { &self.modern } else { &self.legacy };
+        if start % self.page_size == 0 {
+            if let Some(page) = pages.get(start / self.page_size) {
+                return Ok(page.clone());
+            }
+        }
+        Ok(self.render(start, modern))
+    }
+
+    fn render(&self, start: usize, modern: bool) -> Bytes {
+        let end = (start + self.page_size).min(self.items.len());
+        let start = start.min(end);
+        let mut out = Vec::with_capacity(256 * (end - start) + 128);
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(self.field.as_bytes());
+        out.extend_from_slice(b"\":[");
+        for (i, (_, item)) in self.items[start..end].iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Serializing registered definitions (strings, maps, numbers) cannot fail.
+            let _ = serde_json::to_writer(&mut out, item);
+        }
+        out.push(b']');
+        if end < self.items.len() && end > 0 {
+            out.extend_from_slice(b",\"nextCursor\":\"");
+            out.extend_from_slice(URL_SAFE_NO_PAD.encode(&self.items[end - 1].0).as_bytes());
+            out.push(b'"');
+        }
+        if modern {
+            let scope = match self.hints.scope {
+                CacheScope::Private => "private",
+                _ => "public",
+            };
+            out.extend_from_slice(format!(",\"ttlMs\":{},\"cacheScope\":\"{scope}\",\"resultType\":\"complete\",\"_meta\":", self.hints.ttl_ms).as_bytes());
+            out.extend_from_slice(&self.server_meta);
+        }
+        out.push(b'}');
+        Bytes::from(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(n: usize, page: usize) -> PagedList<String> {
+        let items = (0..n)
+            .map(|i| (format!("t{i:03}"), format!("t{i:03}")))
+            .collect();
+        PagedList::new(
+            "tools",
+            items,
+            page,
+            CacheHints {
+                ttl_ms: 5,
+                scope: CacheScope::Public,
+            },
+            Bytes::from_static(b"{}"),
+        )
+    }
+
+    fn walk(list: &PagedList<String>, modern: bool) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page: serde_json::Value =
+                serde_json::from_slice(&list.page(cursor.as_deref(), modern).unwrap()).unwrap();
+            seen.extend(
+                page["tools"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned()),
+            );
+            match page.get("nextCursor") {
+                Some(c) => cursor = Some(c.as_str().unwrap().to_owned()),
+                None => return seen,
+            }
+        }
+    }
+
+    #[test]
+    fn walking_the_cursors_visits_every_item_once_in_order() {
+        for (n, page) in [(0, 3), (1, 3), (3, 3), (10, 3), (10, 100)] {
+            let l = list(n, page);
+            let expected: Vec<String> = (0..n).map(|i| format!("t{i:03}")).collect();
+            assert_eq!(walk(&l, true), expected);
+            assert_eq!(walk(&l, false), expected);
+        }
+    }
+
+    #[test]
+    fn modern_pages_carry_hints_and_bad_cursors_are_invalid_params() {
+        let l = list(2, 10);
+        let page: serde_json::Value = serde_json::from_slice(&l.page(None, true).unwrap()).unwrap();
+        assert_eq!(page["resultType"], "complete");
+        assert_eq!(page["ttlMs"], 5);
+        assert_eq!(page["cacheScope"], "public");
+        let legacy: serde_json::Value =
+            serde_json::from_slice(&l.page(None, false).unwrap()).unwrap();
+        assert!(legacy.get("resultType").is_none());
+        assert_eq!(
+            l.page(Some("***"), true).unwrap_err().code,
+            ErrorCode::INVALID_PARAMS
+        );
+    }
+
+    #[test]
+    fn a_cursor_between_page_boundaries_still_continues_after_its_item() {
+        let l = list(10, 3);
+        let cursor = URL_SAFE_NO_PAD.encode("t004");
+        let page: serde_json::Value =
+            serde_json::from_slice(&l.page(Some(&cursor), true).unwrap()).unwrap();
+        assert_eq!(page["tools"][0], "t005");
+    }
+}

@@ -1,0 +1,442 @@
+//! [`McpServer`] and its builder: registries are validated, sorted and pre-serialized at
+//! `build()`, then only served.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use mocopr_core::ProtocolVersion;
+use mocopr_core::meta::SERVER_INFO_KEY;
+use mocopr_core::types::{
+    CacheScope, CompleteRequestParams, Completion, GetPromptResult, Implementation,
+    ListChangedCapability, Prompt, Resource, ResourceContents, ResourceTemplate,
+    ResourcesCapability, ServerCapabilities, Tool,
+};
+
+use crate::context::RequestCtx;
+use crate::error::{ServerError, ToolError};
+use crate::paging::{CacheHints, PagedList};
+use crate::primitives::{
+    ErasedCompletion, ErasedPrompt, ErasedResource, PromptArgs, ResourceRequest, erase_completion,
+    erase_prompt, erase_resource,
+};
+use crate::tool::{ErasedTool, ToolHandler};
+use crate::uri_template::UriTemplate;
+
+/// Default number of items per list page.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Default freshness of list results and `server/discover`, in milliseconds.
+pub const DEFAULT_LIST_TTL_MS: u64 = 60_000;
+
+/// An MCP server: cheap to clone (an `Arc`), and a tower `Service<McpRequest>`.
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    pub(crate) inner: Arc<ServerInner>,
+}
+
+pub(crate) struct ToolEntry {
+    pub(crate) handler: ErasedTool,
+    pub(crate) input_validator: Option<jsonschema::Validator>,
+    pub(crate) output_validator: Option<jsonschema::Validator>,
+}
+
+pub(crate) struct TemplateEntry {
+    pub(crate) template: UriTemplate,
+    pub(crate) handler: ErasedResource,
+}
+
+pub(crate) struct ServerInner {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) capabilities: ServerCapabilities,
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) modern_versions: Vec<ProtocolVersion>,
+    /// `{"io.modelcontextprotocol/serverInfo": ...}`, spliced into modern results.
+    pub(crate) server_meta: Bytes,
+    pub(crate) discover: Bytes,
+    pub(crate) tools: HashMap<String, ToolEntry>,
+    pub(crate) tool_list: PagedList<Tool>,
+    pub(crate) prompts: HashMap<String, ErasedPrompt>,
+    pub(crate) prompt_list: PagedList<Prompt>,
+    pub(crate) resources: HashMap<String, ErasedResource>,
+    pub(crate) resource_list: PagedList<Resource>,
+    pub(crate) templates: Vec<TemplateEntry>,
+    pub(crate) template_list: PagedList<ResourceTemplate>,
+    pub(crate) completion: Option<ErasedCompletion>,
+    pub(crate) read_hints: CacheHints,
+}
+
+impl std::fmt::Debug for ServerInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer")
+            .field("info", &self.info)
+            .field("tools", &self.tools.len())
+            .field("prompts", &self.prompts.len())
+            .field("resources", &self.resources.len())
+            .field("templates", &self.templates.len())
+            .finish()
+    }
+}
+
+impl McpServer {
+    /// Starts building a server.
+    pub fn builder() -> McpServerBuilder {
+        McpServerBuilder::default()
+    }
+
+    /// The server's implementation info.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The capabilities the server advertises.
+    pub fn capabilities(&self) -> &ServerCapabilities {
+        &self.inner.capabilities
+    }
+}
+
+/// Builds an [`McpServer`].
+#[derive(Default)]
+pub struct McpServerBuilder {
+    name: Option<String>,
+    version: Option<String>,
+    title: Option<String>,
+    instructions: Option<String>,
+    tools: Vec<(Tool, ErasedTool)>,
+    prompts: Vec<(Prompt, ErasedPrompt)>,
+    resources: Vec<(Resource, ErasedResource)>,
+    templates: Vec<(ResourceTemplate, ErasedResource)>,
+    completion: Option<ErasedCompletion>,
+    page_size: Option<usize>,
+    list_hints: Option<CacheHints>,
+    read_hints: Option<CacheHints>,
+    versions: Option<Vec<ProtocolVersion>>,
+}
+
+impl std::fmt::Debug for McpServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServerBuilder")
+            .field("name", &self.name)
+            .field("tools", &self.tools.len())
+            .finish()
+    }
+}
+
+impl McpServerBuilder {
+    /// The server's programmatic name (`serverInfo.name`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The server's version (`serverInfo.version`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The server's display name.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Guidance for the model, sent in `server/discover` and `initialize`.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool: its definition and an async handler (see [`crate::tool`]).
+    pub fn tool<M>(mut self, definition: Tool, handler: impl ToolHandler<M>) -> Self {
+        self.tools.push((definition, handler.into_erased().0));
+        self
+    }
+
+    /// Registers a prompt and the async function that renders it.
+    pub fn prompt<F, Fut>(mut self, definition: Prompt, handler: F) -> Self
+    where
+        F: Fn(PromptArgs, RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, ToolError>> + Send + 'static,
+    {
+        self.prompts.push((definition, erase_prompt(handler)));
+        self
+    }
+
+    /// Registers a resource and the async function that reads it.
+    pub fn resource<F, Fut>(mut self, definition: Resource, handler: F) -> Self
+    where
+        F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<ResourceContents>, ToolError>> + Send + 'static,
+    {
+        self.resources.push((definition, erase_resource(handler)));
+        self
+    }
+
+    /// Registers a resource template (RFC 6570) and the async function that reads its resources.
+    pub fn resource_template<F, Fut>(mut self, definition: ResourceTemplate, handler: F) -> Self
+    where
+        F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<ResourceContents>, ToolError>> + Send + 'static,
+    {
+        self.templates.push((definition, erase_resource(handler)));
+        self
+    }
+
+    /// Registers the argument-completion handler (advertises `completions`).
+    pub fn completion<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(CompleteRequestParams, RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Completion, ToolError>> + Send + 'static,
+    {
+        self.completion = Some(erase_completion(handler));
+        self
+    }
+
+    /// Items per list page (default [`DEFAULT_PAGE_SIZE`]).
+    pub fn page_size(mut self, items: usize) -> Self {
+        self.page_size = Some(items);
+        self
+    }
+
+    /// Caching hints of list results and `server/discover` (default 60 s, public).
+    pub fn list_cache_hints(mut self, ttl_ms: u64, scope: CacheScope) -> Self {
+        self.list_hints = Some(CacheHints { ttl_ms, scope });
+        self
+    }
+
+    /// Caching hints of `resources/read` results (default 0 ms, private).
+    pub fn read_cache_hints(mut self, ttl_ms: u64, scope: CacheScope) -> Self {
+        self.read_hints = Some(CacheHints { ttl_ms, scope });
+        self
+    }
+
+    /// The revisions served (default: all of [`ProtocolVersion::ALL`]).
+    pub fn protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.versions = Some(versions.to_vec());
+        self
+    }
+
+    /// Validates everything and pre-serializes the lists.
+    pub fn build(self) -> Result<McpServer, ServerError> {
+        let mut info = Implementation::new(
+            self.name.unwrap_or_else(|| "mocopr-server".into()),
+            self.version
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+        );
+        info.title = self.title;
+        let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 {
+            return Err(ServerError::InvalidConfig {
+                setting: "page_size",
+                reason: "must be greater than zero",
+            });
+        }
+        let versions = self
+            .versions
+            .unwrap_or_else(|| ProtocolVersion::ALL.to_vec());
+        if versions.is_empty() {
+            return Err(ServerError::InvalidConfig {
+                setting: "protocol_versions",
+                reason: "must not be empty",
+            });
+        }
+        let list_hints = self.list_hints.unwrap_or(CacheHints {
+            ttl_ms: DEFAULT_LIST_TTL_MS,
+            scope: CacheScope::Public,
+        });
+        let read_hints = self.read_hints.unwrap_or(CacheHints {
+            ttl_ms: 0,
+            scope: CacheScope::Private,
+        });
+        let server_meta = Bytes::from(
+            serde_json::to_vec(&serde_json::json!({ SERVER_INFO_KEY: &info })).unwrap_or_default(),
+        );
+
+        let mut tools = HashMap::new();
+        let mut tool_defs = Vec::new();
+        for (def, handler) in self.tools {
+            mocopr_core::names::validate_tool_name(&def.name).map_err(|source| {
+                ServerError::InvalidToolName {
+                    name: def.name.clone(),
+                    source,
+                }
+            })?;
+            if def.input_schema.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(ServerError::InputSchemaNotObject {
+                    tool: def.name.clone(),
+                });
+            }
+            let compile = |schema: &serde_json::Map<String, Value>, which| {
+                jsonschema::validator_for(&Value::Object(schema.clone())).map_err(|e| {
+                    ServerError::InvalidSchema {
+                        tool: def.name.clone(),
+                        which,
+                        reason: e.to_string(),
+                    }
+                })
+            };
+            let input_validator = Some(compile(&def.input_schema, "input")?);
+            let output_validator = def
+                .output_schema
+                .as_ref()
+                .map(|s| compile(s, "output"))
+                .transpose()?;
+            if tools
+                .insert(
+                    def.name.clone(),
+                    ToolEntry {
+                        handler,
+                        input_validator,
+                        output_validator,
+                    },
+                )
+                .is_some()
+            {
+                return Err(ServerError::Duplicate {
+                    kind: "tool",
+                    name: def.name,
+                });
+            }
+            tool_defs.push((def.name.clone(), def));
+        }
+
+        let mut prompts = HashMap::new();
+        let mut prompt_defs = Vec::new();
+        for (def, handler) in self.prompts {
+            if prompts.insert(def.name.clone(), handler).is_some() {
+                return Err(ServerError::Duplicate {
+                    kind: "prompt",
+                    name: def.name,
+                });
+            }
+            prompt_defs.push((def.name.clone(), def));
+        }
+
+        let mut resources = HashMap::new();
+        let mut resource_defs = Vec::new();
+        for (def, handler) in self.resources {
+            if resources.insert(def.uri.clone(), handler).is_some() {
+                return Err(ServerError::Duplicate {
+                    kind: "resource",
+                    name: def.uri,
+                });
+            }
+            resource_defs.push((def.uri.clone(), def));
+        }
+
+        let mut templates = Vec::new();
+        let mut template_defs = Vec::new();
+        for (def, handler) in self.templates {
+            let template =
+                UriTemplate::parse(&def.uri_template).map_err(|_| ServerError::InvalidConfig {
+                    setting: "resource_template",
+                    reason: "invalid URI template",
+                })?;
+            if template_defs
+                .iter()
+                .any(|(k, _): &(String, ResourceTemplate)| *k == def.uri_template)
+            {
+                return Err(ServerError::Duplicate {
+                    kind: "resource template",
+                    name: def.uri_template,
+                });
+            }
+            templates.push(TemplateEntry { template, handler });
+            template_defs.push((def.uri_template.clone(), def));
+        }
+
+        let mut capabilities = ServerCapabilities::default();
+        if !tools.is_empty() {
+            capabilities.tools = Some(ListChangedCapability::with_list_changed(false));
+        }
+        if !prompts.is_empty() {
+            capabilities.prompts = Some(ListChangedCapability::with_list_changed(false));
+        }
+        if !resources.is_empty() || !templates.is_empty() {
+            let mut caps = ResourcesCapability::default();
+            caps.subscribe = Some(false);
+            caps.list_changed = Some(false);
+            capabilities.resources = Some(caps);
+        }
+        if self.completion.is_some() {
+            capabilities.completions = Some(Default::default());
+        }
+        capabilities.logging = Some(Default::default());
+
+        let modern_versions: Vec<_> = versions.iter().copied().filter(|v| v.is_modern()).collect();
+        let discover = discover_bytes(
+            &versions,
+            &capabilities,
+            self.instructions.as_deref(),
+            list_hints,
+            &server_meta,
+        );
+        let list =
+            |field, items| PagedList::new(field, items, page_size, list_hints, server_meta.clone());
+        Ok(McpServer {
+            inner: Arc::new(ServerInner {
+                info,
+                instructions: self.instructions,
+                capabilities,
+                versions,
+                modern_versions,
+                discover,
+                tool_list: list("tools", tool_defs),
+                tools,
+                prompt_list: PagedList::new(
+                    "prompts",
+                    prompt_defs,
+                    page_size,
+                    list_hints,
+                    server_meta.clone(),
+                ),
+                prompts,
+                resource_list: PagedList::new(
+                    "resources",
+                    resource_defs,
+                    page_size,
+                    list_hints,
+                    server_meta.clone(),
+                ),
+                resources,
+                template_list: PagedList::new(
+                    "resourceTemplates",
+                    template_defs,
+                    page_size,
+                    list_hints,
+                    server_meta.clone(),
+                ),
+                templates,
+                completion: self.completion,
+                read_hints,
+                server_meta,
+            }),
+        })
+    }
+}
+
+fn discover_bytes(
+    versions: &[ProtocolVersion],
+    capabilities: &ServerCapabilities,
+    instructions: Option<&str>,
+    hints: CacheHints,
+    server_meta: &Bytes,
+) -> Bytes {
+    let meta: Value = serde_json::from_slice(server_meta).unwrap_or(Value::Null);
+    let mut result = serde_json::json!({
+        "supportedVersions": versions.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        "capabilities": capabilities,
+        "ttlMs": hints.ttl_ms,
+        "cacheScope": hints.scope,
+        "resultType": "complete",
+        "_meta": meta,
+    });
+    if let (Some(text), Some(map)) = (instructions, result.as_object_mut()) {
+        map.insert("instructions".into(), Value::String(text.into()));
+    }
+    Bytes::from(serde_json::to_vec(&result).unwrap_or_default())
+}

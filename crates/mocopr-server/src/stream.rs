@@ -1,0 +1,327 @@
+//! Serving a byte-stream connection (stdio, a child's pipes, an in-memory pair).
+//!
+//! One loop reads every frame available, decodes each once, and calls the service. A request
+//! whose future completes on its first poll (most of them: no I/O in the handler) is answered
+//! inline, into a buffer that goes out as one write after the whole read is processed; the rest
+//! run as tasks, bounded by `max_in_flight`, and answer through the same coalescing writer.
+//! `notifications/cancelled` stops a running request (and suppresses its response).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::AsyncRead;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tower_service::Service;
+
+use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, decode};
+use mocopr_core::service::{McpRequest, McpResponse};
+use mocopr_core::types::CancelledNotificationParams;
+use mocopr_core::{ProtocolError, RequestId};
+use mocopr_transport::{
+    FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio,
+};
+
+use crate::notify::Notifier;
+use crate::session::Session;
+
+/// Default bound on requests running at once on one connection.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// Default time running requests get to finish after the input closes.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Knobs of one served connection.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionConfig {
+    /// Framing and buffers.
+    pub transport: TransportConfig,
+    /// Requests running at once; reading pauses while the bound is reached.
+    pub max_in_flight: usize,
+    /// Time running requests get to finish after the peer closes its side.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            transport: TransportConfig::default(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// Sets the in-flight bound.
+    pub fn with_max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests;
+        self
+    }
+
+    /// Sets the transport knobs.
+    pub fn with_transport(mut self, transport: TransportConfig) -> Self {
+        self.transport = transport;
+        self
+    }
+}
+
+/// Serves `service` on this process's stdin and stdout until stdin closes.
+pub async fn serve_stdio<S>(service: S, config: ConnectionConfig) -> Result<(), TransportError>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    config.transport.validate()?;
+    let reader = FrameReader::new(stdio::stdin(), &config.transport);
+    let (sink, writer) = spawn_writer(stdio::stdout(), &config.transport);
+    serve_connection(service, reader, sink, config).await?;
+    writer.await.map_err(|e| TransportError::Io {
+        source: std::io::Error::other(e),
+    })?
+}
+
+type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
+
+/// Serves `service` on one framed connection until its input ends, then lets running requests
+/// finish (up to the drain timeout).
+pub async fn serve_connection<S, R>(
+    service: S,
+    mut reader: FrameReader<R>,
+    sink: FrameSink,
+    config: ConnectionConfig,
+) -> Result<(), TransportError>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    R: AsyncRead + Unpin,
+{
+    let session = Arc::new(Session::new());
+    let connection = CancellationToken::new();
+    let in_flight: InFlight = Arc::default();
+    let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut batch = Vec::new();
+    let mut out = Vec::with_capacity(config.transport.write_buffer_size);
+
+    let mut conn = Connection {
+        service,
+        session,
+        sink,
+        connection: connection.clone(),
+        in_flight,
+    };
+    while reader.read_batch(&mut batch).await? {
+        for item in batch.drain(..) {
+            match item {
+                Inbound::Frame(frame) => conn.frame(frame, &mut out, &permits, &mut tasks).await,
+                Inbound::Invalid(error) => write_rejection(&mut out, None, error.into()),
+            }
+            // Reap finished tasks so the set stays small.
+            while tasks.try_join_next().is_some() {}
+        }
+        if !out.is_empty() {
+            let bytes = Bytes::from(std::mem::replace(
+                &mut out,
+                Vec::with_capacity(config.transport.write_buffer_size),
+            ));
+            conn.sink.send(bytes).await?;
+        }
+    }
+    // The peer closed its side: give running requests a moment, then stop them.
+    if tokio::time::timeout(config.drain_timeout, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        connection.cancel();
+        tasks.abort_all();
+    }
+    Ok(())
+}
+
+struct Connection<S> {
+    service: S,
+    session: Arc<Session>,
+    sink: FrameSink,
+    connection: CancellationToken,
+    in_flight: InFlight,
+}
+
+impl<S> Connection<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    async fn frame(
+        &mut self,
+        frame: Bytes,
+        out: &mut Vec<u8>,
+        permits: &Arc<Semaphore>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        let batches = self
+            .session
+            .state()
+            .is_some_and(|s| s.version.allows_batches());
+        let options = DecodeOptions::default().with_batches(batches);
+        match decode(&frame, &options) {
+            Err(rejection) => write_rejection(out, rejection.id, rejection.error),
+            Ok(Frame::Single(envelope)) => {
+                self.envelope(envelope, &frame, out, permits, tasks).await
+            }
+            Ok(Frame::Batch(entries)) => self.batch(entries, &frame, out).await,
+        }
+    }
+
+    async fn envelope(
+        &mut self,
+        envelope: Envelope<'_>,
+        frame: &Bytes,
+        out: &mut Vec<u8>,
+        permits: &Arc<Semaphore>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        match envelope {
+            Envelope::Request(raw) => {
+                let token = self.connection.child_token();
+                let request = self.request(McpRequest::from_raw(&raw, frame), token.clone());
+                let id = request.id.clone();
+                let mut future = Box::pin(self.service.call(request));
+                // Most handlers finish without waiting on anything: answer those inline.
+                if let Poll::Ready(Ok(response)) = future
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                {
+                    write_response(out, &response);
+                    return;
+                }
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                lock(&self.in_flight).insert(id.clone(), token.clone());
+                let sink = self.sink.clone();
+                let in_flight = self.in_flight.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    tokio::select! {
+                        Ok(response) = future => {
+                            lock(&in_flight).remove(&id);
+                            if !token.is_cancelled() {
+                                let mut bytes = Vec::with_capacity(256);
+                                write_response(&mut bytes, &response);
+                                let _ = sink.send(Bytes::from(bytes)).await;
+                            }
+                        }
+                        () = token.cancelled() => {
+                            lock(&in_flight).remove(&id);
+                        }
+                    }
+                });
+            }
+            Envelope::Notification(n) => match n.method.as_ref() {
+                "notifications/cancelled" => {
+                    if let Ok(params) = n.params::<CancelledNotificationParams>() {
+                        if let Some(token) = params
+                            .request_id
+                            .and_then(|id| lock(&self.in_flight).remove(&id))
+                        {
+                            token.cancel();
+                        }
+                    }
+                }
+                "notifications/initialized" => self.session.update(|s| s.initialized = true),
+                _ => {}
+            },
+            // Answers to server-to-client requests; none are outstanding on this connection.
+            Envelope::Response(_) | Envelope::Error(_) => {}
+        }
+    }
+
+    /// A 2025-03-26 batch: every request answered, in one array, once all are done.
+    async fn batch(
+        &mut self,
+        entries: Vec<Result<Envelope<'_>, mocopr_core::Rejection>>,
+        frame: &Bytes,
+        out: &mut Vec<u8>,
+    ) {
+        let mut responses = Vec::new();
+        for entry in entries {
+            match entry {
+                Err(rejection) => {
+                    let mut one = Vec::new();
+                    write_rejection_body(&mut one, rejection.id, rejection.error);
+                    responses.push(one);
+                }
+                Ok(Envelope::Request(raw)) => {
+                    let request = self.request(
+                        McpRequest::from_raw(&raw, frame),
+                        self.connection.child_token(),
+                    );
+                    let Ok(response) = self.service.call(request).await;
+                    let mut one = Vec::new();
+                    response.write_message(&mut one);
+                    responses.push(one);
+                }
+                Ok(Envelope::Notification(_))
+                | Ok(Envelope::Response(_))
+                | Ok(Envelope::Error(_)) => {}
+            }
+        }
+        if responses.is_empty() {
+            return;
+        }
+        out.push(b'[');
+        for (i, response) in responses.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(response);
+        }
+        out.extend_from_slice(b"]\n");
+    }
+
+    fn request(&self, mut request: McpRequest, token: CancellationToken) -> McpRequest {
+        request.extensions.insert(self.session.clone());
+        request
+            .extensions
+            .insert(Notifier::stream(self.sink.clone()));
+        request.extensions.insert(token);
+        request
+    }
+}
+
+fn lock(map: &InFlight) -> std::sync::MutexGuard<'_, HashMap<RequestId, CancellationToken>> {
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_response(out: &mut Vec<u8>, response: &McpResponse) {
+    response.write_message(out);
+    out.push(b'\n');
+}
+
+fn write_rejection(out: &mut Vec<u8>, id: Option<RequestId>, error: ProtocolError) {
+    write_rejection_body(out, id, error);
+    out.push(b'\n');
+}
+
+fn write_rejection_body(out: &mut Vec<u8>, id: Option<RequestId>, error: ProtocolError) {
+    let response = JsonRpcErrorResponse::new(id, error.to_error_object());
+    // An error object of plain fields always serializes.
+    let _ = serde_json::to_writer(&mut *out, &response);
+}

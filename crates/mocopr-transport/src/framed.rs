@@ -1,0 +1,249 @@
+//! Newline-delimited framing over any async byte stream: a [`FrameReader`] that hands out every
+//! complete frame of a read at once, and a writer task fed by a bounded [`FrameSink`] that
+//! coalesces queued messages into as few writes as possible.
+//!
+//! Reading in batches and writing coalesced is what makes a stdio server fast: one `read` of many
+//! requests becomes one `write` of many responses.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+use mocopr_core::framing::{FrameDecoder, FrameError};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::TransportConfig;
+use crate::error::TransportError;
+
+/// One item read from the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A complete frame (one JSON-RPC message or batch), without its newline.
+    Frame(Bytes),
+    /// A line that broke the framing rules (too large); the stream continues after it.
+    Invalid(FrameError),
+}
+
+/// Reads newline-delimited frames from `R`.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    io: R,
+    buf: BytesMut,
+    decoder: FrameDecoder,
+    read_size: usize,
+    done: bool,
+    /// Items decoded by a batch read but not yet handed out by [`FrameReader::next`].
+    pending: VecDeque<Inbound>,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// A reader over `io` with the limits of `config`.
+    pub fn new(io: R, config: &TransportConfig) -> Self {
+        FrameReader {
+            io,
+            buf: BytesMut::with_capacity(config.read_buffer_size),
+            decoder: FrameDecoder::new(config.max_frame_size),
+            read_size: config.read_buffer_size,
+            done: false,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Waits until at least one item is available, then appends every item available now to
+    /// `out`. Returns `Ok(false)` once the peer closed its side and nothing is left.
+    pub async fn read_batch(&mut self, out: &mut Vec<Inbound>) -> Result<bool, TransportError> {
+        loop {
+            let before = out.len();
+            out.extend(self.pending.drain(..));
+            self.drain(out);
+            if out.len() > before {
+                return Ok(true);
+            }
+            if self.done {
+                return Ok(false);
+            }
+            self.buf.reserve(self.read_size);
+            if self.io.read_buf(&mut self.buf).await? == 0 {
+                self.done = true;
+                match self.decoder.decode_eof(&mut self.buf) {
+                    Ok(Some(frame)) => out.push(Inbound::Frame(frame)),
+                    Ok(None) => {}
+                    Err(e) => out.push(Inbound::Invalid(e)),
+                }
+            }
+        }
+    }
+
+    /// The next item, or `None` at the end of input.
+    pub async fn next(&mut self) -> Option<Result<Inbound, TransportError>> {
+        if self.pending.is_empty() {
+            let mut batch = Vec::new();
+            match self.read_batch(&mut batch).await {
+                Err(e) => return Some(Err(e)),
+                Ok(false) => return None,
+                Ok(true) => self.pending.extend(batch),
+            }
+        }
+        self.pending.pop_front().map(Ok)
+    }
+
+    fn drain(&mut self, out: &mut Vec<Inbound>) {
+        loop {
+            match self.decoder.decode(&mut self.buf) {
+                Ok(Some(frame)) => out.push(Inbound::Frame(frame)),
+                Ok(None) => return,
+                Err(e) => out.push(Inbound::Invalid(e)),
+            }
+        }
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &R {
+        &self.io
+    }
+}
+
+/// Sends frames to the writer task. Cheap to clone; bounded, so a slow peer slows its senders
+/// instead of growing memory.
+#[derive(Debug, Clone)]
+pub struct FrameSink {
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl FrameSink {
+    /// Queues bytes holding one or more complete frames, each ending in `\n`.
+    pub async fn send(&self, frames: Bytes) -> Result<(), TransportError> {
+        self.tx
+            .send(frames)
+            .await
+            .map_err(|_| TransportError::Closed)
+    }
+
+    /// Queues without waiting; fails when the queue is full or closed.
+    pub fn try_send(&self, frames: Bytes) -> Result<(), TransportError> {
+        self.tx.try_send(frames).map_err(|_| TransportError::Closed)
+    }
+
+    /// Whether the writer is gone.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// Starts the writer task for `io`: it writes queued frames, coalescing whatever is queued into
+/// one write of up to `write_buffer_size` bytes, and ends (flushing and shutting `io` down) when
+/// every [`FrameSink`] is dropped.
+pub fn spawn_writer<W>(
+    io: W,
+    config: &TransportConfig,
+) -> (FrameSink, JoinHandle<Result<(), TransportError>>)
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(config.outbound_queue);
+    let handle = tokio::spawn(write_loop(io, rx, config.write_buffer_size));
+    (FrameSink { tx }, handle)
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut io: W,
+    mut rx: mpsc::Receiver<Bytes>,
+    coalesce: usize,
+) -> Result<(), TransportError> {
+    let mut buf = BytesMut::with_capacity(coalesce);
+    while let Some(first) = rx.recv().await {
+        // A lone message goes out as is; several queued ones are gathered into one write.
+        let Ok(second) = rx.try_recv() else {
+            io.write_all(&first).await?;
+            io.flush().await?;
+            continue;
+        };
+        buf.extend_from_slice(&first);
+        buf.extend_from_slice(&second);
+        while buf.len() < coalesce {
+            match rx.try_recv() {
+                Ok(more) => buf.extend_from_slice(&more),
+                Err(_) => break,
+            }
+        }
+        io.write_all(&buf).await?;
+        io.flush().await?;
+        buf.clear();
+    }
+    io.shutdown().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_split_across_reads_come_out_whole_and_in_order() {
+        let (client, mut server) = tokio::io::duplex(7);
+        let config = TransportConfig::default();
+        let mut reader = FrameReader::new(client, &config);
+        let writer = tokio::spawn(async move {
+            for i in 0..100 {
+                server
+                    .write_all(format!("{{\"n\":{i}}}\n").as_bytes())
+                    .await
+                    .unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        let mut batch = Vec::new();
+        while reader.read_batch(&mut batch).await.unwrap() {
+            got.append(&mut batch);
+        }
+        writer.await.unwrap();
+        let expected: Vec<_> = (0..100)
+            .map(|i| Inbound::Frame(Bytes::from(format!("{{\"n\":{i}}}"))))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_line_is_reported_and_the_stream_goes_on() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        let config = TransportConfig::default().with_max_frame_size(8);
+        let mut reader = FrameReader::new(client, &config);
+        server
+            .write_all(b"0123456789abcdef\n{\"a\":1}\n")
+            .await
+            .unwrap();
+        drop(server);
+        let mut items = Vec::new();
+        while let Some(item) = reader.next().await {
+            items.push(item.unwrap());
+        }
+        assert!(matches!(
+            items[0],
+            Inbound::Invalid(FrameError::FrameTooLarge { .. })
+        ));
+        assert_eq!(items[1], Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
+        assert_eq!(items.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_writer_delivers_everything_queued_then_closes() {
+        let (client, server) = tokio::io::duplex(64);
+        let config = TransportConfig::default().with_outbound_queue(4);
+        let (sink, handle) = spawn_writer(server, &config);
+        let producer = tokio::spawn(async move {
+            for i in 0..1000 {
+                sink.send(Bytes::from(format!("{i}\n"))).await.unwrap();
+            }
+        });
+        let mut reader = FrameReader::new(client, &config);
+        let mut n = 0;
+        while let Some(item) = reader.next().await {
+            assert_eq!(item.unwrap(), Inbound::Frame(Bytes::from(n.to_string())));
+            n += 1;
+        }
+        producer.await.unwrap();
+        handle.await.unwrap().unwrap();
+        assert_eq!(n, 1000);
+    }
+}

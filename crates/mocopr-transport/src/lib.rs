@@ -1,0 +1,36 @@
+//! # mocopr-transport
+//!
+//! How MoCoPr moves MCP messages: newline-delimited framing over any async byte stream, with
+//! batched reads and coalesced writes; non-blocking stdio; child processes; an in-memory pair.
+//!
+//! ```no_run
+//! use mocopr_transport::{framed::Inbound, stdio, FrameReader, TransportConfig, spawn_writer};
+//! use bytes::Bytes;
+//!
+//! # async fn run() -> Result<(), mocopr_transport::TransportError> {
+//! let config = TransportConfig::default();
+//! let mut input = FrameReader::new(stdio::stdin(), &config);
+//! let (output, _writer) = spawn_writer(stdio::stdout(), &config);
+//! while let Some(item) = input.next().await {
+//!     if let Inbound::Frame(frame) = item? {
+//!         let mut line = frame.to_vec();
+//!         line.push(b'\n');
+//!         output.send(Bytes::from(line)).await?; // echo
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod child;
+pub mod config;
+pub mod error;
+pub mod framed;
+pub mod memory;
+pub mod stdio;
+
+pub use config::TransportConfig;
+pub use error::TransportError;
+pub use framed::{FrameReader, FrameSink, Inbound, spawn_writer};

@@ -1,0 +1,126 @@
+//! A small MCP server with one of each primitive, served dual-era.
+//!
+//! Run with:
+//!
+//! ```text
+//! cargo run --release -p mocopr-examples --example echo-server -- stdio
+//! ```
+//!
+//! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
+//! text. Resource `mem://hello` reads `hello`. Prompt `greet {name}` greets `name`. Modern
+//! (2026-07-28) clients send `_meta` on each request; legacy clients `initialize` first.
+
+use mocopr_core::types::{
+    ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource,
+    ResourceContents, Role, Tool,
+};
+use mocopr_server::{Args, McpServer, ServerError, Structured, ToolError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Deserialize)]
+struct EchoParams {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct AddParams {
+    a: f64,
+    b: f64,
+}
+
+#[derive(Serialize)]
+struct Sum {
+    sum: f64,
+}
+
+async fn echo(Args(p): Args<EchoParams>) -> Result<String, ToolError> {
+    Ok(p.text)
+}
+
+async fn add(Args(p): Args<AddParams>) -> Result<Structured<Sum>, ToolError> {
+    Ok(Structured(Sum { sum: p.a + p.b }))
+}
+
+fn schema(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+fn build() -> Result<McpServer, ServerError> {
+    let mut echo_tool = Tool::new(
+        "echo",
+        schema(
+            json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+        ),
+    );
+    echo_tool.description = Some("Returns its input text.".into());
+    let mut add_tool = Tool::new(
+        "add",
+        schema(
+            json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}),
+        ),
+    );
+    add_tool.description = Some("Adds two numbers.".into());
+    add_tool.output_schema = Some(schema(
+        json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}),
+    ));
+
+    let mut hello = Resource::new("mem://hello", "hello");
+    hello.mime_type = Some("text/plain".into());
+    let mut greet = Prompt::new("greet");
+    let mut name = PromptArgument::new("name");
+    name.required = Some(true);
+    greet.arguments = Some(vec![name]);
+
+    McpServer::builder()
+        .name("echo-server")
+        .version(env!("CARGO_PKG_VERSION"))
+        .tool(echo_tool, echo)
+        .tool(add_tool, add)
+        .resource(hello, |req, _ctx| async move {
+            Ok(vec![ResourceContents::text(req.uri, "hello")])
+        })
+        .prompt(greet, |args, _ctx| async move {
+            let name = args
+                .get("name")
+                .ok_or_else(|| ToolError::invalid_params("missing argument `name`"))?;
+            let message = PromptMessage::new(
+                Role::User,
+                ContentBlock::text(format!("Hello, {name}! How are you today?")),
+            );
+            let mut result: GetPromptResult = serde_json::from_value(json!({ "messages": [] }))?;
+            result.messages.push(message);
+            Ok(result)
+        })
+        .build()
+}
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    if mode != "stdio" {
+        eprintln!("usage: echo-server stdio");
+        std::process::exit(2);
+    }
+    let server = match build() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("echo-server: {e}");
+            std::process::exit(1);
+        }
+    };
+    // One thread: a stdio server has one connection, and this keeps memory small.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(mocopr_server::serve_stdio(server, Default::default())),
+        Err(e) => {
+            eprintln!("echo-server: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("echo-server: {e}");
+        std::process::exit(1);
+    }
+}
