@@ -41,7 +41,12 @@ pub fn decode_params_text<P: for<'de> Deserialize<'de>>(
         Some(JsonKind::Object) => {}
         // `"params": null` is what some peers send for "no params".
         Some(JsonKind::Null) => return decode_params_text(method, None),
-        _ => return Err(ProtocolError::InvalidField { field: "params", expected: "an object" }),
+        _ => {
+            return Err(ProtocolError::InvalidField {
+                field: "params",
+                expected: "an object",
+            });
+        }
     }
     serde_json::from_str(text).map_err(|e| ProtocolError::invalid_params(method, e))
 }
