@@ -141,18 +141,29 @@ impl RequestMeta {
         }
     }
 
+    /// Checks that both members a modern request must carry are present (`-32602` otherwise).
+    pub fn require_modern_fields(&self) -> Result<&str, ProtocolError> {
+        let version = self
+            .protocol_version
+            .as_deref()
+            .ok_or(ProtocolError::MissingMeta {
+                key: PROTOCOL_VERSION_KEY,
+            })?;
+        if self.client_capabilities.is_none() {
+            return Err(ProtocolError::MissingMeta {
+                key: CLIENT_CAPABILITIES_KEY,
+            });
+        }
+        Ok(version)
+    }
+
     /// Checks the modern-era rules: required keys present (`-32602` otherwise), the version one
     /// of `supported` (`-32022` otherwise), and every other key well-formed.
     pub fn validate_modern(
         &self,
         supported: &[ProtocolVersion],
     ) -> Result<ModernContext<'_>, ProtocolError> {
-        let requested = self
-            .protocol_version
-            .as_deref()
-            .ok_or(ProtocolError::MissingMeta {
-                key: PROTOCOL_VERSION_KEY,
-            })?;
+        let requested = self.require_modern_fields()?;
         let version = ProtocolVersion::parse(requested)
             .filter(|v| supported.contains(v))
             .ok_or_else(|| ProtocolError::UnsupportedProtocolVersion {
@@ -289,6 +300,7 @@ mod tests {
         ));
         let meta = RequestMeta {
             protocol_version: Some("1999-01-01".into()),
+            client_capabilities: Some(ClientCapabilities::default()),
             ..Default::default()
         };
         assert!(matches!(

@@ -141,6 +141,21 @@ impl fmt::Debug for Extensions {
     }
 }
 
+/// The MCP request headers of an HTTP request (2026-07-28), as received, for the dispatcher to
+/// check against the body once it has decoded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct McpHeaders {
+    /// `MCP-Protocol-Version`.
+    pub protocol_version: Option<String>,
+    /// `Mcp-Method`.
+    pub method: Option<String>,
+    /// `Mcp-Name`, surrounding whitespace trimmed, still encoded.
+    pub name: Option<String>,
+    /// `Mcp-Param-*`: the suffix (lower-cased) and the raw value.
+    pub params: Vec<(String, String)>,
+}
+
 /// A request on its way through the service stack.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -12,7 +12,7 @@ use mocopr_core::{ProtocolVersion, RequestId as Id, ServerNotification};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ToolError;
-use crate::notify::Notifier;
+use mocopr_transport::Notifier;
 
 /// The context of one request. Cheap to clone.
 #[derive(Debug, Clone)]

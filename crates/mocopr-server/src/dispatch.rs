@@ -21,10 +21,10 @@ use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, Protocol
 
 use crate::context::{CtxInner, RequestCtx};
 use crate::error::ToolError;
-use crate::notify::Notifier;
 use crate::primitives::ResourceRequest;
 use crate::server::McpServer;
-use crate::session::{Session, SessionState};
+use mocopr_transport::Notifier;
+use mocopr_transport::{Session, SessionState};
 
 /// The era and client facts a request is served under.
 struct Served {
@@ -100,13 +100,12 @@ impl McpServer {
     /// A legacy request arriving without a session (stateless legacy HTTP): served as the
     /// revision its header named, with no client capabilities.
     fn stateless_legacy(&self, version: ProtocolVersion) -> Option<SessionState> {
-        (!version.is_modern() && self.inner.versions.contains(&version)).then(|| SessionState {
-            version,
-            capabilities: Arc::new(ClientCapabilities::default()),
-            client_info: Implementation::new("unknown", "0"),
-            log_level: None,
-            initialized: true,
-            subscriptions: Default::default(),
+        (!version.is_modern() && self.inner.versions.contains(&version)).then(|| {
+            SessionState::new(
+                version,
+                Arc::new(ClientCapabilities::default()),
+                Implementation::new("unknown", "0"),
+            )
         })
     }
 
@@ -171,14 +170,11 @@ impl McpServer {
                 }
                 .to_error_object()
             })?;
-        let state = SessionState {
+        let state = SessionState::new(
             version,
-            capabilities: Arc::new(params.capabilities.clone()),
-            client_info: params.client_info.clone(),
-            log_level: None,
-            initialized: false,
-            subscriptions: Default::default(),
-        };
+            Arc::new(params.capabilities.clone()),
+            params.client_info.clone(),
+        );
         if !session.begin(state) {
             return Err(ErrorObject::new(
                 ErrorCode::INVALID_REQUEST,
@@ -268,11 +264,11 @@ impl McpServer {
         };
         let modern = ctx.protocol_version().is_modern();
         let args = Value::Object(params.arguments.unwrap_or_default());
-        if let Some(validator) = &entry.input_validator {
-            if let Err(error) = validator.validate(&args) {
-                let message = format!("invalid arguments for tool `{}`: {error}", params.name);
-                return self.tool_result(CallToolResult::error(message), modern);
-            }
+        if let Some(validator) = &entry.input_validator
+            && let Err(error) = validator.validate(&args)
+        {
+            let message = format!("invalid arguments for tool `{}`: {error}", params.name);
+            return self.tool_result(CallToolResult::error(message), modern);
         }
         let result = match (entry.handler)(&args, ctx).await {
             Ok(result) => result,
@@ -282,14 +278,13 @@ impl McpServer {
         };
         if let (Some(validator), Some(structured)) =
             (&entry.output_validator, &result.structured_content)
+            && let Err(error) = validator.validate(structured)
         {
-            if let Err(error) = validator.validate(structured) {
-                let message = format!(
-                    "tool `{}` produced output that does not match its outputSchema: {error}",
-                    params.name
-                );
-                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
-            }
+            let message = format!(
+                "tool `{}` produced output that does not match its outputSchema: {error}",
+                params.name
+            );
+            return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
         }
         self.tool_result(result, modern)
     }

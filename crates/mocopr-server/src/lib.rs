@@ -32,21 +32,18 @@
 mod context;
 mod dispatch;
 mod error;
-mod notify;
 mod paging;
 mod primitives;
 mod server;
-mod session;
 mod stream;
 pub mod tool;
 pub mod uri_template;
 
 pub use context::RequestCtx;
 pub use error::{ServerError, ToolError};
-pub use notify::Notifier;
+pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use primitives::{PromptArgs, ResourceRequest};
 pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
-pub use session::{Session, SessionState};
 pub use stream::{
     ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio,
 };

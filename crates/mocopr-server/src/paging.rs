@@ -80,10 +80,10 @@ impl<T: Serialize> PagedList<T> {
             }
         };
         let pages = if modern { &self.modern } else { &self.legacy };
-        if start % self.page_size == 0 {
-            if let Some(page) = pages.get(start / self.page_size) {
-                return Ok(page.clone());
-            }
+        if start.is_multiple_of(self.page_size)
+            && let Some(page) = pages.get(start / self.page_size)
+        {
+            return Ok(page.clone());
         }
         Ok(self.render(start, modern))
     }

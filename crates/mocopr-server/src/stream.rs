@@ -27,8 +27,8 @@ use mocopr_transport::{
     FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio,
 };
 
-use crate::notify::Notifier;
-use crate::session::Session;
+use mocopr_transport::Notifier;
+use mocopr_transport::Session;
 
 /// Default bound on requests running at once on one connection.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
@@ -236,13 +236,12 @@ where
             }
             Envelope::Notification(n) => match n.method.as_ref() {
                 "notifications/cancelled" => {
-                    if let Ok(params) = n.params::<CancelledNotificationParams>() {
-                        if let Some(token) = params
+                    if let Ok(params) = n.params::<CancelledNotificationParams>()
+                        && let Some(token) = params
                             .request_id
                             .and_then(|id| lock(&self.in_flight).remove(&id))
-                        {
-                            token.cancel();
-                        }
+                    {
+                        token.cancel();
                     }
                 }
                 "notifications/initialized" => self.session.update(|s| s.initialized = true),

@@ -259,9 +259,9 @@ async fn errors_name_the_request_and_the_connection_keeps_serving() {
 async fn a_thousand_concurrent_requests_on_one_stream_are_all_answered_correctly() {
     let mut c = Client::start(plain_server());
     let mut batch = String::new();
-    for i in 0..1000 {
+    for i in 0..1000_usize {
         // Half finish inline, half sleep and finish out of order.
-        let line = if i % 2 == 0 {
+        let line = if i.is_multiple_of(2) {
             format!(
                 r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"m{i}"}},{META}}}}}"#
             )
@@ -282,7 +282,7 @@ async fn a_thousand_concurrent_requests_on_one_stream_are_all_answered_correctly
         let text = response["result"]["content"][0]["text"]
             .as_str()
             .expect("text result");
-        let expected = if id % 2 == 0 {
+        let expected = if id.is_multiple_of(2) {
             format!("m{id}")
         } else {
             ((id * 7) % 50).to_string()

@@ -29,8 +29,12 @@ pub mod config;
 pub mod error;
 pub mod framed;
 pub mod memory;
+pub mod notify;
+pub mod session;
 pub mod stdio;
 
 pub use config::TransportConfig;
 pub use error::TransportError;
 pub use framed::{FrameReader, FrameSink, Inbound, spawn_writer};
+pub use notify::Notifier;
+pub use session::{Session, SessionState};

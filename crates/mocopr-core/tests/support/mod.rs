@@ -1,6 +1,15 @@
-//! Shared test helpers: where the official specification files are.
+//! Shared test helpers: where the official specification files are, and (for
+//! `schema_conformance`) the schema validators, proptest strategies and samples.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod input;
+pub mod messages;
+pub mod objects;
+pub mod results;
+pub mod sample;
+pub mod schema;
+pub mod strategies;
 
 use std::path::PathBuf;
 

@@ -31,6 +31,24 @@ pub struct SessionState {
     pub subscriptions: BTreeSet<String>,
 }
 
+impl SessionState {
+    /// The state right after a successful `initialize`.
+    pub fn new(
+        version: ProtocolVersion,
+        capabilities: Arc<ClientCapabilities>,
+        client_info: Implementation,
+    ) -> Self {
+        SessionState {
+            version,
+            capabilities,
+            client_info,
+            log_level: None,
+            initialized: false,
+            subscriptions: BTreeSet::new(),
+        }
+    }
+}
+
 impl Session {
     /// A session before `initialize`.
     pub fn new() -> Self {
@@ -43,7 +61,7 @@ impl Session {
     }
 
     /// Records the handshake; `false` when the session was already initialized.
-    pub(crate) fn begin(&self, state: SessionState) -> bool {
+    pub fn begin(&self, state: SessionState) -> bool {
         let mut guard = self.lock();
         if guard.is_some() {
             return false;
@@ -53,7 +71,7 @@ impl Session {
     }
 
     /// Applies `change` to the state, when there is one.
-    pub(crate) fn update(&self, change: impl FnOnce(&mut SessionState)) {
+    pub fn update(&self, change: impl FnOnce(&mut SessionState)) {
         if let Some(state) = self.lock().as_mut() {
             change(state);
         }

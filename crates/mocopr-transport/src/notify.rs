@@ -4,8 +4,9 @@
 use bytes::Bytes;
 use mocopr_core::jsonrpc::JsonRpcNotification;
 use mocopr_core::messages::MethodCall;
-use mocopr_transport::FrameSink;
 use tokio::sync::mpsc;
+
+use crate::framed::FrameSink;
 
 /// A channel for the notifications of one request (or one subscription).
 #[derive(Debug, Clone)]
