@@ -33,15 +33,9 @@ fn decode_benches(c: &mut Criterion) {
                 _ => unreachable!("fixture is a request"),
             })
         });
-        group.bench_with_input(
-            BenchmarkId::new("serde_json_value", label),
-            &bytes,
-            |b, bytes| {
-                b.iter(|| {
-                    black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)).is_ok())
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("serde_json_value", label), &bytes, |b, bytes| {
+            b.iter(|| black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)).is_ok()))
+        });
     }
     group.finish();
 }
@@ -51,17 +45,11 @@ fn encode_benches(c: &mut Criterion) {
     for (label, size) in SIZES {
         let bytes = tools_call_request(size);
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let Ok(Frame::Single(Envelope::Request(raw))) = decode(&bytes, &DecodeOptions::default())
-        else {
+        let Ok(Frame::Single(Envelope::Request(raw))) = decode(&bytes, &DecodeOptions::default()) else {
             unreachable!("fixture is a request")
         };
-        let Ok(body) = ClientRequest::decode(&raw.method, raw.params) else {
-            unreachable!("fixture decodes")
-        };
-        let typed = JsonRpcRequest {
-            id: raw.id.clone(),
-            body,
-        };
+        let Ok(body) = ClientRequest::decode(&raw.method, raw.params) else { unreachable!("fixture decodes") };
+        let typed = JsonRpcRequest { id: raw.id.clone(), body };
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         let mut out = Vec::with_capacity(bytes.len());
         group.bench_function(BenchmarkId::new("typed", label), |b| {

@@ -4,17 +4,19 @@
 //!
 //! ```text
 //! cargo run --release -p mocopr-examples --example echo-server -- stdio
+//! cargo run --release -p mocopr-examples --example echo-server -- http --bind 127.0.0.1:8080
 //! ```
+//!
+//! Over HTTP the endpoint is `http://127.0.0.1:8080/mcp`.
 //!
 //! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
 //! text. Resource `mem://hello` reads `hello`. Prompt `greet {name}` greets `name`. Modern
 //! (2026-07-28) clients send `_meta` on each request; legacy clients `initialize` first.
 
 use mocopr_core::types::{
-    ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource,
-    ResourceContents, Role, Tool,
+    ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource, ResourceContents, Role, Tool,
 };
-use mocopr_server::{Args, McpServer, ServerError, Structured, ToolError};
+use mocopr_server::{Args, HttpConfig, McpServer, ServerConfig, ServerError, Structured, ToolError, serve_http};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -49,9 +51,7 @@ fn schema(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
 fn build() -> Result<McpServer, ServerError> {
     let mut echo_tool = Tool::new(
         "echo",
-        schema(
-            json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
-        ),
+        schema(json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})),
     );
     echo_tool.description = Some("Returns its input text.".into());
     let mut add_tool = Tool::new(
@@ -61,9 +61,8 @@ fn build() -> Result<McpServer, ServerError> {
         ),
     );
     add_tool.description = Some("Adds two numbers.".into());
-    add_tool.output_schema = Some(schema(
-        json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}),
-    ));
+    add_tool.output_schema =
+        Some(schema(json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]})));
 
     let mut hello = Resource::new("mem://hello", "hello");
     hello.mime_type = Some("text/plain".into());
@@ -77,17 +76,11 @@ fn build() -> Result<McpServer, ServerError> {
         .version(env!("CARGO_PKG_VERSION"))
         .tool(echo_tool, echo)
         .tool(add_tool, add)
-        .resource(hello, |req, _ctx| async move {
-            Ok(vec![ResourceContents::text(req.uri, "hello")])
-        })
+        .resource(hello, |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "hello")]) })
         .prompt(greet, |args, _ctx| async move {
-            let name = args
-                .get("name")
-                .ok_or_else(|| ToolError::invalid_params("missing argument `name`"))?;
-            let message = PromptMessage::new(
-                Role::User,
-                ContentBlock::text(format!("Hello, {name}! How are you today?")),
-            );
+            let name = args.get("name").ok_or_else(|| ToolError::invalid_params("missing argument `name`"))?;
+            let message =
+                PromptMessage::new(Role::User, ContentBlock::text(format!("Hello, {name}! How are you today?")));
             let mut result: GetPromptResult = serde_json::from_value(json!({ "messages": [] }))?;
             result.messages.push(message);
             Ok(result)
@@ -95,12 +88,13 @@ fn build() -> Result<McpServer, ServerError> {
         .build()
 }
 
+fn usage() -> ! {
+    eprintln!("usage: echo-server stdio | echo-server http --bind HOST:PORT");
+    std::process::exit(2);
+}
+
 fn main() {
-    let mode = std::env::args().nth(1).unwrap_or_default();
-    if mode != "stdio" {
-        eprintln!("usage: echo-server stdio");
-        std::process::exit(2);
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let server = match build() {
         Ok(server) => server,
         Err(e) => {
@@ -108,16 +102,30 @@ fn main() {
             std::process::exit(1);
         }
     };
-    // One thread: a stdio server has one connection, and this keeps memory small.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    let result = match runtime {
-        Ok(rt) => rt.block_on(mocopr_server::serve_stdio(server, Default::default())),
+    // One thread: a stdio server has one connection, and it keeps memory small; the HTTP
+    // listener is I/O-bound and fast enough on one thread too.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
         Err(e) => {
             eprintln!("echo-server: cannot start the runtime: {e}");
             std::process::exit(1);
         }
+    };
+    let result = match args.first().map(String::as_str) {
+        Some("stdio") => runtime.block_on(mocopr_server::serve_stdio(server, Default::default())),
+        Some("http") => {
+            let bind = match args.get(1).map(String::as_str) {
+                Some("--bind") => args.get(2).cloned().unwrap_or_else(|| usage()),
+                _ => usage(),
+            };
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&bind).await?;
+                eprintln!("echo-server: listening on http://{}/mcp", listener.local_addr()?);
+                let endpoint = server.into_http(HttpConfig::default());
+                serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()).await
+            })
+        }
+        _ => usage(),
     };
     if let Err(e) = result {
         eprintln!("echo-server: {e}");

@@ -20,9 +20,7 @@ use std::process::ExitCode;
 use bytes::BytesMut;
 use mocopr_core::framing::{DEFAULT_MAX_FRAME_SIZE, FrameDecoder};
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, RawRequest, decode};
-use mocopr_core::{
-    ClientNotification, ClientRequest, ProtocolError, ProtocolVersion, ServerNotification,
-};
+use mocopr_core::{ClientNotification, ClientRequest, ProtocolError, ProtocolVersion, ServerNotification};
 
 /// What the stream has established so far: the legacy session's revision, if one was opened.
 #[derive(Default)]
@@ -58,10 +56,7 @@ fn main() -> ExitCode {
     let mut rejected: BTreeMap<i32, usize> = BTreeMap::new();
     let mut total = 0;
 
-    println!(
-        "{:>4}  {:<13} {:<6} {:<34} {:<18} verdict",
-        "#", "kind", "id", "method", "era"
-    );
+    println!("{:>4}  {:<13} {:<6} {:<34} {:<18} verdict", "#", "kind", "id", "method", "era");
     loop {
         let frame = match frames.decode(&mut buffer) {
             Ok(Some(frame)) => frame,
@@ -79,11 +74,8 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        let options = DecodeOptions::default().with_batches(
-            session
-                .legacy_version
-                .is_some_and(ProtocolVersion::allows_batches),
-        );
+        let options =
+            DecodeOptions::default().with_batches(session.legacy_version.is_some_and(ProtocolVersion::allows_batches));
         match decode(&frame, &options) {
             Ok(Frame::Single(envelope)) => {
                 total += 1;
@@ -94,24 +86,14 @@ fn main() -> ExitCode {
                     total += 1;
                     let report = match entry {
                         Ok(envelope) => inspect(envelope, &mut session),
-                        Err(r) => Report {
-                            id: show_id(r.id.as_ref()),
-                            ..reject(r.error)
-                        },
+                        Err(r) => Report { id: show_id(r.id.as_ref()), ..reject(r.error) },
                     };
                     print_report(total, &report, &mut rejected);
                 }
             }
             Err(r) => {
                 total += 1;
-                print_report(
-                    total,
-                    &Report {
-                        id: show_id(r.id.as_ref()),
-                        ..reject(r.error)
-                    },
-                    &mut rejected,
-                );
+                print_report(total, &Report { id: show_id(r.id.as_ref()), ..reject(r.error) }, &mut rejected);
             }
         }
     }
@@ -121,21 +103,11 @@ fn main() -> ExitCode {
     for (code, count) in &rejected {
         println!("  {count} x {}", mocopr_core::ErrorCode(*code));
     }
-    if strict && bad > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    if strict && bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn reject(error: ProtocolError) -> Report {
-    Report {
-        kind: "-",
-        id: "-".into(),
-        method: "-".into(),
-        era: "-".into(),
-        verdict: Err(error),
-    }
+    Report { kind: "-", id: "-".into(), method: "-".into(), era: "-".into(), verdict: Err(error) }
 }
 
 fn show_id(id: Option<&mocopr_core::RequestId>) -> String {
@@ -146,39 +118,21 @@ fn inspect(envelope: Envelope<'_>, session: &mut Session) -> Report {
     match envelope {
         Envelope::Request(request) => inspect_request(&request, session),
         Envelope::Notification(n) => {
-            let era = session
-                .legacy_version
-                .map_or("-".to_owned(), |v| format!("legacy {v}"));
-            let verdict = ClientNotification::decode(&n.method, n.params)
-                .map(|_| "ok (client notification)".to_owned())
-                .or_else(|_| {
-                    ServerNotification::decode(&n.method, n.params)
-                        .map(|_| "ok (server notification)".to_owned())
-                });
-            Report {
-                kind: "notification",
-                id: "-".into(),
-                method: n.method.into_owned(),
-                era,
-                verdict,
-            }
+            let era = session.legacy_version.map_or("-".to_owned(), |v| format!("legacy {v}"));
+            let verdict =
+                ClientNotification::decode(&n.method, n.params).map(|_| "ok (client notification)".to_owned()).or_else(
+                    |_| ServerNotification::decode(&n.method, n.params).map(|_| "ok (server notification)".to_owned()),
+                );
+            Report { kind: "notification", id: "-".into(), method: n.method.into_owned(), era, verdict }
         }
         Envelope::Response(response) => {
             let kind = serde_json::from_str::<serde_json::Value>(response.result.get())
                 .ok()
-                .and_then(|v| {
-                    v.get("resultType")
-                        .and_then(|t| t.as_str())
-                        .map(str::to_owned)
-                })
+                .and_then(|v| v.get("resultType").and_then(|t| t.as_str()).map(str::to_owned))
                 .unwrap_or_else(|| "no resultType (legacy)".into());
             let protocol = serde_json::from_str::<serde_json::Value>(response.result.get())
                 .ok()
-                .and_then(|v| {
-                    v.get("protocolVersion")
-                        .and_then(|p| p.as_str())
-                        .and_then(ProtocolVersion::parse)
-                });
+                .and_then(|v| v.get("protocolVersion").and_then(|p| p.as_str()).and_then(ProtocolVersion::parse));
             if let Some(version) = protocol {
                 session.legacy_version = Some(version);
             }
@@ -195,10 +149,7 @@ fn inspect(envelope: Envelope<'_>, session: &mut Session) -> Report {
             id: show_id(error.id.as_ref()),
             method: "-".into(),
             era: "-".into(),
-            verdict: Ok(format!(
-                "peer error {}: {}",
-                error.error.code, error.error.message
-            )),
+            verdict: Ok(format!("peer error {}: {}", error.error.code, error.error.message)),
         },
     }
 }
@@ -214,30 +165,18 @@ fn inspect_request(request: &RawRequest<'_>, session: &mut Session) -> Report {
     let body = match ClientRequest::decode(&request.method, request.params) {
         Ok(body) => body,
         Err(e) => {
-            return Report {
-                verdict: Err(e),
-                era: "-".into(),
-                ..report
-            };
+            return Report { verdict: Err(e), era: "-".into(), ..report };
         }
     };
     // A request is modern when it says so in `_meta`; otherwise it belongs to the legacy session.
-    let modern = body
-        .request_meta()
-        .and_then(|m| m.protocol_version.as_deref())
-        .is_some();
+    let modern = body.request_meta().and_then(|m| m.protocol_version.as_deref()).is_some();
     if modern {
         report.era = "modern".into();
         report.verdict = body
             .request_meta()
-            .ok_or(ProtocolError::MissingMeta {
-                key: mocopr_core::meta::PROTOCOL_VERSION_KEY,
-            })
+            .ok_or(ProtocolError::MissingMeta { key: mocopr_core::meta::PROTOCOL_VERSION_KEY })
             .and_then(|m| m.validate_modern(&ProtocolVersion::ALL).map(|c| c.version))
-            .and_then(|v| {
-                ClientRequest::decode_for(v, &request.method, request.params)
-                    .map(|_| format!("ok ({v})"))
-            });
+            .and_then(|v| ClientRequest::decode_for(v, &request.method, request.params).map(|_| format!("ok ({v})")));
         return report;
     }
     if let ClientRequest::Initialize(init) = &body {
@@ -245,15 +184,11 @@ fn inspect_request(request: &RawRequest<'_>, session: &mut Session) -> Report {
         report.verdict = Ok(format!("ok (offers {})", init.protocol_version));
         return report;
     }
-    let version = session
-        .legacy_version
-        .unwrap_or(ProtocolVersion::LATEST_LEGACY);
+    let version = session.legacy_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
     report.era = format!("legacy {version}");
     report.verdict = if session.legacy_version.is_none() {
         // Neither modern `_meta` nor an open legacy session: a server cannot tell the revision.
-        Err(ProtocolError::MissingMeta {
-            key: mocopr_core::meta::PROTOCOL_VERSION_KEY,
-        })
+        Err(ProtocolError::MissingMeta { key: mocopr_core::meta::PROTOCOL_VERSION_KEY })
     } else {
         ClientRequest::decode_for(version, &request.method, request.params).map(|_| "ok".to_owned())
     };
@@ -269,8 +204,5 @@ fn print_report(n: usize, report: &Report, rejected: &mut BTreeMap<i32, usize>) 
         }
     };
     let method: String = report.method.chars().take(34).collect();
-    println!(
-        "{n:>4}  {:<13} {:<6} {:<34} {:<18} {verdict}",
-        report.kind, report.id, method, report.era
-    );
+    println!("{n:>4}  {:<13} {:<6} {:<34} {:<18} {verdict}", report.kind, report.id, method, report.era);
 }

@@ -13,19 +13,12 @@ use tokio::process::Command;
 /// `target/<profile>/examples/echo-server`, built by `cargo test` alongside this test.
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
     profile_dir.join("examples").join(name)
 }
 
 async fn call(child: &mut ChildProcess, line: &str) -> Value {
-    child
-        .sink
-        .send(Bytes::from(format!("{line}\n")))
-        .await
-        .expect("send");
+    child.sink.send(Bytes::from(format!("{line}\n"))).await.expect("send");
     match tokio::time::timeout(Duration::from_secs(10), child.reader.next()).await {
         Ok(Some(Ok(Inbound::Frame(frame)))) => serde_json::from_slice(&frame).expect("JSON"),
         other => panic!("no answer: {other:?}"),
@@ -38,45 +31,30 @@ const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-0
 async fn echo_server_serves_both_eras_over_stdio() {
     let mut command = Command::new(example("echo-server"));
     command.arg("stdio");
-    let mut child = ChildProcess::spawn(command, Stderr::Inherit, &TransportConfig::default())
-        .expect("spawn echo-server");
+    let mut child =
+        ChildProcess::spawn(command, Stderr::Inherit, &TransportConfig::default()).expect("spawn echo-server");
 
     let echo = call(&mut child, &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"héllo"}},{META}}}}}"#)).await;
-    assert_eq!(
-        echo["result"]["content"],
-        serde_json::json!([{"type": "text", "text": "héllo"}])
-    );
+    assert_eq!(echo["result"]["content"], serde_json::json!([{"type": "text", "text": "héllo"}]));
 
     let add = call(&mut child, &format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"add","arguments":{{"a":2,"b":3.5}},{META}}}}}"#)).await;
     assert_eq!(add["result"]["structuredContent"]["sum"], 5.5);
-    assert!(
-        add["result"]["content"][0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("5.5")
-    );
+    assert!(add["result"]["content"][0]["text"].as_str().unwrap().contains("5.5"));
 
     let init = call(&mut child, r#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#).await;
     assert_eq!(init["result"]["serverInfo"]["name"], "echo-server");
 
-    let read = call(
-        &mut child,
-        r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"mem://hello"}}"#,
-    )
-    .await;
+    let read =
+        call(&mut child, r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"mem://hello"}}"#).await;
     assert_eq!(read["result"]["contents"][0]["text"], "hello");
 
-    let greet = call(&mut child, r#"{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Grace"}}}"#).await;
-    assert!(
-        greet["result"]["messages"][0]["content"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("Grace")
-    );
+    let greet = call(
+        &mut child,
+        r#"{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"Grace"}}}"#,
+    )
+    .await;
+    assert!(greet["result"]["messages"][0]["content"]["text"].as_str().unwrap().contains("Grace"));
 
     let status = child.shutdown().await.expect("shutdown");
-    assert!(
-        status.success(),
-        "echo-server exits cleanly when stdin closes: {status}"
-    );
+    assert!(status.success(), "echo-server exits cleanly when stdin closes: {status}");
 }

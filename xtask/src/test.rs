@@ -6,74 +6,32 @@ use crate::install::{Install, Tool, ensure};
 use crate::{run, succeeds};
 
 const TOOLS: &[Tool] = &[
-    Tool {
-        name: "rustfmt",
-        probe: ("cargo", &["fmt", "--version"]),
-        install: Install::RustupComponent("rustfmt"),
-    },
-    Tool {
-        name: "clippy",
-        probe: ("cargo", &["clippy", "--version"]),
-        install: Install::RustupComponent("clippy"),
-    },
+    Tool { name: "rustfmt", probe: ("cargo", &["fmt", "--version"]), install: Install::RustupComponent("rustfmt") },
+    Tool { name: "clippy", probe: ("cargo", &["clippy", "--version"]), install: Install::RustupComponent("clippy") },
 ];
 
 pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     ensure(TOOLS)?;
-    run(
-        "rustfmt",
-        Command::new("cargo").args(["fmt", "--all", "--", "--check"]),
-    )?;
+    run("rustfmt", Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
     run(
         "clippy",
-        Command::new("cargo").args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]),
     )?;
     run(
         "rustdoc",
-        Command::new("cargo")
-            .args(["doc", "--workspace", "--no-deps", "--locked"])
-            .env("RUSTDOCFLAGS", "-D warnings"),
+        Command::new("cargo").args(["doc", "--workspace", "--no-deps", "--locked"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     if succeeds("cargo", &["deny", "--version"]) {
-        run(
-            "cargo-deny",
-            Command::new("cargo")
-                .args(["deny", "--locked", "check", "licenses", "bans", "sources"]),
-        )?;
+        run("cargo-deny", Command::new("cargo").args(["deny", "--locked", "check", "licenses", "bans", "sources"]))?;
     } else {
-        eprintln!(
-            "\n==> cargo-deny: not installed, skipped (install with `cargo install cargo-deny --locked`)"
-        );
+        eprintln!("\n==> cargo-deny: not installed, skipped (install with `cargo install cargo-deny --locked`)");
     }
-    run(
-        "doctests",
-        Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]),
-    )?;
+    run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]))?;
     // nextest runs last so its summary is the suite's closing line.
     if succeeds("cargo", &["nextest", "--version"]) {
-        run(
-            "tests",
-            Command::new("cargo").args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--locked",
-                "--no-fail-fast",
-            ]),
-        )
+        run("tests", Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))
     } else {
         eprintln!("\n==> cargo-nextest not installed: falling back to cargo test");
-        run(
-            "tests",
-            Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]),
-        )
+        run("tests", Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]))
     }
 }

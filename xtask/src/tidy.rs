@@ -28,10 +28,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path
-                .file_name()
-                .is_some_and(|n| n == "target" || n == "node_modules")
-            {
+            if path.file_name().is_some_and(|n| n == "target" || n == "node_modules") {
                 continue;
             }
             collect(&path, out);
@@ -42,50 +39,29 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn relative(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
 }
 
 #[test]
 fn the_walk_finds_the_sources() {
     let files = rust_files();
-    assert!(
-        files
-            .iter()
-            .any(|f| f.ends_with("crates/mocopr-core/src/lib.rs")),
-        "tidy found no sources"
-    );
+    assert!(files.iter().any(|f| f.ends_with("crates/mocopr-core/src/lib.rs")), "tidy found no sources");
 }
 
 #[test]
 fn every_rust_file_starts_with_a_module_doc() {
     let missing: Vec<String> = rust_files()
         .into_iter()
-        .filter(|f| {
-            !std::fs::read_to_string(f)
-                .unwrap_or_default()
-                .trim_start()
-                .starts_with("//!")
-        })
+        .filter(|f| !std::fs::read_to_string(f).unwrap_or_default().trim_start().starts_with("//!"))
         .map(|f| relative(&f))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "files without a leading `//!` doc:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "files without a leading `//!` doc:\n{}", missing.join("\n"));
 }
 
 #[test]
 fn no_placeholders_in_shipped_code() {
     // Built from pieces so this file does not match itself.
-    let markers = [
-        ["TO", "DO"].concat(),
-        ["todo", "!("].concat(),
-        ["unimplemented", "!("].concat(),
-    ];
+    let markers = [["TO", "DO"].concat(), ["todo", "!("].concat(), ["unimplemented", "!("].concat()];
     let mut found = Vec::new();
     for file in rust_files() {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -103,10 +79,7 @@ fn files_stay_under_the_size_limit() {
     let mut long = Vec::new();
     for file in rust_files() {
         let rel = relative(&file);
-        let lines = std::fs::read_to_string(&file)
-            .unwrap_or_default()
-            .lines()
-            .count();
+        let lines = std::fs::read_to_string(&file).unwrap_or_default().lines().count();
         if lines > MAX_LINES && !LONG_FILES.iter().any(|(f, _)| *f == rel) {
             long.push(format!("{rel}: {lines} lines"));
         }

@@ -26,10 +26,7 @@ pub const CACHE_ENTRY_FORMAT_VERSION: u8 = 1;
 /// The one bincode configuration: standard, little endian, variable-length
 /// integers, and a cap on the bytes a record may claim while decoding.
 const CONFIG: Configuration<LittleEndian, Varint, Limit<MAX_RECORD_SIZE>> =
-    bincode::config::standard()
-        .with_little_endian()
-        .with_variable_int_encoding()
-        .with_limit::<MAX_RECORD_SIZE>();
+    bincode::config::standard().with_little_endian().with_variable_int_encoding().with_limit::<MAX_RECORD_SIZE>();
 
 /// Why a record could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,15 +103,9 @@ pub enum BinaryError {
 fn map_decode_error(error: DecodeError) -> BinaryError {
     match error {
         DecodeError::UnexpectedEnd { additional } => BinaryError::Truncated { additional },
-        DecodeError::LimitExceeded => BinaryError::LimitExceeded {
-            limit: MAX_RECORD_SIZE,
-        },
-        DecodeError::UnexpectedVariant {
-            type_name, found, ..
-        } => BinaryError::UnknownVariant { type_name, found },
-        DecodeError::Utf8 { inner } => BinaryError::InvalidUtf8 {
-            valid_up_to: inner.valid_up_to(),
-        },
+        DecodeError::LimitExceeded => BinaryError::LimitExceeded { limit: MAX_RECORD_SIZE },
+        DecodeError::UnexpectedVariant { type_name, found, .. } => BinaryError::UnknownVariant { type_name, found },
+        DecodeError::Utf8 { inner } => BinaryError::InvalidUtf8 { valid_up_to: inner.valid_up_to() },
         DecodeError::InvalidBooleanValue(value) => BinaryError::InvalidBool { value },
         DecodeError::InvalidIntegerType { .. }
         | DecodeError::OutsideUsizeRange(_)
@@ -132,10 +123,7 @@ pub fn encode_record<T: Encode>(record: &T, out: &mut Vec<u8>) -> Result<(), Bin
     let size = out.len().saturating_sub(start);
     let error = match result {
         Ok(_) if size <= MAX_RECORD_SIZE => return Ok(()),
-        Ok(_) => BinaryError::RecordTooLarge {
-            size,
-            limit: MAX_RECORD_SIZE,
-        },
+        Ok(_) => BinaryError::RecordTooLarge { size, limit: MAX_RECORD_SIZE },
         Err(_) => BinaryError::EncodeFailed,
     };
     out.truncate(start);
@@ -179,12 +167,7 @@ pub struct CacheEntryHeader {
 impl CacheEntryHeader {
     /// A header for the current format version.
     pub fn new(expires_at_unix_ms: u64, encoding: ValueEncoding, uncompressed_len: u32) -> Self {
-        Self {
-            format_version: CACHE_ENTRY_FORMAT_VERSION,
-            expires_at_unix_ms,
-            encoding,
-            uncompressed_len,
-        }
+        Self { format_version: CACHE_ENTRY_FORMAT_VERSION, expires_at_unix_ms, encoding, uncompressed_len }
     }
 
     /// Checks the invariants shared by writing and reading an entry.
@@ -197,10 +180,7 @@ impl CacheEntryHeader {
         }
         let plain = self.encoding == ValueEncoding::Plain;
         if plain && u64::from(self.uncompressed_len) != payload.len() as u64 {
-            return Err(BinaryError::PayloadLengthMismatch {
-                declared: self.uncompressed_len,
-                actual: payload.len(),
-            });
+            return Err(BinaryError::PayloadLengthMismatch { declared: self.uncompressed_len, actual: payload.len() });
         }
         Ok(())
     }
@@ -208,24 +188,14 @@ impl CacheEntryHeader {
 
 /// Appends `header ++ payload` to `out`, the layout [`split_cache_entry`]
 /// reads. On error `out` is left as it was.
-pub fn encode_cache_entry(
-    header: &CacheEntryHeader,
-    payload: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), BinaryError> {
+pub fn encode_cache_entry(header: &CacheEntryHeader, payload: &[u8], out: &mut Vec<u8>) -> Result<(), BinaryError> {
     header.check(payload)?;
     let start = out.len();
     encode_record(header, out)?;
-    let size = out
-        .len()
-        .saturating_sub(start)
-        .saturating_add(payload.len());
+    let size = out.len().saturating_sub(start).saturating_add(payload.len());
     if size > MAX_RECORD_SIZE {
         out.truncate(start);
-        return Err(BinaryError::RecordTooLarge {
-            size,
-            limit: MAX_RECORD_SIZE,
-        });
+        return Err(BinaryError::RecordTooLarge { size, limit: MAX_RECORD_SIZE });
     }
     out.extend_from_slice(payload);
     Ok(())
@@ -240,10 +210,7 @@ pub fn split_cache_entry(bytes: &[u8]) -> Result<(CacheEntryHeader, &[u8]), Bina
     match bytes.first() {
         None => return Err(BinaryError::Truncated { additional: 1 }),
         Some(&found) if found != CACHE_ENTRY_FORMAT_VERSION => {
-            return Err(BinaryError::UnsupportedFormatVersion {
-                found,
-                supported: CACHE_ENTRY_FORMAT_VERSION,
-            });
+            return Err(BinaryError::UnsupportedFormatVersion { found, supported: CACHE_ENTRY_FORMAT_VERSION });
         }
         Some(_) => {}
     }
@@ -294,10 +261,7 @@ mod tests {
         let len = out.len();
         assert_eq!(encode_record(&event(), &mut out), Ok(()));
         assert_eq!(decode_record::<StoredEvent>(&out), Ok((event(), len)));
-        assert_eq!(
-            decode_record::<StoredEvent>(&out[len..]),
-            Ok((event(), len))
-        );
+        assert_eq!(decode_record::<StoredEvent>(&out[len..]), Ok((event(), len)));
     }
 
     #[test]
@@ -306,10 +270,7 @@ mod tests {
         assert_eq!(encode_record(&event(), &mut out), Ok(()));
         for cut in 0..out.len() {
             let result = decode_record::<StoredEvent>(&out[..cut]);
-            assert!(
-                matches!(result, Err(BinaryError::Truncated { .. })),
-                "cut {cut}: {result:?}"
-            );
+            assert!(matches!(result, Err(BinaryError::Truncated { .. })), "cut {cut}: {result:?}");
         }
     }
 
@@ -317,22 +278,11 @@ mod tests {
     fn corrupt_fields_are_typed_errors() {
         // stream_id length claims 2^40 bytes.
         let huge = [253, 0, 0, 0, 0, 0, 1, 0, 0];
-        assert_eq!(
-            decode_record::<StoredEvent>(&huge),
-            Err(BinaryError::LimitExceeded {
-                limit: MAX_RECORD_SIZE
-            })
-        );
+        assert_eq!(decode_record::<StoredEvent>(&huge), Err(BinaryError::LimitExceeded { limit: MAX_RECORD_SIZE }));
         let bad_utf8 = [2, b'a', 0xFF, 0, 0];
-        assert_eq!(
-            decode_record::<StoredEvent>(&bad_utf8),
-            Err(BinaryError::InvalidUtf8 { valid_up_to: 1 })
-        );
+        assert_eq!(decode_record::<StoredEvent>(&bad_utf8), Err(BinaryError::InvalidUtf8 { valid_up_to: 1 }));
         let bad_variant = [1, 0, 7, 0];
-        assert!(matches!(
-            split_cache_entry(&bad_variant),
-            Err(BinaryError::UnknownVariant { found: 7, .. })
-        ));
+        assert!(matches!(split_cache_entry(&bad_variant), Err(BinaryError::UnknownVariant { found: 7, .. })));
     }
 
     #[test]
@@ -343,38 +293,23 @@ mod tests {
         assert_eq!(split_cache_entry(&out), Ok((header.clone(), &b"hello"[..])));
         assert_eq!(
             split_cache_entry(&out[..out.len() - 1]),
-            Err(BinaryError::PayloadLengthMismatch {
-                declared: 5,
-                actual: 4
-            })
+            Err(BinaryError::PayloadLengthMismatch { declared: 5, actual: 4 })
         );
         let mut wrong = Vec::new();
         assert_eq!(
             encode_cache_entry(&header, b"hi", &mut wrong),
-            Err(BinaryError::PayloadLengthMismatch {
-                declared: 5,
-                actual: 2
-            })
+            Err(BinaryError::PayloadLengthMismatch { declared: 5, actual: 2 })
         );
         assert!(wrong.is_empty());
     }
 
     #[test]
     fn unknown_versions_are_rejected_both_ways() {
-        assert_eq!(
-            split_cache_entry(&[]),
-            Err(BinaryError::Truncated { additional: 1 })
-        );
+        assert_eq!(split_cache_entry(&[]), Err(BinaryError::Truncated { additional: 1 }));
         for found in [0u8, 2, 255] {
-            let error = BinaryError::UnsupportedFormatVersion {
-                found,
-                supported: 1,
-            };
+            let error = BinaryError::UnsupportedFormatVersion { found, supported: 1 };
             assert_eq!(split_cache_entry(&[found, 0, 0, 0]), Err(error.clone()));
-            let header = CacheEntryHeader {
-                format_version: found,
-                ..CacheEntryHeader::new(0, ValueEncoding::Lz4, 0)
-            };
+            let header = CacheEntryHeader { format_version: found, ..CacheEntryHeader::new(0, ValueEncoding::Lz4, 0) };
             let mut out = Vec::new();
             assert_eq!(encode_cache_entry(&header, b"", &mut out), Err(error));
             assert!(out.is_empty());
@@ -383,15 +318,10 @@ mod tests {
 
     #[test]
     fn oversized_records_are_refused_without_output() {
-        let big = StoredEvent {
-            message: vec![0; MAX_RECORD_SIZE],
-            ..event()
-        };
+        let big = StoredEvent { message: vec![0; MAX_RECORD_SIZE], ..event() };
         let mut out = vec![9];
         let result = encode_record(&big, &mut out);
-        assert!(
-            matches!(result, Err(BinaryError::RecordTooLarge { size, .. }) if size > MAX_RECORD_SIZE)
-        );
+        assert!(matches!(result, Err(BinaryError::RecordTooLarge { size, .. }) if size > MAX_RECORD_SIZE));
         assert_eq!(out, [9]);
     }
 

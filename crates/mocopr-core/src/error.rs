@@ -87,11 +87,7 @@ pub struct ErrorObject {
 impl ErrorObject {
     /// An error with a code and message and no data.
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ErrorObject {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        ErrorObject { code, message: message.into(), data: None }
     }
 
     /// Attaches `data`.
@@ -368,9 +364,9 @@ impl ProtocolError {
     /// The JSON-RPC error code for this error: the one mapping table.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ProtocolError::Parse { .. }
-            | ProtocolError::NestingTooDeep { .. }
-            | ProtocolError::Framing { .. } => ErrorCode::PARSE_ERROR,
+            ProtocolError::Parse { .. } | ProtocolError::NestingTooDeep { .. } | ProtocolError::Framing { .. } => {
+                ErrorCode::PARSE_ERROR
+            }
             ProtocolError::MessageTooLarge { .. }
             | ProtocolError::NotAnObject { .. }
             | ProtocolError::BatchNotAllowed { .. }
@@ -393,15 +389,11 @@ impl ProtocolError {
             | ProtocolError::InvalidMetaKey { .. }
             | ProtocolError::InvalidMeta { .. } => ErrorCode::INVALID_PARAMS,
             ProtocolError::InvalidResult { .. } => ErrorCode::INTERNAL_ERROR,
-            ProtocolError::UnsupportedProtocolVersion { .. } => {
-                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION
-            }
+            ProtocolError::UnsupportedProtocolVersion { .. } => ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
             ProtocolError::HeaderMismatch { .. } | ProtocolError::InvalidHeaderValue { .. } => {
                 ErrorCode::HEADER_MISMATCH
             }
-            ProtocolError::MissingRequiredClientCapability { .. } => {
-                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
-            }
+            ProtocolError::MissingRequiredClientCapability { .. } => ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
         }
     }
 
@@ -410,10 +402,7 @@ impl ProtocolError {
     pub fn to_error_object(&self) -> ErrorObject {
         let object = ErrorObject::new(self.code(), self.to_string());
         match self {
-            ProtocolError::UnsupportedProtocolVersion {
-                requested,
-                supported,
-            } => object.with_data(serde_json::json!({
+            ProtocolError::UnsupportedProtocolVersion { requested, supported } => object.with_data(serde_json::json!({
                 "supported": supported.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
                 "requested": requested,
             })),
@@ -427,9 +416,7 @@ impl ProtocolError {
     /// Maps a `serde_json` error met while decoding bytes, keeping depth overflows apart.
     pub fn from_json(source: serde_json::Error) -> Self {
         if is_recursion_limit(&source) {
-            ProtocolError::NestingTooDeep {
-                limit: MAX_JSON_DEPTH,
-            }
+            ProtocolError::NestingTooDeep { limit: MAX_JSON_DEPTH }
         } else {
             ProtocolError::Parse { source }
         }
@@ -438,14 +425,9 @@ impl ProtocolError {
     /// Maps a `serde_json` error met while decoding a method's params.
     pub fn invalid_params(method: &str, source: serde_json::Error) -> Self {
         if is_recursion_limit(&source) {
-            ProtocolError::NestingTooDeep {
-                limit: MAX_JSON_DEPTH,
-            }
+            ProtocolError::NestingTooDeep { limit: MAX_JSON_DEPTH }
         } else {
-            ProtocolError::InvalidParams {
-                method: method.to_owned(),
-                source,
-            }
+            ProtocolError::InvalidParams { method: method.to_owned(), source }
         }
     }
 }
@@ -453,9 +435,7 @@ impl ProtocolError {
 impl From<crate::framing::FrameError> for ProtocolError {
     fn from(source: crate::framing::FrameError) -> Self {
         match source {
-            crate::framing::FrameError::FrameTooLarge { size, limit } => {
-                ProtocolError::MessageTooLarge { size, limit }
-            }
+            crate::framing::FrameError::FrameTooLarge { size, limit } => ProtocolError::MessageTooLarge { size, limit },
             source => ProtocolError::Framing { source },
         }
     }
@@ -514,9 +494,6 @@ mod tests {
     fn unknown_codes_round_trip() {
         let o: ErrorObject = serde_json::from_str(r#"{"code":-31999,"message":"x"}"#).unwrap();
         assert_eq!(o.code, ErrorCode(-31999));
-        assert_eq!(
-            serde_json::to_string(&o).unwrap(),
-            r#"{"code":-31999,"message":"x"}"#
-        );
+        assert_eq!(serde_json::to_string(&o).unwrap(), r#"{"code":-31999,"message":"x"}"#);
     }
 }

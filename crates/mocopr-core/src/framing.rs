@@ -77,11 +77,7 @@ impl FrameDecoder {
     /// Creates a decoder that rejects frames longer than `max_frame_size`
     /// bytes (not counting the line terminator).
     pub fn new(max_frame_size: usize) -> Self {
-        Self {
-            max_frame_size,
-            scanned: 0,
-            discarding: false,
-        }
+        Self { max_frame_size, scanned: 0, discarding: false }
     }
 
     /// The frame size limit this decoder enforces.
@@ -135,10 +131,7 @@ impl FrameDecoder {
                 line.truncate(newline - 1);
             }
             if line.len() > self.max_frame_size {
-                return Err(FrameError::FrameTooLarge {
-                    size: line.len(),
-                    limit: self.max_frame_size,
-                });
+                return Err(FrameError::FrameTooLarge { size: line.len(), limit: self.max_frame_size });
             }
             if !is_blank(&line) {
                 return Ok(Some(line.freeze()));
@@ -162,10 +155,7 @@ impl FrameDecoder {
             line.truncate(line.len() - 1);
         }
         if line.len() > self.max_frame_size {
-            return Err(FrameError::FrameTooLarge {
-                size: line.len(),
-                limit: self.max_frame_size,
-            });
+            return Err(FrameError::FrameTooLarge { size: line.len(), limit: self.max_frame_size });
         }
         Ok((!is_blank(&line)).then(|| line.freeze()))
     }
@@ -184,10 +174,7 @@ impl FrameDecoder {
         buf.clear();
         self.scanned = 0;
         self.discarding = true;
-        Err(FrameError::FrameTooLarge {
-            size: pending,
-            limit: self.max_frame_size,
-        })
+        Err(FrameError::FrameTooLarge { size: pending, limit: self.max_frame_size })
     }
 }
 
@@ -196,16 +183,9 @@ impl FrameDecoder {
 /// Rejects messages longer than `max_frame_size`, messages containing a raw
 /// `\n` or `\r` (serialize JSON compactly; escaped `\\n` inside strings is
 /// fine), and empty or whitespace-only messages. Nothing is written on error.
-pub fn encode_frame(
-    message: &[u8],
-    out: &mut BytesMut,
-    max_frame_size: usize,
-) -> Result<(), FrameError> {
+pub fn encode_frame(message: &[u8], out: &mut BytesMut, max_frame_size: usize) -> Result<(), FrameError> {
     if message.len() > max_frame_size {
-        return Err(FrameError::FrameTooLarge {
-            size: message.len(),
-            limit: max_frame_size,
-        });
+        return Err(FrameError::FrameTooLarge { size: message.len(), limit: max_frame_size });
     }
     if let Some(offset) = memchr2(b'\n', b'\r', message) {
         return Err(FrameError::EmbeddedNewline { offset });
@@ -290,10 +270,7 @@ mod tests {
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert_eq!(decoder.scanned, 3);
         buf.extend_from_slice(b"de\nf");
-        assert_eq!(
-            decoder.decode(&mut buf),
-            Ok(Some(Bytes::from_static(b"abcde")))
-        );
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Bytes::from_static(b"abcde"))));
         assert_eq!(decoder.scanned, 0);
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert_eq!(decoder.scanned, 1);
@@ -320,33 +297,20 @@ mod tests {
     fn oversized_partial_line_reports_once_and_bounds_memory() {
         let mut decoder = FrameDecoder::new(4);
         let mut buf = BytesMut::from(&b"0123456"[..]);
-        assert_eq!(
-            decoder.decode(&mut buf),
-            Err(FrameError::FrameTooLarge { size: 7, limit: 4 })
-        );
+        assert_eq!(decoder.decode(&mut buf), Err(FrameError::FrameTooLarge { size: 7, limit: 4 }));
         assert!(buf.is_empty());
         buf.extend_from_slice(b"789");
         assert_eq!(decoder.decode(&mut buf), Ok(None));
         assert!(buf.is_empty());
         buf.extend_from_slice(b"x\nok\n");
-        assert_eq!(
-            decoder.decode(&mut buf),
-            Ok(Some(Bytes::from_static(b"ok")))
-        );
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Bytes::from_static(b"ok"))));
         assert_eq!(decoder.decode(&mut buf), Ok(None));
     }
 
     #[test]
     fn recovers_at_every_split_point() {
         let input: &[u8] = b"ok1\nXXXXXXXXXXXXXXXXXXXX\nok2\r\n\n  \nYYYYYYYYYY\r\nok3\nZZZZZZZZZZ";
-        let expected = vec![
-            frame("ok1"),
-            Step::TooLarge,
-            frame("ok2"),
-            Step::TooLarge,
-            frame("ok3"),
-            Step::TooLarge,
-        ];
+        let expected = vec![frame("ok1"), Step::TooLarge, frame("ok2"), Step::TooLarge, frame("ok3"), Step::TooLarge];
         assert_eq!(run(8, &[input]), expected);
         for i in 0..=input.len() {
             for j in i..=input.len() {
@@ -377,23 +341,11 @@ mod tests {
     #[test]
     fn encode_rejections_write_nothing() {
         let mut out = BytesMut::new();
-        assert_eq!(
-            encode_frame(b"{\"a\":\n1}", &mut out, 64),
-            Err(FrameError::EmbeddedNewline { offset: 5 })
-        );
-        assert_eq!(
-            encode_frame(b"ab\r", &mut out, 64),
-            Err(FrameError::EmbeddedNewline { offset: 2 })
-        );
-        assert_eq!(
-            encode_frame(b"abcde", &mut out, 4),
-            Err(FrameError::FrameTooLarge { size: 5, limit: 4 })
-        );
+        assert_eq!(encode_frame(b"{\"a\":\n1}", &mut out, 64), Err(FrameError::EmbeddedNewline { offset: 5 }));
+        assert_eq!(encode_frame(b"ab\r", &mut out, 64), Err(FrameError::EmbeddedNewline { offset: 2 }));
+        assert_eq!(encode_frame(b"abcde", &mut out, 4), Err(FrameError::FrameTooLarge { size: 5, limit: 4 }));
         assert_eq!(encode_frame(b"", &mut out, 4), Err(FrameError::EmptyFrame));
-        assert_eq!(
-            encode_frame(b" \t ", &mut out, 4),
-            Err(FrameError::EmptyFrame)
-        );
+        assert_eq!(encode_frame(b" \t ", &mut out, 4), Err(FrameError::EmptyFrame));
         assert!(out.is_empty());
     }
 
@@ -414,9 +366,7 @@ mod tests {
 
     fn message() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 1..40)
-            .prop_filter("no line breaks, not blank", |m| {
-                !m.contains(&b'\n') && !m.contains(&b'\r') && !is_blank(m)
-            })
+            .prop_filter("no line breaks, not blank", |m| !m.contains(&b'\n') && !m.contains(&b'\r') && !is_blank(m))
     }
 
     proptest! {

@@ -91,8 +91,7 @@ pub fn encode_header_value(value: &str) -> Cow<'_, str> {
         return Cow::Borrowed(value);
     }
     let payload = STANDARD.encode(value.as_bytes());
-    let mut out =
-        String::with_capacity(SENTINEL_PREFIX.len() + payload.len() + SENTINEL_SUFFIX.len());
+    let mut out = String::with_capacity(SENTINEL_PREFIX.len() + payload.len() + SENTINEL_SUFFIX.len());
     out.push_str(SENTINEL_PREFIX);
     out.push_str(&payload);
     out.push_str(SENTINEL_SUFFIX);
@@ -116,14 +115,10 @@ pub fn decode_header_value(raw: &str) -> Result<Cow<'_, str>, HeaderValueError> 
         .strip_prefix(SENTINEL_PREFIX)
         .and_then(|rest| rest.strip_suffix(SENTINEL_SUFFIX))
         .ok_or(HeaderValueError::MalformedSentinel { length: raw.len() })?;
-    let bytes = STANDARD
-        .decode(payload)
-        .map_err(|source| HeaderValueError::InvalidBase64 { source })?;
+    let bytes = STANDARD.decode(payload).map_err(|source| HeaderValueError::InvalidBase64 { source })?;
     String::from_utf8(bytes)
         .map(Cow::Owned)
-        .map_err(|e| HeaderValueError::InvalidUtf8 {
-            valid_up_to: e.utf8_error().valid_up_to(),
-        })
+        .map_err(|e| HeaderValueError::InvalidUtf8 { valid_up_to: e.utf8_error().valid_up_to() })
 }
 
 #[cfg(test)]
@@ -162,14 +157,8 @@ mod tests {
 
     #[test]
     fn plain_values_are_borrowed() {
-        assert!(matches!(
-            encode_header_value("get_weather"),
-            Cow::Borrowed(_)
-        ));
-        assert!(matches!(
-            decode_header_value("file:///a b.json"),
-            Ok(Cow::Borrowed("file:///a b.json"))
-        ));
+        assert!(matches!(encode_header_value("get_weather"), Cow::Borrowed(_)));
+        assert!(matches!(decode_header_value("file:///a b.json"), Ok(Cow::Borrowed("file:///a b.json"))));
     }
 
     #[test]
@@ -207,10 +196,7 @@ mod tests {
     #[test]
     fn markers_are_case_sensitive() {
         assert_eq!(encode_header_value("=?BASE64?SGk=?="), "=?BASE64?SGk=?=");
-        assert_eq!(
-            decode_header_value("=?BASE64?SGk=?=").as_deref(),
-            Ok("=?BASE64?SGk=?=")
-        );
+        assert_eq!(decode_header_value("=?BASE64?SGk=?=").as_deref(), Ok("=?BASE64?SGk=?="));
     }
 
     #[test]
@@ -223,51 +209,28 @@ mod tests {
             ("ab\u{1b}", 2, '\u{1b}'),
             ("é", 0, 'é'),
         ] {
-            assert_eq!(
-                decode_header_value(raw),
-                Err(HeaderValueError::InvalidCharacter { offset, character })
-            );
+            assert_eq!(decode_header_value(raw), Err(HeaderValueError::InvalidCharacter { offset, character }));
         }
     }
 
     #[test]
     fn decode_rejects_overlapping_markers() {
-        assert_eq!(
-            decode_header_value("=?base64?="),
-            Err(HeaderValueError::MalformedSentinel { length: 10 })
-        );
+        assert_eq!(decode_header_value("=?base64?="), Err(HeaderValueError::MalformedSentinel { length: 10 }));
     }
 
     #[test]
     fn decode_rejects_bad_base64() {
-        for raw in [
-            "=?base64?###?=",
-            "=?base64?SGk?=",
-            "=?base64? SGk=?=",
-            "=?base64?S?=",
-        ] {
-            assert!(
-                matches!(
-                    decode_header_value(raw),
-                    Err(HeaderValueError::InvalidBase64 { .. })
-                ),
-                "{raw:?}"
-            );
+        for raw in ["=?base64?###?=", "=?base64?SGk?=", "=?base64? SGk=?=", "=?base64?S?="] {
+            assert!(matches!(decode_header_value(raw), Err(HeaderValueError::InvalidBase64 { .. })), "{raw:?}");
         }
     }
 
     #[test]
     fn decode_rejects_non_utf8_payload() {
         // "/w==" is the single byte 0xFF, which never starts a UTF-8 sequence.
-        assert_eq!(
-            decode_header_value("=?base64?/w==?="),
-            Err(HeaderValueError::InvalidUtf8 { valid_up_to: 0 })
-        );
+        assert_eq!(decode_header_value("=?base64?/w==?="), Err(HeaderValueError::InvalidUtf8 { valid_up_to: 0 }));
         // "YWL/" is "ab" followed by 0xFF.
-        assert_eq!(
-            decode_header_value("=?base64?YWL/?="),
-            Err(HeaderValueError::InvalidUtf8 { valid_up_to: 2 })
-        );
+        assert_eq!(decode_header_value("=?base64?YWL/?="), Err(HeaderValueError::InvalidUtf8 { valid_up_to: 2 }));
     }
 
     #[test]

@@ -65,8 +65,6 @@ pub mod x_mcp_header;
 
 pub use error::{ErrorCode, ErrorObject, ProtocolError, Rejection};
 pub use jsonrpc::RequestId;
-pub use messages::{
-    CallToolOutcome, ClientNotification, ClientRequest, Outcome, ServerNotification, ServerRequest,
-};
+pub use messages::{CallToolOutcome, ClientNotification, ClientRequest, Outcome, ServerNotification, ServerRequest};
 pub use types::*;
 pub use version::{Era, ProtocolVersion};

@@ -42,10 +42,7 @@ pub fn decode_params_text<P: for<'de> Deserialize<'de>>(
         // `"params": null` is what some peers send for "no params".
         Some(JsonKind::Null) => return decode_params_text(method, None),
         _ => {
-            return Err(ProtocolError::InvalidField {
-                field: "params",
-                expected: "an object",
-            });
+            return Err(ProtocolError::InvalidField { field: "params", expected: "an object" });
         }
     }
     serde_json::from_str(text).map_err(|e| ProtocolError::invalid_params(method, e))
@@ -150,10 +147,7 @@ macro_rules! method_enum {
 pub(crate) use method_enum;
 
 /// Serializes a [`MethodCall`] as `{"method": ..., "params": ...}`.
-pub(crate) fn serialize_call<C: MethodCall, S: Serializer>(
-    call: &C,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_call<C: MethodCall, S: Serializer>(call: &C, serializer: S) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(2))?;
     map.serialize_entry("method", call.method())?;
     call.serialize_params(&mut map)?;
@@ -242,9 +236,9 @@ impl ClientRequest {
             ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => p.meta.as_ref(),
             ClientRequest::Listen(p) => p.meta.as_ref(),
             ClientRequest::Complete(p) => p.meta.as_ref(),
-            ClientRequest::GetTask(p)
-            | ClientRequest::CancelTask(p)
-            | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
+            ClientRequest::GetTask(p) | ClientRequest::CancelTask(p) | ClientRequest::GetTaskPayload(p) => {
+                p.meta.as_ref()
+            }
             ClientRequest::UpdateTask(p) => p.meta.as_ref(),
             ClientRequest::Initialize(p) => p.meta.as_ref(),
             ClientRequest::SetLevel(p) => p.meta.as_ref(),
@@ -266,12 +260,7 @@ impl ClientRequest {
 
     /// Whether the request may be answered with an `InputRequiredResult`.
     pub fn supports_input_required(&self) -> bool {
-        matches!(
-            self,
-            ClientRequest::CallTool(_)
-                | ClientRequest::GetPrompt(_)
-                | ClientRequest::ReadResource(_)
-        )
+        matches!(self, ClientRequest::CallTool(_) | ClientRequest::GetPrompt(_) | ClientRequest::ReadResource(_))
     }
 }
 
@@ -370,10 +359,7 @@ struct ResultTypeProbe {
 }
 
 fn probe_result_type(value: &serde_json::Value) -> ResultType {
-    ResultTypeProbe::deserialize(value)
-        .ok()
-        .and_then(|p| p.result_type)
-        .unwrap_or(ResultType::Complete)
+    ResultTypeProbe::deserialize(value).ok().and_then(|p| p.result_type).unwrap_or(ResultType::Complete)
 }
 
 impl<T: Serialize> Serialize for Outcome<T> {
@@ -389,9 +375,7 @@ impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for Outcome<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         match probe_result_type(&value) {
-            ResultType::InputRequired => {
-                InputRequiredResult::deserialize(value).map(Outcome::InputRequired)
-            }
+            ResultType::InputRequired => InputRequiredResult::deserialize(value).map(Outcome::InputRequired),
             ResultType::Complete => T::deserialize(value).map(Outcome::Complete),
             other => return Err(unexpected_result_type(&other)),
         }
@@ -413,13 +397,9 @@ impl<'de> Deserialize<'de> for CallToolOutcome {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         match probe_result_type(&value) {
-            ResultType::InputRequired => {
-                InputRequiredResult::deserialize(value).map(CallToolOutcome::InputRequired)
-            }
+            ResultType::InputRequired => InputRequiredResult::deserialize(value).map(CallToolOutcome::InputRequired),
             ResultType::Task => Task::deserialize(value).map(CallToolOutcome::Task),
-            ResultType::Complete => {
-                CallToolResult::deserialize(value).map(CallToolOutcome::Complete)
-            }
+            ResultType::Complete => CallToolResult::deserialize(value).map(CallToolOutcome::Complete),
             other => return Err(unexpected_result_type(&other)),
         }
         .map_err(serde::de::Error::custom)

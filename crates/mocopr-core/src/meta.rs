@@ -67,20 +67,17 @@ impl Meta {
 
     /// The progress token, when present and well-formed.
     pub fn progress_token(&self) -> Option<ProgressToken> {
-        self.get(PROGRESS_TOKEN_KEY)
-            .and_then(|v| RequestId::deserialize(v).ok())
+        self.get(PROGRESS_TOKEN_KEY).and_then(|v| RequestId::deserialize(v).ok())
     }
 
     /// The `subscriptionId` of a listen-stream notification, when present and well-formed.
     pub fn subscription_id(&self) -> Option<RequestId> {
-        self.get(SUBSCRIPTION_ID_KEY)
-            .and_then(|v| RequestId::deserialize(v).ok())
+        self.get(SUBSCRIPTION_ID_KEY).and_then(|v| RequestId::deserialize(v).ok())
     }
 
     /// The server info of a result, when present and well-formed.
     pub fn server_info(&self) -> Option<Implementation> {
-        self.get(SERVER_INFO_KEY)
-            .and_then(|v| Implementation::deserialize(v).ok())
+        self.get(SERVER_INFO_KEY).and_then(|v| Implementation::deserialize(v).ok())
     }
 
     /// Checks every key against the `_meta` key grammar.
@@ -91,10 +88,7 @@ impl Meta {
 
 fn validate_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(), ProtocolError> {
     for key in keys {
-        validate_meta_key(key).map_err(|source| ProtocolError::InvalidMetaKey {
-            key: key.clone(),
-            source,
-        })?;
+        validate_meta_key(key).map_err(|source| ProtocolError::InvalidMetaKey { key: key.clone(), source })?;
     }
     Ok(())
 }
@@ -143,44 +137,25 @@ impl RequestMeta {
 
     /// Checks that both members a modern request must carry are present (`-32602` otherwise).
     pub fn require_modern_fields(&self) -> Result<&str, ProtocolError> {
-        let version = self
-            .protocol_version
-            .as_deref()
-            .ok_or(ProtocolError::MissingMeta {
-                key: PROTOCOL_VERSION_KEY,
-            })?;
+        let version =
+            self.protocol_version.as_deref().ok_or(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })?;
         if self.client_capabilities.is_none() {
-            return Err(ProtocolError::MissingMeta {
-                key: CLIENT_CAPABILITIES_KEY,
-            });
+            return Err(ProtocolError::MissingMeta { key: CLIENT_CAPABILITIES_KEY });
         }
         Ok(version)
     }
 
     /// Checks the modern-era rules: required keys present (`-32602` otherwise), the version one
     /// of `supported` (`-32022` otherwise), and every other key well-formed.
-    pub fn validate_modern(
-        &self,
-        supported: &[ProtocolVersion],
-    ) -> Result<ModernContext<'_>, ProtocolError> {
+    pub fn validate_modern(&self, supported: &[ProtocolVersion]) -> Result<ModernContext<'_>, ProtocolError> {
         let requested = self.require_modern_fields()?;
-        let version = ProtocolVersion::parse(requested)
-            .filter(|v| supported.contains(v))
-            .ok_or_else(|| ProtocolError::UnsupportedProtocolVersion {
-                requested: requested.to_owned(),
-                supported: supported.to_vec(),
-            })?;
-        let capabilities = self
-            .client_capabilities
-            .as_ref()
-            .ok_or(ProtocolError::MissingMeta {
-                key: CLIENT_CAPABILITIES_KEY,
-            })?;
+        let version = ProtocolVersion::parse(requested).filter(|v| supported.contains(v)).ok_or_else(|| {
+            ProtocolError::UnsupportedProtocolVersion { requested: requested.to_owned(), supported: supported.to_vec() }
+        })?;
+        let capabilities =
+            self.client_capabilities.as_ref().ok_or(ProtocolError::MissingMeta { key: CLIENT_CAPABILITIES_KEY })?;
         self.other.validate_keys()?;
-        Ok(ModernContext {
-            version,
-            capabilities,
-        })
+        Ok(ModernContext { version, capabilities })
     }
 }
 
@@ -231,9 +206,7 @@ impl<'de> Visitor<'de> for RequestMetaVisitor {
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 PROTOCOL_VERSION_KEY => meta.protocol_version = Some(access.next_value()?),
-                CLIENT_CAPABILITIES_KEY => {
-                    meta.client_capabilities = Some(access.next_value::<ObjectOnly<_>>()?.0)
-                }
+                CLIENT_CAPABILITIES_KEY => meta.client_capabilities = Some(access.next_value::<ObjectOnly<_>>()?.0),
                 CLIENT_INFO_KEY => meta.client_info = Some(access.next_value::<ObjectOnly<_>>()?.0),
                 LOG_LEVEL_KEY => meta.log_level = Some(access.next_value()?),
                 PROGRESS_TOKEN_KEY => meta.progress_token = Some(access.next_value()?),
@@ -294,9 +267,7 @@ mod tests {
         let meta = RequestMeta::default();
         assert!(matches!(
             meta.validate_modern(&ProtocolVersion::ALL),
-            Err(ProtocolError::MissingMeta {
-                key: PROTOCOL_VERSION_KEY
-            })
+            Err(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY })
         ));
         let meta = RequestMeta {
             protocol_version: Some("1999-01-01".into()),

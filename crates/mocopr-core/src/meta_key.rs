@@ -42,11 +42,7 @@ impl MetaKey<'_> {
     pub fn is_reserved(&self) -> bool {
         self.prefix
             .and_then(|prefix| prefix.split('.').nth(1))
-            .is_some_and(|label| {
-                RESERVED_SECOND_LABELS
-                    .iter()
-                    .any(|reserved| label.eq_ignore_ascii_case(reserved))
-            })
+            .is_some_and(|label| RESERVED_SECOND_LABELS.iter().any(|reserved| label.eq_ignore_ascii_case(reserved)))
     }
 }
 
@@ -89,9 +85,7 @@ pub enum MetaKeyError {
         character: char,
     },
     /// A prefix label does not end with an ASCII letter or digit.
-    #[error(
-        "prefix label ends with {character:?} at byte offset {offset}, expected a letter or digit"
-    )]
+    #[error("prefix label ends with {character:?} at byte offset {offset}, expected a letter or digit")]
     InvalidLabelEnd {
         /// Byte offset of the character.
         offset: usize,
@@ -142,56 +136,30 @@ fn validate_label(label: &str, base: usize) -> Result<(), MetaKeyError> {
         return Err(MetaKeyError::EmptyLabel { offset: base });
     };
     if !first_char.is_ascii_alphabetic() {
-        return Err(MetaKeyError::InvalidLabelStart {
-            offset: base,
-            character: first_char,
-        });
+        return Err(MetaKeyError::InvalidLabelStart { offset: base, character: first_char });
     }
     if let Some((i, c)) = last.filter(|&(_, c)| !c.is_ascii_alphanumeric()) {
-        return Err(MetaKeyError::InvalidLabelEnd {
-            offset: base + i,
-            character: c,
-        });
+        return Err(MetaKeyError::InvalidLabelEnd { offset: base + i, character: c });
     }
-    match label
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-'))
-    {
-        Some((i, c)) => Err(MetaKeyError::InvalidLabelCharacter {
-            offset: base + i,
-            character: c,
-        }),
+    match label.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-')) {
+        Some((i, c)) => Err(MetaKeyError::InvalidLabelCharacter { offset: base + i, character: c }),
         None => Ok(()),
     }
 }
 
 /// Checks the name part; `base` is its byte offset in the key.
 fn validate_name(name: &str, base: usize) -> Result<(), MetaKeyError> {
-    let (Some((_, first)), Some((last_i, last))) =
-        (name.char_indices().next(), name.char_indices().next_back())
-    else {
+    let (Some((_, first)), Some((last_i, last))) = (name.char_indices().next(), name.char_indices().next_back()) else {
         return Ok(());
     };
     if !first.is_ascii_alphanumeric() {
-        return Err(MetaKeyError::InvalidNameStart {
-            offset: base,
-            character: first,
-        });
+        return Err(MetaKeyError::InvalidNameStart { offset: base, character: first });
     }
     if !last.is_ascii_alphanumeric() {
-        return Err(MetaKeyError::InvalidNameEnd {
-            offset: base + last_i,
-            character: last,
-        });
+        return Err(MetaKeyError::InvalidNameEnd { offset: base + last_i, character: last });
     }
-    match name
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        Some((i, c)) => Err(MetaKeyError::InvalidNameCharacter {
-            offset: base + i,
-            character: c,
-        }),
+    match name.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        Some((i, c)) => Err(MetaKeyError::InvalidNameCharacter { offset: base + i, character: c }),
         None => Ok(()),
     }
 }
@@ -203,17 +171,11 @@ fn validate_name(name: &str, base: usize) -> Result<(), MetaKeyError> {
 /// accepted, as is the empty name the specification permits.
 pub fn validate_meta_key(key: &str) -> Result<MetaKey<'_>, MetaKeyError> {
     if key.len() > MAX_META_KEY_LEN {
-        return Err(MetaKeyError::TooLong {
-            length: key.len(),
-            limit: MAX_META_KEY_LEN,
-        });
+        return Err(MetaKeyError::TooLong { length: key.len(), limit: MAX_META_KEY_LEN });
     }
     let Some((prefix, name)) = key.split_once('/') else {
         validate_name(key, 0)?;
-        return Ok(MetaKey {
-            prefix: None,
-            name: key,
-        });
+        return Ok(MetaKey { prefix: None, name: key });
     };
     let mut offset = 0;
     for label in prefix.split('.') {
@@ -221,10 +183,7 @@ pub fn validate_meta_key(key: &str) -> Result<MetaKey<'_>, MetaKeyError> {
         offset += label.len() + 1;
     }
     validate_name(name, prefix.len() + 1)?;
-    Ok(MetaKey {
-        prefix: Some(prefix),
-        name,
-    })
+    Ok(MetaKey { prefix: Some(prefix), name })
 }
 
 /// Validates an extension identifier such as `io.modelcontextprotocol/tasks`.
@@ -249,10 +208,7 @@ mod tests {
     #[test]
     fn spec_reserved_keys_parse() {
         let parsed = validate_meta_key("io.modelcontextprotocol/protocolVersion");
-        assert_eq!(
-            parsed,
-            Ok(key(Some("io.modelcontextprotocol"), "protocolVersion"))
-        );
+        assert_eq!(parsed, Ok(key(Some("io.modelcontextprotocol"), "protocolVersion")));
         for k in ["progressToken", "traceparent", "tracestate", "baggage"] {
             assert_eq!(validate_meta_key(k), Ok(key(None, k)));
         }
@@ -261,39 +217,18 @@ mod tests {
     #[test]
     fn empty_names_are_allowed() {
         assert_eq!(validate_meta_key(""), Ok(key(None, "")));
-        assert_eq!(
-            validate_meta_key("com.example/"),
-            Ok(key(Some("com.example"), ""))
-        );
+        assert_eq!(validate_meta_key("com.example/"), Ok(key(Some("com.example"), "")));
     }
 
     #[test]
     fn reserved_prefixes_follow_second_label_rule() {
-        for k in [
-            "io.modelcontextprotocol/x",
-            "dev.mcp/x",
-            "org.modelcontextprotocol.api/x",
-            "com.mcp.tools/x",
-            "io.MCP/x",
-        ] {
-            assert_eq!(
-                validate_meta_key(k).map(|m| m.is_reserved()),
-                Ok(true),
-                "{k}"
-            );
+        for k in
+            ["io.modelcontextprotocol/x", "dev.mcp/x", "org.modelcontextprotocol.api/x", "com.mcp.tools/x", "io.MCP/x"]
+        {
+            assert_eq!(validate_meta_key(k).map(|m| m.is_reserved()), Ok(true), "{k}");
         }
-        for k in [
-            "com.example.mcp/x",
-            "mcp/x",
-            "modelcontextprotocol/x",
-            "x",
-            "com.mcpx/y",
-        ] {
-            assert_eq!(
-                validate_meta_key(k).map(|m| m.is_reserved()),
-                Ok(false),
-                "{k}"
-            );
+        for k in ["com.example.mcp/x", "mcp/x", "modelcontextprotocol/x", "x", "com.mcpx/y"] {
+            assert_eq!(validate_meta_key(k).map(|m| m.is_reserved()), Ok(false), "{k}");
         }
     }
 
@@ -305,41 +240,11 @@ mod tests {
             ("a..b/x", EmptyLabel { offset: 2 }),
             ("a./x", EmptyLabel { offset: 2 }),
             (".a/x", EmptyLabel { offset: 0 }),
-            (
-                "1a/x",
-                InvalidLabelStart {
-                    offset: 0,
-                    character: '1',
-                },
-            ),
-            (
-                "a.-b/x",
-                InvalidLabelStart {
-                    offset: 2,
-                    character: '-',
-                },
-            ),
-            (
-                "ab-/x",
-                InvalidLabelEnd {
-                    offset: 2,
-                    character: '-',
-                },
-            ),
-            (
-                "a_b/x",
-                InvalidLabelCharacter {
-                    offset: 1,
-                    character: '_',
-                },
-            ),
-            (
-                "aéb/x",
-                InvalidLabelCharacter {
-                    offset: 1,
-                    character: 'é',
-                },
-            ),
+            ("1a/x", InvalidLabelStart { offset: 0, character: '1' }),
+            ("a.-b/x", InvalidLabelStart { offset: 2, character: '-' }),
+            ("ab-/x", InvalidLabelEnd { offset: 2, character: '-' }),
+            ("a_b/x", InvalidLabelCharacter { offset: 1, character: '_' }),
+            ("aéb/x", InvalidLabelCharacter { offset: 1, character: 'é' }),
         ];
         for (k, err) in cases {
             assert_eq!(validate_meta_key(k), Err(err), "{k}");
@@ -350,48 +255,12 @@ mod tests {
     fn name_errors() {
         use MetaKeyError::*;
         let cases = [
-            (
-                "-x",
-                InvalidNameStart {
-                    offset: 0,
-                    character: '-',
-                },
-            ),
-            (
-                "a/_x",
-                InvalidNameStart {
-                    offset: 2,
-                    character: '_',
-                },
-            ),
-            (
-                "x.",
-                InvalidNameEnd {
-                    offset: 1,
-                    character: '.',
-                },
-            ),
-            (
-                "a/b/c",
-                InvalidNameCharacter {
-                    offset: 3,
-                    character: '/',
-                },
-            ),
-            (
-                "a b",
-                InvalidNameCharacter {
-                    offset: 1,
-                    character: ' ',
-                },
-            ),
-            (
-                "é",
-                InvalidNameStart {
-                    offset: 0,
-                    character: 'é',
-                },
-            ),
+            ("-x", InvalidNameStart { offset: 0, character: '-' }),
+            ("a/_x", InvalidNameStart { offset: 2, character: '_' }),
+            ("x.", InvalidNameEnd { offset: 1, character: '.' }),
+            ("a/b/c", InvalidNameCharacter { offset: 3, character: '/' }),
+            ("a b", InvalidNameCharacter { offset: 1, character: ' ' }),
+            ("é", InvalidNameStart { offset: 0, character: 'é' }),
         ];
         for (k, err) in cases {
             assert_eq!(validate_meta_key(k), Err(err), "{k}");
@@ -401,33 +270,18 @@ mod tests {
     #[test]
     fn length_limit() {
         let long = "a".repeat(MAX_META_KEY_LEN + 1);
-        assert_eq!(
-            validate_meta_key(&long),
-            Err(MetaKeyError::TooLong {
-                length: 257,
-                limit: 256
-            })
-        );
+        assert_eq!(validate_meta_key(&long), Err(MetaKeyError::TooLong { length: 257, limit: 256 }));
         assert!(validate_meta_key(&long[1..]).is_ok());
     }
 
     #[test]
     fn extension_keys_need_prefix() {
-        assert_eq!(
-            validate_extension_key("io.modelcontextprotocol/tasks"),
-            Ok(())
-        );
+        assert_eq!(validate_extension_key("io.modelcontextprotocol/tasks"), Ok(()));
         assert_eq!(validate_extension_key("com.example/my-ext"), Ok(()));
-        assert_eq!(
-            validate_extension_key("tasks"),
-            Err(MetaKeyError::MissingPrefix)
-        );
+        assert_eq!(validate_extension_key("tasks"), Err(MetaKeyError::MissingPrefix));
         assert_eq!(
             validate_extension_key("com.example/-x"),
-            Err(MetaKeyError::InvalidNameStart {
-                offset: 12,
-                character: '-'
-            })
+            Err(MetaKeyError::InvalidNameStart { offset: 12, character: '-' })
         );
     }
 

@@ -68,10 +68,7 @@ pub fn validate_tool_name(name: &str) -> Result<(), NameError> {
     // Every accepted character is ASCII, so the byte length is the
     // character count here.
     if name.len() > MAX_TOOL_NAME_LEN {
-        return Err(NameError::TooLong {
-            length: name.len(),
-            limit: MAX_TOOL_NAME_LEN,
-        });
+        return Err(NameError::TooLong { length: name.len(), limit: MAX_TOOL_NAME_LEN });
     }
     Ok(())
 }
@@ -87,10 +84,7 @@ pub fn validate_method_name(method: &str) -> Result<(), NameError> {
         return Err(NameError::Empty);
     }
     if method.len() > MAX_METHOD_NAME_LEN {
-        return Err(NameError::TooLong {
-            length: method.len(),
-            limit: MAX_METHOD_NAME_LEN,
-        });
+        return Err(NameError::TooLong { length: method.len(), limit: MAX_METHOD_NAME_LEN });
     }
     if let Some((offset, character)) = method.char_indices().find(|&(_, c)| c.is_control()) {
         return Err(NameError::InvalidCharacter { offset, character });
@@ -108,14 +102,7 @@ mod tests {
 
     #[test]
     fn spec_example_tool_names_are_valid() {
-        for name in [
-            "getUser",
-            "DATA_EXPORT_v2",
-            "admin.tools.list",
-            "a",
-            "-",
-            "x.y-z_9",
-        ] {
+        for name in ["getUser", "DATA_EXPORT_v2", "admin.tools.list", "a", "-", "x.y-z_9"] {
             assert_eq!(validate_tool_name(name), Ok(()), "{name:?}");
         }
     }
@@ -126,10 +113,7 @@ mod tests {
         assert_eq!(validate_tool_name(&"a".repeat(MAX_TOOL_NAME_LEN)), Ok(()));
         assert_eq!(
             validate_tool_name(&"a".repeat(MAX_TOOL_NAME_LEN + 1)),
-            Err(NameError::TooLong {
-                length: 129,
-                limit: 128
-            })
+            Err(NameError::TooLong { length: 129, limit: 128 })
         );
     }
 
@@ -143,10 +127,7 @@ mod tests {
             ("x\n", 1, '\n'),
             ("a:b", 1, ':'),
         ] {
-            assert_eq!(
-                validate_tool_name(name),
-                Err(NameError::InvalidCharacter { offset, character })
-            );
+            assert_eq!(validate_tool_name(name), Err(NameError::InvalidCharacter { offset, character }));
         }
     }
 
@@ -167,35 +148,20 @@ mod tests {
     #[test]
     fn method_rejections() {
         assert_eq!(validate_method_name(""), Err(NameError::Empty));
-        assert_eq!(
-            validate_method_name("rpc.discover"),
-            Err(NameError::ReservedPrefix)
-        );
+        assert_eq!(validate_method_name("rpc.discover"), Err(NameError::ReservedPrefix));
         assert_eq!(
             validate_method_name("tools/\u{0}call"),
-            Err(NameError::InvalidCharacter {
-                offset: 6,
-                character: '\0'
-            })
+            Err(NameError::InvalidCharacter { offset: 6, character: '\0' })
         );
         assert_eq!(
             validate_method_name("a\u{85}"),
-            Err(NameError::InvalidCharacter {
-                offset: 1,
-                character: '\u{85}'
-            })
+            Err(NameError::InvalidCharacter { offset: 1, character: '\u{85}' })
         );
         assert_eq!(
             validate_method_name(&"m".repeat(MAX_METHOD_NAME_LEN + 1)),
-            Err(NameError::TooLong {
-                length: 257,
-                limit: 256
-            })
+            Err(NameError::TooLong { length: 257, limit: 256 })
         );
-        assert_eq!(
-            validate_method_name(&"m".repeat(MAX_METHOD_NAME_LEN)),
-            Ok(())
-        );
+        assert_eq!(validate_method_name(&"m".repeat(MAX_METHOD_NAME_LEN)), Ok(()));
     }
 
     proptest! {

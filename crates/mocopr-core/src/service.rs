@@ -36,16 +36,12 @@ impl RawJson {
 
     /// The slice `range` of `frame`, which must be the text of a value decoded from `frame`.
     pub fn from_frame(frame: &Bytes, range: Range<usize>) -> Self {
-        RawJson {
-            buf: frame.slice(range),
-        }
+        RawJson { buf: frame.slice(range) }
     }
 
     /// Serializes `value`.
     pub fn serialize<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
-        serde_json::to_vec(value).map(|v| RawJson {
-            buf: Bytes::from(v),
-        })
+        serde_json::to_vec(value).map(|v| RawJson { buf: Bytes::from(v) })
     }
 
     /// The JSON text.
@@ -124,20 +120,13 @@ impl Extensions {
 
     /// Removes and returns the value of type `T`.
     pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
-        self.map
-            .as_mut()?
-            .remove(&TypeId::of::<T>())?
-            .downcast::<T>()
-            .ok()
-            .map(|b| *b)
+        self.map.as_mut()?.remove(&TypeId::of::<T>())?.downcast::<T>().ok().map(|b| *b)
     }
 }
 
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Extensions")
-            .field("len", &self.map.as_ref().map_or(0, HashMap::len))
-            .finish()
+        f.debug_struct("Extensions").field("len", &self.map.as_ref().map_or(0, HashMap::len)).finish()
     }
 }
 
@@ -175,13 +164,7 @@ pub struct McpRequest {
 impl McpRequest {
     /// A request with no attachments.
     pub fn new(id: RequestId, method: Method, params: Option<RawJson>) -> Self {
-        McpRequest {
-            id,
-            method,
-            params,
-            version: None,
-            extensions: Extensions::new(),
-        }
+        McpRequest { id, method, params, version: None, extensions: Extensions::new() }
     }
 
     /// Builds an owned request from a decoded envelope and the frame it was decoded from,
@@ -196,10 +179,7 @@ impl McpRequest {
 
     /// Decodes the params as `P` (absent params decode as `{}`).
     pub fn params<P: DeserializeOwned>(&self) -> Result<P, ProtocolError> {
-        crate::messages::decode_params_text(
-            self.method.as_str(),
-            self.params.as_ref().map(RawJson::as_str),
-        )
+        crate::messages::decode_params_text(self.method.as_str(), self.params.as_ref().map(RawJson::as_str))
     }
 
     /// The era of the request, once its version is known.
@@ -223,20 +203,12 @@ pub struct McpResponse {
 impl McpResponse {
     /// A successful response carrying `result`.
     pub fn result(id: RequestId, result: RawJson) -> Self {
-        McpResponse {
-            id,
-            outcome: Ok(result),
-            extensions: Extensions::new(),
-        }
+        McpResponse { id, outcome: Ok(result), extensions: Extensions::new() }
     }
 
     /// An error response.
     pub fn error(id: RequestId, error: ErrorObject) -> Self {
-        McpResponse {
-            id,
-            outcome: Err(error),
-            extensions: Extensions::new(),
-        }
+        McpResponse { id, outcome: Err(error), extensions: Extensions::new() }
     }
 
     /// Writes the whole JSON-RPC response message into `out`, without re-encoding the result.
@@ -337,26 +309,15 @@ mod tests {
 
     #[test]
     fn requests_share_the_frame_and_responses_embed_results_verbatim() {
-        let frame = Bytes::from_static(
-            br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x"}}"#,
-        );
-        let Ok(Frame::Single(Envelope::Request(raw))) = decode(&frame, &DecodeOptions::default())
-        else {
-            panic!()
-        };
+        let frame = Bytes::from_static(br#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x"}}"#);
+        let Ok(Frame::Single(Envelope::Request(raw))) = decode(&frame, &DecodeOptions::default()) else { panic!() };
         let request = McpRequest::from_raw(&raw, &frame);
         assert!(request.method.is_known());
-        assert_eq!(
-            request.params.as_ref().map(RawJson::as_str),
-            Some(r#"{"name":"x"}"#)
-        );
+        assert_eq!(request.params.as_ref().map(RawJson::as_str), Some(r#"{"name":"x"}"#));
         let params: crate::CallToolRequestParams = request.params().unwrap();
         assert_eq!(params.name, "x");
 
-        let response = McpResponse::result(
-            request.id,
-            RawJson::from_bytes(Bytes::from_static(br#"{"ok":true}"#)),
-        );
+        let response = McpResponse::result(request.id, RawJson::from_bytes(Bytes::from_static(br#"{"ok":true}"#)));
         let mut out = Vec::new();
         response.write_message(&mut out);
         assert_eq!(out, br#"{"jsonrpc":"2.0","id":"a","result":{"ok":true}}"#);

@@ -102,10 +102,7 @@ impl ProtocolVersion {
 
     /// Icons, URL-mode elicitation and sampling with tools exist (2025-11-25 and later).
     pub const fn has_icons(self) -> bool {
-        matches!(
-            self,
-            ProtocolVersion::V2025_11_25 | ProtocolVersion::V2026_07_28
-        )
+        matches!(self, ProtocolVersion::V2025_11_25 | ProtocolVersion::V2026_07_28)
     }
 
     /// Tasks live in the core protocol as an experimental feature (2025-11-25 only; the modern
@@ -158,8 +155,7 @@ impl Serialize for ProtocolVersion {
 impl<'de> Deserialize<'de> for ProtocolVersion {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        ProtocolVersion::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(UnknownVersion(s.into_owned())))
+        ProtocolVersion::parse(&s).ok_or_else(|| serde::de::Error::custom(UnknownVersion(s.into_owned())))
     }
 }
 
@@ -178,15 +174,9 @@ mod tests {
 
     #[test]
     fn only_2025_03_26_allows_batches_and_only_2026_is_modern() {
-        let batch: Vec<_> = ProtocolVersion::ALL
-            .into_iter()
-            .filter(|v| v.allows_batches())
-            .collect();
+        let batch: Vec<_> = ProtocolVersion::ALL.into_iter().filter(|v| v.allows_batches()).collect();
         assert_eq!(batch, [ProtocolVersion::V2025_03_26]);
-        let modern: Vec<_> = ProtocolVersion::ALL
-            .into_iter()
-            .filter(|v| v.is_modern())
-            .collect();
+        let modern: Vec<_> = ProtocolVersion::ALL.into_iter().filter(|v| v.is_modern()).collect();
         assert_eq!(modern, [ProtocolVersion::V2026_07_28]);
     }
 }

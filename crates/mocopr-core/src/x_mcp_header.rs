@@ -171,9 +171,7 @@ fn param_kind(schema: &Map<String, Value>, pointer: &str) -> Result<ParamKind, P
         "boolean" => Some(ParamKind::Boolean),
         _ => None,
     };
-    let found = schema.get("type").ok_or(ParamHeaderError::MissingType {
-        pointer: pointer.to_owned(),
-    })?;
+    let found = schema.get("type").ok_or(ParamHeaderError::MissingType { pointer: pointer.to_owned() })?;
     let kind = match found {
         Value::String(t) => kind_of(t),
         Value::Array(types) => match types.as_slice() {
@@ -184,10 +182,7 @@ fn param_kind(schema: &Map<String, Value>, pointer: &str) -> Result<ParamKind, P
         },
         _ => None,
     };
-    kind.ok_or_else(|| ParamHeaderError::UnsupportedType {
-        pointer: pointer.to_owned(),
-        found: found.clone(),
-    })
+    kind.ok_or_else(|| ParamHeaderError::UnsupportedType { pointer: pointer.to_owned(), found: found.clone() })
 }
 
 /// Depth-first walk that tracks whether the current schema is still on a
@@ -200,21 +195,13 @@ struct Walker {
 }
 
 impl Walker {
-    fn walk(
-        &mut self,
-        schema: &Value,
-        depth: usize,
-        reachable: bool,
-    ) -> Result<(), ParamHeaderError> {
+    fn walk(&mut self, schema: &Value, depth: usize, reachable: bool) -> Result<(), ParamHeaderError> {
         // Boolean schemas and malformed entries cannot carry annotations.
         let Value::Object(map) = schema else {
             return Ok(());
         };
         if depth > MAX_SCHEMA_DEPTH {
-            return Err(ParamHeaderError::SchemaTooDeep {
-                pointer: self.pointer.clone(),
-                limit: MAX_SCHEMA_DEPTH,
-            });
+            return Err(ParamHeaderError::SchemaTooDeep { pointer: self.pointer.clone(), limit: MAX_SCHEMA_DEPTH });
         }
         if let Some(annotation) = map.get(ANNOTATION_KEYWORD) {
             self.record(map, annotation, reachable)?;
@@ -261,8 +248,7 @@ impl Walker {
         let saved = self.pointer.len();
         for segment in segments {
             self.pointer.push('/');
-            self.pointer
-                .push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            self.pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
         }
         let result = self.walk(sub, depth + 1, reachable);
         self.pointer.truncate(saved);
@@ -287,33 +273,16 @@ impl Walker {
             return Err(ParamHeaderError::EmptyName { pointer: pointer() });
         }
         if let Some((offset, character)) = name.char_indices().find(|&(_, c)| !is_tchar(c)) {
-            return Err(ParamHeaderError::InvalidNameCharacter {
-                pointer: pointer(),
-                offset,
-                character,
-            });
+            return Err(ParamHeaderError::InvalidNameCharacter { pointer: pointer(), offset, character });
         }
         let kind = param_kind(schema, &self.pointer)?;
-        if self
-            .headers
-            .iter()
-            .any(|h| h.name.eq_ignore_ascii_case(name))
-        {
-            return Err(ParamHeaderError::DuplicateName {
-                name: name.clone(),
-                pointer: pointer(),
-            });
+        if self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name)) {
+            return Err(ParamHeaderError::DuplicateName { name: name.clone(), pointer: pointer() });
         }
         if self.headers.len() >= MAX_PARAM_HEADERS {
-            return Err(ParamHeaderError::TooManyHeaders {
-                limit: MAX_PARAM_HEADERS,
-            });
+            return Err(ParamHeaderError::TooManyHeaders { limit: MAX_PARAM_HEADERS });
         }
-        self.headers.push(ParamHeader {
-            name: name.clone(),
-            path: self.path.clone(),
-            kind,
-        });
+        self.headers.push(ParamHeader { name: name.clone(), path: self.path.clone(), kind });
         Ok(())
     }
 }
@@ -347,11 +316,7 @@ fn parse_integer(text: &str) -> Option<i64> {
         "" => 0,
         m => m.parse().ok()?,
     };
-    Some(if text.starts_with('-') {
-        -magnitude
-    } else {
-        magnitude
-    })
+    Some(if text.starts_with('-') { -magnitude } else { magnitude })
 }
 
 impl ParamHeader {
@@ -366,10 +331,7 @@ impl ParamHeader {
     /// `false`. `None` means the header must be omitted: the value is absent,
     /// `null`, or the path runs through something that is not an object.
     /// Pass the result through `header::encode_header_value` before sending.
-    pub fn value_from_arguments(
-        &self,
-        arguments: &Value,
-    ) -> Result<Option<String>, ParamHeaderError> {
+    pub fn value_from_arguments(&self, arguments: &Value) -> Result<Option<String>, ParamHeaderError> {
         let mut current = arguments;
         for key in &self.path {
             match current.get(key) {
@@ -377,10 +339,7 @@ impl ParamHeader {
                 None => return Ok(None),
             }
         }
-        let mismatch = || ParamHeaderError::ArgumentTypeMismatch {
-            name: self.name.clone(),
-            expected: self.kind,
-        };
+        let mismatch = || ParamHeaderError::ArgumentTypeMismatch { name: self.name.clone(), expected: self.kind };
         match (self.kind, current) {
             (_, Value::Null) => Ok(None),
             (ParamKind::String, Value::String(s)) => Ok(Some(s.clone())),
@@ -394,9 +353,7 @@ impl ParamHeader {
                 let small_float = (f.abs() <= MAX_SAFE_INTEGER as f64).then_some(f as i64);
                 match n.as_i64().or(small_float) {
                     Some(i) if i.abs() <= MAX_SAFE_INTEGER => Ok(Some(i.to_string())),
-                    _ => Err(ParamHeaderError::IntegerOutOfRange {
-                        name: self.name.clone(),
-                    }),
+                    _ => Err(ParamHeaderError::IntegerOutOfRange { name: self.name.clone() }),
                 }
             }
             _ => Err(mismatch()),
@@ -416,9 +373,7 @@ impl ParamHeader {
             return false;
         };
         match self.kind {
-            ParamKind::Integer => {
-                parse_integer(decoded_header_value).map(|i| i.to_string()) == Some(expected)
-            }
+            ParamKind::Integer => parse_integer(decoded_header_value).map(|i| i.to_string()) == Some(expected),
             ParamKind::String | ParamKind::Boolean => decoded_header_value == expected,
         }
     }
@@ -482,10 +437,7 @@ mod tests {
         let mut cases = vec![
             (nested, "/properties/a~0/items/properties/b".to_string()),
             (json!({"$defs": {"a/b": ann}}), "/$defs/a~1b".into()),
-            (
-                json!({"type": "object", "x-mcp-header": "Root"}),
-                String::new(),
-            ),
+            (json!({"type": "object", "x-mcp-header": "Root"}), String::new()),
         ];
         for kw in SINGLE_SUBSCHEMA.split_whitespace() {
             cases.push((json!({ kw: ann }), format!("/{kw}")));
@@ -517,28 +469,16 @@ mod tests {
         assert_eq!(with(json!("!#$%&'*+-.^_`|~09azAZ")).map(|h| h.len()), Ok(1));
         assert_eq!(with(json!("")), Err(EmptyName { pointer: p() }));
         assert_eq!(with(json!(7)), Err(AnnotationNotString { pointer: p() }));
-        let bad = [
-            ("a b", 1, ' '),
-            ("a\r\n", 1, '\r'),
-            ("\0", 0, '\0'),
-            ("a:b", 1, ':'),
-        ];
+        let bad = [("a b", 1, ' '), ("a\r\n", 1, '\r'), ("\0", 0, '\0'), ("a:b", 1, ':')];
         let more = [("Région", 1, 'é'), ("a(b)", 1, '('), ("\"q\"", 0, '"')];
         for (name, offset, character) in bad.into_iter().chain(more) {
-            let error = InvalidNameCharacter {
-                pointer: p(),
-                offset,
-                character,
-            };
+            let error = InvalidNameCharacter { pointer: p(), offset, character };
             assert_eq!(with(json!(name)), Err(error));
         }
         let schema = json!({"properties": {"a": {"type": "string", "x-mcp-header": "Region"},
             "b": {"type": "boolean", "x-mcp-header": "REGION"}}});
         let (name, pointer) = ("REGION".into(), "/properties/b".into());
-        assert_eq!(
-            extract_param_headers(&schema),
-            Err(DuplicateName { name, pointer })
-        );
+        assert_eq!(extract_param_headers(&schema), Err(DuplicateName { name, pointer }));
     }
 
     #[test]
@@ -559,10 +499,7 @@ mod tests {
             1
         ]);
         for found in bad.as_array().into_iter().flatten() {
-            let error = UnsupportedType {
-                pointer: p(),
-                found: found.clone(),
-            };
+            let error = UnsupportedType { pointer: p(), found: found.clone() };
             assert_eq!(kind(found), Err(error));
         }
         let untyped = extract_one(json!({"$ref": "#/$defs/R", "x-mcp-header": "H"}));
@@ -602,32 +539,16 @@ mod tests {
         assert_eq!(int(json!(-0.0)), some("0"));
         assert_eq!(int(json!(-MAX_SAFE_INTEGER)), some("-9007199254740991"));
         let max = MAX_SAFE_INTEGER;
-        for v in [
-            json!(max + 1),
-            json!(-max - 1),
-            json!(u64::MAX),
-            json!(1e300),
-        ] {
+        for v in [json!(max + 1), json!(-max - 1), json!(u64::MAX), json!(1e300)] {
             assert_eq!(int(v), Err(IntegerOutOfRange { name: "N".into() }));
         }
-        let mismatch = |expected| {
-            Err(ArgumentTypeMismatch {
-                name: "N".into(),
-                expected,
-            })
-        };
+        let mismatch = |expected| Err(ArgumentTypeMismatch { name: "N".into(), expected });
         assert_eq!(int(json!(1.5)), mismatch(ParamKind::Integer));
         assert_eq!(int(json!("7")), mismatch(ParamKind::Integer));
         assert_eq!(val(ParamKind::Boolean, json!(false)), some("false"));
-        assert_eq!(
-            val(ParamKind::Boolean, json!("true")),
-            mismatch(ParamKind::Boolean)
-        );
+        assert_eq!(val(ParamKind::Boolean, json!("true")), mismatch(ParamKind::Boolean));
         assert_eq!(val(ParamKind::String, json!(" é\n")), some(" é\n"));
-        assert_eq!(
-            val(ParamKind::String, json!(["a"])),
-            mismatch(ParamKind::String)
-        );
+        assert_eq!(val(ParamKind::String, json!(["a"])), mismatch(ParamKind::String));
     }
 
     #[test]
@@ -657,10 +578,7 @@ mod tests {
         leaf.prop_recursive(8, 128, 6, move |inner| {
             let map = proptest::collection::btree_map(key.clone(), inner.clone(), 0..6);
             let map = map.prop_map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
-            prop_oneof![
-                proptest::collection::vec(inner, 0..4).prop_map(Value::Array),
-                map
-            ]
+            prop_oneof![proptest::collection::vec(inner, 0..4).prop_map(Value::Array), map]
         })
     }
 

@@ -44,49 +44,31 @@ struct Outcome {
 }
 
 fn variant_name(debug: &str) -> String {
-    debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect()
+    debug.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
 }
 
 fn protocol(error: ProtocolError, id: Option<RequestId>) -> Outcome {
-    Outcome {
-        variant: variant_name(&format!("{error:?}")),
-        code: Some(error.code().0),
-        id,
-    }
+    Outcome { variant: variant_name(&format!("{error:?}")), code: Some(error.code().0), id }
 }
 
 fn other(debug: String) -> Outcome {
-    Outcome {
-        variant: variant_name(&debug),
-        code: None,
-        id: None,
-    }
+    Outcome { variant: variant_name(&debug), code: None, id: None }
 }
 
 fn run(stage: Stage, input: &str) -> Option<Outcome> {
     let options = match stage {
-        Stage::Envelope2025 => {
-            DecodeOptions::for_version(ProtocolVersion::V2025_03_26).with_batches(true)
-        }
+        Stage::Envelope2025 => DecodeOptions::for_version(ProtocolVersion::V2025_03_26).with_batches(true),
         Stage::Small => DecodeOptions::default().with_max_message_size(64),
         _ => DecodeOptions::default(),
     };
     let mut options = options;
     options.max_batch_len = 4;
     match stage {
-        Stage::Envelope | Stage::Envelope2025 | Stage::Small => {
-            match decode(input.as_bytes(), &options) {
-                Err(r) => Some(protocol(r.error, r.id)),
-                Ok(Frame::Batch(entries)) => entries
-                    .into_iter()
-                    .find_map(Result::err)
-                    .map(|r| protocol(r.error, r.id)),
-                Ok(Frame::Single(_)) => None,
-            }
-        }
+        Stage::Envelope | Stage::Envelope2025 | Stage::Small => match decode(input.as_bytes(), &options) {
+            Err(r) => Some(protocol(r.error, r.id)),
+            Ok(Frame::Batch(entries)) => entries.into_iter().find_map(Result::err).map(|r| protocol(r.error, r.id)),
+            Ok(Frame::Single(_)) => None,
+        },
         Stage::Typed | Stage::Legacy | Stage::Modern => {
             let request = match decode(input.as_bytes(), &options) {
                 Err(r) => return Some(protocol(r.error, r.id)),
@@ -95,16 +77,12 @@ fn run(stage: Stage, input: &str) -> Option<Outcome> {
             };
             let id = Some(request.id.clone());
             let typed = match stage {
-                Stage::Legacy => ClientRequest::decode_for(
-                    ProtocolVersion::V2025_06_18,
-                    &request.method,
-                    request.params,
-                ),
-                Stage::Modern => ClientRequest::decode_for(
-                    ProtocolVersion::V2026_07_28,
-                    &request.method,
-                    request.params,
-                ),
+                Stage::Legacy => {
+                    ClientRequest::decode_for(ProtocolVersion::V2025_06_18, &request.method, request.params)
+                }
+                Stage::Modern => {
+                    ClientRequest::decode_for(ProtocolVersion::V2026_07_28, &request.method, request.params)
+                }
                 _ => ClientRequest::decode(&request.method, request.params),
             };
             let body = match typed {
@@ -123,15 +101,7 @@ fn run(stage: Stage, input: &str) -> Option<Outcome> {
         }
         Stage::Header => mocopr_core::header::decode_header_value(input)
             .err()
-            .map(|source| {
-                protocol(
-                    ProtocolError::InvalidHeaderValue {
-                        header: "Mcp-Name".into(),
-                        source,
-                    },
-                    None,
-                )
-            }),
+            .map(|source| protocol(ProtocolError::InvalidHeaderValue { header: "Mcp-Name".into(), source }, None)),
         Stage::FrameIn => {
             let mut decoder = FrameDecoder::new(16);
             let mut buf = BytesMut::from(input.as_bytes());
@@ -140,32 +110,20 @@ fn run(stage: Stage, input: &str) -> Option<Outcome> {
                     Err(e) => return Some(protocol(e.into(), None)),
                     Ok(Some(_)) => continue,
                     Ok(None) => {
-                        return decoder
-                            .decode_eof(&mut buf)
-                            .err()
-                            .map(|e| protocol(e.into(), None));
+                        return decoder.decode_eof(&mut buf).err().map(|e| protocol(e.into(), None));
                     }
                 }
             }
         }
         Stage::FrameOut => {
             let mut out = BytesMut::new();
-            encode_frame(input.as_bytes(), &mut out, 1024)
-                .err()
-                .map(|e| protocol(e.into(), None))
+            encode_frame(input.as_bytes(), &mut out, 1024).err().map(|e| protocol(e.into(), None))
         }
-        Stage::ToolName => mocopr_core::names::validate_tool_name(input)
-            .err()
-            .map(|e| other(format!("{e:?}"))),
-        Stage::MetaKey => mocopr_core::meta_key::validate_meta_key(input)
-            .err()
-            .map(|e| other(format!("{e:?}"))),
+        Stage::ToolName => mocopr_core::names::validate_tool_name(input).err().map(|e| other(format!("{e:?}"))),
+        Stage::MetaKey => mocopr_core::meta_key::validate_meta_key(input).err().map(|e| other(format!("{e:?}"))),
         Stage::ParamHeaders => {
-            let schema: serde_json::Value =
-                serde_json::from_str(input).expect("table schemas are valid JSON");
-            mocopr_core::x_mcp_header::extract_param_headers(&schema)
-                .err()
-                .map(|e| other(format!("{e:?}")))
+            let schema: serde_json::Value = serde_json::from_str(input).expect("table schemas are valid JSON");
+            mocopr_core::x_mcp_header::extract_param_headers(&schema).err().map(|e| other(format!("{e:?}")))
         }
     }
 }
@@ -381,36 +339,21 @@ fn rows() -> Vec<Row> {
 #[test]
 fn every_malformed_input_gets_its_specific_error() {
     let rows = rows();
-    assert!(
-        rows.len() >= 100,
-        "the table must hold at least 100 inputs, has {}",
-        rows.len()
-    );
+    assert!(rows.len() >= 100, "the table must hold at least 100 inputs, has {}", rows.len());
     let mut failures = Vec::new();
     for (n, (stage, input, variant, code, id)) in rows.into_iter().enumerate() {
-        let expected = Outcome {
-            variant: variant.to_owned(),
-            code,
-            id,
-        };
+        let expected = Outcome { variant: variant.to_owned(), code, id };
         let shown: String = input.chars().take(120).collect();
         match std::panic::catch_unwind(|| run(stage, &input)) {
             Err(_) => failures.push(format!("row {n}: PANIC on {shown:?}")),
-            Ok(None) => failures.push(format!(
-                "row {n}: accepted {shown:?}, expected {expected:?}"
-            )),
-            Ok(Some(got)) if got != expected => failures.push(format!(
-                "row {n}: {shown:?}\n    expected {expected:?}\n    got      {got:?}"
-            )),
+            Ok(None) => failures.push(format!("row {n}: accepted {shown:?}, expected {expected:?}")),
+            Ok(Some(got)) if got != expected => {
+                failures.push(format!("row {n}: {shown:?}\n    expected {expected:?}\n    got      {got:?}"))
+            }
             Ok(Some(_)) => {}
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} rows failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]

@@ -5,8 +5,7 @@
 mod support;
 
 use mocopr_core::jsonrpc::{
-    DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest,
-    JsonRpcResponse, decode,
+    DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, decode,
 };
 use mocopr_core::messages::MethodCall;
 use mocopr_core::*;
@@ -113,20 +112,14 @@ const TABLE: &[(&str, Check)] = &[
     ("CallToolResult", plain::<CallToolResult>),
     ("CallToolResultResponse", response::<CallToolOutcome>),
     ("CancelledNotification", client_notification),
-    (
-        "CancelledNotificationParams",
-        plain::<CancelledNotificationParams>,
-    ),
+    ("CancelledNotificationParams", plain::<CancelledNotificationParams>),
     ("ClientCapabilities", plain::<ClientCapabilities>),
     ("CompleteRequest", client_request),
     ("CompleteRequestParams", plain::<CompleteRequestParams>),
     ("CompleteResult", plain::<CompleteResult>),
     ("CompleteResultResponse", response::<CompleteResult>),
     ("CreateMessageRequest", input_request),
-    (
-        "CreateMessageRequestParams",
-        plain::<CreateMessageRequestParams>,
-    ),
+    ("CreateMessageRequestParams", plain::<CreateMessageRequestParams>),
     ("CreateMessageResult", plain::<CreateMessageResult>),
     ("DiscoverRequest", client_request),
     ("DiscoverResult", plain::<DiscoverResult>),
@@ -139,10 +132,7 @@ const TABLE: &[(&str, Check)] = &[
     ("GetPromptRequest", client_request),
     ("GetPromptRequestParams", plain::<GetPromptRequestParams>),
     ("GetPromptResult", plain::<GetPromptResult>),
-    (
-        "GetPromptResultResponse",
-        response::<Outcome<GetPromptResult>>,
-    ),
+    ("GetPromptResultResponse", response::<Outcome<GetPromptResult>>),
     ("HeaderMismatchError", error_response),
     ("ImageContent", plain::<ContentBlock>),
     ("InputRequests", input_requests),
@@ -154,30 +144,18 @@ const TABLE: &[(&str, Check)] = &[
     ("ListPromptsResult", plain::<ListPromptsResult>),
     ("ListPromptsResultResponse", response::<ListPromptsResult>),
     ("ListResourceTemplatesRequest", client_request),
-    (
-        "ListResourceTemplatesResult",
-        plain::<ListResourceTemplatesResult>,
-    ),
-    (
-        "ListResourceTemplatesResultResponse",
-        response::<ListResourceTemplatesResult>,
-    ),
+    ("ListResourceTemplatesResult", plain::<ListResourceTemplatesResult>),
+    ("ListResourceTemplatesResultResponse", response::<ListResourceTemplatesResult>),
     ("ListResourcesRequest", client_request),
     ("ListResourcesResult", plain::<ListResourcesResult>),
-    (
-        "ListResourcesResultResponse",
-        response::<ListResourcesResult>,
-    ),
+    ("ListResourcesResultResponse", response::<ListResourcesResult>),
     ("ListRootsRequest", input_request),
     ("ListRootsResult", plain::<ListRootsResult>),
     ("ListToolsRequest", client_request),
     ("ListToolsResult", plain::<ListToolsResult>),
     ("ListToolsResultResponse", response::<ListToolsResult>),
     ("LoggingMessageNotification", server_notification),
-    (
-        "LoggingMessageNotificationParams",
-        plain::<LoggingMessageNotificationParams>,
-    ),
+    ("LoggingMessageNotificationParams", plain::<LoggingMessageNotificationParams>),
     ("MethodNotFoundError", plain::<ErrorObject>),
     ("MissingRequiredClientCapabilityError", error_response),
     ("ModelPreferences", plain::<ModelPreferences>),
@@ -185,62 +163,35 @@ const TABLE: &[(&str, Check)] = &[
     ("PaginatedRequestParams", plain::<PaginatedRequestParams>),
     ("ParseError", plain::<ErrorObject>),
     ("ProgressNotification", server_notification),
-    (
-        "ProgressNotificationParams",
-        plain::<ProgressNotificationParams>,
-    ),
+    ("ProgressNotificationParams", plain::<ProgressNotificationParams>),
     ("PromptListChangedNotification", server_notification),
     ("ReadResourceRequest", client_request),
     ("ReadResourceResult", plain::<ReadResourceResult>),
-    (
-        "ReadResourceResultResponse",
-        response::<Outcome<ReadResourceResult>>,
-    ),
+    ("ReadResourceResultResponse", response::<Outcome<ReadResourceResult>>),
     ("Resource", plain::<Resource>),
     ("ResourceLink", plain::<ContentBlock>),
     ("ResourceListChangedNotification", server_notification),
     ("ResourceUpdatedNotification", server_notification),
-    (
-        "ResourceUpdatedNotificationParams",
-        plain::<ResourceUpdatedNotificationParams>,
-    ),
+    ("ResourceUpdatedNotificationParams", plain::<ResourceUpdatedNotificationParams>),
     ("Root", plain::<Root>),
     ("SamplingMessage", plain::<SamplingMessage>),
     ("ServerCapabilities", plain::<ServerCapabilities>),
     ("StringSchema", plain::<StringSchema>),
     ("SubscriptionsAcknowledgedNotification", server_notification),
     ("SubscriptionsListenRequest", client_request),
-    (
-        "SubscriptionsListenResult",
-        plain::<SubscriptionsListenResult>,
-    ),
-    (
-        "SubscriptionsListenResultResponse",
-        response::<SubscriptionsListenResult>,
-    ),
+    ("SubscriptionsListenResult", plain::<SubscriptionsListenResult>),
+    ("SubscriptionsListenResultResponse", response::<SubscriptionsListenResult>),
     ("TextContent", plain::<ContentBlock>),
     ("TextResourceContents", plain::<TextResourceContents>),
-    (
-        "TitledMultiSelectEnumSchema",
-        plain::<MultiSelectEnumSchema>,
-    ),
-    (
-        "TitledSingleSelectEnumSchema",
-        plain::<TitledSingleSelectEnumSchema>,
-    ),
+    ("TitledMultiSelectEnumSchema", plain::<MultiSelectEnumSchema>),
+    ("TitledSingleSelectEnumSchema", plain::<TitledSingleSelectEnumSchema>),
     ("Tool", plain::<Tool>),
     ("ToolListChangedNotification", server_notification),
     ("ToolResultContent", plain::<SamplingContent>),
     ("ToolUseContent", plain::<SamplingContent>),
     ("UnsupportedProtocolVersionError", error_response),
-    (
-        "UntitledMultiSelectEnumSchema",
-        plain::<MultiSelectEnumSchema>,
-    ),
-    (
-        "UntitledSingleSelectEnumSchema",
-        plain::<UntitledSingleSelectEnumSchema>,
-    ),
+    ("UntitledMultiSelectEnumSchema", plain::<MultiSelectEnumSchema>),
+    ("UntitledSingleSelectEnumSchema", plain::<UntitledSingleSelectEnumSchema>),
 ];
 
 #[test]
@@ -256,25 +207,15 @@ fn every_official_example_round_trips() {
     let mut checked = 0;
     let mut failures = Vec::new();
     for folder in &folders {
-        let name = folder
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("utf-8 folder name");
+        let name = folder.file_name().and_then(|n| n.to_str()).expect("utf-8 folder name");
         let Some((_, check)) = TABLE.iter().find(|(n, _)| *n == name) else {
             failures.push(format!("{name}: no type mapped for this example folder"));
             continue;
         };
-        let mut files: Vec<_> = std::fs::read_dir(folder)
-            .expect("folder")
-            .map(|e| e.expect("entry").path())
-            .collect();
+        let mut files: Vec<_> = std::fs::read_dir(folder).expect("folder").map(|e| e.expect("entry").path()).collect();
         files.sort();
-        for file in files
-            .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "json"))
-        {
-            let original: Value =
-                serde_json::from_slice(&std::fs::read(file).expect("read")).expect("valid JSON");
+        for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+            let original: Value = serde_json::from_slice(&std::fs::read(file).expect("read")).expect("valid JSON");
             match check(&original) {
                 Ok(back) if back == original => checked += 1,
                 Ok(back) => failures.push(format!(
@@ -285,17 +226,8 @@ fn every_official_example_round_trips() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert_eq!(
-        folders.len(),
-        88,
-        "expected the 88 official example folders"
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(folders.len(), 88, "expected the 88 official example folders");
     assert_eq!(checked, 129, "expected the 129 official example files");
     assert_eq!(TABLE.len(), folders.len(), "every table entry has a folder");
 }

@@ -61,18 +61,8 @@ struct Case {
     generate: fn(ProtocolVersion) -> Gen,
 }
 
-fn row(
-    version: ProtocolVersion,
-    definition: &'static str,
-    kind: Kind,
-    generate: fn(ProtocolVersion) -> Gen,
-) -> Case {
-    Case {
-        version,
-        definition,
-        kind,
-        generate,
-    }
+fn row(version: ProtocolVersion, definition: &'static str, kind: Kind, generate: fn(ProtocolVersion) -> Gen) -> Case {
+    Case { version, definition, kind, generate }
 }
 
 /// Every (revision, type) we check.
@@ -292,13 +282,8 @@ const CASES: u32 = 32;
 
 /// The definition a whole message of `kind` must also satisfy, as `version` names it.
 fn envelope(version: ProtocolVersion, kind: Kind) -> Option<&'static str> {
-    let newer = |new: &'static str, old: &'static str| {
-        Some(if schema::has_definition(version, new) {
-            new
-        } else {
-            old
-        })
-    };
+    let newer =
+        |new: &'static str, old: &'static str| Some(if schema::has_definition(version, new) { new } else { old });
     match kind {
         CReq | SReq => Some("JSONRPCRequest"),
         CNote | SNote => Some("JSONRPCNotification"),
@@ -316,17 +301,14 @@ fn check_value(case: &Case, sample: &dyn support::sample::Sample) -> Result<(), 
     if let Some(name) = envelope(version, case.kind) {
         let whole = match case.kind {
             Res => serde_json::to_value(JsonRpcResponse::new(RequestId::from(1), &json)),
-            ErrObj => serde_json::from_value::<ErrorObject>(json.clone()).and_then(|e| {
-                serde_json::to_value(JsonRpcErrorResponse::new(Some(RequestId::from(1)), e))
-            }),
+            ErrObj => serde_json::from_value::<ErrorObject>(json.clone())
+                .and_then(|e| serde_json::to_value(JsonRpcErrorResponse::new(Some(RequestId::from(1)), e))),
             _ => Ok(json.clone()),
         };
         schema::check(version, name, &whole.map_err(|e| e.to_string())?)?;
     }
     let bytes = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
-    sample
-        .reparse(version, &bytes)
-        .map_err(|e| format!("read back from {json}: {e}"))
+    sample.reparse(version, &bytes).map_err(|e| format!("read back from {json}: {e}"))
 }
 
 /// Runs a row's property; `Err` names the failure and the smallest failing value.
@@ -335,9 +317,7 @@ fn run(case: &Case, cases: u32) -> Result<(), String> {
     config.failure_persistence = None;
     let strategy = (case.generate)(case.version);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        TestRunner::new(config).run(&strategy, |sample| {
-            check_value(case, sample.as_ref()).map_err(TestCaseError::fail)
-        })
+        TestRunner::new(config).run(&strategy, |sample| check_value(case, sample.as_ref()).map_err(TestCaseError::fail))
     }));
     match outcome {
         Ok(Ok(())) => Ok(()),
@@ -354,17 +334,12 @@ fn run(case: &Case, cases: u32) -> Result<(), String> {
 }
 
 fn check_revision(version: ProtocolVersion) {
-    let rows: Vec<Case> = table()
-        .into_iter()
-        .filter(|c| c.version == version)
-        .collect();
+    let rows: Vec<Case> = table().into_iter().filter(|c| c.version == version).collect();
     assert!(!rows.is_empty(), "{version}: no rows");
     let failures: Vec<String> = rows
         .iter()
         .filter_map(|case| {
-            run(case, CASES)
-                .err()
-                .map(|e| format!("{version} {} ({:?}): {e}", case.definition, case.kind))
+            run(case, CASES).err().map(|e| format!("{version} {} ({:?}): {e}", case.definition, case.kind))
         })
         .collect();
     assert!(
@@ -402,8 +377,7 @@ fn covered(rows: &[Case], version: ProtocolVersion, member: &str, kinds: &[Kind]
     rows.iter().any(|c| {
         c.version == version
             && ((kinds.contains(&c.kind)
-                && (c.definition == member
-                    || schema::alias_target(version, c.definition).as_deref() == Some(member)))
+                && (c.definition == member || schema::alias_target(version, c.definition).as_deref() == Some(member)))
                 || envelope(version, c.kind) == Some(member))
     })
 }
@@ -443,23 +417,14 @@ fn the_table_covers_every_union_member_result_and_error_of_every_schema() {
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "not in the table:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "not in the table:\n{}", missing.join("\n"));
 
     // Every row names a definition of its revision, once per kind.
     for (i, case) in rows.iter().enumerate() {
-        assert!(
-            schema::has_definition(case.version, case.definition),
-            "{} has no `{}`",
-            case.version,
-            case.definition
-        );
-        let again = rows[..i].iter().any(|c| {
-            c.version == case.version && c.definition == case.definition && c.kind == case.kind
-        });
+        assert!(schema::has_definition(case.version, case.definition), "{} has no `{}`", case.version, case.definition);
+        let again = rows[..i]
+            .iter()
+            .any(|c| c.version == case.version && c.definition == case.definition && c.kind == case.kind);
         assert!(!again, "{} `{}` twice", case.version, case.definition);
     }
 }
@@ -474,53 +439,22 @@ fn the_version_predicates_match_the_schemas() {
         let structured = property("CallToolResult", "structuredContent");
         let result_required = defs["Result"]["required"].as_array().cloned();
         let facts = [
-            (
-                "allows_batches",
-                v.allows_batches(),
-                defs.contains_key("JSONRPCBatchRequest"),
-            ),
-            (
-                "is_modern",
-                v.is_modern(),
-                defs.contains_key("DiscoverRequest"),
-            ),
+            ("allows_batches", v.allows_batches(), defs.contains_key("JSONRPCBatchRequest")),
+            ("is_modern", v.is_modern(), defs.contains_key("DiscoverRequest")),
             ("has_icons", v.has_icons(), defs.contains_key("Icon")),
-            (
-                "has_core_tasks",
-                v.has_core_tasks(),
-                defs.contains_key("Task"),
-            ),
-            (
-                "has_structured_output",
-                v.has_structured_output(),
-                structured.is_some(),
-            ),
+            ("has_core_tasks", v.has_core_tasks(), defs.contains_key("Task")),
+            ("has_structured_output", v.has_structured_output(), structured.is_some()),
             (
                 "structured_content_any_value",
                 v.structured_content_any_value(),
                 structured.is_some_and(|s| s.get("type").is_none()),
             ),
-            (
-                "has_result_type",
-                v.has_result_type(),
-                result_required.is_some_and(|r| r.contains(&"resultType".into())),
-            ),
-            (
-                "has_object_meta",
-                has_object_meta(v),
-                property("TextContent", "_meta").is_some(),
-            ),
-            (
-                "since_2025_11_25",
-                since_2025_11_25(v),
-                defs.contains_key("TitledSingleSelectEnumSchema"),
-            ),
+            ("has_result_type", v.has_result_type(), result_required.is_some_and(|r| r.contains(&"resultType".into()))),
+            ("has_object_meta", has_object_meta(v), property("TextContent", "_meta").is_some()),
+            ("since_2025_11_25", since_2025_11_25(v), defs.contains_key("TitledSingleSelectEnumSchema")),
         ];
         for (predicate, ours, schema) in facts {
-            assert_eq!(
-                ours, schema,
-                "{v}: `{predicate}` disagrees with schema.json"
-            );
+            assert_eq!(ours, schema, "{v}: `{predicate}` disagrees with schema.json");
         }
     }
 }
@@ -535,9 +469,7 @@ fn broken_values_are_rejected() {
     let rejects = |v, name: &str, broken: &serde_json::Value| -> Result<(), TestCaseError> {
         match schema::check(v, name, broken) {
             Err(_) => Ok(()),
-            Ok(()) => Err(TestCaseError::fail(format!(
-                "{v} `{name}` accepts {broken}"
-            ))),
+            Ok(()) => Err(TestCaseError::fail(format!("{v} `{name}` accepts {broken}"))),
         }
     };
     for v in ProtocolVersion::ALL {
@@ -553,14 +485,11 @@ fn broken_values_are_rejected() {
                 broken["params"].as_object_mut().map(|p| p.remove("_meta"));
                 rejects(v, "CallToolRequest", &broken)?;
                 let mut broken = json.clone();
-                broken["params"]["_meta"]
-                    .as_object_mut()
-                    .map(|m| m.remove(mocopr_core::meta::PROTOCOL_VERSION_KEY));
+                broken["params"]["_meta"].as_object_mut().map(|m| m.remove(mocopr_core::meta::PROTOCOL_VERSION_KEY));
                 rejects(v, "CallToolRequest", &broken)?;
             }
             let mut changed = json.clone();
-            changed["params"]["name"] =
-                format!("{}x", json["params"]["name"].as_str().unwrap_or("")).into();
+            changed["params"]["name"] = format!("{}x", json["params"]["name"].as_str().unwrap_or("")).into();
             let bytes = serde_json::to_vec(&changed).expect("serializes");
             if sample.reparse(v, &bytes).is_ok() {
                 return Err(TestCaseError::fail("the round trip missed a renamed tool"));
@@ -597,8 +526,7 @@ fn broken_values_are_rejected() {
             use base64::Engine as _;
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
             let image = |data: String| {
-                serde_json::to_value(mocopr_core::ContentBlock::image(data, "image/png"))
-                    .expect("serializes")
+                serde_json::to_value(mocopr_core::ContentBlock::image(data, "image/png")).expect("serializes")
             };
             schema::check(v, "ImageContent", &image(data.clone())).map_err(TestCaseError::fail)?;
             rejects(v, "ImageContent", &image(format!("{data}!")))
@@ -608,8 +536,5 @@ fn broken_values_are_rejected() {
 
     let wrong = row(V2026_07_28, "CallToolResult", Res, m::call_tool);
     let report = run(&wrong, 4).expect_err("tools/call requests are not tool results");
-    assert!(
-        report.contains("`CallToolResult` rejects"),
-        "the report names the definition: {report}"
-    );
+    assert!(report.contains("`CallToolResult` rejects"), "the report names the definition: {report}");
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use mocopr_core::jsonrpc::RequestId;
 use mocopr_core::types::{
-    ClientCapabilities, InputCall, InputRequest, InputRequests, InputRequiredResult, InputResponse,
-    InputResponses, LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams,
+    ClientCapabilities, InputCall, InputRequest, InputRequests, InputRequiredResult, InputResponse, InputResponses,
+    LoggingLevel, LoggingMessageNotificationParams, ProgressNotificationParams,
 };
 use mocopr_core::{ProtocolVersion, RequestId as Id, ServerNotification};
 use tokio_util::sync::CancellationToken;
@@ -35,9 +35,7 @@ pub(crate) struct CtxInner {
 
 impl RequestCtx {
     pub(crate) fn new(inner: CtxInner) -> Self {
-        RequestCtx {
-            inner: Arc::new(inner),
-        }
+        RequestCtx { inner: Arc::new(inner) }
     }
 
     /// The JSON-RPC id of the request.
@@ -70,12 +68,10 @@ impl RequestCtx {
     /// Reports progress, when the client asked for it with a progress token. `progress` must
     /// increase from one call to the next.
     pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
-        let (Some(token), Some(notifier)) = (&self.inner.progress_token, &self.inner.notifier)
-        else {
+        let (Some(token), Some(notifier)) = (&self.inner.progress_token, &self.inner.notifier) else {
             return;
         };
-        let number =
-            |v: f64| serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0));
+        let number = |v: f64| serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0));
         let params: ProgressNotificationParams = match serde_json::from_value(serde_json::json!({
             "progressToken": token,
             "progress": number(progress),
@@ -97,15 +93,12 @@ impl RequestCtx {
         if level < min {
             return;
         }
-        let params: LoggingMessageNotificationParams = match serde_json::from_value(
-            serde_json::json!({ "level": level, "logger": logger, "data": data }),
-        ) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        notifier
-            .send(ServerNotification::LoggingMessage(params))
-            .await;
+        let params: LoggingMessageNotificationParams =
+            match serde_json::from_value(serde_json::json!({ "level": level, "logger": logger, "data": data })) {
+                Ok(p) => p,
+                Err(_) => return,
+            };
+        notifier.send(ServerNotification::LoggingMessage(params)).await;
     }
 
     /// The client's answer under `key`, when this request is a retry carrying `inputResponses`.
@@ -120,15 +113,8 @@ impl RequestCtx {
 
     /// An error that asks the client for `requests` and carries `state` to the retry: return it
     /// from a handler (with `?` or `Err`) to answer with an `InputRequiredResult`.
-    pub fn input_required(
-        &self,
-        requests: Vec<(String, InputCall)>,
-        state: Option<String>,
-    ) -> ToolError {
-        let requests: InputRequests = requests
-            .into_iter()
-            .map(|(k, call)| (k, InputRequest::from(call)))
-            .collect();
+    pub fn input_required(&self, requests: Vec<(String, InputCall)>, state: Option<String>) -> ToolError {
+        let requests: InputRequests = requests.into_iter().map(|(k, call)| (k, InputRequest::from(call))).collect();
         let requests = (!requests.is_empty()).then_some(requests);
         ToolError::InputRequired(Box::new(InputRequiredResult::new(requests, state)))
     }

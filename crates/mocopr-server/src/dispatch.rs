@@ -14,9 +14,12 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use mocopr_core::error::HeaderProblem;
+use mocopr_core::header::decode_header_value;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
-use mocopr_core::service::{McpRequest, McpResponse, RawJson};
+use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson};
 use mocopr_core::types::*;
+use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
 use crate::context::{CtxInner, RequestCtx};
@@ -28,6 +31,8 @@ use mocopr_transport::{Session, SessionState};
 
 /// The era and client facts a request is served under.
 struct Served {
+    /// The HTTP request headers of a modern request, checked further per tool (`Mcp-Param-*`).
+    headers: Option<McpHeaders>,
     version: ProtocolVersion,
     capabilities: Arc<ClientCapabilities>,
     log_level: Option<LoggingLevel>,
@@ -49,16 +54,11 @@ impl McpServer {
 
     async fn dispatch(&self, request: &mut McpRequest) -> Outcome {
         let session = request.extensions.get::<Arc<Session>>().cloned();
-        let body = ClientRequest::decode_text(
-            request.method.as_str(),
-            request.params.as_ref().map(RawJson::as_str),
-        )
-        .map_err(|e| e.to_error_object())?;
-        let declared = body
-            .request_meta()
-            .and_then(|m| m.protocol_version.as_deref());
+        let body = ClientRequest::decode_text(request.method.as_str(), request.params.as_ref().map(RawJson::as_str))
+            .map_err(|e| e.to_error_object())?;
+        let declared = body.request_meta().and_then(|m| m.protocol_version.as_deref());
         let served = match declared {
-            Some(_) => self.modern(&body)?,
+            Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
                 ClientRequest::Initialize(params) => {
                     return self.initialize(params, session.as_deref());
@@ -71,10 +71,7 @@ impl McpServer {
                 {
                     Some(state) => self.legacy(&body, state)?,
                     None => {
-                        return Err(ProtocolError::MissingMeta {
-                            key: PROTOCOL_VERSION_KEY,
-                        }
-                        .to_error_object());
+                        return Err(ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY }.to_error_object());
                     }
                 },
             },
@@ -86,69 +83,68 @@ impl McpServer {
             capabilities: served.capabilities,
             progress_token: served.progress_token,
             log_level: served.log_level,
-            cancel: request
-                .extensions
-                .remove::<CancellationToken>()
-                .unwrap_or_default(),
+            cancel: request.extensions.remove::<CancellationToken>().unwrap_or_default(),
             notifier: request.extensions.get::<Notifier>().cloned(),
             input_responses: None,
             request_state: None,
         });
-        self.route(body, ctx, session).await
+        self.route(body, ctx, session, served.headers).await
     }
 
     /// A legacy request arriving without a session (stateless legacy HTTP): served as the
     /// revision its header named, with no client capabilities.
     fn stateless_legacy(&self, version: ProtocolVersion) -> Option<SessionState> {
         (!version.is_modern() && self.inner.versions.contains(&version)).then(|| {
-            SessionState::new(
-                version,
-                Arc::new(ClientCapabilities::default()),
-                Implementation::new("unknown", "0"),
-            )
+            SessionState::new(version, Arc::new(ClientCapabilities::default()), Implementation::new("unknown", "0"))
         })
     }
 
-    fn modern(&self, body: &ClientRequest) -> Result<Served, ErrorObject> {
-        let meta = body.request_meta().ok_or_else(|| {
-            ProtocolError::MissingMeta {
-                key: PROTOCOL_VERSION_KEY,
-            }
-            .to_error_object()
-        })?;
-        let context = meta
-            .validate_modern(&self.inner.modern_versions)
-            .map_err(|e| e.to_error_object())?;
+    /// The modern rules, in the order the specification's HTTP binding implies: required
+    /// `_meta` members, the version header, the version, the method header, the method, the
+    /// name header.
+    fn modern(&self, body: &ClientRequest, headers: Option<&McpHeaders>) -> Result<Served, ErrorObject> {
+        let meta = body
+            .request_meta()
+            .ok_or_else(|| ProtocolError::MissingMeta { key: PROTOCOL_VERSION_KEY }.to_error_object())?;
+        let requested = meta.require_modern_fields().map_err(|e| e.to_error_object())?;
+        if let Some(headers) = headers {
+            check_header("MCP-Protocol-Version", headers.protocol_version.as_deref(), requested, false)?;
+        }
+        let context = meta.validate_modern(&self.inner.modern_versions).map_err(|e| e.to_error_object())?;
+        let method = mocopr_core::messages::MethodCall::method(body);
+        if let Some(headers) = headers {
+            check_header("Mcp-Method", headers.method.as_deref(), method, false)?;
+        }
         if !body.available_in(context.version) {
-            let method = mocopr_core::messages::MethodCall::method(body);
-            return Err(ProtocolError::MethodNotInVersion {
-                method: method.into(),
-                version: context.version,
-            }
-            .to_error_object());
+            return Err(
+                ProtocolError::MethodNotInVersion { method: method.into(), version: context.version }.to_error_object()
+            );
+        }
+        if let (Some(headers), Some(name)) = (headers, body.name_header_value()) {
+            check_header("Mcp-Name", headers.name.as_deref(), name, true)?;
         }
         Ok(Served {
             version: context.version,
             capabilities: Arc::new(context.capabilities.clone()),
             log_level: meta.log_level,
             progress_token: meta.progress_token.clone(),
+            headers: headers.cloned(),
         })
     }
 
     fn legacy(&self, body: &ClientRequest, state: SessionState) -> Result<Served, ErrorObject> {
         if !body.available_in(state.version) {
             let method = mocopr_core::messages::MethodCall::method(body);
-            return Err(ProtocolError::MethodNotInVersion {
-                method: method.into(),
-                version: state.version,
-            }
-            .to_error_object());
+            return Err(
+                ProtocolError::MethodNotInVersion { method: method.into(), version: state.version }.to_error_object()
+            );
         }
         Ok(Served {
             version: state.version,
             capabilities: state.capabilities,
             log_level: state.log_level,
             progress_token: body.request_meta().and_then(|m| m.progress_token.clone()),
+            headers: None,
         })
     }
 
@@ -170,16 +166,9 @@ impl McpServer {
                 }
                 .to_error_object()
             })?;
-        let state = SessionState::new(
-            version,
-            Arc::new(params.capabilities.clone()),
-            params.client_info.clone(),
-        );
+        let state = SessionState::new(version, Arc::new(params.capabilities.clone()), params.client_info.clone());
         if !session.begin(state) {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_REQUEST,
-                "the session is already initialized",
-            ));
+            return Err(ErrorObject::new(ErrorCode::INVALID_REQUEST, "the session is already initialized"));
         }
         let mut result = serde_json::json!({
             "protocolVersion": version.as_str(),
@@ -206,6 +195,7 @@ impl McpServer {
         body: ClientRequest,
         ctx: RequestCtx,
         session: Option<Arc<Session>>,
+        headers: Option<McpHeaders>,
     ) -> Outcome {
         let modern = ctx.protocol_version().is_modern();
         let inner = &self.inner;
@@ -213,16 +203,10 @@ impl McpServer {
             ClientRequest::Discover(_) => Ok(RawJson::from_bytes(inner.discover.clone())),
             ClientRequest::Ping(_) => Ok(empty_result(modern)),
             ClientRequest::ListTools(p) => page(inner.tool_list.page(p.cursor.as_deref(), modern)),
-            ClientRequest::ListPrompts(p) => {
-                page(inner.prompt_list.page(p.cursor.as_deref(), modern))
-            }
-            ClientRequest::ListResources(p) => {
-                page(inner.resource_list.page(p.cursor.as_deref(), modern))
-            }
-            ClientRequest::ListResourceTemplates(p) => {
-                page(inner.template_list.page(p.cursor.as_deref(), modern))
-            }
-            ClientRequest::CallTool(p) => self.call_tool(p, ctx).await,
+            ClientRequest::ListPrompts(p) => page(inner.prompt_list.page(p.cursor.as_deref(), modern)),
+            ClientRequest::ListResources(p) => page(inner.resource_list.page(p.cursor.as_deref(), modern)),
+            ClientRequest::ListResourceTemplates(p) => page(inner.template_list.page(p.cursor.as_deref(), modern)),
+            ClientRequest::CallTool(p) => self.call_tool(p, ctx, headers.as_ref()).await,
             ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
             ClientRequest::ReadResource(p) => self.read_resource(p, ctx).await,
             ClientRequest::Complete(p) => self.complete(p, ctx).await,
@@ -248,22 +232,22 @@ impl McpServer {
                 }
                 Ok(empty_result(false))
             }
-            other => Err(ProtocolError::MethodNotFound {
-                method: mocopr_core::messages::MethodCall::method(&other).into(),
+            other => {
+                Err(ProtocolError::MethodNotFound { method: mocopr_core::messages::MethodCall::method(&other).into() }
+                    .to_error_object())
             }
-            .to_error_object()),
         }
     }
 
-    async fn call_tool(&self, params: CallToolRequestParams, ctx: RequestCtx) -> Outcome {
+    async fn call_tool(&self, params: CallToolRequestParams, ctx: RequestCtx, headers: Option<&McpHeaders>) -> Outcome {
         let Some(entry) = self.inner.tools.get(&params.name) else {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_PARAMS,
-                format!("unknown tool `{}`", params.name),
-            ));
+            return Err(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown tool `{}`", params.name)));
         };
         let modern = ctx.protocol_version().is_modern();
         let args = Value::Object(params.arguments.unwrap_or_default());
+        if let Some(headers) = headers {
+            check_param_headers(&entry.param_headers, headers, &args)?;
+        }
         if let Some(validator) = &entry.input_validator
             && let Err(error) = validator.validate(&args)
         {
@@ -276,14 +260,11 @@ impl McpServer {
             Err(ToolError::Protocol(error)) => return Err(error),
             Err(ToolError::InputRequired(result)) => return self.input_required(*result, modern),
         };
-        if let (Some(validator), Some(structured)) =
-            (&entry.output_validator, &result.structured_content)
+        if let (Some(validator), Some(structured)) = (&entry.output_validator, &result.structured_content)
             && let Err(error) = validator.validate(structured)
         {
-            let message = format!(
-                "tool `{}` produced output that does not match its outputSchema: {error}",
-                params.name
-            );
+            let message =
+                format!("tool `{}` produced output that does not match its outputSchema: {error}", params.name);
             return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
         }
         self.tool_result(result, modern)
@@ -308,10 +289,7 @@ impl McpServer {
 
     async fn get_prompt(&self, params: GetPromptRequestParams, ctx: RequestCtx) -> Outcome {
         let Some(handler) = self.inner.prompts.get(&params.name) else {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_PARAMS,
-                format!("unknown prompt `{}`", params.name),
-            ));
+            return Err(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown prompt `{}`", params.name)));
         };
         let modern = ctx.protocol_version().is_modern();
         match handler(params.arguments.unwrap_or_default(), ctx).await {
@@ -329,33 +307,24 @@ impl McpServer {
         let modern = ctx.protocol_version().is_modern();
         let (handler, variables) = match self.inner.resources.get(&params.uri) {
             Some(handler) => (handler, Default::default()),
-            None => match self
-                .inner
-                .templates
-                .iter()
-                .find_map(|t| t.template.matches(&params.uri).map(|v| (&t.handler, v)))
-            {
-                Some(found) => found,
-                None => {
-                    let code = ErrorCode(ctx.protocol_version().resource_not_found_code());
-                    return Err(ErrorObject::new(
-                        code,
-                        format!("resource not found: {}", params.uri),
-                    )
-                    .with_data(serde_json::json!({ "uri": params.uri })));
+            None => {
+                match self.inner.templates.iter().find_map(|t| t.template.matches(&params.uri).map(|v| (&t.handler, v)))
+                {
+                    Some(found) => found,
+                    None => {
+                        let code = ErrorCode(ctx.protocol_version().resource_not_found_code());
+                        return Err(ErrorObject::new(code, format!("resource not found: {}", params.uri))
+                            .with_data(serde_json::json!({ "uri": params.uri })));
+                    }
                 }
-            },
+            }
         };
-        let request = ResourceRequest {
-            uri: params.uri,
-            variables,
-        };
+        let request = ResourceRequest { uri: params.uri, variables };
         match handler(request, ctx).await {
             Ok(contents) => {
                 let hints = self.inner.read_hints;
                 let result = serde_json::json!({ "contents": contents });
-                let mut result: ReadResourceResult =
-                    serde_json::from_value(result).map_err(internal)?;
+                let mut result: ReadResourceResult = serde_json::from_value(result).map_err(internal)?;
                 if modern {
                     result.result_type = Some(ResultType::Complete);
                     result.ttl_ms = Some(hints.ttl_ms);
@@ -369,10 +338,7 @@ impl McpServer {
 
     async fn complete(&self, params: CompleteRequestParams, ctx: RequestCtx) -> Outcome {
         let Some(handler) = &self.inner.completion else {
-            return Err(ProtocolError::MethodNotFound {
-                method: "completion/complete".into(),
-            }
-            .to_error_object());
+            return Err(ProtocolError::MethodNotFound { method: "completion/complete".into() }.to_error_object());
         };
         let modern = ctx.protocol_version().is_modern();
         match handler(params, ctx).await {
@@ -412,23 +378,54 @@ impl McpServer {
     }
 }
 
+/// Compares a request header with the body value it mirrors (`-32020` when missing, different,
+/// or badly encoded). `encoded` headers may use the `=?base64?…?=` form.
+fn check_header(name: &str, header: Option<&str>, body: &str, encoded: bool) -> Result<(), ErrorObject> {
+    let mismatch = |problem| ProtocolError::HeaderMismatch { header: name.to_owned(), problem }.to_error_object();
+    let Some(raw) = header else { return Err(mismatch(HeaderProblem::Missing)) };
+    let value = if encoded {
+        decode_header_value(raw)
+            .map_err(|source| ProtocolError::InvalidHeaderValue { header: name.to_owned(), source }.to_error_object())?
+    } else {
+        raw.into()
+    };
+    if value == body { Ok(()) } else { Err(mismatch(HeaderProblem::Mismatch)) }
+}
+
+/// Checks the `Mcp-Param-*` headers of a tool call against its arguments.
+fn check_param_headers(params: &[ParamHeader], headers: &McpHeaders, args: &Value) -> Result<(), ErrorObject> {
+    for param in params {
+        let name = param.header_name();
+        let header = headers.params.iter().find(|(suffix, _)| suffix.eq_ignore_ascii_case(&param.name)).map(|(_, v)| v);
+        let expected = param.value_from_arguments(args).ok().flatten();
+        let mismatch = |problem| ProtocolError::HeaderMismatch { header: name.clone(), problem }.to_error_object();
+        match (header, expected) {
+            (None, None) => {}
+            (None, Some(_)) => return Err(mismatch(HeaderProblem::Missing)),
+            (Some(_), None) => return Err(mismatch(HeaderProblem::Mismatch)),
+            (Some(raw), Some(_)) => {
+                let decoded = decode_header_value(raw).map_err(|source| {
+                    ProtocolError::InvalidHeaderValue { header: name.clone(), source }.to_error_object()
+                })?;
+                if !param.matches(&decoded, args) {
+                    return Err(mismatch(HeaderProblem::Mismatch));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn page(page: Result<Bytes, ErrorObject>) -> Outcome {
     page.map(RawJson::from_bytes)
 }
 
 fn empty_result(modern: bool) -> RawJson {
-    RawJson::from_bytes(Bytes::from_static(if modern {
-        b"{\"resultType\":\"complete\"}"
-    } else {
-        b"{}"
-    }))
+    RawJson::from_bytes(Bytes::from_static(if modern { b"{\"resultType\":\"complete\"}" } else { b"{}" }))
 }
 
 fn internal(e: serde_json::Error) -> ErrorObject {
-    ErrorObject::new(
-        ErrorCode::INTERNAL_ERROR,
-        format!("could not serialize the result: {e}"),
-    )
+    ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("could not serialize the result: {e}"))
 }
 
 impl tower_service::Service<McpRequest> for McpServer {

@@ -3,7 +3,9 @@
 //! A dual-era MCP server: the stateless 2026-07-28 revision and the legacy 2025-11-25 /
 //! 2025-06-18 / 2025-03-26 revisions on the same connection, with tools, resources, resource
 //! templates, prompts and completions. The server is a `tower::Service<McpRequest>`, so any
-//! tower layer wraps it; transports (stdio today) drive it.
+//! tower layer wraps it; transports drive it: stdio ([`serve_stdio`]) and Streamable HTTP
+//! ([`McpServer::into_http`] gives a `tower::Service<http::Request<_>>` to mount in an axum
+//! `Router`, or serve with [`serve_http`]).
 //!
 //! ```no_run
 //! use mocopr_server::{Args, McpServer, ToolError};
@@ -41,10 +43,9 @@ pub mod uri_template;
 
 pub use context::RequestCtx;
 pub use error::{ServerError, ToolError};
+pub use mocopr_transport::http::{HttpConfig, ServerConfig, StreamableHttpService, serve_http};
 pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use primitives::{PromptArgs, ResourceRequest};
 pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
-pub use stream::{
-    ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio,
-};
+pub use stream::{ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio};
 pub use tool::{Args, IntoToolResult, Structured, ToolHandler};

@@ -71,11 +71,8 @@ impl<T: Serialize> PagedList<T> {
             None => 0,
             Some(cursor) => {
                 let invalid = || ErrorObject::new(ErrorCode::INVALID_PARAMS, "invalid cursor");
-                let key = URL_SAFE_NO_PAD
-                    .decode(cursor)
-                    .ok()
-                    .and_then(|k| String::from_utf8(k).ok())
-                    .ok_or_else(invalid)?;
+                let key =
+                    URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|k| String::from_utf8(k).ok()).ok_or_else(invalid)?;
                 self.items.partition_point(|(k, _)| *k <= key)
             }
         };
@@ -113,7 +110,13 @@ impl<T: Serialize> PagedList<T> {
                 CacheScope::Private => "private",
                 _ => "public",
             };
-            out.extend_from_slice(format!(",\"ttlMs\":{},\"cacheScope\":\"{scope}\",\"resultType\":\"complete\",\"_meta\":", self.hints.ttl_ms).as_bytes());
+            out.extend_from_slice(
+                format!(
+                    ",\"ttlMs\":{},\"cacheScope\":\"{scope}\",\"resultType\":\"complete\",\"_meta\":",
+                    self.hints.ttl_ms
+                )
+                .as_bytes(),
+            );
             out.extend_from_slice(&self.server_meta);
         }
         out.push(b'}');
@@ -126,17 +129,12 @@ mod tests {
     use super::*;
 
     fn list(n: usize, page: usize) -> PagedList<String> {
-        let items = (0..n)
-            .map(|i| (format!("t{i:03}"), format!("t{i:03}")))
-            .collect();
+        let items = (0..n).map(|i| (format!("t{i:03}"), format!("t{i:03}"))).collect();
         PagedList::new(
             "tools",
             items,
             page,
-            CacheHints {
-                ttl_ms: 5,
-                scope: CacheScope::Public,
-            },
+            CacheHints { ttl_ms: 5, scope: CacheScope::Public },
             Bytes::from_static(b"{}"),
         )
     }
@@ -147,13 +145,7 @@ mod tests {
         loop {
             let page: serde_json::Value =
                 serde_json::from_slice(&list.page(cursor.as_deref(), modern).unwrap()).unwrap();
-            seen.extend(
-                page["tools"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_str().unwrap().to_owned()),
-            );
+            seen.extend(page["tools"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()));
             match page.get("nextCursor") {
                 Some(c) => cursor = Some(c.as_str().unwrap().to_owned()),
                 None => return seen,
@@ -178,21 +170,16 @@ mod tests {
         assert_eq!(page["resultType"], "complete");
         assert_eq!(page["ttlMs"], 5);
         assert_eq!(page["cacheScope"], "public");
-        let legacy: serde_json::Value =
-            serde_json::from_slice(&l.page(None, false).unwrap()).unwrap();
+        let legacy: serde_json::Value = serde_json::from_slice(&l.page(None, false).unwrap()).unwrap();
         assert!(legacy.get("resultType").is_none());
-        assert_eq!(
-            l.page(Some("***"), true).unwrap_err().code,
-            ErrorCode::INVALID_PARAMS
-        );
+        assert_eq!(l.page(Some("***"), true).unwrap_err().code, ErrorCode::INVALID_PARAMS);
     }
 
     #[test]
     fn a_cursor_between_page_boundaries_still_continues_after_its_item() {
         let l = list(10, 3);
         let cursor = URL_SAFE_NO_PAD.encode("t004");
-        let page: serde_json::Value =
-            serde_json::from_slice(&l.page(Some(&cursor), true).unwrap()).unwrap();
+        let page: serde_json::Value = serde_json::from_slice(&l.page(Some(&cursor), true).unwrap()).unwrap();
         assert_eq!(page["tools"][0], "t005");
     }
 }

@@ -27,24 +27,13 @@ pub struct ResourceRequest {
     pub variables: BTreeMap<String, String>,
 }
 
-pub(crate) type ErasedPrompt = Arc<
-    dyn Fn(PromptArgs, RequestCtx) -> BoxFuture<'static, Result<GetPromptResult, ToolError>>
-        + Send
-        + Sync,
->;
+pub(crate) type ErasedPrompt =
+    Arc<dyn Fn(PromptArgs, RequestCtx) -> BoxFuture<'static, Result<GetPromptResult, ToolError>> + Send + Sync>;
 pub(crate) type ErasedResource = Arc<
-    dyn Fn(
-            ResourceRequest,
-            RequestCtx,
-        ) -> BoxFuture<'static, Result<Vec<ResourceContents>, ToolError>>
-        + Send
-        + Sync,
+    dyn Fn(ResourceRequest, RequestCtx) -> BoxFuture<'static, Result<Vec<ResourceContents>, ToolError>> + Send + Sync,
 >;
-pub(crate) type ErasedCompletion = Arc<
-    dyn Fn(CompleteRequestParams, RequestCtx) -> BoxFuture<'static, Result<Completion, ToolError>>
-        + Send
-        + Sync,
->;
+pub(crate) type ErasedCompletion =
+    Arc<dyn Fn(CompleteRequestParams, RequestCtx) -> BoxFuture<'static, Result<Completion, ToolError>> + Send + Sync>;
 
 pub(crate) fn erase_prompt<F, Fut>(f: F) -> ErasedPrompt
 where

@@ -11,17 +11,16 @@ use serde_json::Value;
 use mocopr_core::ProtocolVersion;
 use mocopr_core::meta::SERVER_INFO_KEY;
 use mocopr_core::types::{
-    CacheScope, CompleteRequestParams, Completion, GetPromptResult, Implementation,
-    ListChangedCapability, Prompt, Resource, ResourceContents, ResourceTemplate,
-    ResourcesCapability, ServerCapabilities, Tool,
+    CacheScope, CompleteRequestParams, Completion, GetPromptResult, Implementation, ListChangedCapability, Prompt,
+    Resource, ResourceContents, ResourceTemplate, ResourcesCapability, ServerCapabilities, Tool,
 };
 
 use crate::context::RequestCtx;
 use crate::error::{ServerError, ToolError};
 use crate::paging::{CacheHints, PagedList};
 use crate::primitives::{
-    ErasedCompletion, ErasedPrompt, ErasedResource, PromptArgs, ResourceRequest, erase_completion,
-    erase_prompt, erase_resource,
+    ErasedCompletion, ErasedPrompt, ErasedResource, PromptArgs, ResourceRequest, erase_completion, erase_prompt,
+    erase_resource,
 };
 use crate::tool::{ErasedTool, ToolHandler};
 use crate::uri_template::UriTemplate;
@@ -39,6 +38,8 @@ pub struct McpServer {
 
 pub(crate) struct ToolEntry {
     pub(crate) handler: ErasedTool,
+    /// The tool's `x-mcp-header` parameters, checked against `Mcp-Param-*` headers.
+    pub(crate) param_headers: Vec<mocopr_core::x_mcp_header::ParamHeader>,
     pub(crate) input_validator: Option<jsonschema::Validator>,
     pub(crate) output_validator: Option<jsonschema::Validator>,
 }
@@ -92,6 +93,14 @@ impl McpServer {
         &self.inner.info
     }
 
+    /// The Streamable HTTP endpoint serving this server, with in-memory legacy sessions.
+    pub fn into_http(
+        self,
+        config: mocopr_transport::http::HttpConfig,
+    ) -> mocopr_transport::http::StreamableHttpService<McpServer> {
+        mocopr_transport::http::StreamableHttpService::new(self, config)
+    }
+
     /// The capabilities the server advertises.
     pub fn capabilities(&self) -> &ServerCapabilities {
         &self.inner.capabilities
@@ -118,10 +127,7 @@ pub struct McpServerBuilder {
 
 impl std::fmt::Debug for McpServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("McpServerBuilder")
-            .field("name", &self.name)
-            .field("tools", &self.tools.len())
-            .finish()
+        f.debug_struct("McpServerBuilder").field("name", &self.name).field("tools", &self.tools.len()).finish()
     }
 }
 
@@ -224,82 +230,51 @@ impl McpServerBuilder {
     pub fn build(self) -> Result<McpServer, ServerError> {
         let mut info = Implementation::new(
             self.name.unwrap_or_else(|| "mocopr-server".into()),
-            self.version
-                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            self.version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
         );
         info.title = self.title;
         let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if page_size == 0 {
-            return Err(ServerError::InvalidConfig {
-                setting: "page_size",
-                reason: "must be greater than zero",
-            });
+            return Err(ServerError::InvalidConfig { setting: "page_size", reason: "must be greater than zero" });
         }
-        let versions = self
-            .versions
-            .unwrap_or_else(|| ProtocolVersion::ALL.to_vec());
+        let versions = self.versions.unwrap_or_else(|| ProtocolVersion::ALL.to_vec());
         if versions.is_empty() {
-            return Err(ServerError::InvalidConfig {
-                setting: "protocol_versions",
-                reason: "must not be empty",
-            });
+            return Err(ServerError::InvalidConfig { setting: "protocol_versions", reason: "must not be empty" });
         }
-        let list_hints = self.list_hints.unwrap_or(CacheHints {
-            ttl_ms: DEFAULT_LIST_TTL_MS,
-            scope: CacheScope::Public,
-        });
-        let read_hints = self.read_hints.unwrap_or(CacheHints {
-            ttl_ms: 0,
-            scope: CacheScope::Private,
-        });
-        let server_meta = Bytes::from(
-            serde_json::to_vec(&serde_json::json!({ SERVER_INFO_KEY: &info })).unwrap_or_default(),
-        );
+        let list_hints =
+            self.list_hints.unwrap_or(CacheHints { ttl_ms: DEFAULT_LIST_TTL_MS, scope: CacheScope::Public });
+        let read_hints = self.read_hints.unwrap_or(CacheHints { ttl_ms: 0, scope: CacheScope::Private });
+        let server_meta =
+            Bytes::from(serde_json::to_vec(&serde_json::json!({ SERVER_INFO_KEY: &info })).unwrap_or_default());
 
         let mut tools = HashMap::new();
         let mut tool_defs = Vec::new();
         for (def, handler) in self.tools {
-            mocopr_core::names::validate_tool_name(&def.name).map_err(|source| {
-                ServerError::InvalidToolName {
-                    name: def.name.clone(),
-                    source,
-                }
-            })?;
+            mocopr_core::names::validate_tool_name(&def.name)
+                .map_err(|source| ServerError::InvalidToolName { name: def.name.clone(), source })?;
             if def.input_schema.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(ServerError::InputSchemaNotObject {
-                    tool: def.name.clone(),
-                });
+                return Err(ServerError::InputSchemaNotObject { tool: def.name.clone() });
             }
             let compile = |schema: &serde_json::Map<String, Value>, which| {
-                jsonschema::validator_for(&Value::Object(schema.clone())).map_err(|e| {
-                    ServerError::InvalidSchema {
-                        tool: def.name.clone(),
-                        which,
-                        reason: e.to_string(),
-                    }
+                jsonschema::validator_for(&Value::Object(schema.clone())).map_err(|e| ServerError::InvalidSchema {
+                    tool: def.name.clone(),
+                    which,
+                    reason: e.to_string(),
                 })
             };
             let input_validator = Some(compile(&def.input_schema, "input")?);
-            let output_validator = def
-                .output_schema
-                .as_ref()
-                .map(|s| compile(s, "output"))
-                .transpose()?;
-            if tools
-                .insert(
-                    def.name.clone(),
-                    ToolEntry {
-                        handler,
-                        input_validator,
-                        output_validator,
-                    },
-                )
-                .is_some()
-            {
-                return Err(ServerError::Duplicate {
-                    kind: "tool",
-                    name: def.name,
-                });
+            let output_validator = def.output_schema.as_ref().map(|s| compile(s, "output")).transpose()?;
+            let param_headers = mocopr_core::x_mcp_header::extract_param_headers(&Value::Object(
+                def.input_schema.clone(),
+            ))
+            .map_err(|e| ServerError::InvalidSchema {
+                tool: def.name.clone(),
+                which: "input (x-mcp-header)",
+                reason: e.to_string(),
+            })?;
+            let entry = ToolEntry { handler, param_headers, input_validator, output_validator };
+            if tools.insert(def.name.clone(), entry).is_some() {
+                return Err(ServerError::Duplicate { kind: "tool", name: def.name });
             }
             tool_defs.push((def.name.clone(), def));
         }
@@ -308,10 +283,7 @@ impl McpServerBuilder {
         let mut prompt_defs = Vec::new();
         for (def, handler) in self.prompts {
             if prompts.insert(def.name.clone(), handler).is_some() {
-                return Err(ServerError::Duplicate {
-                    kind: "prompt",
-                    name: def.name,
-                });
+                return Err(ServerError::Duplicate { kind: "prompt", name: def.name });
             }
             prompt_defs.push((def.name.clone(), def));
         }
@@ -320,10 +292,7 @@ impl McpServerBuilder {
         let mut resource_defs = Vec::new();
         for (def, handler) in self.resources {
             if resources.insert(def.uri.clone(), handler).is_some() {
-                return Err(ServerError::Duplicate {
-                    kind: "resource",
-                    name: def.uri,
-                });
+                return Err(ServerError::Duplicate { kind: "resource", name: def.uri });
             }
             resource_defs.push((def.uri.clone(), def));
         }
@@ -331,19 +300,12 @@ impl McpServerBuilder {
         let mut templates = Vec::new();
         let mut template_defs = Vec::new();
         for (def, handler) in self.templates {
-            let template =
-                UriTemplate::parse(&def.uri_template).map_err(|_| ServerError::InvalidConfig {
-                    setting: "resource_template",
-                    reason: "invalid URI template",
-                })?;
-            if template_defs
-                .iter()
-                .any(|(k, _): &(String, ResourceTemplate)| *k == def.uri_template)
-            {
-                return Err(ServerError::Duplicate {
-                    kind: "resource template",
-                    name: def.uri_template,
-                });
+            let template = UriTemplate::parse(&def.uri_template).map_err(|_| ServerError::InvalidConfig {
+                setting: "resource_template",
+                reason: "invalid URI template",
+            })?;
+            if template_defs.iter().any(|(k, _): &(String, ResourceTemplate)| *k == def.uri_template) {
+                return Err(ServerError::Duplicate { kind: "resource template", name: def.uri_template });
             }
             templates.push(TemplateEntry { template, handler });
             template_defs.push((def.uri_template.clone(), def));
@@ -368,15 +330,8 @@ impl McpServerBuilder {
         capabilities.logging = Some(Default::default());
 
         let modern_versions: Vec<_> = versions.iter().copied().filter(|v| v.is_modern()).collect();
-        let discover = discover_bytes(
-            &versions,
-            &capabilities,
-            self.instructions.as_deref(),
-            list_hints,
-            &server_meta,
-        );
-        let list =
-            |field, items| PagedList::new(field, items, page_size, list_hints, server_meta.clone());
+        let discover = discover_bytes(&versions, &capabilities, self.instructions.as_deref(), list_hints, &server_meta);
+        let list = |field, items| PagedList::new(field, items, page_size, list_hints, server_meta.clone());
         Ok(McpServer {
             inner: Arc::new(ServerInner {
                 info,
@@ -387,21 +342,9 @@ impl McpServerBuilder {
                 discover,
                 tool_list: list("tools", tool_defs),
                 tools,
-                prompt_list: PagedList::new(
-                    "prompts",
-                    prompt_defs,
-                    page_size,
-                    list_hints,
-                    server_meta.clone(),
-                ),
+                prompt_list: PagedList::new("prompts", prompt_defs, page_size, list_hints, server_meta.clone()),
                 prompts,
-                resource_list: PagedList::new(
-                    "resources",
-                    resource_defs,
-                    page_size,
-                    list_hints,
-                    server_meta.clone(),
-                ),
+                resource_list: PagedList::new("resources", resource_defs, page_size, list_hints, server_meta.clone()),
                 resources,
                 template_list: PagedList::new(
                     "resourceTemplates",

@@ -23,9 +23,7 @@ use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse,
 use mocopr_core::service::{McpRequest, McpResponse};
 use mocopr_core::types::CancelledNotificationParams;
 use mocopr_core::{ProtocolError, RequestId};
-use mocopr_transport::{
-    FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio,
-};
+use mocopr_transport::{FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio};
 
 use mocopr_transport::Notifier;
 use mocopr_transport::Session;
@@ -74,19 +72,14 @@ impl ConnectionConfig {
 /// Serves `service` on this process's stdin and stdout until stdin closes.
 pub async fn serve_stdio<S>(service: S, config: ConnectionConfig) -> Result<(), TransportError>
 where
-    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     config.transport.validate()?;
     let reader = FrameReader::new(stdio::stdin(), &config.transport);
     let (sink, writer) = spawn_writer(stdio::stdout(), &config.transport);
     serve_connection(service, reader, sink, config).await?;
-    writer.await.map_err(|e| TransportError::Io {
-        source: std::io::Error::other(e),
-    })?
+    writer.await.map_err(|e| TransportError::Io { source: std::io::Error::other(e) })?
 }
 
 type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
@@ -100,10 +93,7 @@ pub async fn serve_connection<S, R>(
     config: ConnectionConfig,
 ) -> Result<(), TransportError>
 where
-    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
     R: AsyncRead + Unpin,
 {
@@ -115,13 +105,7 @@ where
     let mut batch = Vec::new();
     let mut out = Vec::with_capacity(config.transport.write_buffer_size);
 
-    let mut conn = Connection {
-        service,
-        session,
-        sink,
-        connection: connection.clone(),
-        in_flight,
-    };
+    let mut conn = Connection { service, session, sink, connection: connection.clone(), in_flight };
     while reader.read_batch(&mut batch).await? {
         for item in batch.drain(..) {
             match item {
@@ -132,20 +116,13 @@ where
             while tasks.try_join_next().is_some() {}
         }
         if !out.is_empty() {
-            let bytes = Bytes::from(std::mem::replace(
-                &mut out,
-                Vec::with_capacity(config.transport.write_buffer_size),
-            ));
+            let bytes =
+                Bytes::from(std::mem::replace(&mut out, Vec::with_capacity(config.transport.write_buffer_size)));
             conn.sink.send(bytes).await?;
         }
     }
     // The peer closed its side: give running requests a moment, then stop them.
-    if tokio::time::timeout(config.drain_timeout, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
-    {
+    if tokio::time::timeout(config.drain_timeout, async { while tasks.join_next().await.is_some() {} }).await.is_err() {
         connection.cancel();
         tasks.abort_all();
     }
@@ -162,29 +139,15 @@ struct Connection<S> {
 
 impl<S> Connection<S>
 where
-    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    async fn frame(
-        &mut self,
-        frame: Bytes,
-        out: &mut Vec<u8>,
-        permits: &Arc<Semaphore>,
-        tasks: &mut JoinSet<()>,
-    ) {
-        let batches = self
-            .session
-            .state()
-            .is_some_and(|s| s.version.allows_batches());
+    async fn frame(&mut self, frame: Bytes, out: &mut Vec<u8>, permits: &Arc<Semaphore>, tasks: &mut JoinSet<()>) {
+        let batches = self.session.state().is_some_and(|s| s.version.allows_batches());
         let options = DecodeOptions::default().with_batches(batches);
         match decode(&frame, &options) {
             Err(rejection) => write_rejection(out, rejection.id, rejection.error),
-            Ok(Frame::Single(envelope)) => {
-                self.envelope(envelope, &frame, out, permits, tasks).await
-            }
+            Ok(Frame::Single(envelope)) => self.envelope(envelope, &frame, out, permits, tasks).await,
             Ok(Frame::Batch(entries)) => self.batch(entries, &frame, out).await,
         }
     }
@@ -204,10 +167,7 @@ where
                 let id = request.id.clone();
                 let mut future = Box::pin(self.service.call(request));
                 // Most handlers finish without waiting on anything: answer those inline.
-                if let Poll::Ready(Ok(response)) = future
-                    .as_mut()
-                    .poll(&mut Context::from_waker(Waker::noop()))
-                {
+                if let Poll::Ready(Ok(response)) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
                     write_response(out, &response);
                     return;
                 }
@@ -237,9 +197,7 @@ where
             Envelope::Notification(n) => match n.method.as_ref() {
                 "notifications/cancelled" => {
                     if let Ok(params) = n.params::<CancelledNotificationParams>()
-                        && let Some(token) = params
-                            .request_id
-                            .and_then(|id| lock(&self.in_flight).remove(&id))
+                        && let Some(token) = params.request_id.and_then(|id| lock(&self.in_flight).remove(&id))
                     {
                         token.cancel();
                     }
@@ -268,18 +226,13 @@ where
                     responses.push(one);
                 }
                 Ok(Envelope::Request(raw)) => {
-                    let request = self.request(
-                        McpRequest::from_raw(&raw, frame),
-                        self.connection.child_token(),
-                    );
+                    let request = self.request(McpRequest::from_raw(&raw, frame), self.connection.child_token());
                     let Ok(response) = self.service.call(request).await;
                     let mut one = Vec::new();
                     response.write_message(&mut one);
                     responses.push(one);
                 }
-                Ok(Envelope::Notification(_))
-                | Ok(Envelope::Response(_))
-                | Ok(Envelope::Error(_)) => {}
+                Ok(Envelope::Notification(_)) | Ok(Envelope::Response(_)) | Ok(Envelope::Error(_)) => {}
             }
         }
         if responses.is_empty() {
@@ -297,9 +250,7 @@ where
 
     fn request(&self, mut request: McpRequest, token: CancellationToken) -> McpRequest {
         request.extensions.insert(self.session.clone());
-        request
-            .extensions
-            .insert(Notifier::stream(self.sink.clone()));
+        request.extensions.insert(Notifier::stream(self.sink.clone()));
         request.extensions.insert(token);
         request
     }

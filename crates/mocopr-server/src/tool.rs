@@ -77,17 +77,13 @@ impl<T: Serialize> IntoToolResult for Structured<T> {
 
 impl<T: IntoToolResult, E: Into<ToolError>> IntoToolResult for Result<T, E> {
     fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
-        self.map_err(Into::into)
-            .and_then(IntoToolResult::into_tool_result)
+        self.map_err(Into::into).and_then(IntoToolResult::into_tool_result)
     }
 }
 
 /// The type-erased form every handler is stored as.
-pub(crate) type ErasedTool = Arc<
-    dyn Fn(&Value, RequestCtx) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
-        + Send
-        + Sync,
->;
+pub(crate) type ErasedTool =
+    Arc<dyn Fn(&Value, RequestCtx) -> BoxFuture<'static, Result<CallToolResult, ToolError>> + Send + Sync>;
 
 /// An async function usable as a tool. `M` only tells the implementations apart.
 pub trait ToolHandler<M>: Send + Sync + 'static {

@@ -34,37 +34,23 @@ pub struct TemplateError {
 impl UriTemplate {
     /// Parses `template`.
     pub fn parse(template: &str) -> Result<Self, TemplateError> {
-        let error = |reason| TemplateError {
-            template: template.to_owned(),
-            reason,
-        };
+        let error = |reason| TemplateError { template: template.to_owned(), reason };
         let mut parts = Vec::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_owned()));
             }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| error("unclosed `{`"))?
-                + open;
+            let close = rest[open..].find('}').ok_or_else(|| error("unclosed `{`"))? + open;
             let expr = &rest[open + 1..close];
             let part = match expr.chars().next() {
-                Some('+') => Part::Var {
-                    name: first_name(&expr[1..]).ok_or_else(|| error("empty variable"))?,
-                    reserved: true,
-                },
-                Some('?') => Part::Query(
-                    expr[1..]
-                        .split(',')
-                        .map(str::to_owned)
-                        .filter(|s| !s.is_empty())
-                        .collect(),
-                ),
-                Some(c) if c.is_ascii_alphanumeric() || c == '_' => Part::Var {
-                    name: first_name(expr).ok_or_else(|| error("empty variable"))?,
-                    reserved: false,
-                },
+                Some('+') => {
+                    Part::Var { name: first_name(&expr[1..]).ok_or_else(|| error("empty variable"))?, reserved: true }
+                }
+                Some('?') => Part::Query(expr[1..].split(',').map(str::to_owned).filter(|s| !s.is_empty()).collect()),
+                Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
+                    Part::Var { name: first_name(expr).ok_or_else(|| error("empty variable"))?, reserved: false }
+                }
                 _ => return Err(error("unsupported expression")),
             };
             parts.push(part);
@@ -76,10 +62,7 @@ impl UriTemplate {
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_owned()));
         }
-        Ok(UriTemplate {
-            source: template.to_owned(),
-            parts,
-        })
+        Ok(UriTemplate { source: template.to_owned(), parts })
     }
 
     /// The template text.
@@ -104,9 +87,7 @@ fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -
         return uri.is_empty();
     };
     match first {
-        Part::Literal(lit) => uri
-            .strip_prefix(lit.as_str())
-            .is_some_and(|tail| match_parts(rest, tail, vars)),
+        Part::Literal(lit) => uri.strip_prefix(lit.as_str()).is_some_and(|tail| match_parts(rest, tail, vars)),
         Part::Query(names) => {
             let Some(query) = uri.strip_prefix('?') else {
                 return uri.is_empty() && rest.is_empty();
@@ -122,11 +103,7 @@ fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -
         Part::Var { name, reserved } => {
             // Try the longest candidate first so later literals can still match; values are
             // non-empty and, for simple expansion, stop at `/`, `?` and `#`.
-            let limit = if *reserved {
-                uri.len()
-            } else {
-                uri.find(['/', '?', '#']).unwrap_or(uri.len())
-            };
+            let limit = if *reserved { uri.len() } else { uri.find(['/', '?', '#']).unwrap_or(uri.len()) };
             for end in (1..=limit).rev() {
                 if !uri.is_char_boundary(end) {
                     continue;
@@ -166,10 +143,7 @@ mod tests {
     use super::*;
 
     fn vars(template: &str, uri: &str) -> Option<Vec<(String, String)>> {
-        UriTemplate::parse(template)
-            .unwrap()
-            .matches(uri)
-            .map(|m| m.into_iter().collect())
+        UriTemplate::parse(template).unwrap().matches(uri).map(|m| m.into_iter().collect())
     }
 
     #[test]
@@ -178,38 +152,16 @@ mod tests {
             vars("test://template/{id}/data", "test://template/42/data"),
             Some(vec![("id".into(), "42".into())])
         );
-        assert_eq!(
-            vars("test://template/{id}/data", "test://template/4/2/data"),
-            None
-        );
-        assert_eq!(
-            vars("users://{user}/posts/{post}", "users://ann/posts/7")
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            vars("file:///{name}", "file:///a%20b"),
-            Some(vec![("name".into(), "a b".into())])
-        );
+        assert_eq!(vars("test://template/{id}/data", "test://template/4/2/data"), None);
+        assert_eq!(vars("users://{user}/posts/{post}", "users://ann/posts/7").unwrap().len(), 2);
+        assert_eq!(vars("file:///{name}", "file:///a%20b"), Some(vec![("name".into(), "a b".into())]));
     }
 
     #[test]
     fn reserved_variables_span_slashes_and_queries_are_optional() {
-        assert_eq!(
-            vars("file:///{+path}", "file:///a/b/c"),
-            Some(vec![("path".into(), "a/b/c".into())])
-        );
-        assert_eq!(
-            vars("search://{q}{?limit}", "search://rust?limit=5")
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            vars("search://{q}{?limit}", "search://rust"),
-            Some(vec![("q".into(), "rust".into())])
-        );
+        assert_eq!(vars("file:///{+path}", "file:///a/b/c"), Some(vec![("path".into(), "a/b/c".into())]));
+        assert_eq!(vars("search://{q}{?limit}", "search://rust?limit=5").unwrap().len(), 2);
+        assert_eq!(vars("search://{q}{?limit}", "search://rust"), Some(vec![("q".into(), "rust".into())]));
     }
 
     #[test]

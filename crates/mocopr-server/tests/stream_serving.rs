@@ -30,36 +30,25 @@ fn object(v: Value) -> serde_json::Map<String, Value> {
 }
 
 fn server(cancelled: Arc<AtomicBool>, started: Arc<AtomicUsize>) -> McpServer {
-    let text = object(
-        json!({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}),
-    );
-    let delay =
-        object(json!({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}));
+    let text = object(json!({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}));
+    let delay = object(json!({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}));
     McpServer::builder()
         .name("test")
-        .tool(Tool::new("echo", text), |Args(p): Args<Text>| async move {
-            Ok::<_, ToolError>(p.text)
+        .tool(Tool::new("echo", text), |Args(p): Args<Text>| async move { Ok::<_, ToolError>(p.text) })
+        .tool(Tool::new("sleep", delay.clone()), |Args(p): Args<Delay>| async move {
+            tokio::time::sleep(Duration::from_millis(p.ms)).await;
+            Ok::<_, ToolError>(vec![ContentBlock::text(p.ms.to_string())])
         })
-        .tool(
-            Tool::new("sleep", delay.clone()),
-            |Args(p): Args<Delay>| async move {
-                tokio::time::sleep(Duration::from_millis(p.ms)).await;
-                Ok::<_, ToolError>(vec![ContentBlock::text(p.ms.to_string())])
-            },
-        )
-        .tool(
-            Tool::new("wait_for_cancel", object(json!({"type":"object"}))),
-            move |ctx: RequestCtx| {
-                let stopped = StopFlag(cancelled.clone());
-                let started = started.clone();
-                async move {
-                    let _stopped = stopped;
-                    started.fetch_add(1, Ordering::SeqCst);
-                    ctx.cancelled().await;
-                    Ok::<_, ToolError>("cancelled".to_string())
-                }
-            },
-        )
+        .tool(Tool::new("wait_for_cancel", object(json!({"type":"object"}))), move |ctx: RequestCtx| {
+            let stopped = StopFlag(cancelled.clone());
+            let started = started.clone();
+            async move {
+                let _stopped = stopped;
+                started.fetch_add(1, Ordering::SeqCst);
+                ctx.cancelled().await;
+                Ok::<_, ToolError>("cancelled".to_string())
+            }
+        })
         .build()
         .expect("valid server")
 }
@@ -81,28 +70,17 @@ impl Client {
     fn start(server: McpServer) -> Client {
         let config = TransportConfig::default();
         let (client, server_end) = pair(&config);
-        tokio::spawn(serve_connection(
-            server,
-            server_end.reader,
-            server_end.sink,
-            ConnectionConfig::default(),
-        ));
+        tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
         Client { end: client }
     }
 
     async fn send(&self, line: &str) {
-        self.end
-            .sink
-            .send(Bytes::from(format!("{line}\n")))
-            .await
-            .expect("send");
+        self.end.sink.send(Bytes::from(format!("{line}\n"))).await.expect("send");
     }
 
     async fn recv(&mut self) -> Value {
         match tokio::time::timeout(Duration::from_secs(10), self.end.reader.next()).await {
-            Ok(Some(Ok(Inbound::Frame(frame)))) => {
-                serde_json::from_slice(&frame).expect("server sends JSON")
-            }
+            Ok(Some(Ok(Inbound::Frame(frame)))) => serde_json::from_slice(&frame).expect("server sends JSON"),
             other => panic!("expected a frame, got {other:?}"),
         }
     }
@@ -120,26 +98,15 @@ fn plain_server() -> McpServer {
 #[tokio::test]
 async fn modern_requests_are_served_statelessly() {
     let mut c = Client::start(plain_server());
-    let discover = c
-        .call(&format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{{{META}}}}}"#
-        ))
-        .await;
+    let discover =
+        c.call(&format!(r#"{{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{{{META}}}}}"#)).await;
     assert_eq!(discover["result"]["resultType"], "complete");
     assert_eq!(discover["result"]["supportedVersions"][0], "2026-07-28");
     assert!(discover["result"]["ttlMs"].is_u64());
 
-    let list = c
-        .call(&format!(
-            r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{{{META}}}}}"#
-        ))
-        .await;
-    let names: Vec<_> = list["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let list = c.call(&format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{{{META}}}}}"#)).await;
+    let names: Vec<_> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["echo", "sleep", "wait_for_cancel"]);
     assert_eq!(list["result"]["cacheScope"], "public");
 
@@ -149,44 +116,26 @@ async fn modern_requests_are_served_statelessly() {
     assert_eq!(echo["id"], "e");
     assert_eq!(echo["result"]["content"][0]["text"], "hi");
     assert_eq!(echo["result"]["resultType"], "complete");
-    assert_eq!(
-        echo["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
-        "test"
-    );
+    assert_eq!(echo["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "test");
 }
 
 #[tokio::test]
 async fn legacy_sessions_start_with_initialize_and_both_eras_share_the_connection() {
     let mut c = Client::start(plain_server());
-    let before = c
-        .call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
-        .await;
-    assert_eq!(
-        before["error"]["code"], -32602,
-        "no session and no _meta: {before}"
-    );
+    let before = c.call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
+    assert_eq!(before["error"]["code"], -32602, "no session and no _meta: {before}");
 
     let init = c
         .call(r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#)
         .await;
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
-    c.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        .await;
+    c.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
 
-    let legacy = c
-        .call(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#)
-        .await;
+    let legacy = c.call(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
     assert!(legacy["result"]["tools"].is_array());
-    assert!(
-        legacy["result"].get("resultType").is_none(),
-        "legacy results have no resultType"
-    );
+    assert!(legacy["result"].get("resultType").is_none(), "legacy results have no resultType");
 
-    let modern = c
-        .call(&format!(
-            r#"{{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{{{META}}}}}"#
-        ))
-        .await;
+    let modern = c.call(&format!(r#"{{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{{{META}}}}}"#)).await;
     assert_eq!(modern["result"]["resultType"], "complete");
 
     let again = c
@@ -194,9 +143,7 @@ async fn legacy_sessions_start_with_initialize_and_both_eras_share_the_connectio
         .await;
     assert_eq!(again["error"]["code"], -32600);
 
-    let discover_in_legacy = c
-        .call(r#"{"jsonrpc":"2.0","id":6,"method":"server/discover"}"#)
-        .await;
+    let discover_in_legacy = c.call(r#"{"jsonrpc":"2.0","id":6,"method":"server/discover"}"#).await;
     assert_eq!(discover_in_legacy["error"]["code"], -32601);
 }
 
@@ -204,22 +151,13 @@ async fn legacy_sessions_start_with_initialize_and_both_eras_share_the_connectio
 async fn errors_name_the_request_and_the_connection_keeps_serving() {
     let mut c = Client::start(plain_server());
     let cases = [
-        (
-            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope",META}}"#,
-            -32602,
-        ),
-        (
-            r#"{"jsonrpc":"2.0","id":1,"method":"no/such",META_PARAMS}"#,
-            -32601,
-        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope",META}}"#, -32602),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"no/such",META_PARAMS}"#, -32601),
         (
             r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2026-07-28","capabilities":{},"clientInfo":{"name":"c","version":"1"},META}}"#,
             -32601,
         ),
-        (
-            r#"{"jsonrpc":"2.0","id":1,"method":"ping",META_PARAMS}"#,
-            -32601,
-        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping",META_PARAMS}"#, -32601),
         (
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2031-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#,
             -32022,
@@ -228,27 +166,19 @@ async fn errors_name_the_request_and_the_connection_keeps_serving() {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
             -32602,
         ),
-        (
-            r#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#,
-            -32600,
-        ),
+        (r#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#, -32600),
         (r#"{"jsonrpc":"2.0","id":1,"method":"tools/list""#, -32700),
         (r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, -32600),
     ];
     for (line, code) in cases {
-        let line = line
-            .replace("META_PARAMS", &format!(r#""params":{{{META}}}"#))
-            .replace("META", META);
+        let line = line.replace("META_PARAMS", &format!(r#""params":{{{META}}}"#)).replace("META", META);
         let response = c.call(&line).await;
         assert_eq!(response["error"]["code"], code, "{line} -> {response}");
     }
     let bad_args = c
         .call(&format!(r#"{{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{{"name":"echo","arguments":{{"text":5}},{META}}}}}"#))
         .await;
-    assert_eq!(
-        bad_args["result"]["isError"], true,
-        "invalid arguments are a tool error: {bad_args}"
-    );
+    assert_eq!(bad_args["result"]["isError"], true, "invalid arguments are a tool error: {bad_args}");
     let fine = c
         .call(&format!(r#"{{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"ok"}},{META}}}}}"#))
         .await;
@@ -279,19 +209,10 @@ async fn a_thousand_concurrent_requests_on_one_stream_are_all_answered_correctly
     for _ in 0..1000 {
         let response = c.recv().await;
         let id = response["id"].as_u64().expect("numeric id") as usize;
-        let text = response["result"]["content"][0]["text"]
-            .as_str()
-            .expect("text result");
-        let expected = if id.is_multiple_of(2) {
-            format!("m{id}")
-        } else {
-            ((id * 7) % 50).to_string()
-        };
+        let text = response["result"]["content"][0]["text"].as_str().expect("text result");
+        let expected = if id.is_multiple_of(2) { format!("m{id}") } else { ((id * 7) % 50).to_string() };
         assert_eq!(text, expected);
-        assert!(
-            !std::mem::replace(&mut seen[id], true),
-            "id {id} answered twice"
-        );
+        assert!(!std::mem::replace(&mut seen[id], true), "id {id} answered twice");
     }
     assert!(seen.iter().all(|s| *s));
 }
@@ -301,22 +222,19 @@ async fn cancellation_stops_the_handler_and_suppresses_the_response() {
     let stopped = Arc::new(AtomicBool::new(false));
     let started = Arc::new(AtomicUsize::new(0));
     let mut c = Client::start(server(stopped.clone(), started.clone()));
-    c.send(&format!(r#"{{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{{"name":"wait_for_cancel",{META}}}}}"#)).await;
+    c.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{{"name":"wait_for_cancel",{META}}}}}"#
+    ))
+    .await;
     while started.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(
-        !stopped.load(Ordering::SeqCst),
-        "the handler waits until cancelled"
-    );
-    c.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow","reason":"test"}}"#).await;
-    // The next answer is for the next request: nothing was sent for the cancelled one.
-    let next = c
-        .call(&format!(
-            r#"{{"jsonrpc":"2.0","id":"after","method":"tools/list","params":{{{META}}}}}"#
-        ))
+    assert!(!stopped.load(Ordering::SeqCst), "the handler waits until cancelled");
+    c.send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow","reason":"test"}}"#)
         .await;
+    // The next answer is for the next request: nothing was sent for the cancelled one.
+    let next = c.call(&format!(r#"{{"jsonrpc":"2.0","id":"after","method":"tools/list","params":{{{META}}}}}"#)).await;
     assert_eq!(next["id"], "after");
     for _ in 0..200 {
         if stopped.load(Ordering::SeqCst) {
@@ -324,10 +242,7 @@ async fn cancellation_stops_the_handler_and_suppresses_the_response() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(
-        stopped.load(Ordering::SeqCst),
-        "cancellation stopped the handler"
-    );
+    assert!(stopped.load(Ordering::SeqCst), "cancellation stopped the handler");
 }
 
 #[tokio::test]
@@ -348,19 +263,14 @@ async fn frames_split_into_single_bytes_are_read_whole() {
     );
     tokio::spawn(async move {
         for byte in line.as_bytes() {
-            client_write
-                .write_all(std::slice::from_ref(byte))
-                .await
-                .unwrap();
+            client_write.write_all(std::slice::from_ref(byte)).await.unwrap();
         }
         client_write.flush().await.unwrap();
         // Keep the write half open until the answer has been read.
         tokio::time::sleep(Duration::from_secs(5)).await;
     });
     let mut reader = FrameReader::new(client_read, &config);
-    let Some(Ok(Inbound::Frame(frame))) = reader.next().await else {
-        panic!("no answer")
-    };
+    let Some(Ok(Inbound::Frame(frame))) = reader.next().await else { panic!("no answer") };
     let response: Value = serde_json::from_slice(&frame).unwrap();
     assert_eq!(response["result"]["content"][0]["text"], "byte by byte");
 }

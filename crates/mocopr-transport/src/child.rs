@@ -39,42 +39,21 @@ pub struct ChildProcess {
 
 impl ChildProcess {
     /// Spawns `command` with piped stdin/stdout.
-    pub fn spawn(
-        mut command: Command,
-        stderr: Stderr,
-        config: &TransportConfig,
-    ) -> Result<Self, TransportError> {
+    pub fn spawn(mut command: Command, stderr: Stderr, config: &TransportConfig) -> Result<Self, TransportError> {
         config.validate()?;
-        let program = command
-            .as_std()
-            .get_program()
-            .to_string_lossy()
-            .into_owned();
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true);
+        let program = command.as_std().get_program().to_string_lossy().into_owned();
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
         command.stderr(match stderr {
             Stderr::Inherit => Stdio::inherit(),
             Stderr::Null => Stdio::null(),
         });
-        let mut child = command.spawn().map_err(|source| TransportError::Spawn {
-            program: program.clone(),
-            source,
-        })?;
-        let missing = || TransportError::Spawn {
-            program: program.clone(),
-            source: std::io::Error::other("stdio not piped"),
-        };
+        let mut child = command.spawn().map_err(|source| TransportError::Spawn { program: program.clone(), source })?;
+        let missing =
+            || TransportError::Spawn { program: program.clone(), source: std::io::Error::other("stdio not piped") };
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let (sink, _writer) = spawn_writer(stdin, config);
-        Ok(ChildProcess {
-            child,
-            reader: FrameReader::new(stdout, config),
-            sink,
-            grace: DEFAULT_SHUTDOWN_GRACE,
-        })
+        Ok(ChildProcess { child, reader: FrameReader::new(stdout, config), sink, grace: DEFAULT_SHUTDOWN_GRACE })
     }
 
     /// Sets the grace period used by [`ChildProcess::shutdown`].
@@ -90,21 +69,13 @@ impl ChildProcess {
 
     /// Closes the child's stdin, waits for it to exit, and escalates to SIGTERM and SIGKILL.
     pub async fn shutdown(self) -> Result<ExitStatus, TransportError> {
-        let ChildProcess {
-            mut child,
-            reader,
-            sink,
-            grace,
-        } = self;
+        let ChildProcess { mut child, reader, sink, grace } = self;
         drop(sink);
         drop(reader);
         if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
             return Ok(status?);
         }
-        if let Some(pid) = child
-            .id()
-            .and_then(|id| rustix::process::Pid::from_raw(id as i32))
-        {
+        if let Some(pid) = child.id().and_then(|id| rustix::process::Pid::from_raw(id as i32)) {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
                 return Ok(status?);
@@ -126,19 +97,9 @@ mod tests {
     async fn a_child_echoes_frames_and_exits_when_its_stdin_closes() {
         let config = TransportConfig::default();
         let mut child = ChildProcess::spawn(Command::new("cat"), Stderr::Null, &config).unwrap();
-        child
-            .sink
-            .send(Bytes::from_static(b"{\"a\":1}\n{\"b\":2}\n"))
-            .await
-            .unwrap();
-        assert_eq!(
-            child.reader.next().await.unwrap().unwrap(),
-            Inbound::Frame(Bytes::from_static(b"{\"a\":1}"))
-        );
-        assert_eq!(
-            child.reader.next().await.unwrap().unwrap(),
-            Inbound::Frame(Bytes::from_static(b"{\"b\":2}"))
-        );
+        child.sink.send(Bytes::from_static(b"{\"a\":1}\n{\"b\":2}\n")).await.unwrap();
+        assert_eq!(child.reader.next().await.unwrap().unwrap(), Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
+        assert_eq!(child.reader.next().await.unwrap().unwrap(), Inbound::Frame(Bytes::from_static(b"{\"b\":2}")));
         let status = child.shutdown().await.unwrap();
         assert!(status.success());
     }
@@ -157,11 +118,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_program_is_a_spawn_error() {
-        let err = ChildProcess::spawn(
-            Command::new("/nonexistent/mcp-server"),
-            Stderr::Null,
-            &TransportConfig::default(),
-        );
+        let err =
+            ChildProcess::spawn(Command::new("/nonexistent/mcp-server"), Stderr::Null, &TransportConfig::default());
         assert!(matches!(err, Err(TransportError::Spawn { .. })));
     }
 }

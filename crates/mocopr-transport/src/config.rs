@@ -65,10 +65,7 @@ impl TransportConfig {
     pub fn validate(&self) -> Result<(), TransportError> {
         let check = |name: &'static str, value: usize| {
             if value == 0 {
-                Err(TransportError::InvalidConfig {
-                    setting: name,
-                    reason: "must be greater than zero",
-                })
+                Err(TransportError::InvalidConfig { setting: name, reason: "must be greater than zero" })
             } else {
                 Ok(())
             }

@@ -114,10 +114,7 @@ pub struct FrameSink {
 impl FrameSink {
     /// Queues bytes holding one or more complete frames, each ending in `\n`.
     pub async fn send(&self, frames: Bytes) -> Result<(), TransportError> {
-        self.tx
-            .send(frames)
-            .await
-            .map_err(|_| TransportError::Closed)
+        self.tx.send(frames).await.map_err(|_| TransportError::Closed)
     }
 
     /// Queues without waiting; fails when the queue is full or closed.
@@ -134,10 +131,7 @@ impl FrameSink {
 /// Starts the writer task for `io`: it writes queued frames, coalescing whatever is queued into
 /// one write of up to `write_buffer_size` bytes, and ends (flushing and shutting `io` down) when
 /// every [`FrameSink`] is dropped.
-pub fn spawn_writer<W>(
-    io: W,
-    config: &TransportConfig,
-) -> (FrameSink, JoinHandle<Result<(), TransportError>>)
+pub fn spawn_writer<W>(io: W, config: &TransportConfig) -> (FrameSink, JoinHandle<Result<(), TransportError>>)
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -186,10 +180,7 @@ mod tests {
         let mut reader = FrameReader::new(client, &config);
         let writer = tokio::spawn(async move {
             for i in 0..100 {
-                server
-                    .write_all(format!("{{\"n\":{i}}}\n").as_bytes())
-                    .await
-                    .unwrap();
+                server.write_all(format!("{{\"n\":{i}}}\n").as_bytes()).await.unwrap();
             }
         });
         let mut got = Vec::new();
@@ -198,9 +189,7 @@ mod tests {
             got.append(&mut batch);
         }
         writer.await.unwrap();
-        let expected: Vec<_> = (0..100)
-            .map(|i| Inbound::Frame(Bytes::from(format!("{{\"n\":{i}}}"))))
-            .collect();
+        let expected: Vec<_> = (0..100).map(|i| Inbound::Frame(Bytes::from(format!("{{\"n\":{i}}}")))).collect();
         assert_eq!(got, expected);
     }
 
@@ -209,19 +198,13 @@ mod tests {
         let (client, mut server) = tokio::io::duplex(1024);
         let config = TransportConfig::default().with_max_frame_size(8);
         let mut reader = FrameReader::new(client, &config);
-        server
-            .write_all(b"0123456789abcdef\n{\"a\":1}\n")
-            .await
-            .unwrap();
+        server.write_all(b"0123456789abcdef\n{\"a\":1}\n").await.unwrap();
         drop(server);
         let mut items = Vec::new();
         while let Some(item) = reader.next().await {
             items.push(item.unwrap());
         }
-        assert!(matches!(
-            items[0],
-            Inbound::Invalid(FrameError::FrameTooLarge { .. })
-        ));
+        assert!(matches!(items[0], Inbound::Invalid(FrameError::FrameTooLarge { .. })));
         assert_eq!(items[1], Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
         assert_eq!(items.len(), 2);
     }

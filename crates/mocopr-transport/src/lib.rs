@@ -28,6 +28,7 @@ pub mod child;
 pub mod config;
 pub mod error;
 pub mod framed;
+pub mod http;
 pub mod memory;
 pub mod notify;
 pub mod session;

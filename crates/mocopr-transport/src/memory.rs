@@ -25,10 +25,7 @@ pub fn pair(config: &TransportConfig) -> (MemoryEnd, MemoryEnd) {
 fn end(stream: DuplexStream, config: &TransportConfig) -> MemoryEnd {
     let (read, write): (ReadHalf<DuplexStream>, WriteHalf<DuplexStream>) = tokio::io::split(stream);
     let (sink, _writer) = spawn_writer(write, config);
-    MemoryEnd {
-        reader: FrameReader::new(read, config),
-        sink,
-    }
+    MemoryEnd { reader: FrameReader::new(read, config), sink }
 }
 
 #[cfg(test)]
@@ -42,26 +39,11 @@ mod tests {
     async fn frames_cross_in_both_directions() {
         let config = TransportConfig::default();
         let (mut a, mut b) = pair(&config);
-        a.sink
-            .send(Bytes::from_static(b"{\"to\":\"b\"}\n"))
-            .await
-            .unwrap();
-        b.sink
-            .send(Bytes::from_static(b"{\"to\":\"a\"}\n"))
-            .await
-            .unwrap();
-        assert_eq!(
-            b.reader.next().await.unwrap().unwrap(),
-            Inbound::Frame(Bytes::from_static(b"{\"to\":\"b\"}"))
-        );
-        assert_eq!(
-            a.reader.next().await.unwrap().unwrap(),
-            Inbound::Frame(Bytes::from_static(b"{\"to\":\"a\"}"))
-        );
+        a.sink.send(Bytes::from_static(b"{\"to\":\"b\"}\n")).await.unwrap();
+        b.sink.send(Bytes::from_static(b"{\"to\":\"a\"}\n")).await.unwrap();
+        assert_eq!(b.reader.next().await.unwrap().unwrap(), Inbound::Frame(Bytes::from_static(b"{\"to\":\"b\"}")));
+        assert_eq!(a.reader.next().await.unwrap().unwrap(), Inbound::Frame(Bytes::from_static(b"{\"to\":\"a\"}")));
         drop(a);
-        assert!(
-            b.reader.next().await.is_none(),
-            "closing one end ends the other's input"
-        );
+        assert!(b.reader.next().await.is_none(), "closing one end ends the other's input");
     }
 }

@@ -25,16 +25,12 @@ enum Target {
 impl Notifier {
     /// Notifications written as frames to a byte stream.
     pub fn stream(sink: FrameSink) -> Self {
-        Notifier {
-            target: Target::Stream(sink),
-        }
+        Notifier { target: Target::Stream(sink) }
     }
 
     /// Notifications delivered as whole messages on a channel.
     pub fn messages(tx: mpsc::Sender<Bytes>) -> Self {
-        Notifier {
-            target: Target::Messages(tx),
-        }
+        Notifier { target: Target::Messages(tx) }
     }
 
     /// Sends a notification. Returns `false` when the receiver is gone (the client disconnected

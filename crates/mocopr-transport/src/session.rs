@@ -33,11 +33,7 @@ pub struct SessionState {
 
 impl SessionState {
     /// The state right after a successful `initialize`.
-    pub fn new(
-        version: ProtocolVersion,
-        capabilities: Arc<ClientCapabilities>,
-        client_info: Implementation,
-    ) -> Self {
+    pub fn new(version: ProtocolVersion, capabilities: Arc<ClientCapabilities>, client_info: Implementation) -> Self {
         SessionState {
             version,
             capabilities,

@@ -68,33 +68,23 @@ fn reactor_stdin() -> io::Result<StdinInner> {
     let restore = RestoreFlags::capture(std::io::stdin())?;
     let fd = rustix::io::dup(std::io::stdin())?;
     // Accepts pipes, sockets and terminals; a regular file fails registration and falls back.
-    Ok(StdinInner::Reactor(
-        pipe::Receiver::from_owned_fd_unchecked(fd)?,
-        restore,
-    ))
+    Ok(StdinInner::Reactor(pipe::Receiver::from_owned_fd_unchecked(fd)?, restore))
 }
 
 fn reactor_stdout() -> io::Result<StdoutInner> {
     let restore = RestoreFlags::capture(std::io::stdout())?;
     let fd = rustix::io::dup(std::io::stdout())?;
-    Ok(StdoutInner::Reactor(
-        pipe::Sender::from_owned_fd_unchecked(fd)?,
-        restore,
-    ))
+    Ok(StdoutInner::Reactor(pipe::Sender::from_owned_fd_unchecked(fd)?, restore))
 }
 
 /// Opens stdin. Must be called within a tokio runtime with I/O enabled.
 pub fn stdin() -> Stdin {
-    Stdin {
-        inner: reactor_stdin().unwrap_or_else(|_| StdinInner::Blocking(tokio::io::stdin())),
-    }
+    Stdin { inner: reactor_stdin().unwrap_or_else(|_| StdinInner::Blocking(tokio::io::stdin())) }
 }
 
 /// Opens stdout. Must be called within a tokio runtime with I/O enabled.
 pub fn stdout() -> Stdout {
-    Stdout {
-        inner: reactor_stdout().unwrap_or_else(|_| StdoutInner::Blocking(tokio::io::stdout())),
-    }
+    Stdout { inner: reactor_stdout().unwrap_or_else(|_| StdoutInner::Blocking(tokio::io::stdout())) }
 }
 
 impl Stdin {
@@ -112,11 +102,7 @@ impl Stdout {
 }
 
 impl AsyncRead for Stdin {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             StdinInner::Reactor(pipe, _) => Pin::new(pipe).poll_read(cx, buf),
             StdinInner::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
@@ -125,11 +111,7 @@ impl AsyncRead for Stdin {
 }
 
 impl AsyncWrite for Stdout {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             StdoutInner::Reactor(pipe, _) => Pin::new(pipe).poll_write(cx, data),
             StdoutInner::Blocking(stdout) => Pin::new(stdout).poll_write(cx, data),

@@ -49,11 +49,7 @@ impl Default for DecodeOptions {
 impl DecodeOptions {
     /// Options for a peer on `version`: batches allowed exactly when that revision has them.
     pub fn for_version(version: ProtocolVersion) -> Self {
-        DecodeOptions {
-            allow_batch: version.allows_batches(),
-            version: Some(version),
-            ..Self::default()
-        }
+        DecodeOptions { allow_batch: version.allows_batches(), version: Some(version), ..Self::default() }
     }
 
     /// Sets the largest message size.
@@ -148,8 +144,7 @@ impl<'a> RawNotification<'a> {
 impl<'a> RawResponse<'a> {
     /// Decodes the result as `T`.
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, ProtocolError> {
-        serde_json::from_str(self.result.get())
-            .map_err(|source| ProtocolError::InvalidResult { source })
+        serde_json::from_str(self.result.get()).map_err(|source| ProtocolError::InvalidResult { source })
     }
 }
 
@@ -199,11 +194,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 /// Decodes one frame: a message or, where `options` allow, a batch.
 pub fn decode<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>, Rejection> {
     if bytes.len() > options.max_message_size {
-        return Err(ProtocolError::MessageTooLarge {
-            size: bytes.len(),
-            limit: options.max_message_size,
-        }
-        .into());
+        return Err(ProtocolError::MessageTooLarge { size: bytes.len(), limit: options.max_message_size }.into());
     }
     match JsonKind::sniff(bytes) {
         Some(JsonKind::Object) => decode_object(bytes).map(Frame::Single),
@@ -213,46 +204,30 @@ pub fn decode<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>,
 }
 
 /// Decodes one message; a batch array is always rejected.
-pub fn decode_single<'a>(
-    bytes: &'a [u8],
-    options: &DecodeOptions,
-) -> Result<Envelope<'a>, Rejection> {
+pub fn decode_single<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Envelope<'a>, Rejection> {
     match decode(bytes, &options.with_batches(false))? {
         Frame::Single(envelope) => Ok(envelope),
-        Frame::Batch(_) => Err(ProtocolError::BatchNotAllowed {
-            version: options.version,
-        }
-        .into()),
+        Frame::Batch(_) => Err(ProtocolError::BatchNotAllowed { version: options.version }.into()),
     }
 }
 
 fn not_a_message(bytes: &[u8]) -> ProtocolError {
     match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         Err(e) => ProtocolError::from_json(e),
-        Ok(_) => ProtocolError::NotAnObject {
-            found: JsonKind::sniff(bytes).unwrap_or(JsonKind::Null),
-        },
+        Ok(_) => ProtocolError::NotAnObject { found: JsonKind::sniff(bytes).unwrap_or(JsonKind::Null) },
     }
 }
 
 fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>, Rejection> {
-    let items: Vec<&'a RawValue> =
-        serde_json::from_slice(bytes).map_err(ProtocolError::from_json)?;
+    let items: Vec<&'a RawValue> = serde_json::from_slice(bytes).map_err(ProtocolError::from_json)?;
     if !options.allow_batch {
-        return Err(ProtocolError::BatchNotAllowed {
-            version: options.version,
-        }
-        .into());
+        return Err(ProtocolError::BatchNotAllowed { version: options.version }.into());
     }
     if items.is_empty() {
         return Err(ProtocolError::EmptyBatch.into());
     }
     if items.len() > options.max_batch_len {
-        return Err(ProtocolError::BatchTooLarge {
-            len: items.len(),
-            limit: options.max_batch_len,
-        }
-        .into());
+        return Err(ProtocolError::BatchTooLarge { len: items.len(), limit: options.max_batch_len }.into());
     }
     let entries = items
         .into_iter()
@@ -270,39 +245,23 @@ fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a
 
 fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
     let wire: WireMessage<'_> = serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_data() {
-            ProtocolError::MalformedEnvelope { source: e }
-        } else {
-            ProtocolError::from_json(e)
-        }
+        if e.is_data() { ProtocolError::MalformedEnvelope { source: e } } else { ProtocolError::from_json(e) }
     })?;
     // Read the id first, so every later error can be answered to the right request.
     let id = match wire.id {
         None => None,
         Some(raw) => Some(parse_id(raw).map_err(Rejection::without_id)?),
     };
-    let reject = |error: ProtocolError| Rejection {
-        id: id.clone().flatten(),
-        error,
-    };
+    let reject = |error: ProtocolError| Rejection { id: id.clone().flatten(), error };
 
     match wire.jsonrpc {
-        Some(v)
-            if v.get() == "\"2.0\""
-                || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
+        Some(v) if v.get() == "\"2.0\"" || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
         _ => return Err(reject(ProtocolError::InvalidJsonRpcVersion)),
     }
-    let params_ok = |p: &RawValue| {
-        matches!(
-            JsonKind::sniff(p.get().as_bytes()),
-            Some(JsonKind::Object | JsonKind::Null)
-        )
-    };
+    let params_ok =
+        |p: &RawValue| matches!(JsonKind::sniff(p.get().as_bytes()), Some(JsonKind::Object | JsonKind::Null));
     if wire.params.is_some_and(|p| !params_ok(p)) {
-        return Err(reject(ProtocolError::InvalidField {
-            field: "params",
-            expected: "an object",
-        }));
+        return Err(reject(ProtocolError::InvalidField { field: "params", expected: "an object" }));
     }
     let params = wire.params.filter(|p| p.get() != "null");
 
@@ -321,30 +280,14 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
             None => Err(reject(ProtocolError::MissingResponseId)),
         },
         (None, None, Some(error)) => {
-            let error: ErrorObject = serde_json::from_str(error.get()).map_err(|_| {
-                reject(ProtocolError::InvalidField {
-                    field: "error",
-                    expected: "an error object",
-                })
-            })?;
-            Ok(Envelope::Error(RawErrorResponse {
-                id: id.flatten(),
-                error,
-            }))
+            let error: ErrorObject = serde_json::from_str(error.get())
+                .map_err(|_| reject(ProtocolError::InvalidField { field: "error", expected: "an error object" }))?;
+            Ok(Envelope::Error(RawErrorResponse { id: id.flatten(), error }))
         }
         (None, None, None) => Err(reject(ProtocolError::UnclassifiableMessage)),
-        (Some(_), Some(_), _) => Err(reject(ProtocolError::AmbiguousMessage {
-            first: "method",
-            second: "result",
-        })),
-        (Some(_), None, Some(_)) => Err(reject(ProtocolError::AmbiguousMessage {
-            first: "method",
-            second: "error",
-        })),
-        (None, Some(_), Some(_)) => Err(reject(ProtocolError::AmbiguousMessage {
-            first: "result",
-            second: "error",
-        })),
+        (Some(_), Some(_), _) => Err(reject(ProtocolError::AmbiguousMessage { first: "method", second: "result" })),
+        (Some(_), None, Some(_)) => Err(reject(ProtocolError::AmbiguousMessage { first: "method", second: "error" })),
+        (None, Some(_), Some(_)) => Err(reject(ProtocolError::AmbiguousMessage { first: "result", second: "error" })),
     }
 }
 
@@ -353,23 +296,16 @@ fn parse_id(raw: &RawValue) -> Result<Option<RequestId>, ProtocolError> {
     let text = raw.get();
     match JsonKind::sniff(text.as_bytes()) {
         Some(JsonKind::Null) => Ok(None),
-        Some(JsonKind::String | JsonKind::Number) => serde_json::from_str::<RequestId>(text)
-            .map(Some)
-            .map_err(|_| ProtocolError::InvalidId {
-                found: JsonKind::sniff(text.as_bytes()).unwrap_or(JsonKind::Number),
-            }),
-        found => Err(ProtocolError::InvalidId {
-            found: found.unwrap_or(JsonKind::Null),
+        Some(JsonKind::String | JsonKind::Number) => serde_json::from_str::<RequestId>(text).map(Some).map_err(|_| {
+            ProtocolError::InvalidId { found: JsonKind::sniff(text.as_bytes()).unwrap_or(JsonKind::Number) }
         }),
+        found => Err(ProtocolError::InvalidId { found: found.unwrap_or(JsonKind::Null) }),
     }
 }
 
 fn parse_method<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, ProtocolError> {
     let text = raw.get();
-    let not_a_string = || ProtocolError::InvalidField {
-        field: "method",
-        expected: "a string",
-    };
+    let not_a_string = || ProtocolError::InvalidField { field: "method", expected: "a string" };
     if JsonKind::sniff(text.as_bytes()) != Some(JsonKind::String) {
         return Err(not_a_string());
     }
@@ -378,12 +314,8 @@ fn parse_method<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, ProtocolError> {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(serde_json::from_str::<String>(text).map_err(|_| not_a_string())?),
     };
-    crate::names::validate_method_name(&method).map_err(|source| {
-        ProtocolError::InvalidMethodName {
-            method: method.to_string(),
-            source,
-        }
-    })?;
+    crate::names::validate_method_name(&method)
+        .map_err(|source| ProtocolError::InvalidMethodName { method: method.to_string(), source })?;
     Ok(method)
 }
 
@@ -394,7 +326,5 @@ pub fn recover_id(bytes: &[u8]) -> Option<RequestId> {
     struct IdOnly {
         id: Option<RequestId>,
     }
-    serde_json::from_slice::<IdOnly>(bytes)
-        .ok()
-        .and_then(|m| m.id)
+    serde_json::from_slice::<IdOnly>(bytes).ok().and_then(|m| m.id)
 }

@@ -71,9 +71,7 @@ impl Visitor<'_> for IdVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<RequestId, E> {
-        i64::try_from(v)
-            .map(RequestId::Number)
-            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        i64::try_from(v).map(RequestId::Number).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<RequestId, E> {
@@ -97,14 +95,8 @@ mod tests {
 
     #[test]
     fn ids_are_strings_or_integers_only() {
-        assert_eq!(
-            serde_json::from_str::<RequestId>("7").ok(),
-            Some(RequestId::Number(7))
-        );
-        assert_eq!(
-            serde_json::from_str::<RequestId>("\"a\"").ok(),
-            Some(RequestId::from("a"))
-        );
+        assert_eq!(serde_json::from_str::<RequestId>("7").ok(), Some(RequestId::Number(7)));
+        assert_eq!(serde_json::from_str::<RequestId>("\"a\"").ok(), Some(RequestId::from("a")));
         for bad in ["null", "1.5", "true", "[]", "{}", "18446744073709551615"] {
             assert!(serde_json::from_str::<RequestId>(bad).is_err(), "{bad}");
         }

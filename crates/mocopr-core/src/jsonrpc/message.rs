@@ -24,14 +24,7 @@ impl Serialize for JsonRpcVersion {
 impl<'de> Deserialize<'de> for JsonRpcVersion {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        if s == "2.0" {
-            Ok(JsonRpcVersion)
-        } else {
-            Err(de::Error::invalid_value(
-                de::Unexpected::Str(&s),
-                &"\"2.0\"",
-            ))
-        }
+        if s == "2.0" { Ok(JsonRpcVersion) } else { Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"\"2.0\"")) }
     }
 }
 
@@ -86,11 +79,7 @@ pub struct JsonRpcResponse<T> {
 impl<T> JsonRpcResponse<T> {
     /// A response to `id`.
     pub fn new(id: RequestId, result: T) -> Self {
-        JsonRpcResponse {
-            jsonrpc: JsonRpcVersion,
-            id,
-            result,
-        }
+        JsonRpcResponse { jsonrpc: JsonRpcVersion, id, result }
     }
 }
 
@@ -109,11 +98,7 @@ pub struct JsonRpcErrorResponse {
 impl JsonRpcErrorResponse {
     /// An error response to `id`.
     pub fn new(id: Option<RequestId>, error: ErrorObject) -> Self {
-        JsonRpcErrorResponse {
-            jsonrpc: JsonRpcVersion,
-            id,
-            error,
-        }
+        JsonRpcErrorResponse { jsonrpc: JsonRpcVersion, id, error }
     }
 }
 

@@ -5,10 +5,8 @@ mod id;
 mod message;
 
 pub use envelope::{
-    DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_MESSAGE_SIZE, DecodeOptions, Envelope, Frame,
-    RawErrorResponse, RawNotification, RawRequest, RawResponse, decode, decode_single, recover_id,
+    DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_MESSAGE_SIZE, DecodeOptions, Envelope, Frame, RawErrorResponse, RawNotification,
+    RawRequest, RawResponse, decode, decode_single, recover_id,
 };
 pub use id::{ProgressToken, RequestId};
-pub use message::{
-    JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion,
-};
+pub use message::{JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion};

@@ -47,9 +47,7 @@ impl ClientCapabilities {
 
     /// Whether the client accepts form-mode elicitation (`elicitation: {}` means form).
     pub fn supports_form_elicitation(&self) -> bool {
-        self.elicitation
-            .as_ref()
-            .is_some_and(|e| e.form.is_some() || e.url.is_none())
+        self.elicitation.as_ref().is_some_and(|e| e.form.is_some() || e.url.is_none())
     }
 
     /// Whether the client accepts URL-mode elicitation.
@@ -188,9 +186,7 @@ pub struct ListChangedCapability {
 impl ListChangedCapability {
     /// With `listChanged` set.
     pub fn with_list_changed(list_changed: bool) -> Self {
-        ListChangedCapability {
-            list_changed: Some(list_changed),
-        }
+        ListChangedCapability { list_changed: Some(list_changed) }
     }
 }
 

@@ -65,12 +65,7 @@ pub struct Icon {
 impl Icon {
     /// An icon with only its source.
     pub fn new(src: impl Into<String>) -> Self {
-        Icon {
-            src: src.into(),
-            mime_type: None,
-            sizes: None,
-            theme: None,
-        }
+        Icon { src: src.into(), mime_type: None, sizes: None, theme: None }
     }
 }
 
@@ -214,9 +209,6 @@ mod tests {
     fn result_type_keeps_unknown_values() {
         let t: ResultType = serde_json::from_str("\"x-ext\"").unwrap();
         assert_eq!(t, ResultType::Other("x-ext".into()));
-        assert_eq!(
-            serde_json::to_string(&ResultType::InputRequired).unwrap(),
-            "\"input_required\""
-        );
+        assert_eq!(serde_json::to_string(&ResultType::InputRequired).unwrap(), "\"input_required\"");
     }
 }

@@ -105,11 +105,7 @@ pub enum ContentBlock {
 impl ContentBlock {
     /// A text block.
     pub fn text(text: impl Into<String>) -> Self {
-        ContentBlock::Text(TextContent {
-            text: text.into(),
-            annotations: None,
-            meta: None,
-        })
+        ContentBlock::Text(TextContent { text: text.into(), annotations: None, meta: None })
     }
 
     /// An image block.
@@ -156,11 +152,7 @@ pub struct ToolResultContent {
     /// Unstructured result.
     pub content: Vec<ContentBlock>,
     /// Structured result (any JSON value since 2026-07-28, `null` included).
-    #[serde(
-        default,
-        deserialize_with = "any_value",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "any_value", skip_serializing_if = "Option::is_none")]
     pub structured_content: Option<Value>,
     /// Whether the tool failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

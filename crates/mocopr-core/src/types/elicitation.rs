@@ -387,11 +387,7 @@ pub struct ElicitResult {
 impl ElicitResult {
     /// An `accept` with these values.
     pub fn accept(content: JsonObject) -> Self {
-        ElicitResult {
-            action: ElicitAction::Accept,
-            content: Some(content),
-            meta: None,
-        }
+        ElicitResult { action: ElicitAction::Accept, content: Some(content), meta: None }
     }
 }
 

@@ -122,11 +122,6 @@ pub struct InputRequiredResult {
 impl InputRequiredResult {
     /// An input-required result.
     pub fn new(input_requests: Option<InputRequests>, request_state: Option<String>) -> Self {
-        InputRequiredResult {
-            input_requests,
-            request_state,
-            result_type: ResultType::InputRequired,
-            meta: None,
-        }
+        InputRequiredResult { input_requests, request_state, result_type: ResultType::InputRequired, meta: None }
     }
 }

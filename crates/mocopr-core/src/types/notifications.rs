@@ -26,11 +26,7 @@ pub struct CancelledNotificationParams {
 impl CancelledNotificationParams {
     /// Cancels `request_id`.
     pub fn new(request_id: RequestId, reason: Option<String>) -> Self {
-        CancelledNotificationParams {
-            request_id: Some(request_id),
-            reason,
-            meta: None,
-        }
+        CancelledNotificationParams { request_id: Some(request_id), reason, meta: None }
     }
 }
 

@@ -35,14 +35,7 @@ pub struct Prompt {
 impl Prompt {
     /// A prompt with a name.
     pub fn new(name: impl Into<String>) -> Self {
-        Prompt {
-            name: name.into(),
-            title: None,
-            description: None,
-            arguments: None,
-            icons: None,
-            meta: None,
-        }
+        Prompt { name: name.into(), title: None, description: None, arguments: None, icons: None, meta: None }
     }
 }
 
@@ -66,12 +59,7 @@ pub struct PromptArgument {
 impl PromptArgument {
     /// An argument with a name.
     pub fn new(name: impl Into<String>) -> Self {
-        PromptArgument {
-            name: name.into(),
-            title: None,
-            description: None,
-            required: None,
-        }
+        PromptArgument { name: name.into(), title: None, description: None, required: None }
     }
 }
 

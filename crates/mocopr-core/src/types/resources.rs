@@ -132,12 +132,7 @@ pub enum ResourceContents {
 impl ResourceContents {
     /// Text contents.
     pub fn text(uri: impl Into<String>, text: impl Into<String>) -> Self {
-        ResourceContents::Text(TextResourceContents {
-            uri: uri.into(),
-            text: text.into(),
-            mime_type: None,
-            meta: None,
-        })
+        ResourceContents::Text(TextResourceContents { uri: uri.into(), text: text.into(), mime_type: None, meta: None })
     }
 
     /// The URI.

@@ -21,11 +21,7 @@ pub struct Root {
 impl Root {
     /// A root at `uri`.
     pub fn new(uri: impl Into<String>) -> Self {
-        Root {
-            uri: uri.into(),
-            name: None,
-            meta: None,
-        }
+        Root { uri: uri.into(), name: None, meta: None }
     }
 }
 

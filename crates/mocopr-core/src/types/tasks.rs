@@ -34,10 +34,7 @@ pub enum TaskStatus {
 impl TaskStatus {
     /// Whether the state can no longer change.
     pub const fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            TaskStatus::Completed | TaskStatus::Failed | TaskStatus::Cancelled
-        )
+        matches!(self, TaskStatus::Completed | TaskStatus::Failed | TaskStatus::Cancelled)
     }
 }
 

@@ -177,11 +177,7 @@ pub struct CallToolResult {
     pub content: Vec<ContentBlock>,
     /// Structured result (an object before 2026-07-28, any JSON value since), conforming to the
     /// tool's `outputSchema` when it has one. A `null` received is kept as `Some(Value::Null)`.
-    #[serde(
-        default,
-        deserialize_with = "super::content::any_value",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "super::content::any_value", skip_serializing_if = "Option::is_none")]
     pub structured_content: Option<Value>,
     /// Whether the tool failed (execution and input-validation errors are reported here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,13 +193,7 @@ pub struct CallToolResult {
 impl CallToolResult {
     /// A successful result with these content blocks.
     pub fn success(content: Vec<ContentBlock>) -> Self {
-        CallToolResult {
-            content,
-            structured_content: None,
-            is_error: None,
-            result_type: None,
-            meta: None,
-        }
+        CallToolResult { content, structured_content: None, is_error: None, result_type: None, meta: None }
     }
 
     /// A tool error the model can see and correct.

@@ -15,12 +15,7 @@ use super::strategies::*;
 /// `sampling/createMessage` params.
 pub fn create_message_params(v: ProtocolVersion) -> Strat<CreateMessageRequestParams> {
     let hints = vec(option::of(name()), 0..3);
-    let preferences = (
-        option::of(hints),
-        option::of(priority()),
-        option::of(priority()),
-        option::of(priority()),
-    )
+    let preferences = (option::of(hints), option::of(priority()), option::of(priority()), option::of(priority()))
         .prop_map(|(hints, cost, speed, intelligence)| {
             let hints = hints.map(|h| {
                 let h = h.into_iter().map(|n| Obj::new().opt("name", n).value());
@@ -48,35 +43,24 @@ pub fn create_message_params(v: ProtocolVersion) -> Strat<CreateMessageRequestPa
         maybe(v.has_core_tasks(), task_metadata()),
         maybe(!v.is_modern() && has_object_meta(v), meta_object()),
     );
-    let messages = vec(
-        (
-            role(),
-            sampling_body(v),
-            maybe(since_2025_11_25(v), meta_object()),
-        ),
-        1..3,
-    );
+    let messages = vec((role(), sampling_body(v), maybe(since_2025_11_25(v), meta_object())), 1..3);
     (messages, tuning, newer)
-        .prop_map(
-            |(messages, (prefs, system, ctx, temp, max, stop, metadata), newer)| {
-                let messages: Vec<_> = messages
-                    .into_iter()
-                    .map(|(r, content, meta)| {
-                        let m = Obj::new().set("role", r).set("content", content);
-                        m.opt("_meta", meta).value()
-                    })
-                    .collect();
-                let (tools, choice, task, meta) = newer;
-                let o = Obj::new()
-                    .set("messages", messages)
-                    .opt("modelPreferences", prefs);
-                let o = o.opt("systemPrompt", system).opt("includeContext", ctx);
-                let o = o.opt("temperature", temp).set("maxTokens", max);
-                let o = o.opt("stopSequences", stop).opt("metadata", metadata);
-                let o = o.opt("tools", tools).opt("toolChoice", choice);
-                o.opt("task", task).opt("_meta", meta).build()
-            },
-        )
+        .prop_map(|(messages, (prefs, system, ctx, temp, max, stop, metadata), newer)| {
+            let messages: Vec<_> = messages
+                .into_iter()
+                .map(|(r, content, meta)| {
+                    let m = Obj::new().set("role", r).set("content", content);
+                    m.opt("_meta", meta).value()
+                })
+                .collect();
+            let (tools, choice, task, meta) = newer;
+            let o = Obj::new().set("messages", messages).opt("modelPreferences", prefs);
+            let o = o.opt("systemPrompt", system).opt("includeContext", ctx);
+            let o = o.opt("temperature", temp).set("maxTokens", max);
+            let o = o.opt("stopSequences", stop).opt("metadata", metadata);
+            let o = o.opt("tools", tools).opt("toolChoice", choice);
+            o.opt("task", task).opt("_meta", meta).build()
+        })
         .boxed()
 }
 
@@ -87,26 +71,13 @@ fn primitive_schema(v: ProtocolVersion) -> Strat<Value> {
         o.opt("title", title).opt("description", description)
     };
     let formats = select(vec!["email", "uri", "date", "date-time"]);
-    let lengths = (
-        option::of(0u64..8),
-        option::of(8u64..64),
-        option::of(formats),
-    );
-    let string = (labels(), lengths, maybe(newer, text())).prop_map(
-        move |(l, (min, max, format), default)| {
-            let o = label(Obj::new().set("type", "string"), l);
-            let o = o
-                .opt("minLength", min)
-                .opt("maxLength", max)
-                .opt("format", format);
-            o.opt("default", default).value()
-        },
-    );
-    let bounds = (
-        option::of(-1000i64..0),
-        option::of(0i64..1000),
-        maybe(newer, 0i64..10),
-    );
+    let lengths = (option::of(0u64..8), option::of(8u64..64), option::of(formats));
+    let string = (labels(), lengths, maybe(newer, text())).prop_map(move |(l, (min, max, format), default)| {
+        let o = label(Obj::new().set("type", "string"), l);
+        let o = o.opt("minLength", min).opt("maxLength", max).opt("format", format);
+        o.opt("default", default).value()
+    });
+    let bounds = (option::of(-1000i64..0), option::of(0i64..1000), maybe(newer, 0i64..10));
     let kind = select(vec!["number", "integer"]);
     let number = (kind, labels(), bounds).prop_map(move |(k, l, (min, max, default))| {
         let o = label(Obj::new().set("type", k), l);
@@ -118,23 +89,20 @@ fn primitive_schema(v: ProtocolVersion) -> Strat<Value> {
         o.opt("default", default).value()
     });
     let choices = || vec(name(), 1..4);
-    let untitled = (choices(), any::<bool>(), labels(), any::<bool>()).prop_map(
-        move |(values, titled, l, with_default)| {
+    let untitled =
+        (choices(), any::<bool>(), labels(), any::<bool>()).prop_map(move |(values, titled, l, with_default)| {
             let names: Vec<String> = values.iter().map(|n| n.to_uppercase()).collect();
             let default = values.first().cloned().filter(|_| newer && with_default);
             let o = Obj::new().set("type", "string").set("enum", &values);
             let o = label(o.opt("enumNames", Some(names).filter(|_| titled)), l);
             o.opt("default", default).value()
-        },
-    );
+        });
     if !newer {
         return prop_oneof![string, number, boolean, untitled].boxed();
     }
     let titled_values = || {
         choices().prop_map(|values| {
-            let titled = values
-                .iter()
-                .map(|n| serde_json::json!({"const": n, "title": n.to_uppercase()}));
+            let titled = values.iter().map(|n| serde_json::json!({"const": n, "title": n.to_uppercase()}));
             titled.collect::<Vec<_>>()
         })
     };
@@ -146,11 +114,7 @@ fn primitive_schema(v: ProtocolVersion) -> Strat<Value> {
         choices().prop_map(|values| serde_json::json!({"type": "string", "enum": values})),
         titled_values().prop_map(|any_of| serde_json::json!({ "anyOf": any_of })),
     ];
-    let counts = (
-        option::of(0u64..2),
-        option::of(2u64..5),
-        option::of(vec(name(), 0..2)),
-    );
+    let counts = (option::of(0u64..2), option::of(2u64..5), option::of(vec(name(), 0..2)));
     let multi = (items, labels(), counts).prop_map(move |(items, l, (min, max, default))| {
         let o = label(Obj::new().set("type", "array").set("items", items), l);
         let o = o.opt("minItems", min).opt("maxItems", max);
@@ -160,25 +124,13 @@ fn primitive_schema(v: ProtocolVersion) -> Strat<Value> {
 }
 
 fn requested_schema(v: ProtocolVersion) -> Strat<Value> {
-    let dialect = maybe(
-        since_2025_11_25(v),
-        Just("https://json-schema.org/draft/2020-12/schema"),
-    );
-    (
-        btree_map(name(), primitive_schema(v), 0..4),
-        any::<bool>(),
-        dialect,
-    )
+    let dialect = maybe(since_2025_11_25(v), Just("https://json-schema.org/draft/2020-12/schema"));
+    (btree_map(name(), primitive_schema(v), 0..4), any::<bool>(), dialect)
         .prop_map(|(properties, require_first, dialect)| {
-            let required: Vec<String> = properties
-                .keys()
-                .take(usize::from(require_first))
-                .cloned()
-                .collect();
+            let required: Vec<String> = properties.keys().take(usize::from(require_first)).cloned().collect();
             let o = Obj::new().opt("$schema", dialect).set("type", "object");
             let o = o.set("properties", properties);
-            o.opt("required", Some(required).filter(|r| !r.is_empty()))
-                .value()
+            o.opt("required", Some(required).filter(|r| !r.is_empty())).value()
         })
         .boxed()
 }
@@ -221,11 +173,7 @@ pub fn url_params(v: ProtocolVersion) -> Strat<ElicitRequestParams> {
 
 /// `elicitation/create` params: a form, or (2025-11-25 and later) a URL.
 pub fn elicit_params(v: ProtocolVersion) -> Strat<ElicitRequestParams> {
-    if v.has_icons() {
-        prop_oneof![form_params(v), url_params(v)].boxed()
-    } else {
-        form_params(v)
-    }
+    if v.has_icons() { prop_oneof![form_params(v), url_params(v)].boxed() } else { form_params(v) }
 }
 
 /// The client's answer to `elicitation/create`.
@@ -247,11 +195,7 @@ pub fn elicit_result(v: ProtocolVersion) -> Strat<ElicitResult> {
         .boxed()
     };
     let action = select(vec!["accept", "decline", "cancel"]);
-    let meta = if v.is_modern() {
-        maybe(false, meta_object())
-    } else {
-        result_meta(v)
-    };
+    let meta = if v.is_modern() { maybe(false, meta_object()) } else { result_meta(v) };
     (action, option::of(btree_map(name(), answer, 0..3)), meta)
         .prop_map(|(action, content, meta)| {
             let content = content.filter(|_| action == "accept");
@@ -264,11 +208,7 @@ pub fn elicit_result(v: ProtocolVersion) -> Strat<ElicitResult> {
 /// The client's answer to `sampling/createMessage`.
 pub fn create_message_result(v: ProtocolVersion) -> Strat<CreateMessageResult> {
     let reasons = select(vec!["endTurn", "stopSequence", "maxTokens"]).prop_map(str::to_owned);
-    let meta = if v.is_modern() {
-        option::of(meta_object()).boxed()
-    } else {
-        result_meta(v)
-    };
+    let meta = if v.is_modern() { option::of(meta_object()).boxed() } else { result_meta(v) };
     let stop = option::of(prop_oneof![reasons, text()]);
     (role(), sampling_body(v), name(), stop, meta)
         .prop_map(|(r, content, model, stop, meta)| {

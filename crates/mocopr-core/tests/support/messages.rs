@@ -31,11 +31,7 @@ fn server_note(body: impl Strategy<Value = ServerNotification> + 'static) -> Gen
 
 /// `inputResponses` and `requestState` of a retried request (2026-07-28 only).
 fn retry(v: ProtocolVersion) -> Strat<(Option<InputResponses>, Option<String>)> {
-    (
-        maybe(v.is_modern(), input_responses(v)),
-        maybe(v.is_modern(), "[A-Za-z0-9+/=]{1,24}"),
-    )
-        .boxed()
+    (maybe(v.is_modern(), input_responses(v)), maybe(v.is_modern(), "[A-Za-z0-9+/=]{1,24}")).boxed()
 }
 
 // ---- params shared by several requests ----
@@ -62,23 +58,15 @@ fn paginated(v: ProtocolVersion) -> Strat<PaginatedRequestParams> {
 }
 
 fn task_id_params(v: ProtocolVersion) -> Strat<TaskIdParams> {
-    (name(), request_meta(v))
-        .prop_map(|(id, meta)| Obj::new().set("taskId", id).opt("_meta", meta).build())
-        .boxed()
+    (name(), request_meta(v)).prop_map(|(id, meta)| Obj::new().set("taskId", id).opt("_meta", meta).build()).boxed()
 }
 
 fn resource_uri_params(v: ProtocolVersion) -> Strat<ResourceUriParams> {
-    (uri(), request_meta(v))
-        .prop_map(|(u, meta)| Obj::new().set("uri", u).opt("_meta", meta).build())
-        .boxed()
+    (uri(), request_meta(v)).prop_map(|(u, meta)| Obj::new().set("uri", u).opt("_meta", meta).build()).boxed()
 }
 
 fn subscription_filter() -> Strat<SubscriptionFilter> {
-    let lists = (
-        option::of(any::<bool>()),
-        option::of(any::<bool>()),
-        option::of(any::<bool>()),
-    );
+    let lists = (option::of(any::<bool>()), option::of(any::<bool>()), option::of(any::<bool>()));
     (lists, option::of(vec(uri(), 0..3)))
         .prop_map(|((tools, prompts, resources), uris)| {
             let mut f = SubscriptionFilter::default();
@@ -95,13 +83,11 @@ fn subscription_filter() -> Strat<SubscriptionFilter> {
 
 /// `initialize` (legacy).
 pub fn initialize(v: ProtocolVersion) -> Gen {
-    let params = (client_capabilities(v), implementation(v), object_meta(v)).prop_map(
-        move |(caps, info, meta)| {
-            let o = Obj::new().set("protocolVersion", v.as_str());
-            let o = o.set("capabilities", caps).set("clientInfo", info);
-            o.opt("_meta", meta).build()
-        },
-    );
+    let params = (client_capabilities(v), implementation(v), object_meta(v)).prop_map(move |(caps, info, meta)| {
+        let o = Obj::new().set("protocolVersion", v.as_str());
+        let o = o.set("capabilities", caps).set("clientInfo", info);
+        o.opt("_meta", meta).build()
+    });
     client(params.prop_map(ClientRequest::Initialize))
 }
 
@@ -138,36 +124,27 @@ pub fn list_resource_templates(v: ProtocolVersion) -> Gen {
 /// `tools/call`.
 pub fn call_tool(v: ProtocolVersion) -> Gen {
     let task = maybe(v.has_core_tasks(), task_metadata());
-    let params = (
-        name(),
-        option::of(json_object()),
-        retry(v),
-        task,
-        request_meta(v),
-    )
-        .prop_map(|(n, arguments, (responses, state), task, meta)| {
+    let params = (name(), option::of(json_object()), retry(v), task, request_meta(v)).prop_map(
+        |(n, arguments, (responses, state), task, meta)| {
             let mut p = CallToolRequestParams::new(n, arguments);
             p.input_responses = responses;
             p.request_state = state;
             p.task = task;
             p.meta = meta;
             p
-        });
+        },
+    );
     client(params.prop_map(ClientRequest::CallTool))
 }
 
 /// `prompts/get`.
 pub fn get_prompt(v: ProtocolVersion) -> Gen {
     let arguments = option::of(btree_map(name(), text(), 0..3));
-    let params = (name(), arguments, retry(v), request_meta(v)).prop_map(
-        |(n, arguments, (responses, state), meta)| {
-            let o = Obj::new().set("name", n).opt("arguments", arguments);
-            let o = o
-                .opt("inputResponses", responses)
-                .opt("requestState", state);
-            o.opt("_meta", meta).build()
-        },
-    );
+    let params = (name(), arguments, retry(v), request_meta(v)).prop_map(|(n, arguments, (responses, state), meta)| {
+        let o = Obj::new().set("name", n).opt("arguments", arguments);
+        let o = o.opt("inputResponses", responses).opt("requestState", state);
+        o.opt("_meta", meta).build()
+    });
     client(params.prop_map(ClientRequest::GetPrompt))
 }
 
@@ -202,24 +179,17 @@ pub fn listen(v: ProtocolVersion) -> Gen {
 /// `completion/complete`.
 pub fn complete(v: ProtocolVersion) -> Gen {
     let reference = prop_oneof![
-        (name(), title(v)).prop_map(|(n, t)| {
-            Obj::tagged("ref/prompt")
-                .set("name", n)
-                .opt("title", t)
-                .value()
-        }),
+        (name(), title(v)).prop_map(|(n, t)| { Obj::tagged("ref/prompt").set("name", n).opt("title", t).value() }),
         uri_template().prop_map(|u| Obj::tagged("ref/resource").set("uri", u).value()),
     ];
     let context = option::of(btree_map(name(), text(), 0..3))
         .prop_map(|arguments| Obj::new().opt("arguments", arguments).value());
     let context = maybe(v.has_structured_output(), context);
-    let params = (reference, name(), text(), context, request_meta(v)).prop_map(
-        |(r, arg, value, context, meta)| {
-            let argument = serde_json::json!({"name": arg, "value": value});
-            let o = Obj::new().set("ref", r).set("argument", argument);
-            o.opt("context", context).opt("_meta", meta).build()
-        },
-    );
+    let params = (reference, name(), text(), context, request_meta(v)).prop_map(|(r, arg, value, context, meta)| {
+        let argument = serde_json::json!({"name": arg, "value": value});
+        let o = Obj::new().set("ref", r).set("argument", argument);
+        o.opt("context", context).opt("_meta", meta).build()
+    });
     client(params.prop_map(ClientRequest::Complete))
 }
 
@@ -298,11 +268,7 @@ pub fn server_list_tasks(v: ProtocolVersion) -> Gen {
 /// and whose schema makes it optional.
 /// The server cancels only to end a listen stream (2026-07-28, stdio).
 fn cancelled_params(v: ProtocolVersion, from_server: bool) -> Strat<CancelledNotificationParams> {
-    let id = if v.has_core_tasks() {
-        option::of(request_id()).boxed()
-    } else {
-        when(true, request_id())
-    };
+    let id = if v.has_core_tasks() { option::of(request_id()).boxed() } else { when(true, request_id()) };
     (id, option::of(text()), notification_meta(v, from_server))
         .prop_map(|(id, reason, meta)| {
             let o = Obj::new().opt("requestId", id).opt("reason", reason);
@@ -315,9 +281,7 @@ fn progress_params(v: ProtocolVersion) -> Strat<ProgressNotificationParams> {
     let parts = (number(), option::of(number()), option::of(text()));
     (request_id(), parts, notification_meta(v, false))
         .prop_map(|(token, (progress, total, message), meta)| {
-            let o = Obj::new()
-                .set("progressToken", token)
-                .set("progress", progress);
+            let o = Obj::new().set("progressToken", token).set("progress", progress);
             let o = o.opt("total", total).opt("message", message);
             o.opt("_meta", meta).build()
         })
@@ -371,16 +335,12 @@ pub fn server_progress(v: ProtocolVersion) -> Gen {
 
 /// `notifications/message`.
 pub fn logging_message(v: ProtocolVersion) -> Gen {
-    let params = (
-        log_level(),
-        option::of(name()),
-        json_value(),
-        notification_meta(v, false),
-    )
-        .prop_map(|(level, logger, data, meta)| {
+    let params = (log_level(), option::of(name()), json_value(), notification_meta(v, false)).prop_map(
+        |(level, logger, data, meta)| {
             let o = Obj::new().set("level", level).opt("logger", logger);
             o.set("data", data).opt("_meta", meta).build()
-        });
+        },
+    );
     server_note(params.prop_map(ServerNotification::LoggingMessage))
 }
 
@@ -401,8 +361,8 @@ pub fn resource_list_changed(v: ProtocolVersion) -> Gen {
 
 /// `notifications/resources/updated`.
 pub fn resource_updated(v: ProtocolVersion) -> Gen {
-    let params = (uri(), notification_meta(v, true))
-        .prop_map(|(u, meta)| Obj::new().set("uri", u).opt("_meta", meta).build());
+    let params =
+        (uri(), notification_meta(v, true)).prop_map(|(u, meta)| Obj::new().set("uri", u).opt("_meta", meta).build());
     server_note(params.prop_map(ServerNotification::ResourceUpdated))
 }
 

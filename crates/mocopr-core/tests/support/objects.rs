@@ -12,22 +12,11 @@ use super::strategies::*;
 
 /// The contents of a resource: text or base64 blob.
 pub fn resource_contents(v: ProtocolVersion) -> Strat<ResourceContents> {
-    let text_contents =
-        (uri(), text(), option::of(mime()), object_meta(v)).prop_map(|(u, t, m, meta)| {
-            Obj::new()
-                .set("uri", u)
-                .set("text", t)
-                .opt("mimeType", m)
-                .opt("_meta", meta)
-                .build()
-        });
+    let text_contents = (uri(), text(), option::of(mime()), object_meta(v)).prop_map(|(u, t, m, meta)| {
+        Obj::new().set("uri", u).set("text", t).opt("mimeType", m).opt("_meta", meta).build()
+    });
     let blob = (uri(), base64(), option::of(mime()), object_meta(v)).prop_map(|(u, b, m, meta)| {
-        Obj::new()
-            .set("uri", u)
-            .set("blob", b)
-            .opt("mimeType", m)
-            .opt("_meta", meta)
-            .build()
+        Obj::new().set("uri", u).set("blob", b).opt("mimeType", m).opt("_meta", meta).build()
     });
     prop_oneof![text_contents, blob].boxed()
 }
@@ -52,20 +41,11 @@ fn media_json(v: ProtocolVersion, kind: &'static str) -> Strat<Value> {
 
 /// A content block of a tool result or prompt message (`resource_link` from 2025-06-18).
 pub fn content_block(v: ProtocolVersion) -> Strat<ContentBlock> {
-    let embedded = (
-        resource_contents(v),
-        option::of(annotations(v)),
-        object_meta(v),
-    )
-        .prop_map(|(r, a, meta)| {
-            let o = Obj::tagged("resource").set("resource", r);
-            o.opt("annotations", a).opt("_meta", meta).value()
-        });
-    let link_details = (
-        option::of(text()),
-        option::of(mime()),
-        option::of(0u64..1 << 40),
-    );
+    let embedded = (resource_contents(v), option::of(annotations(v)), object_meta(v)).prop_map(|(r, a, meta)| {
+        let o = Obj::tagged("resource").set("resource", r);
+        o.opt("annotations", a).opt("_meta", meta).value()
+    });
+    let link_details = (option::of(text()), option::of(mime()), option::of(0u64..1 << 40));
     let link_extras = (icons(v), option::of(annotations(v)), object_meta(v));
     let link = (uri(), name(), title(v), link_details, link_extras).prop_map(
         |(u, n, t, (description, m, size), (icons, a, meta))| {
@@ -76,33 +56,16 @@ pub fn content_block(v: ProtocolVersion) -> Strat<ContentBlock> {
         },
     );
     let blocks = if v.has_structured_output() {
-        prop_oneof![
-            text_json(v),
-            media_json(v, "image"),
-            media_json(v, "audio"),
-            embedded,
-            link,
-        ]
-        .boxed()
+        prop_oneof![text_json(v), media_json(v, "image"), media_json(v, "audio"), embedded, link,].boxed()
     } else {
-        prop_oneof![
-            text_json(v),
-            media_json(v, "image"),
-            media_json(v, "audio"),
-            embedded,
-        ]
-        .boxed()
+        prop_oneof![text_json(v), media_json(v, "image"), media_json(v, "audio"), embedded,].boxed()
     };
     blocks.prop_map(build::<ContentBlock>).boxed()
 }
 
 /// `structuredContent`: an object before 2026-07-28, any JSON value (even `null`) since.
 pub fn structured_content(v: ProtocolVersion) -> Strat<Value> {
-    if v.structured_content_any_value() {
-        json_value()
-    } else {
-        json_object().prop_map(Value::Object).boxed()
-    }
+    if v.structured_content_any_value() { json_value() } else { json_object().prop_map(Value::Object).boxed() }
 }
 
 /// A content block of a sampling message (`tool_use` / `tool_result` from 2025-11-25).
@@ -111,41 +74,25 @@ pub fn sampling_content(v: ProtocolVersion) -> Strat<SamplingContent> {
     if !v.has_icons() {
         return plain.prop_map(build::<SamplingContent>).boxed();
     }
-    let tool_use =
-        (name(), name(), json_object(), object_meta(v)).prop_map(|(id, n, input, meta)| {
-            let o = Obj::tagged("tool_use").set("id", id).set("name", n);
-            o.set("input", input).opt("_meta", meta).value()
-        });
-    let result_parts = (
-        option::of(structured_content(v)),
-        option::of(any::<bool>()),
-        object_meta(v),
-    );
-    let tool_result = (name(), vec(content_block(v), 0..3), result_parts).prop_map(
-        |(id, content, (structured, is_error, meta))| {
-            let o = Obj::tagged("tool_result")
-                .set("toolUseId", id)
-                .set("content", content);
-            let o = o
-                .opt("structuredContent", structured)
-                .opt("isError", is_error);
+    let tool_use = (name(), name(), json_object(), object_meta(v)).prop_map(|(id, n, input, meta)| {
+        let o = Obj::tagged("tool_use").set("id", id).set("name", n);
+        o.set("input", input).opt("_meta", meta).value()
+    });
+    let result_parts = (option::of(structured_content(v)), option::of(any::<bool>()), object_meta(v));
+    let tool_result =
+        (name(), vec(content_block(v), 0..3), result_parts).prop_map(|(id, content, (structured, is_error, meta))| {
+            let o = Obj::tagged("tool_result").set("toolUseId", id).set("content", content);
+            let o = o.opt("structuredContent", structured).opt("isError", is_error);
             o.opt("_meta", meta).value()
-        },
-    );
-    prop_oneof![plain, tool_use, tool_result]
-        .prop_map(build::<SamplingContent>)
-        .boxed()
+        });
+    prop_oneof![plain, tool_use, tool_result].prop_map(build::<SamplingContent>).boxed()
 }
 
 /// One sampling block or, from 2025-11-25, a list of them.
 pub fn sampling_body(v: ProtocolVersion) -> Strat<OneOrMany<SamplingContent>> {
     let one = sampling_content(v).prop_map(OneOrMany::One);
     if v.has_icons() {
-        prop_oneof![
-            one,
-            vec(sampling_content(v), 1..3).prop_map(OneOrMany::Many)
-        ]
-        .boxed()
+        prop_oneof![one, vec(sampling_content(v), 1..3).prop_map(OneOrMany::Many)].boxed()
     } else {
         one.boxed()
     }
@@ -157,13 +104,8 @@ pub fn object_schema() -> Strat<JsonObject> {
     (btree_map(name(), kinds, 0..3), any::<bool>())
         .prop_map(|(props, require_first)| {
             let required: Vec<&String> = props.keys().take(usize::from(require_first)).collect();
-            let properties: Map<String, Value> = props
-                .iter()
-                .map(|(n, t)| (n.clone(), json!({ "type": t })))
-                .collect();
-            let mut schema = Obj::new()
-                .set("type", "object")
-                .set("properties", properties);
+            let properties: Map<String, Value> = props.iter().map(|(n, t)| (n.clone(), json!({ "type": t }))).collect();
+            let mut schema = Obj::new().set("type", "object").set("properties", properties);
             if !required.is_empty() {
                 schema = schema.set("required", required);
             }
@@ -190,11 +132,7 @@ pub fn tool(v: ProtocolVersion) -> Strat<Tool> {
             a.open_world_hint = open_world;
             a
         });
-    let support = select(vec![
-        TaskSupport::Forbidden,
-        TaskSupport::Optional,
-        TaskSupport::Required,
-    ]);
+    let support = select(vec![TaskSupport::Forbidden, TaskSupport::Optional, TaskSupport::Required]);
     let execution = option::of(support).prop_map(|task_support| {
         let mut e = ToolExecution::default();
         e.task_support = task_support;
@@ -225,11 +163,7 @@ pub fn tool(v: ProtocolVersion) -> Strat<Tool> {
 
 /// A resource.
 pub fn resource(v: ProtocolVersion) -> Strat<Resource> {
-    let details = (
-        option::of(text()),
-        option::of(mime()),
-        option::of(0u64..1 << 40),
-    );
+    let details = (option::of(text()), option::of(mime()), option::of(0u64..1 << 40));
     let extras = (icons(v), option::of(annotations(v)), object_meta(v));
     (uri(), name(), title(v), details, extras)
         .prop_map(|(u, n, t, (d, m, size), (icons, a, meta))| {
@@ -254,34 +188,21 @@ pub fn resource_template(v: ProtocolVersion) -> Strat<ResourceTemplate> {
         .prop_map(|(u, n, (t, d, m), (icons, a, meta))| {
             let o = Obj::new().set("uriTemplate", u).set("name", n);
             let o = o.opt("title", t).opt("description", d).opt("mimeType", m);
-            o.opt("icons", icons)
-                .opt("annotations", a)
-                .opt("_meta", meta)
-                .build()
+            o.opt("icons", icons).opt("annotations", a).opt("_meta", meta).build()
         })
         .boxed()
 }
 
 /// A prompt.
 pub fn prompt(v: ProtocolVersion) -> Strat<Prompt> {
-    let argument = (
-        name(),
-        title(v),
-        option::of(text()),
-        option::of(any::<bool>()),
-    )
-        .prop_map(|(n, t, d, required)| {
-            let mut a = PromptArgument::new(n);
-            a.title = t;
-            a.description = d;
-            a.required = required;
-            a
-        });
-    let details = (
-        title(v),
-        option::of(text()),
-        option::of(vec(argument, 0..3)),
-    );
+    let argument = (name(), title(v), option::of(text()), option::of(any::<bool>())).prop_map(|(n, t, d, required)| {
+        let mut a = PromptArgument::new(n);
+        a.title = t;
+        a.description = d;
+        a.required = required;
+        a
+    });
+    let details = (title(v), option::of(text()), option::of(vec(argument, 0..3)));
     (name(), details, icons(v), object_meta(v))
         .prop_map(|(n, (t, d, arguments), icons, meta)| {
             let mut p = Prompt::new(n);
@@ -309,31 +230,16 @@ pub fn root(v: ProtocolVersion) -> Strat<Root> {
 
 /// A 2025-11-25 task.
 pub fn legacy_task() -> Strat<LegacyTask> {
-    let status = select(vec![
-        "working",
-        "input_required",
-        "completed",
-        "failed",
-        "cancelled",
-    ]);
+    let status = select(vec!["working", "input_required", "completed", "failed", "cancelled"]);
     let times = (timestamp(), timestamp());
     let timing = (option::of(0u64..1 << 32), option::of(0u64..100_000));
-    (
-        name(),
-        status,
-        option::of(text()),
-        times,
-        timing,
-        option::of(meta_object()),
-    )
-        .prop_map(
-            |(id, status, message, (created, updated), (ttl, poll), meta)| {
-                let o = Obj::new().set("taskId", id).set("status", status);
-                let o = o.opt("statusMessage", message).set("createdAt", created);
-                let o = o.set("lastUpdatedAt", updated).set("ttl", ttl);
-                o.opt("pollInterval", poll).opt("_meta", meta).build()
-            },
-        )
+    (name(), status, option::of(text()), times, timing, option::of(meta_object()))
+        .prop_map(|(id, status, message, (created, updated), (ttl, poll), meta)| {
+            let o = Obj::new().set("taskId", id).set("status", status);
+            let o = o.opt("statusMessage", message).set("createdAt", created);
+            let o = o.set("lastUpdatedAt", updated).set("ttl", ttl);
+            o.opt("pollInterval", poll).opt("_meta", meta).build()
+        })
         .boxed()
 }
 

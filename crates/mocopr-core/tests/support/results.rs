@@ -46,11 +46,7 @@ fn complete(v: ProtocolVersion) -> Option<ResultType> {
 /// `ttlMs` and `cacheScope`: required on cacheable modern results, absent before.
 fn caching(v: ProtocolVersion) -> Strat<(Option<u64>, Option<CacheScope>)> {
     let scope = select(vec![CacheScope::Public, CacheScope::Private]);
-    (
-        when(v.has_result_type(), 0u64..86_400_000),
-        when(v.has_result_type(), scope),
-    )
-        .boxed()
+    (when(v.has_result_type(), 0u64..86_400_000), when(v.has_result_type(), scope)).boxed()
 }
 
 /// A paginated, cacheable list result with its items under `key`.
@@ -81,40 +77,26 @@ fn empty_value(v: ProtocolVersion) -> Strat<EmptyResult> {
 }
 
 fn initialize_value(v: ProtocolVersion) -> Strat<InitializeResult> {
-    let parts = (
-        server_capabilities(v),
-        implementation(v),
-        option::of(text()),
-    );
+    let parts = (server_capabilities(v), implementation(v), option::of(text()));
     (parts, result_meta(v))
         .prop_map(move |((caps, info, instructions), meta)| {
             let o = Obj::new().set("protocolVersion", v.as_str());
             let o = o.set("capabilities", caps).set("serverInfo", info);
-            o.opt("instructions", instructions)
-                .opt("_meta", meta)
-                .build()
+            o.opt("instructions", instructions).opt("_meta", meta).build()
         })
         .boxed()
 }
 
 fn discover_value(v: ProtocolVersion) -> Strat<DiscoverResult> {
     let versions: Vec<&str> = ProtocolVersion::ALL.iter().map(|v| v.as_str()).collect();
-    let parts = (
-        subsequence(versions, 1..=4),
-        server_capabilities(v),
-        option::of(text()),
-    );
+    let parts = (subsequence(versions, 1..=4), server_capabilities(v), option::of(text()));
     (parts, caching(v), result_meta(v))
-        .prop_map(
-            move |((versions, caps, instructions), (ttl, scope), meta)| {
-                let o = Obj::new().set("supportedVersions", versions);
-                let o = o
-                    .set("capabilities", caps)
-                    .opt("instructions", instructions);
-                let o = o.opt("ttlMs", ttl).opt("cacheScope", scope);
-                o.opt("resultType", complete(v)).opt("_meta", meta).build()
-            },
-        )
+        .prop_map(move |((versions, caps, instructions), (ttl, scope), meta)| {
+            let o = Obj::new().set("supportedVersions", versions);
+            let o = o.set("capabilities", caps).opt("instructions", instructions);
+            let o = o.opt("ttlMs", ttl).opt("cacheScope", scope);
+            o.opt("resultType", complete(v)).opt("_meta", meta).build()
+        })
         .boxed()
 }
 
@@ -155,12 +137,8 @@ fn call_tool_value(v: ProtocolVersion) -> Strat<CallToolResult> {
 }
 
 fn complete_value(v: ProtocolVersion) -> Strat<CompleteResult> {
-    let completion = (
-        vec(text(), 0..8),
-        option::of(0u64..1000),
-        option::of(any::<bool>()),
-    )
-        .prop_map(|(values, total, more)| {
+    let completion =
+        (vec(text(), 0..8), option::of(0u64..1000), option::of(any::<bool>())).prop_map(|(values, total, more)| {
             let o = Obj::new().set("values", values).opt("total", total);
             o.opt("hasMore", more).value()
         });
@@ -186,8 +164,7 @@ fn listen_value(v: ProtocolVersion) -> Strat<SubscriptionsListenResult> {
 fn input_required_value(v: ProtocolVersion) -> Strat<InputRequiredResult> {
     let state = || "[A-Za-z0-9+/=]{1,24}";
     let asked = prop_oneof![
-        (input::input_requests(v), option::of(state()))
-            .prop_map(|(requests, state)| (Some(requests), state)),
+        (input::input_requests(v), option::of(state())).prop_map(|(requests, state)| (Some(requests), state)),
         state().prop_map(|state| (None, Some(state))),
     ];
     (asked, result_meta(v))
@@ -311,10 +288,7 @@ pub fn create_task(v: ProtocolVersion) -> Gen {
 pub fn task_payload(v: ProtocolVersion) -> Gen {
     let value = (call_tool_value(v), name()).prop_map(|(mut result, task)| {
         let mut meta = result.meta.take().unwrap_or_default();
-        meta.insert(
-            "io.modelcontextprotocol/related-task",
-            json!({ "taskId": task }),
-        );
+        meta.insert("io.modelcontextprotocol/related-task", json!({ "taskId": task }));
         result.meta = Some(meta);
         result
     });
@@ -398,9 +372,7 @@ fn data_error() -> serde_json::Error {
 
 /// -32700: bytes that are not JSON.
 pub fn parse_error() -> Strat<ProtocolError> {
-    name()
-        .prop_map(|k| ProtocolError::from_json(json_error(&format!("{{\"{k}\":"))))
-        .boxed()
+    name().prop_map(|k| ProtocolError::from_json(json_error(&format!("{{\"{k}\":")))).boxed()
 }
 
 /// -32600: JSON that is not a valid request.
@@ -412,10 +384,7 @@ pub fn invalid_request(v: ProtocolVersion) -> Strat<ProtocolError> {
             2 => ProtocolError::UnclassifiableMessage,
             3 => ProtocolError::MissingResponseId,
             4 => ProtocolError::BatchNotAllowed { version: Some(v) },
-            _ => ProtocolError::AmbiguousMessage {
-                first: "result",
-                second: "error",
-            },
+            _ => ProtocolError::AmbiguousMessage { first: "result", second: "error" },
         })
         .boxed()
 }
@@ -445,26 +414,15 @@ pub fn invalid_params() -> Strat<ProtocolError> {
 
 /// -32603: a result that does not decode.
 pub fn internal_error() -> Strat<ProtocolError> {
-    Just(())
-        .prop_map(|()| ProtocolError::InvalidResult {
-            source: data_error(),
-        })
-        .boxed()
+    Just(()).prop_map(|()| ProtocolError::InvalidResult { source: data_error() }).boxed()
 }
 
 /// -32020: a header that disagrees with the body.
 pub fn header_mismatch() -> Strat<ProtocolError> {
     let header = select(vec!["Mcp-Method", "Mcp-Name", "Mcp-Param-Region"]);
-    let problem = select(vec![
-        HeaderProblem::Missing,
-        HeaderProblem::Mismatch,
-        HeaderProblem::BadEncoding,
-    ]);
+    let problem = select(vec![HeaderProblem::Missing, HeaderProblem::Mismatch, HeaderProblem::BadEncoding]);
     (header, problem)
-        .prop_map(|(header, problem)| ProtocolError::HeaderMismatch {
-            header: header.to_owned(),
-            problem,
-        })
+        .prop_map(|(header, problem)| ProtocolError::HeaderMismatch { header: header.to_owned(), problem })
         .boxed()
 }
 
@@ -481,25 +439,13 @@ pub fn missing_capability(v: ProtocolVersion) -> Strat<ProtocolError> {
 pub fn unsupported_version() -> Strat<ProtocolError> {
     let supported = subsequence(ProtocolVersion::ALL.to_vec(), 0..=4);
     ("[0-9]{4}-[0-9]{2}-[0-9]{2}", supported)
-        .prop_map(
-            |(requested, supported)| ProtocolError::UnsupportedProtocolVersion {
-                requested,
-                supported,
-            },
-        )
+        .prop_map(|(requested, supported)| ProtocolError::UnsupportedProtocolVersion { requested, supported })
         .boxed()
 }
 
 /// Any error a legacy peer may send.
 pub fn legacy_error(v: ProtocolVersion) -> Strat<ProtocolError> {
-    prop_oneof![
-        parse_error(),
-        invalid_request(v),
-        method_not_found(v),
-        invalid_params(),
-        internal_error(),
-    ]
-    .boxed()
+    prop_oneof![parse_error(), invalid_request(v), method_not_found(v), invalid_params(), internal_error(),].boxed()
 }
 
 /// An error object on its own.
@@ -509,11 +455,7 @@ pub fn error_object(errors: Strat<ProtocolError>) -> Gen {
 
 /// An error response; `id_required` where the revision's schema has no id-less errors.
 pub fn error_response(id_required: bool, errors: Strat<ProtocolError>) -> Gen {
-    let id = if id_required {
-        request_id().prop_map(Some).boxed()
-    } else {
-        option::of(request_id()).boxed()
-    };
+    let id = if id_required { request_id().prop_map(Some).boxed() } else { option::of(request_id()).boxed() };
     sampled((id, errors).prop_map(|(id, e)| JsonRpcErrorResponse::new(id, e.to_error_object())))
 }
 

@@ -4,12 +4,9 @@
 use std::fmt::Debug;
 
 use mocopr_core::jsonrpc::{
-    DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest,
-    JsonRpcResponse, decode,
+    DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, decode,
 };
-use mocopr_core::{
-    ClientNotification, ClientRequest, ProtocolVersion, ServerNotification, ServerRequest,
-};
+use mocopr_core::{ClientNotification, ClientRequest, ProtocolVersion, ServerNotification, ServerRequest};
 use proptest::strategy::{BoxedStrategy, Strategy};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,19 +18,14 @@ pub trait Sample: Debug {
     fn to_json(&self) -> Value;
 
     /// Reads the message `envelope` back as a `version` peer does; `Err` unless it equals `self`.
-    fn check_envelope(
-        &self,
-        version: ProtocolVersion,
-        envelope: Envelope<'_>,
-    ) -> Result<(), String> {
+    fn check_envelope(&self, version: ProtocolVersion, envelope: Envelope<'_>) -> Result<(), String> {
         let _ = (version, envelope);
         Err(format!("{self:?} is not a JSON-RPC message"))
     }
 
     /// Reads the wire `bytes` back as a `version` peer does; `Err` unless it equals `self`.
     fn reparse(&self, version: ProtocolVersion, bytes: &[u8]) -> Result<(), String> {
-        let frame =
-            decode(bytes, &DecodeOptions::for_version(version)).map_err(|e| e.to_string())?;
+        let frame = decode(bytes, &DecodeOptions::for_version(version)).map_err(|e| e.to_string())?;
         match frame {
             Frame::Single(envelope) => self.check_envelope(version, envelope),
             Frame::Batch(_) => Err("a single message decoded as a batch".into()),
@@ -54,14 +46,10 @@ pub fn same<T: Serialize + PartialEq + Debug>(original: &T, back: &T) -> Result<
     let want = serde_json::to_value(original).map_err(|e| e.to_string())?;
     let got = serde_json::to_value(back).map_err(|e| e.to_string())?;
     if want != got {
-        return Err(format!(
-            "round trip changed the JSON\n  sent: {want}\n  read: {got}"
-        ));
+        return Err(format!("round trip changed the JSON\n  sent: {want}\n  read: {got}"));
     }
     if original != back {
-        return Err(format!(
-            "round trip changed the value\n  sent: {original:?}\n  read: {back:?}"
-        ));
+        return Err(format!("round trip changed the value\n  sent: {original:?}\n  read: {back:?}"));
     }
     Ok(())
 }
@@ -75,22 +63,14 @@ impl Sample for JsonRpcRequest<ClientRequest> {
         to_json(self)
     }
 
-    fn check_envelope(
-        &self,
-        version: ProtocolVersion,
-        envelope: Envelope<'_>,
-    ) -> Result<(), String> {
+    fn check_envelope(&self, version: ProtocolVersion, envelope: Envelope<'_>) -> Result<(), String> {
         let Envelope::Request(raw) = envelope else {
             return Err(format!("not read as a request: {envelope:?}"));
         };
-        let body = ClientRequest::decode_for(version, &raw.method, raw.params)
-            .map_err(|e| e.to_string())?;
+        let body = ClientRequest::decode_for(version, &raw.method, raw.params).map_err(|e| e.to_string())?;
         if version.is_modern() {
-            let meta = body
-                .request_meta()
-                .ok_or("a modern request without `_meta`")?;
-            meta.validate_modern(&[version])
-                .map_err(|e| e.to_string())?;
+            let meta = body.request_meta().ok_or("a modern request without `_meta`")?;
+            meta.validate_modern(&[version]).map_err(|e| e.to_string())?;
         }
         same(self, &JsonRpcRequest { id: raw.id, body })
     }
@@ -101,16 +81,11 @@ impl Sample for JsonRpcRequest<ServerRequest> {
         to_json(self)
     }
 
-    fn check_envelope(
-        &self,
-        version: ProtocolVersion,
-        envelope: Envelope<'_>,
-    ) -> Result<(), String> {
+    fn check_envelope(&self, version: ProtocolVersion, envelope: Envelope<'_>) -> Result<(), String> {
         let Envelope::Request(raw) = envelope else {
             return Err(format!("not read as a request: {envelope:?}"));
         };
-        let body = ServerRequest::decode_for(version, &raw.method, raw.params)
-            .map_err(|e| e.to_string())?;
+        let body = ServerRequest::decode_for(version, &raw.method, raw.params).map_err(|e| e.to_string())?;
         same(self, &JsonRpcRequest { id: raw.id, body })
     }
 }
@@ -120,16 +95,11 @@ impl Sample for JsonRpcNotification<ClientNotification> {
         to_json(self)
     }
 
-    fn check_envelope(
-        &self,
-        version: ProtocolVersion,
-        envelope: Envelope<'_>,
-    ) -> Result<(), String> {
+    fn check_envelope(&self, version: ProtocolVersion, envelope: Envelope<'_>) -> Result<(), String> {
         let Envelope::Notification(raw) = envelope else {
             return Err(format!("not read as a notification: {envelope:?}"));
         };
-        let body = ClientNotification::decode_for(version, &raw.method, raw.params)
-            .map_err(|e| e.to_string())?;
+        let body = ClientNotification::decode_for(version, &raw.method, raw.params).map_err(|e| e.to_string())?;
         same(self, &JsonRpcNotification { body })
     }
 }
@@ -139,16 +109,11 @@ impl Sample for JsonRpcNotification<ServerNotification> {
         to_json(self)
     }
 
-    fn check_envelope(
-        &self,
-        version: ProtocolVersion,
-        envelope: Envelope<'_>,
-    ) -> Result<(), String> {
+    fn check_envelope(&self, version: ProtocolVersion, envelope: Envelope<'_>) -> Result<(), String> {
         let Envelope::Notification(raw) = envelope else {
             return Err(format!("not read as a notification: {envelope:?}"));
         };
-        let body = ServerNotification::decode_for(version, &raw.method, raw.params)
-            .map_err(|e| e.to_string())?;
+        let body = ServerNotification::decode_for(version, &raw.method, raw.params).map_err(|e| e.to_string())?;
         same(self, &JsonRpcNotification { body })
     }
 }
@@ -211,17 +176,12 @@ impl Sample for Batch {
     }
 
     fn reparse(&self, version: ProtocolVersion, bytes: &[u8]) -> Result<(), String> {
-        let frame =
-            decode(bytes, &DecodeOptions::for_version(version)).map_err(|e| e.to_string())?;
+        let frame = decode(bytes, &DecodeOptions::for_version(version)).map_err(|e| e.to_string())?;
         let Frame::Batch(entries) = frame else {
             return Err("a batch decoded as a single message".into());
         };
         if entries.len() != self.0.len() {
-            return Err(format!(
-                "{} entries read back as {}",
-                self.0.len(),
-                entries.len()
-            ));
+            return Err(format!("{} entries read back as {}", self.0.len(), entries.len()));
         }
         for (sample, entry) in self.0.iter().zip(entries) {
             let envelope = entry.map_err(|e| e.to_string())?;

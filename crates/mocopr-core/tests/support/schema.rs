@@ -26,12 +26,8 @@ struct Revision {
     validators: Mutex<HashMap<String, Arc<Validator>>>,
 }
 
-static REVISIONS: LazyLock<Vec<(ProtocolVersion, Revision)>> = LazyLock::new(|| {
-    ProtocolVersion::ALL
-        .into_iter()
-        .map(|version| (version, load(version)))
-        .collect()
-});
+static REVISIONS: LazyLock<Vec<(ProtocolVersion, Revision)>> =
+    LazyLock::new(|| ProtocolVersion::ALL.into_iter().map(|version| (version, load(version))).collect());
 
 fn load(version: ProtocolVersion) -> Revision {
     let path = super::spec_dir().join(version.as_str()).join("schema.json");
@@ -47,38 +43,22 @@ fn load(version: ProtocolVersion) -> Revision {
         .add(&base, document.clone())
         .and_then(|builder| builder.prepare())
         .unwrap_or_else(|e| panic!("{version}: registry: {e}"));
-    Revision {
-        document,
-        registry,
-        draft,
-        base,
-        validators: Mutex::new(HashMap::new()),
-    }
+    Revision { document, registry, draft, base, validators: Mutex::new(HashMap::new()) }
 }
 
 fn revision(version: ProtocolVersion) -> &'static Revision {
-    REVISIONS
-        .iter()
-        .find(|(v, _)| *v == version)
-        .map(|(_, r)| r)
-        .expect("every supported revision has a schema")
+    REVISIONS.iter().find(|(v, _)| *v == version).map(|(_, r)| r).expect("every supported revision has a schema")
 }
 
 /// `definitions` (draft-07) or `$defs` (2020-12).
 fn defs_key(draft: Draft) -> &'static str {
-    if draft == Draft::Draft7 {
-        "definitions"
-    } else {
-        "$defs"
-    }
+    if draft == Draft::Draft7 { "definitions" } else { "$defs" }
 }
 
 /// The definitions of `version`'s schema, by name.
 pub fn definitions(version: ProtocolVersion) -> &'static serde_json::Map<String, Value> {
     let rev = revision(version);
-    rev.document[defs_key(rev.draft)]
-        .as_object()
-        .expect("a definitions object")
+    rev.document[defs_key(rev.draft)].as_object().expect("a definitions object")
 }
 
 /// Whether `version`'s schema defines `name`.
@@ -98,10 +78,7 @@ pub fn validator(version: ProtocolVersion, name: &str) -> Arc<Validator> {
     if let Some(v) = cache.get(name) {
         return Arc::clone(v);
     }
-    assert!(
-        has_definition(version, name),
-        "{version}: schema has no definition `{name}`"
-    );
+    assert!(has_definition(version, name), "{version}: schema has no definition `{name}`");
     let root = json!({ "$ref": format!("{}#/{}/{name}", rev.base, defs_key(rev.draft)) });
     let compiled = jsonschema::options()
         .with_draft(rev.draft)
@@ -119,17 +96,12 @@ pub fn validator(version: ProtocolVersion, name: &str) -> Arc<Validator> {
 /// with its location in the instance.
 pub fn check(version: ProtocolVersion, name: &str, instance: &Value) -> Result<(), String> {
     let validator = validator(version, name);
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("  at `{}`: {e}", e.instance_path()))
-        .collect();
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("  at `{}`: {e}", e.instance_path())).collect();
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "{version} `{name}` rejects {instance}\n{}",
-            errors.join("\n")
-        ))
+        Err(format!("{version} `{name}` rejects {instance}\n{}", errors.join("\n")))
     }
 }
 
@@ -142,17 +114,10 @@ pub fn union_members(version: ProtocolVersion, union: &str) -> Vec<String> {
     let Some(body) = defs.get(union) else {
         return Vec::new();
     };
-    let target = |r: &Value| {
-        r.get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|s| s.rsplit('/').next())
-            .map(str::to_owned)
-    };
+    let target =
+        |r: &Value| r.get("$ref").and_then(Value::as_str).and_then(|s| s.rsplit('/').next()).map(str::to_owned);
     if let Some(list) = body.get("anyOf").and_then(Value::as_array) {
-        return list
-            .iter()
-            .map(|r| target(r).unwrap_or_else(|| panic!("{version} {union}: inline member")))
-            .collect();
+        return list.iter().map(|r| target(r).unwrap_or_else(|| panic!("{version} {union}: inline member"))).collect();
     }
     if let Some(name) = target(body) {
         return vec![name];
@@ -170,10 +135,7 @@ pub fn union_members(version: ProtocolVersion, union: &str) -> Vec<String> {
         .filter(|(name, def)| *name != union && without_description(def) == wanted)
         .map(|(name, _)| name.clone())
         .collect();
-    assert!(
-        !same.is_empty(),
-        "{version} {union}: neither a union nor a copy of a definition"
-    );
+    assert!(!same.is_empty(), "{version} {union}: neither a union nor a copy of a definition");
     same
 }
 
@@ -181,9 +143,5 @@ pub fn union_members(version: ProtocolVersion, union: &str) -> Vec<String> {
 pub fn alias_target(version: ProtocolVersion, name: &str) -> Option<String> {
     let def = definitions(version).get(name)?.as_object()?;
     let only_ref = def.keys().all(|k| k == "$ref" || k == "description");
-    def.get("$ref")
-        .and_then(Value::as_str)
-        .filter(|_| only_ref)
-        .and_then(|s| s.rsplit('/').next())
-        .map(str::to_owned)
+    def.get("$ref").and_then(Value::as_str).filter(|_| only_ref).and_then(|s| s.rsplit('/').next()).map(str::to_owned)
 }

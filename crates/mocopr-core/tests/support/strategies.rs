@@ -37,27 +37,13 @@ pub fn since_2025_11_25(v: ProtocolVersion) -> bool {
 }
 
 /// An optional member that exists only when `exists`.
-pub fn maybe<T: Debug + 'static>(
-    exists: bool,
-    s: impl Strategy<Value = T> + 'static,
-) -> Strat<Option<T>> {
-    if exists {
-        option::of(s).boxed()
-    } else {
-        LazyJust::new(|| None).boxed()
-    }
+pub fn maybe<T: Debug + 'static>(exists: bool, s: impl Strategy<Value = T> + 'static) -> Strat<Option<T>> {
+    if exists { option::of(s).boxed() } else { LazyJust::new(|| None).boxed() }
 }
 
 /// A member that is required exactly when `required` and absent otherwise.
-pub fn when<T: Debug + 'static>(
-    required: bool,
-    s: impl Strategy<Value = T> + 'static,
-) -> Strat<Option<T>> {
-    if required {
-        s.prop_map(Some).boxed()
-    } else {
-        LazyJust::new(|| None).boxed()
-    }
+pub fn when<T: Debug + 'static>(required: bool, s: impl Strategy<Value = T> + 'static) -> Strat<Option<T>> {
+    if required { s.prop_map(Some).boxed() } else { LazyJust::new(|| None).boxed() }
 }
 
 /// A JSON object under construction, read into one of our types at the end.
@@ -104,8 +90,7 @@ impl Obj {
 /// Reads `json` as `T`, which must serialize back to exactly `json`.
 pub fn build<T: DeserializeOwned + Serialize>(json: Value) -> T {
     let name = std::any::type_name::<T>();
-    let t: T = serde_json::from_value(json.clone())
-        .unwrap_or_else(|e| panic!("{name} cannot read {json}: {e}"));
+    let t: T = serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{name} cannot read {json}: {e}"));
     let back = serde_json::to_value(&t).expect("serializes");
     assert_eq!(back, json, "{name} does not keep what it read");
     t
@@ -138,9 +123,7 @@ pub fn uri() -> Strat<String> {
 
 /// An `https:` URL.
 pub fn https_uri() -> Strat<String> {
-    (segment(), segment())
-        .prop_map(|(a, b)| format!("https://example.com/{a}/{b}"))
-        .boxed()
+    (segment(), segment()).prop_map(|(a, b)| format!("https://example.com/{a}/{b}")).boxed()
 }
 
 /// An RFC 6570 URI template.
@@ -154,21 +137,12 @@ pub fn uri_template() -> Strat<String> {
 
 /// Standard base64 (`format: byte`).
 pub fn base64() -> Strat<String> {
-    vec(any::<u8>(), 0..24)
-        .prop_map(|b| base64::engine::general_purpose::STANDARD.encode(b))
-        .boxed()
+    vec(any::<u8>(), 0..24).prop_map(|b| base64::engine::general_purpose::STANDARD.encode(b)).boxed()
 }
 
 /// A MIME type.
 pub fn mime() -> Strat<String> {
-    select(vec![
-        "text/plain",
-        "image/png",
-        "audio/wav",
-        "application/json",
-    ])
-    .prop_map(str::to_owned)
-    .boxed()
+    select(vec!["text/plain", "image/png", "audio/wav", "application/json"]).prop_map(str::to_owned).boxed()
 }
 
 /// An ISO 8601 timestamp.
@@ -180,11 +154,7 @@ pub fn timestamp() -> Strat<String> {
 
 /// A request id or progress token: an integer or a string.
 pub fn request_id() -> Strat<RequestId> {
-    prop_oneof![
-        any::<i64>().prop_map(RequestId::from),
-        "[A-Za-z0-9-]{1,12}".prop_map(RequestId::from),
-    ]
-    .boxed()
+    prop_oneof![any::<i64>().prop_map(RequestId::from), "[A-Za-z0-9-]{1,12}".prop_map(RequestId::from),].boxed()
 }
 
 /// A JSON number: an integer or a fraction that prints exactly.
@@ -226,9 +196,7 @@ fn key() -> Strat<String> {
 }
 
 fn object_of(values: impl Strategy<Value = Value> + 'static) -> Strat<Value> {
-    btree_map(key(), values, 0..3)
-        .prop_map(|m| Value::Object(m.into_iter().collect()))
-        .boxed()
+    btree_map(key(), values, 0..3).prop_map(|m| Value::Object(m.into_iter().collect())).boxed()
 }
 
 /// Any JSON value, `null` and fractions included, a few levels deep.
@@ -241,19 +209,14 @@ pub fn json_value() -> Strat<Value> {
         text().prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 16, 3, |inner| {
-        prop_oneof![
-            vec(inner.clone(), 0..3).prop_map(Value::Array),
-            object_of(inner),
-        ]
+        prop_oneof![vec(inner.clone(), 0..3).prop_map(Value::Array), object_of(inner),]
     })
     .boxed()
 }
 
 /// A JSON object of any values (`arguments`, `input`).
 pub fn json_object() -> Strat<JsonObject> {
-    btree_map(key(), json_value(), 0..4)
-        .prop_map(|m| m.into_iter().collect())
-        .boxed()
+    btree_map(key(), json_value(), 0..4).prop_map(|m| m.into_iter().collect()).boxed()
 }
 
 /// A JSON object whose values are what 2026-07-28's `JSONValue` allows everywhere (strings,
@@ -265,22 +228,12 @@ pub fn json_object_strict() -> Strat<JsonObject> {
         text().prop_map(Value::from),
     ];
     let value = leaf.prop_recursive(2, 8, 3, |inner| {
-        prop_oneof![
-            vec(inner.clone(), 0..3).prop_map(Value::Array),
-            object_of(inner),
-        ]
+        prop_oneof![vec(inner.clone(), 0..3).prop_map(Value::Array), object_of(inner),]
     });
-    btree_map(key(), value, 0..3)
-        .prop_map(|m| m.into_iter().collect())
-        .boxed()
+    btree_map(key(), value, 0..3).prop_map(|m| m.into_iter().collect()).boxed()
 }
 
-const META_KEYS: [&str; 4] = [
-    "com.example/trace",
-    "example.org/flag",
-    "note",
-    "com.example.app/run-id",
-];
+const META_KEYS: [&str; 4] = ["com.example/trace", "example.org/flag", "note", "com.example.app/run-id"];
 
 /// A `_meta` object of unreserved keys.
 pub fn meta_object() -> Strat<Meta> {
@@ -330,11 +283,7 @@ pub fn result_meta(v: ProtocolVersion) -> Strat<Option<Meta>> {
 /// progress token before.
 pub fn request_meta(v: ProtocolVersion) -> Strat<Option<RequestMeta>> {
     if v.is_modern() {
-        let optional = (
-            option::of(implementation(v)),
-            option::of(log_level()),
-            option::of(request_id()),
-        );
+        let optional = (option::of(implementation(v)), option::of(log_level()), option::of(request_id()));
         (client_capabilities(v), optional, meta_object())
             .prop_map(move |(caps, (info, level, token), other)| {
                 let mut meta = RequestMeta::modern(v, caps);
@@ -365,17 +314,9 @@ pub fn icon() -> Strat<Icon> {
         https_uri().prop_map(|u| format!("{u}.png")),
         base64().prop_map(|b| format!("data:image/png;base64,{b}")),
     ];
-    let sizes = vec(
-        select(vec!["16x16", "48x48", "any"]).prop_map(str::to_owned),
-        1..3,
-    );
+    let sizes = vec(select(vec!["16x16", "48x48", "any"]).prop_map(str::to_owned), 1..3);
     let theme = select(vec![IconTheme::Light, IconTheme::Dark]);
-    (
-        src,
-        option::of(mime()),
-        option::of(sizes),
-        option::of(theme),
-    )
+    (src, option::of(mime()), option::of(sizes), option::of(theme))
         .prop_map(|(src, mime_type, sizes, theme)| {
             let mut icon = Icon::new(src);
             icon.mime_type = mime_type;
@@ -398,11 +339,7 @@ pub fn title(v: ProtocolVersion) -> Strat<Option<String>> {
 
 /// Client or server implementation info.
 pub fn implementation(v: ProtocolVersion) -> Strat<Implementation> {
-    let newer = (
-        maybe(v.has_icons(), text()),
-        icons(v),
-        maybe(v.has_icons(), https_uri()),
-    );
+    let newer = (maybe(v.has_icons(), text()), icons(v), maybe(v.has_icons(), https_uri()));
     (name(), "[0-9]\\.[0-9]{1,2}\\.[0-9]", title(v), newer)
         .prop_map(|(name, version, title, (description, icons, website))| {
             let mut info = Implementation::new(name, version);
@@ -450,21 +387,10 @@ fn flags(keys: &'static [&'static str]) -> Strat<Value> {
 pub fn client_capabilities(v: ProtocolVersion) -> Strat<ClientCapabilities> {
     let experimental = option::of(btree_map(name(), json_object_strict(), 0..2));
     let roots = option::of(maybe(!v.is_modern(), any::<bool>()));
-    let sampling = if v.has_icons() {
-        flags(&["context", "tools"])
-    } else {
-        Just(json!({})).boxed()
-    };
-    let elicitation = if v.has_icons() {
-        flags(&["form", "url"])
-    } else {
-        Just(json!({})).boxed()
-    };
-    let requests = (
-        option::of(flags(&["create"])),
-        option::of(flags(&["createMessage"])),
-    )
-        .prop_map(|(elicit, sample)| {
+    let sampling = if v.has_icons() { flags(&["context", "tools"]) } else { Just(json!({})).boxed() };
+    let elicitation = if v.has_icons() { flags(&["form", "url"]) } else { Just(json!({})).boxed() };
+    let requests =
+        (option::of(flags(&["create"])), option::of(flags(&["createMessage"]))).prop_map(|(elicit, sample)| {
             let o = Obj::new().opt("elicitation", elicit);
             o.opt("sampling", sample).value()
         });
@@ -476,11 +402,7 @@ pub fn client_capabilities(v: ProtocolVersion) -> Strat<ClientCapabilities> {
     });
     let extensions = maybe(
         v.is_modern(),
-        btree_map(
-            select(vec!["io.modelcontextprotocol/tasks", "com.example/ext"]),
-            json_object_strict(),
-            0..2,
-        ),
+        btree_map(select(vec!["io.modelcontextprotocol/tasks", "com.example/ext"]), json_object_strict(), 0..2),
     );
     let members = (
         option::of(sampling),
@@ -489,17 +411,13 @@ pub fn client_capabilities(v: ProtocolVersion) -> Strat<ClientCapabilities> {
         extensions,
     );
     (experimental, roots, members)
-        .prop_map(
-            |(experimental, roots, (sampling, elicitation, tasks, ext))| {
-                let roots = roots.map(|list_changed| Obj::new().opt("listChanged", list_changed));
-                let o = Obj::new().opt("experimental", experimental);
-                let o = o
-                    .opt("roots", roots.map(Obj::value))
-                    .opt("sampling", sampling);
-                let o = o.opt("elicitation", elicitation).opt("tasks", tasks);
-                o.opt("extensions", ext).build()
-            },
-        )
+        .prop_map(|(experimental, roots, (sampling, elicitation, tasks, ext))| {
+            let roots = roots.map(|list_changed| Obj::new().opt("listChanged", list_changed));
+            let o = Obj::new().opt("experimental", experimental);
+            let o = o.opt("roots", roots.map(Obj::value)).opt("sampling", sampling);
+            let o = o.opt("elicitation", elicitation).opt("tasks", tasks);
+            o.opt("extensions", ext).build()
+        })
         .boxed()
 }
 
@@ -514,39 +432,27 @@ pub fn server_capabilities(v: ProtocolVersion) -> Strat<ServerCapabilities> {
         }
         t
     });
-    let settings = (
-        option::of(btree_map(name(), json_object_strict(), 0..2)),
-        flag_object(),
-        flag_object(),
-    );
+    let settings = (option::of(btree_map(name(), json_object_strict(), 0..2)), flag_object(), flag_object());
     let lists = (list_changed(), resources, list_changed());
     let newer = (
         maybe(v.has_core_tasks(), tasks),
         maybe(
             v.is_modern(),
-            btree_map(
-                select(vec!["io.modelcontextprotocol/tasks", "com.example/ext"]),
-                json_object_strict(),
-                0..2,
-            ),
+            btree_map(select(vec!["io.modelcontextprotocol/tasks", "com.example/ext"]), json_object_strict(), 0..2),
         ),
     );
     (settings, lists, newer)
-        .prop_map(
-            |((experimental, logging, completions), (prompts, resources, tools), (tasks, ext))| {
-                let changed = |c: Option<bool>| Obj::new().opt("listChanged", c).value();
-                let resources = resources.map(|(subscribe, changed)| {
-                    let o = Obj::new().opt("subscribe", subscribe);
-                    o.opt("listChanged", changed).value()
-                });
-                let o = Obj::new().opt("experimental", experimental);
-                let o = o.opt("logging", logging).opt("completions", completions);
-                let o = o
-                    .opt("prompts", prompts.map(changed))
-                    .opt("resources", resources);
-                let o = o.opt("tools", tools.map(changed)).opt("tasks", tasks);
-                o.opt("extensions", ext).build()
-            },
-        )
+        .prop_map(|((experimental, logging, completions), (prompts, resources, tools), (tasks, ext))| {
+            let changed = |c: Option<bool>| Obj::new().opt("listChanged", c).value();
+            let resources = resources.map(|(subscribe, changed)| {
+                let o = Obj::new().opt("subscribe", subscribe);
+                o.opt("listChanged", changed).value()
+            });
+            let o = Obj::new().opt("experimental", experimental);
+            let o = o.opt("logging", logging).opt("completions", completions);
+            let o = o.opt("prompts", prompts.map(changed)).opt("resources", resources);
+            let o = o.opt("tools", tools.map(changed)).opt("tasks", tasks);
+            o.opt("extensions", ext).build()
+        })
         .boxed()
 }

@@ -1,0 +1,18 @@
+//! Streamable HTTP, server side: the MCP endpoint as a tower service, a listener for it, legacy
+//! session storage, and the response bodies (JSON or server-sent events).
+
+mod body;
+mod config;
+mod origin;
+mod serve;
+mod service;
+mod sessions;
+
+pub use body::HttpBody;
+pub use config::{
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
+    DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
+};
+pub use serve::{DEFAULT_PATH, serve_http};
+pub use service::{SESSION_ID_HEADER, StreamableHttpService, mcp_headers};
+pub use sessions::{InMemorySessionStore, SessionStore, new_session_id};

@@ -1,0 +1,433 @@
+//! [`StreamableHttpService`]: the MCP endpoint as a `tower::Service<http::Request<B>>`, to mount
+//! in an axum `Router` (or serve with [`serve_http`](super::serve_http)).
+//!
+//! POST carries one JSON-RPC message (a batch only in a 2025-03-26 session). A request is
+//! answered with `application/json` when its handler finishes without sending notifications,
+//! and switches to `text/event-stream` as soon as one is sent (progress, logging, a listen
+//! stream), with the response as the stream's last event. Legacy sessions start with
+//! `initialize` and travel in `Mcp-Session-Id`; DELETE ends one. Modern requests carry their
+//! `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers, which the
+//! dispatcher checks against the body.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tower_service::Service;
+
+use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, decode};
+use mocopr_core::service::{McpHeaders, McpRequest, McpResponse};
+use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
+
+use super::body::{HttpBody, sse_event};
+use super::config::HttpConfig;
+use super::origin;
+use super::sessions::{InMemorySessionStore, SessionStore};
+use crate::notify::Notifier;
+use crate::session::Session;
+
+/// The `Mcp-Session-Id` header.
+pub const SESSION_ID_HEADER: &str = "mcp-session-id";
+
+/// The Streamable HTTP endpoint over an MCP service `S`. Cheap to clone.
+pub struct StreamableHttpService<S> {
+    shared: Arc<Shared<S>>,
+}
+
+struct Shared<S> {
+    service: S,
+    config: HttpConfig,
+    sessions: Arc<dyn SessionStore>,
+}
+
+impl<S> Clone for StreamableHttpService<S> {
+    fn clone(&self) -> Self {
+        StreamableHttpService { shared: self.shared.clone() }
+    }
+}
+
+impl<S> std::fmt::Debug for StreamableHttpService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamableHttpService").field("config", &self.shared.config).finish()
+    }
+}
+
+impl<S> StreamableHttpService<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
+    /// The endpoint with in-memory legacy sessions.
+    pub fn new(service: S, config: HttpConfig) -> Self {
+        let sessions = Arc::new(InMemorySessionStore::new(config.max_sessions));
+        Self::with_session_store(service, config, sessions)
+    }
+
+    /// The endpoint with legacy sessions kept in `sessions`.
+    pub fn with_session_store(service: S, config: HttpConfig, sessions: Arc<dyn SessionStore>) -> Self {
+        StreamableHttpService { shared: Arc::new(Shared { service, config, sessions }) }
+    }
+}
+
+impl<S, B> Service<Request<B>> for StreamableHttpService<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<HttpBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<HttpBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let shared = self.shared.clone();
+        Box::pin(async move { Ok(shared.handle(request).await) })
+    }
+}
+
+impl<S> Shared<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
+    async fn handle<B>(&self, request: Request<B>) -> Response<HttpBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if !origin::allowed(request.headers(), self.config.allowed_hosts.as_deref()) {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                None,
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, "Host or Origin not allowed"),
+            );
+        }
+        match *request.method() {
+            Method::POST => self.post(request).await,
+            Method::DELETE => self.delete(request.headers()).await,
+            _ => {
+                let mut response = Response::new(HttpBody::empty());
+                *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
+                response
+            }
+        }
+    }
+
+    async fn delete(&self, headers: &HeaderMap) -> Response<HttpBody> {
+        let Some(id) = headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) else {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, "missing Mcp-Session-Id"),
+            );
+        };
+        if self.sessions.remove(id).await { Response::new(HttpBody::empty()) } else { session_not_found() }
+    }
+
+    async fn post<B>(&self, request: Request<B>) -> Response<HttpBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let (parts, body) = request.into_parts();
+        let limit = self.config.max_body_size;
+        let declared =
+            parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return too_large(declared.unwrap_or(limit), limit);
+        }
+        let bytes = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                return too_large(limit + 1, limit);
+            }
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    ErrorObject::new(ErrorCode::PARSE_ERROR, "could not read the request body"),
+                );
+            }
+        };
+
+        let session = match parts.headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) {
+            None => None,
+            Some(id) => match self.sessions.get(id).await {
+                Some(session) => Some(session),
+                None => return session_not_found(),
+            },
+        };
+        let batches = session.as_ref().and_then(|s| s.state()).is_some_and(|s| s.version.allows_batches());
+        let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
+            Ok(frame) => frame,
+            Err(rejection) => {
+                return error_response(StatusCode::BAD_REQUEST, rejection.id, rejection.error.to_error_object());
+            }
+        };
+        match frame {
+            Frame::Batch(entries) => self.batch(entries, &bytes, session, &parts.headers).await,
+            Frame::Single(Envelope::Request(raw)) => {
+                let creating = session.is_none() && raw.method == "initialize";
+                let session = if creating { Some(Arc::new(Session::new())) } else { session };
+                let mut request = McpRequest::from_raw(&raw, &bytes);
+                request.extensions.insert(mcp_headers(&parts.headers));
+                self.respond(request, session, creating).await
+            }
+            Frame::Single(Envelope::Notification(notification)) => {
+                if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
+                    session.update(|s| s.initialized = true);
+                }
+                accepted()
+            }
+            // Answers to server-to-client requests.
+            Frame::Single(Envelope::Response(_) | Envelope::Error(_)) => accepted(),
+        }
+    }
+
+    async fn respond(
+        &self,
+        mut request: McpRequest,
+        session: Option<Arc<Session>>,
+        creating: bool,
+    ) -> Response<HttpBody> {
+        let legacy = session.is_some() && !creating;
+        if let Some(session) = &session {
+            request.extensions.insert(session.clone());
+        }
+        let token = CancellationToken::new();
+        request.extensions.insert(token.clone());
+        let (tx, mut rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
+        request.extensions.insert(Notifier::messages(tx));
+        // If the client goes away while we wait, hyper drops this future and the guard cancels.
+        let guard = token.clone().drop_guard();
+        let mut future = Box::pin(self.service.clone().call(request));
+
+        tokio::select! {
+            biased;
+            Some(first) = rx.recv() => {
+                let response = self.stream(first, rx, future, token);
+                guard.disarm();
+                response
+            }
+            Ok(response) = &mut future => {
+                guard.disarm();
+                if let Ok(first) = rx.try_recv() {
+                    // Notifications raced the result: deliver them first, on a stream.
+                    let mut events = vec![sse_event(&first)];
+                    while let Ok(more) = rx.try_recv() {
+                        events.push(sse_event(&more));
+                    }
+                    events.push(sse_event(&message_bytes(&response)));
+                    return sse_response(events);
+                }
+                self.json(response, session, creating, legacy).await
+            }
+        }
+    }
+
+    async fn json(
+        &self,
+        response: McpResponse,
+        session: Option<Arc<Session>>,
+        creating: bool,
+        legacy: bool,
+    ) -> Response<HttpBody> {
+        let status = match &response.outcome {
+            Ok(_) => StatusCode::OK,
+            Err(_) if legacy => StatusCode::OK,
+            Err(error) => StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        };
+        let mut http = json_response(status, message_bytes(&response));
+        if creating
+            && response.outcome.is_ok()
+            && let Some(session) = session.filter(|s| s.state().is_some())
+        {
+            match self.sessions.create(session).await {
+                Some(id) => {
+                    if let Ok(value) = HeaderValue::from_str(&id) {
+                        http.headers_mut().insert(SESSION_ID_HEADER, value);
+                    }
+                }
+                None => {
+                    let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many sessions");
+                    return error_response(StatusCode::SERVICE_UNAVAILABLE, Some(response.id), error);
+                }
+            }
+        }
+        http
+    }
+
+    fn stream(
+        &self,
+        first: Bytes,
+        mut rx: mpsc::Receiver<Bytes>,
+        mut future: std::pin::Pin<Box<S::Future>>,
+        token: CancellationToken,
+    ) -> Response<HttpBody> {
+        let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
+        let keep_alive = self.config.sse_keep_alive;
+        let cancel = token.clone();
+        tokio::spawn(async move {
+            let mut notifications_open = true;
+            let mut tick = tokio::time::interval(keep_alive);
+            tick.tick().await;
+            if body_tx.send(sse_event(&first)).await.is_err() {
+                cancel.cancel();
+                return;
+            }
+            loop {
+                tokio::select! {
+                    biased;
+                    message = rx.recv(), if notifications_open => match message {
+                        Some(message) => {
+                            if body_tx.send(sse_event(&message)).await.is_err() {
+                                cancel.cancel();
+                                return;
+                            }
+                        }
+                        None => notifications_open = false,
+                    },
+                    Ok(response) = &mut future => {
+                        while let Ok(message) = rx.try_recv() {
+                            let _ = body_tx.send(sse_event(&message)).await;
+                        }
+                        let _ = body_tx.send(sse_event(&message_bytes(&response))).await;
+                        return;
+                    }
+                    _ = tick.tick() => {
+                        if body_tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                            cancel.cancel();
+                            return;
+                        }
+                    }
+                    () = body_tx.closed() => {
+                        cancel.cancel();
+                        return;
+                    }
+                }
+            }
+        });
+        let mut response = Response::new(HttpBody::stream(body_rx, Some(token.drop_guard())));
+        set_sse_headers(response.headers_mut());
+        response
+    }
+
+    async fn batch(
+        &self,
+        entries: Vec<Result<Envelope<'_>, mocopr_core::Rejection>>,
+        bytes: &Bytes,
+        session: Option<Arc<Session>>,
+        headers: &HeaderMap,
+    ) -> Response<HttpBody> {
+        let mut out = vec![b'['];
+        let mut any = false;
+        for entry in entries {
+            let message = match entry {
+                Err(rejection) => rejection_bytes(rejection.id, rejection.error),
+                Ok(Envelope::Request(raw)) => {
+                    let mut request = McpRequest::from_raw(&raw, bytes);
+                    request.extensions.insert(mcp_headers(headers));
+                    if let Some(session) = &session {
+                        request.extensions.insert(session.clone());
+                    }
+                    let Ok(response) = self.service.clone().call(request).await;
+                    message_bytes(&response)
+                }
+                Ok(_) => continue,
+            };
+            if any {
+                out.push(b',');
+            }
+            out.extend_from_slice(&message);
+            any = true;
+        }
+        if !any {
+            return accepted();
+        }
+        out.push(b']');
+        json_response(StatusCode::OK, out)
+    }
+}
+
+/// The MCP request headers of `headers`.
+pub fn mcp_headers(headers: &HeaderMap) -> McpHeaders {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
+    let mut result = McpHeaders::default();
+    result.protocol_version = text("mcp-protocol-version");
+    result.method = text("mcp-method");
+    result.name = text("mcp-name");
+    for (name, value) in headers {
+        if let Some(suffix) = name.as_str().strip_prefix("mcp-param-")
+            && let Ok(value) = value.to_str()
+        {
+            result.params.push((suffix.to_owned(), value.trim().to_owned()));
+        }
+    }
+    result
+}
+
+fn message_bytes(response: &McpResponse) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    response.write_message(&mut out);
+    out
+}
+
+fn rejection_bytes(id: Option<RequestId>, error: ProtocolError) -> Vec<u8> {
+    serde_json::to_vec(&JsonRpcErrorResponse::new(id, error.to_error_object())).unwrap_or_default()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<HttpBody> {
+    let mut response = Response::new(HttpBody::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error_response(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response<HttpBody> {
+    json_response(status, serde_json::to_vec(&JsonRpcErrorResponse::new(id, error)).unwrap_or_default())
+}
+
+fn too_large(size: usize, limit: usize) -> Response<HttpBody> {
+    let error = ProtocolError::MessageTooLarge { size, limit }.to_error_object();
+    error_response(StatusCode::PAYLOAD_TOO_LARGE, None, error)
+}
+
+fn session_not_found() -> Response<HttpBody> {
+    error_response(StatusCode::NOT_FOUND, None, ErrorObject::new(ErrorCode::INVALID_REQUEST, "session not found"))
+}
+
+fn accepted() -> Response<HttpBody> {
+    let mut response = Response::new(HttpBody::empty());
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response
+}
+
+fn set_sse_headers(headers: &mut HeaderMap) {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+}
+
+fn sse_response(events: Vec<Bytes>) -> Response<HttpBody> {
+    let mut body = Vec::new();
+    for event in events {
+        body.extend_from_slice(&event);
+    }
+    let mut response = Response::new(HttpBody::full(body));
+    set_sse_headers(response.headers_mut());
+    response
+}
