@@ -31,17 +31,13 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
             continue;
         }
         match &tool.install {
-            Install::RustupComponent(component) => run(
-                &format!("install {}", tool.name),
-                Command::new("rustup").args(["component", "add", component]),
-            )
-            .map_err(|e| format!("{e}; install it with `rustup component add {component}`"))?,
+            Install::RustupComponent(component) => {
+                run(&format!("install {}", tool.name), Command::new("rustup").args(["component", "add", component]))
+                    .map_err(|e| format!("{e}; install it with `rustup component add {component}`"))?
+            }
         }
         if !succeeds(program, args) {
-            return Err(format!(
-                "{} is still missing after installing it",
-                tool.name
-            ));
+            return Err(format!("{} is still missing after installing it", tool.name));
         }
     }
     Ok(())

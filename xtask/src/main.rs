@@ -40,10 +40,7 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of this crate).
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Runs a command in the workspace root, echoing it first; fails with its exit status.
@@ -53,11 +50,7 @@ pub(crate) fn run(step: &str, command: &mut Command) -> Result<(), String> {
         .current_dir(root())
         .status()
         .map_err(|e| format!("{step}: could not start `{}`: {e}", describe(command)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{step} failed ({status})"))
-    }
+    if status.success() { Ok(()) } else { Err(format!("{step} failed ({status})")) }
 }
 
 /// Whether `program args…` runs and exits successfully (used to probe for tools).
