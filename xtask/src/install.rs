@@ -21,6 +21,8 @@ pub(crate) struct Tool {
 pub(crate) enum Install {
     /// A rustup component of the pinned toolchain.
     RustupComponent(&'static str),
+    /// Debian packages, installed with apt-get when running as root.
+    Apt(&'static [&'static str]),
 }
 
 /// Makes sure every tool is present, installing what is missing when allowed.
@@ -35,10 +37,29 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
                 run(&format!("install {}", tool.name), Command::new("rustup").args(["component", "add", component]))
                     .map_err(|e| format!("{e}; install it with `rustup component add {component}`"))?
             }
+            Install::Apt(packages) => {
+                let packages = packages.join(" ");
+                if !is_root() {
+                    return Err(format!(
+                        "{} is missing; install it with `sudo apt-get install -y {packages}`",
+                        tool.name
+                    ));
+                }
+                run("apt-get update", Command::new("apt-get").arg("update"))?;
+                run(
+                    &format!("install {}", tool.name),
+                    Command::new("apt-get").args(["install", "-y"]).args(packages.split(' ')),
+                )?;
+            }
         }
         if !succeeds(program, args) {
             return Err(format!("{} is still missing after installing it", tool.name));
         }
     }
     Ok(())
+}
+
+/// Whether this process runs as root (the only case where system packages are installed).
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }

@@ -2,6 +2,7 @@
 //!
 //! Commands are plain Rust so they behave the same on every machine: no shell scripts, no make.
 
+mod conformance;
 mod install;
 mod test;
 #[cfg(test)]
@@ -16,6 +17,12 @@ usage: cargo xtask <command>
 commands:
   test       everything CI checks: installs what is missing, then rustfmt, clippy -D warnings,
              rustdoc -D warnings, cargo-deny (when installed), doctests and the nextest suite
+  conformance [--server] [--client] [--scenario NAME] [--url URL]
+             the official MCP conformance suite (0.1.16, and 0.2.0-alpha.12 at 2026-07-28 and
+             at 2025-11-25), one scenario at a time; installs it with `npm ci` in conformance/,
+             builds the examples and tests `conformance-server` (default, or with --server) and
+             `conformance-client` (--client); --scenario runs one scenario in every suite that
+             has it; --url tests an already running server instead of building and starting ours
   help       this text
 ";
 
@@ -23,6 +30,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run_all(&args[1..]),
+        Some("conformance") => conformance::run_all(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -43,13 +51,14 @@ pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Runs a command in the workspace root, echoing it first; fails with its exit status.
+/// Runs a command (in the workspace root unless it has its own directory), echoing it first;
+/// fails with its exit status.
 pub(crate) fn run(step: &str, command: &mut Command) -> Result<(), String> {
     eprintln!("\n==> {step}: {}", describe(command));
-    let status = command
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("{step}: could not start `{}`: {e}", describe(command)))?;
+    if command.get_current_dir().is_none() {
+        command.current_dir(root());
+    }
+    let status = command.status().map_err(|e| format!("{step}: could not start `{}`: {e}", describe(command)))?;
     if status.success() { Ok(()) } else { Err(format!("{step} failed ({status})")) }
 }
 

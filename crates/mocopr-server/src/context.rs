@@ -12,7 +12,7 @@ use mocopr_core::{ProtocolVersion, RequestId as Id, ServerNotification};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ToolError;
-use mocopr_transport::Notifier;
+use mocopr_transport::{Notifier, Session};
 
 /// The context of one request. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub(crate) struct CtxInner {
     pub(crate) notifier: Option<Notifier>,
     pub(crate) input_responses: Option<InputResponses>,
     pub(crate) request_state: Option<String>,
+    pub(crate) session: Option<Arc<Session>>,
+    pub(crate) origin: Option<crate::dispatch::Origin>,
 }
 
 impl RequestCtx {
@@ -99,6 +101,18 @@ impl RequestCtx {
                 Err(_) => return,
             };
         notifier.send(ServerNotification::LoggingMessage(params)).await;
+    }
+
+    pub(crate) fn origin(&self) -> Option<&crate::dispatch::Origin> {
+        self.inner.origin.as_ref()
+    }
+
+    pub(crate) fn session(&self) -> Option<&Arc<Session>> {
+        self.inner.session.as_ref()
+    }
+
+    pub(crate) fn notifier(&self) -> Option<&Notifier> {
+        self.inner.notifier.as_ref()
     }
 
     /// The client's answer under `key`, when this request is a retry carrying `inputResponses`.

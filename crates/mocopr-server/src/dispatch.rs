@@ -41,6 +41,9 @@ struct Served {
 
 type Outcome = Result<RawJson, ErrorObject>;
 
+/// The method and name (tool, prompt, URI) of a request that may ask for input.
+pub(crate) type Origin = (&'static str, String);
+
 impl McpServer {
     /// Serves one request.
     pub async fn handle(&self, mut request: McpRequest) -> McpResponse {
@@ -77,6 +80,29 @@ impl McpServer {
             },
         };
         request.version = Some(served.version);
+        let mut body = body;
+        let (origin, input_responses, token) = match &mut body {
+            ClientRequest::CallTool(p) => {
+                (Some(("tools/call", p.name.clone())), p.input_responses.take(), p.request_state.take())
+            }
+            ClientRequest::GetPrompt(p) => {
+                (Some(("prompts/get", p.name.clone())), p.input_responses.take(), p.request_state.take())
+            }
+            ClientRequest::ReadResource(p) => {
+                (Some(("resources/read", p.uri.clone())), p.input_responses.take(), p.request_state.take())
+            }
+            _ => (None, None, None),
+        };
+        // The state is verified before any handler sees it: tampered, expired or foreign
+        // states are refused here.
+        let request_state = match (token, &origin) {
+            (Some(token), Some((method, name))) => self
+                .inner
+                .state_signer
+                .verify(&token, method, name)
+                .map_err(|e| ErrorObject::new(ErrorCode::INVALID_PARAMS, e.message()))?,
+            _ => None,
+        };
         let ctx = RequestCtx::new(CtxInner {
             id: request.id.clone(),
             version: served.version,
@@ -85,8 +111,10 @@ impl McpServer {
             log_level: served.log_level,
             cancel: request.extensions.remove::<CancellationToken>().unwrap_or_default(),
             notifier: request.extensions.get::<Notifier>().cloned(),
-            input_responses: None,
-            request_state: None,
+            input_responses,
+            request_state,
+            session: session.clone(),
+            origin,
         });
         self.route(body, ctx, session, served.headers).await
     }
@@ -254,11 +282,12 @@ impl McpServer {
             let message = format!("invalid arguments for tool `{}`: {error}", params.name);
             return self.tool_result(CallToolResult::error(message), modern);
         }
+        let origin = ctx.origin().cloned();
         let result = match (entry.handler)(&args, ctx).await {
             Ok(result) => result,
             Err(ToolError::Failed(message)) => CallToolResult::error(message),
             Err(ToolError::Protocol(error)) => return Err(error),
-            Err(ToolError::InputRequired(result)) => return self.input_required(*result, modern),
+            Err(ToolError::InputRequired(result)) => return self.input_required(*result, modern, origin.as_ref()),
         };
         if let (Some(validator), Some(structured)) = (&entry.output_validator, &result.structured_content)
             && let Err(error) = validator.validate(structured)
@@ -277,12 +306,15 @@ impl McpServer {
         self.serialize(&result, modern, result.meta.is_none())
     }
 
-    fn input_required(&self, result: InputRequiredResult, modern: bool) -> Outcome {
+    fn input_required(&self, mut result: InputRequiredResult, modern: bool, origin: Option<&Origin>) -> Outcome {
         if !modern {
             return Err(ErrorObject::new(
                 ErrorCode::INTERNAL_ERROR,
                 "the handler asked for client input, which this legacy session cannot provide",
             ));
+        }
+        if let Some((method, name)) = origin {
+            result.request_state = Some(self.inner.state_signer.sign(result.request_state.take(), method, name));
         }
         self.serialize(&result, true, result.meta.is_none())
     }
@@ -292,6 +324,7 @@ impl McpServer {
             return Err(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown prompt `{}`", params.name)));
         };
         let modern = ctx.protocol_version().is_modern();
+        let origin = ctx.origin().cloned();
         match handler(params.arguments.unwrap_or_default(), ctx).await {
             Ok(mut result) => {
                 if modern {
@@ -299,7 +332,7 @@ impl McpServer {
                 }
                 self.serialize(&result, modern, result.meta.is_none())
             }
-            Err(e) => self.primitive_error(e, modern),
+            Err(e) => self.primitive_error(e, modern, origin.as_ref()),
         }
     }
 
@@ -320,6 +353,7 @@ impl McpServer {
             }
         };
         let request = ResourceRequest { uri: params.uri, variables };
+        let origin = ctx.origin().cloned();
         match handler(request, ctx).await {
             Ok(contents) => {
                 let hints = self.inner.read_hints;
@@ -332,7 +366,7 @@ impl McpServer {
                 }
                 self.serialize(&result, modern, true)
             }
-            Err(e) => self.primitive_error(e, modern),
+            Err(e) => self.primitive_error(e, modern, origin.as_ref()),
         }
     }
 
@@ -341,6 +375,7 @@ impl McpServer {
             return Err(ProtocolError::MethodNotFound { method: "completion/complete".into() }.to_error_object());
         };
         let modern = ctx.protocol_version().is_modern();
+        let origin = ctx.origin().cloned();
         match handler(params, ctx).await {
             Ok(mut completion) => {
                 completion.values.truncate(MAX_COMPLETION_VALUES);
@@ -350,15 +385,15 @@ impl McpServer {
                 }
                 self.serialize(&result, modern, true)
             }
-            Err(e) => self.primitive_error(e, modern),
+            Err(e) => self.primitive_error(e, modern, origin.as_ref()),
         }
     }
 
-    fn primitive_error(&self, error: ToolError, modern: bool) -> Outcome {
+    fn primitive_error(&self, error: ToolError, modern: bool, origin: Option<&Origin>) -> Outcome {
         match error {
             ToolError::Failed(message) => Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)),
             ToolError::Protocol(error) => Err(error),
-            ToolError::InputRequired(result) => self.input_required(*result, modern),
+            ToolError::InputRequired(result) => self.input_required(*result, modern, origin),
         }
     }
 

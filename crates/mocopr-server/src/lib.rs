@@ -34,8 +34,10 @@
 mod context;
 mod dispatch;
 mod error;
+mod input;
 mod paging;
 mod primitives;
+mod request_state;
 mod server;
 mod stream;
 pub mod tool;
@@ -43,9 +45,11 @@ pub mod uri_template;
 
 pub use context::RequestCtx;
 pub use error::{ServerError, ToolError};
+pub use input::DEFAULT_PEER_TIMEOUT;
 pub use mocopr_transport::http::{HttpConfig, ServerConfig, StreamableHttpService, serve_http};
 pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use primitives::{PromptArgs, ResourceRequest};
+pub use request_state::DEFAULT_REQUEST_STATE_TTL;
 pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
 pub use stream::{ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio};
 pub use tool::{Args, IntoToolResult, Structured, ToolHandler};

@@ -68,6 +68,7 @@ pub(crate) struct ServerInner {
     pub(crate) template_list: PagedList<ResourceTemplate>,
     pub(crate) completion: Option<ErasedCompletion>,
     pub(crate) read_hints: CacheHints,
+    pub(crate) state_signer: crate::request_state::StateSigner,
 }
 
 impl std::fmt::Debug for ServerInner {
@@ -123,6 +124,8 @@ pub struct McpServerBuilder {
     list_hints: Option<CacheHints>,
     read_hints: Option<CacheHints>,
     versions: Option<Vec<ProtocolVersion>>,
+    state_key: Option<Vec<u8>>,
+    state_ttl: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for McpServerBuilder {
@@ -223,6 +226,19 @@ impl McpServerBuilder {
     /// The revisions served (default: all of [`ProtocolVersion::ALL`]).
     pub fn protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
         self.versions = Some(versions.to_vec());
+        self
+    }
+
+    /// The key that signs `requestState` tokens. Give every process behind one load balancer the
+    /// same key so a retry may land on any of them; by default each server draws a random key.
+    pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.state_key = Some(key.into());
+        self
+    }
+
+    /// How long a `requestState` stays valid (default 10 minutes).
+    pub fn request_state_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.state_ttl = Some(ttl);
         self
     }
 
@@ -356,6 +372,10 @@ impl McpServerBuilder {
                 templates,
                 completion: self.completion,
                 read_hints,
+                state_signer: crate::request_state::StateSigner::new(
+                    self.state_key,
+                    self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),
+                ),
                 server_meta,
             }),
         })

@@ -205,8 +205,16 @@ where
                 "notifications/initialized" => self.session.update(|s| s.initialized = true),
                 _ => {}
             },
-            // Answers to server-to-client requests; none are outstanding on this connection.
-            Envelope::Response(_) | Envelope::Error(_) => {}
+            // Answers to this session's server-to-client requests.
+            Envelope::Response(response) => {
+                let value = serde_json::from_str(response.result.get()).unwrap_or_default();
+                self.session.complete_request(&response.id, Ok(value));
+            }
+            Envelope::Error(error) => {
+                if let Some(id) = &error.id {
+                    self.session.complete_request(id, Err(error.error));
+                }
+            }
         }
     }
 

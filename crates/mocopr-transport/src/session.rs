@@ -1,16 +1,27 @@
 //! Legacy session state: what `initialize` established for one stdio process or one HTTP
 //! session. Modern requests never read it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{ClientCapabilities, Implementation, LoggingLevel};
+use mocopr_core::{ErrorObject, ProtocolVersion, RequestId};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// Most server-to-client requests awaiting an answer in one session.
+pub const MAX_PENDING_REQUESTS: usize = 1024;
+
+/// The answer a client gives to a server-to-client request.
+pub type PeerAnswer = Result<Value, ErrorObject>;
 
 /// One legacy session. Shared by the connection and every request it carries.
 #[derive(Debug, Default)]
 pub struct Session {
     state: Mutex<Option<SessionState>>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<PeerAnswer>>>,
+    next_id: AtomicU64,
 }
 
 /// What the legacy handshake negotiated.
@@ -71,6 +82,30 @@ impl Session {
         if let Some(state) = self.lock().as_mut() {
             change(state);
         }
+    }
+
+    /// Registers a server-to-client request; returns its id and the receiver of its answer, or
+    /// `None` when too many are already waiting.
+    pub fn register_request(&self) -> Option<(RequestId, oneshot::Receiver<PeerAnswer>)> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() >= MAX_PENDING_REQUESTS {
+            return None;
+        }
+        let id = RequestId::from(format!("mocopr-{}", self.next_id.fetch_add(1, Ordering::Relaxed)));
+        let (tx, rx) = oneshot::channel();
+        pending.insert(id.clone(), tx);
+        Some((id, rx))
+    }
+
+    /// Delivers the client's answer to request `id`; `false` when nothing waits for it.
+    pub fn complete_request(&self, id: &RequestId, answer: PeerAnswer) -> bool {
+        let sender = self.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        sender.is_some_and(|tx| tx.send(answer).is_ok())
+    }
+
+    /// Forgets request `id` (timed out or cancelled).
+    pub fn forget_request(&self, id: &RequestId) {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<SessionState>> {

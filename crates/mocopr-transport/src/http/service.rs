@@ -193,8 +193,20 @@ where
                 }
                 accepted()
             }
-            // Answers to server-to-client requests.
-            Frame::Single(Envelope::Response(_) | Envelope::Error(_)) => accepted(),
+            // Answers to a legacy session's server-to-client requests.
+            Frame::Single(Envelope::Response(response)) => {
+                if let Some(session) = &session {
+                    let value = serde_json::from_str(response.result.get()).unwrap_or_default();
+                    session.complete_request(&response.id, Ok(value));
+                }
+                accepted()
+            }
+            Frame::Single(Envelope::Error(error)) => {
+                if let (Some(session), Some(id)) = (&session, &error.id) {
+                    session.complete_request(id, Err(error.error));
+                }
+                accepted()
+            }
         }
     }
 
