@@ -33,6 +33,7 @@ pub(crate) struct CtxInner {
     pub(crate) request_state: Option<String>,
     pub(crate) session: Option<Arc<Session>>,
     pub(crate) origin: Option<crate::dispatch::Origin>,
+    pub(crate) changes: crate::changes::ChangeNotifier,
 }
 
 impl RequestCtx {
@@ -101,6 +102,11 @@ impl RequestCtx {
                 Err(_) => return,
             };
         notifier.send(ServerNotification::LoggingMessage(params)).await;
+    }
+
+    /// Announces server changes (e.g. a tool added) to every listen stream.
+    pub fn changes(&self) -> &crate::changes::ChangeNotifier {
+        &self.inner.changes
     }
 
     pub(crate) fn origin(&self) -> Option<&crate::dispatch::Origin> {

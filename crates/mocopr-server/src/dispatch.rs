@@ -16,12 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 use mocopr_core::error::HeaderProblem;
 use mocopr_core::header::decode_header_value;
-use mocopr_core::meta::PROTOCOL_VERSION_KEY;
+use mocopr_core::meta::{PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY};
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson};
 use mocopr_core::types::*;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
+use crate::changes::Change;
 use crate::context::{CtxInner, RequestCtx};
 use crate::error::ToolError;
 use crate::primitives::ResourceRequest;
@@ -115,6 +116,7 @@ impl McpServer {
             request_state,
             session: session.clone(),
             origin,
+            changes: self.inner.changes.clone(),
         });
         self.route(body, ctx, session, served.headers).await
     }
@@ -238,6 +240,7 @@ impl McpServer {
             ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
             ClientRequest::ReadResource(p) => self.read_resource(p, ctx).await,
             ClientRequest::Complete(p) => self.complete(p, ctx).await,
+            ClientRequest::Listen(p) => self.listen(p.notifications, ctx).await,
             ClientRequest::SetLevel(p) => {
                 if let Some(session) = session {
                     session.update(|s| s.log_level = Some(p.level));
@@ -386,6 +389,69 @@ impl McpServer {
                 self.serialize(&result, modern, true)
             }
             Err(e) => self.primitive_error(e, modern, origin.as_ref()),
+        }
+    }
+
+    /// `subscriptions/listen`: acknowledge what is honoured, then forward matching changes,
+    /// each tagged with the subscription id, until the client cancels.
+    async fn listen(&self, wanted: SubscriptionFilter, ctx: RequestCtx) -> Outcome {
+        let Some(notifier) = ctx.notifier().cloned() else {
+            return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "this transport cannot carry a listen stream"));
+        };
+        let inner = &self.inner;
+        let caps = &inner.capabilities;
+        let mut honoured = SubscriptionFilter::default();
+        honoured.tools_list_changed = wanted.tools_list_changed.filter(|w| *w && caps.tools.is_some());
+        honoured.prompts_list_changed = wanted.prompts_list_changed.filter(|w| *w && caps.prompts.is_some());
+        honoured.resources_list_changed = wanted.resources_list_changed.filter(|w| *w && caps.resources.is_some());
+        honoured.resource_subscriptions = wanted.resource_subscriptions.filter(|_| caps.resources.is_some());
+        let id = serde_json::to_value(ctx.request_id()).unwrap_or(Value::Null);
+        let meta = serde_json::json!({ SUBSCRIPTION_ID_KEY: id });
+        let mut changes = inner.changes.subscribe();
+        let ack = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/subscriptions/acknowledged",
+            "params": { "notifications": honoured, "_meta": meta },
+        });
+        if !notifier.send_raw(serde_json::to_vec(&ack).unwrap_or_default()).await {
+            return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the listener is gone"));
+        }
+        loop {
+            let change = tokio::select! {
+                change = changes.recv() => change,
+                () = ctx.cancelled() => return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "cancelled")),
+            };
+            let (method, params) = match change {
+                Ok(Change::Tools) if honoured.tools_list_changed == Some(true) => {
+                    ("notifications/tools/list_changed", serde_json::json!({}))
+                }
+                Ok(Change::Prompts) if honoured.prompts_list_changed == Some(true) => {
+                    ("notifications/prompts/list_changed", serde_json::json!({}))
+                }
+                Ok(Change::Resources) if honoured.resources_list_changed == Some(true) => {
+                    ("notifications/resources/list_changed", serde_json::json!({}))
+                }
+                Ok(Change::ResourceUpdated(uri))
+                    if honoured
+                        .resource_subscriptions
+                        .as_ref()
+                        .is_some_and(|subs| subs.iter().any(|s| uri.starts_with(s.as_str()))) =>
+                {
+                    ("notifications/resources/updated", serde_json::json!({ "uri": uri }))
+                }
+                // A listener that fell behind skips what it missed and keeps listening.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return Ok(empty_result(true));
+                }
+                Ok(_) => continue,
+            };
+            let mut params = params;
+            params["_meta"] = meta.clone();
+            let message = serde_json::json!({ "jsonrpc": "2.0", "method": method, "params": params });
+            if !notifier.send_raw(serde_json::to_vec(&message).unwrap_or_default()).await {
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the listener is gone"));
+            }
         }
     }
 

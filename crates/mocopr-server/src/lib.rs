@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod changes;
 mod context;
 mod dispatch;
 mod error;
@@ -43,6 +44,7 @@ mod stream;
 pub mod tool;
 pub mod uri_template;
 
+pub use changes::{CHANGE_QUEUE, Change, ChangeNotifier};
 pub use context::RequestCtx;
 pub use error::{ServerError, ToolError};
 pub use input::DEFAULT_PEER_TIMEOUT;

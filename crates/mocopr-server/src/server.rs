@@ -69,6 +69,7 @@ pub(crate) struct ServerInner {
     pub(crate) completion: Option<ErasedCompletion>,
     pub(crate) read_hints: CacheHints,
     pub(crate) state_signer: crate::request_state::StateSigner,
+    pub(crate) changes: crate::changes::ChangeNotifier,
 }
 
 impl std::fmt::Debug for ServerInner {
@@ -100,6 +101,11 @@ impl McpServer {
         config: mocopr_transport::http::HttpConfig,
     ) -> mocopr_transport::http::StreamableHttpService<McpServer> {
         mocopr_transport::http::StreamableHttpService::new(self, config)
+    }
+
+    /// Announces changes (list changes, resource updates) to `subscriptions/listen` streams.
+    pub fn changes(&self) -> &crate::changes::ChangeNotifier {
+        &self.inner.changes
     }
 
     /// The capabilities the server advertises.
@@ -328,16 +334,17 @@ impl McpServerBuilder {
         }
 
         let mut capabilities = ServerCapabilities::default();
+        // Changes announced through `McpServer::changes` reach every listen stream.
         if !tools.is_empty() {
-            capabilities.tools = Some(ListChangedCapability::with_list_changed(false));
+            capabilities.tools = Some(ListChangedCapability::with_list_changed(true));
         }
         if !prompts.is_empty() {
-            capabilities.prompts = Some(ListChangedCapability::with_list_changed(false));
+            capabilities.prompts = Some(ListChangedCapability::with_list_changed(true));
         }
         if !resources.is_empty() || !templates.is_empty() {
             let mut caps = ResourcesCapability::default();
-            caps.subscribe = Some(false);
-            caps.list_changed = Some(false);
+            caps.subscribe = Some(true);
+            caps.list_changed = Some(true);
             capabilities.resources = Some(caps);
         }
         if self.completion.is_some() {
@@ -372,6 +379,7 @@ impl McpServerBuilder {
                 templates,
                 completion: self.completion,
                 read_hints,
+                changes: crate::changes::ChangeNotifier::default(),
                 state_signer: crate::request_state::StateSigner::new(
                     self.state_key,
                     self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),
