@@ -34,6 +34,8 @@ pub(crate) struct CtxInner {
     pub(crate) session: Option<Arc<Session>>,
     pub(crate) origin: Option<crate::dispatch::Origin>,
     pub(crate) changes: crate::changes::ChangeNotifier,
+    /// Set when the request became a task.
+    pub(crate) task: std::sync::OnceLock<Arc<crate::tasks::TaskEntry>>,
 }
 
 impl RequestCtx {
@@ -107,6 +109,14 @@ impl RequestCtx {
     /// Announces server changes (e.g. a tool added) to every listen stream.
     pub fn changes(&self) -> &crate::changes::ChangeNotifier {
         &self.inner.changes
+    }
+
+    pub(crate) fn task(&self) -> Option<&Arc<crate::tasks::TaskEntry>> {
+        self.inner.task.get()
+    }
+
+    pub(crate) fn set_task(&self, task: Arc<crate::tasks::TaskEntry>) {
+        let _ = self.inner.task.set(task);
     }
 
     pub(crate) fn origin(&self) -> Option<&crate::dispatch::Origin> {

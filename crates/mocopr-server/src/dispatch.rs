@@ -6,7 +6,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use mocopr_core::error::HeaderProblem;
 use mocopr_core::header::decode_header_value;
-use mocopr_core::meta::{PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY};
+use mocopr_core::meta::{PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY, TASKS_EXTENSION};
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson};
 use mocopr_core::types::*;
 use mocopr_core::x_mcp_header::ParamHeader;
@@ -27,6 +27,7 @@ use crate::context::{CtxInner, RequestCtx};
 use crate::error::ToolError;
 use crate::primitives::ResourceRequest;
 use crate::server::McpServer;
+use crate::tasks::TaskEntry;
 use mocopr_transport::Notifier;
 use mocopr_transport::{Session, SessionState};
 
@@ -117,6 +118,7 @@ impl McpServer {
             session: session.clone(),
             origin,
             changes: self.inner.changes.clone(),
+            task: Default::default(),
         });
         self.route(body, ctx, session, served.headers).await
     }
@@ -241,6 +243,11 @@ impl McpServer {
             ClientRequest::ReadResource(p) => self.read_resource(p, ctx).await,
             ClientRequest::Complete(p) => self.complete(p, ctx).await,
             ClientRequest::Listen(p) => self.listen(p.notifications, ctx).await,
+            body @ (ClientRequest::GetTask(_) | ClientRequest::UpdateTask(_) | ClientRequest::CancelTask(_))
+                if modern =>
+            {
+                self.task_request(body, &ctx)
+            }
             ClientRequest::SetLevel(p) => {
                 if let Some(session) = session {
                     session.update(|s| s.log_level = Some(p.level));
@@ -286,20 +293,102 @@ impl McpServer {
             return self.tool_result(CallToolResult::error(message), modern);
         }
         let origin = ctx.origin().cloned();
-        let result = match (entry.handler)(&args, ctx).await {
+        let declared_tasks = modern && ctx.client_capabilities().supports_tasks_extension();
+        if entry.task_support == Some(TaskSupport::Required) && !declared_tasks {
+            return Err(tasks_required());
+        }
+        let mut future = (entry.handler)(&args, ctx.clone());
+        if declared_tasks && entry.task_support.is_some() {
+            let task = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval);
+            ctx.set_task(task.clone());
+            // A handler that finishes at once answers directly; one that has to wait becomes a
+            // task the client polls.
+            if let Poll::Ready(outcome) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                return self.tool_outcome(outcome, &params.name, modern, origin.as_ref());
+            }
+            if !self.inner.tasks.insert(task.clone()) {
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many tasks"));
+            }
+            let server = self.clone();
+            let name = params.name.clone();
+            let runner = task.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    outcome = future => {
+                        let settled = server.tool_outcome(outcome, &name, true, None);
+                        runner.finish(settled.and_then(|raw| raw.decode().map_err(internal)));
+                    }
+                    () = runner.cancel.cancelled() => {}
+                }
+            });
+            return self.serialize(&task.snapshot(ResultType::Task), true, true);
+        }
+        let outcome = future.await;
+        self.tool_outcome(outcome, &params.name, modern, origin.as_ref())
+    }
+
+    /// Turns a tool handler's outcome into the `tools/call` answer.
+    fn tool_outcome(
+        &self,
+        outcome: Result<CallToolResult, ToolError>,
+        name: &str,
+        modern: bool,
+        origin: Option<&Origin>,
+    ) -> Outcome {
+        let result = match outcome {
             Ok(result) => result,
             Err(ToolError::Failed(message)) => CallToolResult::error(message),
             Err(ToolError::Protocol(error)) => return Err(error),
-            Err(ToolError::InputRequired(result)) => return self.input_required(*result, modern, origin.as_ref()),
+            Err(ToolError::InputRequired(result)) => {
+                return match origin {
+                    Some(_) => self.input_required(*result, modern, origin),
+                    None => Err(ErrorObject::new(
+                        ErrorCode::INTERNAL_ERROR,
+                        "a task asks for input through RequestCtx, not with input_required",
+                    )),
+                };
+            }
         };
-        if let (Some(validator), Some(structured)) = (&entry.output_validator, &result.structured_content)
+        if let Some(entry) = self.inner.tools.get(name)
+            && let (Some(validator), Some(structured)) = (&entry.output_validator, &result.structured_content)
             && let Err(error) = validator.validate(structured)
         {
-            let message =
-                format!("tool `{}` produced output that does not match its outputSchema: {error}", params.name);
+            let message = format!("tool `{name}` produced output that does not match its outputSchema: {error}");
             return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
         }
         self.tool_result(result, modern)
+    }
+
+    /// `tasks/get`, `tasks/update`, `tasks/cancel`: the client must declare the extension.
+    fn task_request(&self, body: ClientRequest, ctx: &RequestCtx) -> Outcome {
+        if !self.inner.capabilities.has_extension(TASKS_EXTENSION) {
+            let method = mocopr_core::messages::MethodCall::method(&body);
+            return Err(ProtocolError::MethodNotFound { method: method.into() }.to_error_object());
+        }
+        if !ctx.client_capabilities().supports_tasks_extension() {
+            return Err(tasks_required());
+        }
+        let unknown = |id: &str| ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown task `{id}`"));
+        match body {
+            ClientRequest::GetTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                self.serialize(&task.snapshot(ResultType::Complete), true, true)
+            }
+            ClientRequest::UpdateTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                task.update(p.input_responses);
+                Ok(empty_result(true))
+            }
+            ClientRequest::CancelTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                task.cancel();
+                Ok(empty_result(true))
+            }
+            other => {
+                Err(ProtocolError::MethodNotFound { method: mocopr_core::messages::MethodCall::method(&other).into() }
+                    .to_error_object())
+            }
+        }
     }
 
     fn tool_result(&self, mut result: CallToolResult, modern: bool) -> Outcome {
@@ -515,6 +604,12 @@ fn check_param_headers(params: &[ParamHeader], headers: &McpHeaders, args: &Valu
         }
     }
     Ok(())
+}
+
+/// `-32021` asking for the tasks extension.
+fn tasks_required() -> ErrorObject {
+    let required = serde_json::json!({ "extensions": { TASKS_EXTENSION: {} } });
+    ProtocolError::MissingRequiredClientCapability { required }.to_error_object()
 }
 
 fn page(page: Result<Bytes, ErrorObject>) -> Outcome {

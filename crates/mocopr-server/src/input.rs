@@ -60,6 +60,10 @@ impl RequestCtx {
         for (_, call) in &requests {
             require_capability(self.client_capabilities(), call)?;
         }
+        if let Some(task) = self.task() {
+            // Inside a task the task itself waits in `input_required` for `tasks/update`.
+            return task.ask(requests).await.map_err(ToolError::Protocol);
+        }
         if self.protocol_version().is_modern() {
             let mut answers = Vec::with_capacity(requests.len());
             let mut missing = Vec::new();
@@ -128,7 +132,7 @@ fn decode_answer(call: &InputCall, value: Value) -> Result<InputResponse, ToolEr
     })
 }
 
-fn answers_call(answer: &InputResponse, call: &InputCall) -> bool {
+pub(crate) fn answers_call(answer: &InputResponse, call: &InputCall) -> bool {
     matches!(
         (answer, call),
         (InputResponse::Elicit(_), InputCall::Elicit(_))

@@ -12,7 +12,7 @@ use mocopr_core::ProtocolVersion;
 use mocopr_core::meta::SERVER_INFO_KEY;
 use mocopr_core::types::{
     CacheScope, CompleteRequestParams, Completion, GetPromptResult, Implementation, ListChangedCapability, Prompt,
-    Resource, ResourceContents, ResourceTemplate, ResourcesCapability, ServerCapabilities, Tool,
+    Resource, ResourceContents, ResourceTemplate, ResourcesCapability, ServerCapabilities, TaskSupport, Tool,
 };
 
 use crate::context::RequestCtx;
@@ -38,6 +38,8 @@ pub struct McpServer {
 
 pub(crate) struct ToolEntry {
     pub(crate) handler: ErasedTool,
+    /// Whether calls may become tasks (tasks extension).
+    pub(crate) task_support: Option<TaskSupport>,
     /// The tool's `x-mcp-header` parameters, checked against `Mcp-Param-*` headers.
     pub(crate) param_headers: Vec<mocopr_core::x_mcp_header::ParamHeader>,
     pub(crate) input_validator: Option<jsonschema::Validator>,
@@ -70,6 +72,7 @@ pub(crate) struct ServerInner {
     pub(crate) read_hints: CacheHints,
     pub(crate) state_signer: crate::request_state::StateSigner,
     pub(crate) changes: crate::changes::ChangeNotifier,
+    pub(crate) tasks: crate::tasks::TaskStore,
 }
 
 impl std::fmt::Debug for ServerInner {
@@ -121,7 +124,7 @@ pub struct McpServerBuilder {
     version: Option<String>,
     title: Option<String>,
     instructions: Option<String>,
-    tools: Vec<(Tool, ErasedTool)>,
+    tools: Vec<(Tool, ErasedTool, Option<TaskSupport>)>,
     prompts: Vec<(Prompt, ErasedPrompt)>,
     resources: Vec<(Resource, ErasedResource)>,
     templates: Vec<(ResourceTemplate, ErasedResource)>,
@@ -167,7 +170,16 @@ impl McpServerBuilder {
 
     /// Registers a tool: its definition and an async handler (see [`crate::tool`]).
     pub fn tool<M>(mut self, definition: Tool, handler: impl ToolHandler<M>) -> Self {
-        self.tools.push((definition, handler.into_erased().0));
+        self.tools.push((definition, handler.into_erased().0, None));
+        self
+    }
+
+    /// Registers a tool that may run as a task (tasks extension): when the client declares the
+    /// extension and the handler does not finish at once, the call becomes a task. With
+    /// [`TaskSupport::Required`], clients that do not declare the extension get `-32021`.
+    pub fn task_tool<M>(mut self, definition: Tool, handler: impl ToolHandler<M>, support: TaskSupport) -> Self {
+        let support = (support != TaskSupport::Forbidden).then_some(support);
+        self.tools.push((definition, handler.into_erased().0, support));
         self
     }
 
@@ -271,7 +283,8 @@ impl McpServerBuilder {
 
         let mut tools = HashMap::new();
         let mut tool_defs = Vec::new();
-        for (def, handler) in self.tools {
+        let any_task = self.tools.iter().any(|(_, _, support)| support.is_some());
+        for (def, handler, task_support) in self.tools {
             mocopr_core::names::validate_tool_name(&def.name)
                 .map_err(|source| ServerError::InvalidToolName { name: def.name.clone(), source })?;
             if def.input_schema.get("type").and_then(Value::as_str) != Some("object") {
@@ -294,7 +307,7 @@ impl McpServerBuilder {
                 which: "input (x-mcp-header)",
                 reason: e.to_string(),
             })?;
-            let entry = ToolEntry { handler, param_headers, input_validator, output_validator };
+            let entry = ToolEntry { handler, task_support, param_headers, input_validator, output_validator };
             if tools.insert(def.name.clone(), entry).is_some() {
                 return Err(ServerError::Duplicate { kind: "tool", name: def.name });
             }
@@ -351,6 +364,10 @@ impl McpServerBuilder {
             capabilities.completions = Some(Default::default());
         }
         capabilities.logging = Some(Default::default());
+        if any_task {
+            capabilities.extensions =
+                Some([(mocopr_core::meta::TASKS_EXTENSION.to_owned(), Default::default())].into());
+        }
 
         let modern_versions: Vec<_> = versions.iter().copied().filter(|v| v.is_modern()).collect();
         let discover = discover_bytes(&versions, &capabilities, self.instructions.as_deref(), list_hints, &server_meta);
@@ -380,6 +397,7 @@ impl McpServerBuilder {
                 completion: self.completion,
                 read_hints,
                 changes: crate::changes::ChangeNotifier::default(),
+                tasks: crate::tasks::TaskStore::default(),
                 state_signer: crate::request_state::StateSigner::new(
                     self.state_key,
                     self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),

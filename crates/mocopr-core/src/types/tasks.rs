@@ -78,6 +78,32 @@ pub struct Task {
     pub meta: Option<Meta>,
 }
 
+impl Task {
+    /// A task in `status`, with no result, error or input requests yet.
+    pub fn new(
+        task_id: impl Into<String>,
+        status: TaskStatus,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+        ttl_ms: Option<u64>,
+    ) -> Self {
+        Task {
+            task_id: task_id.into(),
+            status,
+            status_message: None,
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl_ms,
+            poll_interval_ms: None,
+            input_requests: None,
+            result: None,
+            error: None,
+            result_type: None,
+            meta: None,
+        }
+    }
+}
+
 /// Params of `tasks/get`, `tasks/cancel` (both eras) and the legacy `tasks/result`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

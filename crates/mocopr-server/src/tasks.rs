@@ -1,0 +1,225 @@
+//! The tasks extension (`io.modelcontextprotocol/tasks`): a `tools/call` of a task-capable tool
+//! whose handler does not finish on its first poll becomes a task; the client polls
+//! `tasks/get`, answers input requests with `tasks/update`, and may `tasks/cancel`.
+//!
+//! Tasks live in a bounded in-process store until their TTL runs out. A task handler asks for
+//! input with the same `RequestCtx` calls as any handler; inside a task they park the task in
+//! `input_required` until `tasks/update` brings the answers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use mocopr_core::types::{InputCall, InputRequest, InputRequests, InputResponse, ResultType, Task, TaskStatus};
+use mocopr_core::{ErrorCode, ErrorObject};
+
+/// Default time a task is kept after it is created.
+pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
+/// Default polling interval suggested to clients.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// Default most tasks kept at once.
+pub const DEFAULT_MAX_TASKS: usize = 10_000;
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// One task.
+#[derive(Debug)]
+pub(crate) struct TaskEntry {
+    id: String,
+    created_at: String,
+    expires: Instant,
+    ttl: Duration,
+    poll_interval: Duration,
+    pub(crate) cancel: CancellationToken,
+    state: Mutex<TaskState>,
+}
+
+#[derive(Debug)]
+struct TaskState {
+    status: TaskStatus,
+    status_message: Option<String>,
+    updated_at: String,
+    input_requests: InputRequests,
+    waiting: HashMap<String, (InputCall, oneshot::Sender<InputResponse>)>,
+    result: Option<Value>,
+    error: Option<ErrorObject>,
+}
+
+impl TaskEntry {
+    pub(crate) fn new(ttl: Duration, poll_interval: Duration) -> Arc<Self> {
+        let created_at = now();
+        Arc::new(TaskEntry {
+            id: mocopr_transport::http::new_session_id(),
+            created_at: created_at.clone(),
+            expires: Instant::now() + ttl,
+            ttl,
+            poll_interval,
+            cancel: CancellationToken::new(),
+            state: Mutex::new(TaskState {
+                status: TaskStatus::Working,
+                status_message: None,
+                updated_at: created_at,
+                input_requests: InputRequests::new(),
+                waiting: HashMap::new(),
+                result: None,
+                error: None,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TaskState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The task as a result or notification body; `result_type` is `task` on creation,
+    /// `complete` from `tasks/get`.
+    pub(crate) fn snapshot(&self, result_type: ResultType) -> Task {
+        let state = self.lock();
+        let mut task = Task::new(
+            self.id.clone(),
+            state.status,
+            self.created_at.clone(),
+            state.updated_at.clone(),
+            Some(self.ttl.as_millis() as u64),
+        );
+        task.poll_interval_ms = Some(self.poll_interval.as_millis() as u64);
+        task.status_message = state.status_message.clone();
+        task.result_type = Some(result_type.clone());
+        if result_type == ResultType::Complete {
+            if state.status == TaskStatus::InputRequired {
+                task.input_requests = Some(state.input_requests.clone());
+            }
+            task.result = state.result.clone();
+            task.error = state.error.clone();
+        }
+        task
+    }
+
+    fn set_status(state: &mut TaskState, status: TaskStatus) {
+        state.status = status;
+        state.updated_at = now();
+    }
+
+    /// Parks the task until every request is answered through `tasks/update`.
+    pub(crate) async fn ask(&self, requests: Vec<(String, InputCall)>) -> Result<Vec<InputResponse>, ErrorObject> {
+        let mut receivers = Vec::with_capacity(requests.len());
+        {
+            let mut state = self.lock();
+            if state.status.is_terminal() {
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the task has ended"));
+            }
+            for (key, call) in requests {
+                let (tx, rx) = oneshot::channel();
+                state.input_requests.insert(key.clone(), InputRequest::from(call.clone()));
+                state.waiting.insert(key, (call, tx));
+                receivers.push(rx);
+            }
+            Self::set_status(&mut state, TaskStatus::InputRequired);
+        }
+        let mut answers = Vec::with_capacity(receivers.len());
+        for rx in receivers {
+            tokio::select! {
+                answer = rx => answers.push(answer.map_err(|_| ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the task ended"))?),
+                () = self.cancel.cancelled() => return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "cancelled")),
+            }
+        }
+        Ok(answers)
+    }
+
+    /// `tasks/update`: delivers answers for keys that are waiting; others are ignored.
+    pub(crate) fn update(&self, responses: BTreeMap<String, InputResponse>) {
+        let mut state = self.lock();
+        for (key, response) in responses {
+            let fits = state.waiting.get(&key).is_some_and(|(call, _)| crate::input::answers_call(&response, call));
+            if fits && let Some((_, tx)) = state.waiting.remove(&key) {
+                state.input_requests.remove(&key);
+                let _ = tx.send(response);
+            }
+        }
+        if state.waiting.is_empty() && state.status == TaskStatus::InputRequired {
+            Self::set_status(&mut state, TaskStatus::Working);
+        }
+    }
+
+    /// Records the outcome of the handler.
+    pub(crate) fn finish(&self, outcome: Result<Value, ErrorObject>) {
+        let mut state = self.lock();
+        if state.status.is_terminal() {
+            return;
+        }
+        state.waiting.clear();
+        state.input_requests.clear();
+        match outcome {
+            Ok(result) => {
+                state.result = Some(result);
+                Self::set_status(&mut state, TaskStatus::Completed);
+            }
+            Err(error) => {
+                state.status_message = Some(error.message.to_string());
+                state.error = Some(error);
+                Self::set_status(&mut state, TaskStatus::Failed);
+            }
+        }
+    }
+
+    /// `tasks/cancel`: a running task stops and ends `cancelled`; an ended one is left alone.
+    pub(crate) fn cancel(&self) {
+        let mut state = self.lock();
+        if !state.status.is_terminal() {
+            state.waiting.clear();
+            state.input_requests.clear();
+            Self::set_status(&mut state, TaskStatus::Cancelled);
+        }
+        drop(state);
+        self.cancel.cancel();
+    }
+}
+
+/// Every task of one server.
+#[derive(Debug)]
+pub(crate) struct TaskStore {
+    tasks: Mutex<HashMap<String, Arc<TaskEntry>>>,
+    pub(crate) max: usize,
+    pub(crate) ttl: Duration,
+    pub(crate) poll_interval: Duration,
+}
+
+impl Default for TaskStore {
+    fn default() -> Self {
+        TaskStore {
+            tasks: Mutex::new(HashMap::new()),
+            max: DEFAULT_MAX_TASKS,
+            ttl: DEFAULT_TASK_TTL,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+        }
+    }
+}
+
+impl TaskStore {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<TaskEntry>>> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores a task, dropping expired ones first; `false` when the store is full.
+    pub(crate) fn insert(&self, task: Arc<TaskEntry>) -> bool {
+        let mut tasks = self.lock();
+        let now = Instant::now();
+        tasks.retain(|_, t| t.expires > now);
+        if tasks.len() >= self.max {
+            return false;
+        }
+        tasks.insert(task.id.clone(), task);
+        true
+    }
+
+    /// The task `id`, unless unknown or expired.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<TaskEntry>> {
+        self.lock().get(id).filter(|t| t.expires > Instant::now()).cloned()
+    }
+}
