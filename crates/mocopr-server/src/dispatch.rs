@@ -16,13 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use mocopr_core::error::HeaderProblem;
 use mocopr_core::header::decode_header_value;
-use mocopr_core::meta::{PROTOCOL_VERSION_KEY, SUBSCRIPTION_ID_KEY, TASKS_EXTENSION};
+use mocopr_core::meta::PROTOCOL_VERSION_KEY;
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson};
 use mocopr_core::types::*;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
-use crate::changes::Change;
 use crate::context::{CtxInner, RequestCtx};
 use crate::error::ToolError;
 use crate::primitives::ResourceRequest;
@@ -41,7 +40,7 @@ struct Served {
     progress_token: Option<mocopr_core::RequestId>,
 }
 
-type Outcome = Result<RawJson, ErrorObject>;
+pub(crate) type Outcome = Result<RawJson, ErrorObject>;
 
 /// The method and name (tool, prompt, URI) of a request that may ask for input.
 pub(crate) type Origin = (&'static str, String);
@@ -295,7 +294,7 @@ impl McpServer {
         let origin = ctx.origin().cloned();
         let declared_tasks = modern && ctx.client_capabilities().supports_tasks_extension();
         if entry.task_support == Some(TaskSupport::Required) && !declared_tasks {
-            return Err(tasks_required());
+            return Err(crate::tasks::tasks_required());
         }
         let mut future = (entry.handler)(&args, ctx.clone());
         if declared_tasks && entry.task_support.is_some() {
@@ -357,38 +356,6 @@ impl McpServer {
             return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
         }
         self.tool_result(result, modern)
-    }
-
-    /// `tasks/get`, `tasks/update`, `tasks/cancel`: the client must declare the extension.
-    fn task_request(&self, body: ClientRequest, ctx: &RequestCtx) -> Outcome {
-        if !self.inner.capabilities.has_extension(TASKS_EXTENSION) {
-            let method = mocopr_core::messages::MethodCall::method(&body);
-            return Err(ProtocolError::MethodNotFound { method: method.into() }.to_error_object());
-        }
-        if !ctx.client_capabilities().supports_tasks_extension() {
-            return Err(tasks_required());
-        }
-        let unknown = |id: &str| ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown task `{id}`"));
-        match body {
-            ClientRequest::GetTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
-                self.serialize(&task.snapshot(ResultType::Complete), true, true)
-            }
-            ClientRequest::UpdateTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
-                task.update(p.input_responses);
-                Ok(empty_result(true))
-            }
-            ClientRequest::CancelTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
-                task.cancel();
-                Ok(empty_result(true))
-            }
-            other => {
-                Err(ProtocolError::MethodNotFound { method: mocopr_core::messages::MethodCall::method(&other).into() }
-                    .to_error_object())
-            }
-        }
     }
 
     fn tool_result(&self, mut result: CallToolResult, modern: bool) -> Outcome {
@@ -481,69 +448,6 @@ impl McpServer {
         }
     }
 
-    /// `subscriptions/listen`: acknowledge what is honoured, then forward matching changes,
-    /// each tagged with the subscription id, until the client cancels.
-    async fn listen(&self, wanted: SubscriptionFilter, ctx: RequestCtx) -> Outcome {
-        let Some(notifier) = ctx.notifier().cloned() else {
-            return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "this transport cannot carry a listen stream"));
-        };
-        let inner = &self.inner;
-        let caps = &inner.capabilities;
-        let mut honoured = SubscriptionFilter::default();
-        honoured.tools_list_changed = wanted.tools_list_changed.filter(|w| *w && caps.tools.is_some());
-        honoured.prompts_list_changed = wanted.prompts_list_changed.filter(|w| *w && caps.prompts.is_some());
-        honoured.resources_list_changed = wanted.resources_list_changed.filter(|w| *w && caps.resources.is_some());
-        honoured.resource_subscriptions = wanted.resource_subscriptions.filter(|_| caps.resources.is_some());
-        let id = serde_json::to_value(ctx.request_id()).unwrap_or(Value::Null);
-        let meta = serde_json::json!({ SUBSCRIPTION_ID_KEY: id });
-        let mut changes = inner.changes.subscribe();
-        let ack = serde_json::json!({
-            "jsonrpc": "2.0",
-            "method": "notifications/subscriptions/acknowledged",
-            "params": { "notifications": honoured, "_meta": meta },
-        });
-        if !notifier.send_raw(serde_json::to_vec(&ack).unwrap_or_default()).await {
-            return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the listener is gone"));
-        }
-        loop {
-            let change = tokio::select! {
-                change = changes.recv() => change,
-                () = ctx.cancelled() => return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "cancelled")),
-            };
-            let (method, params) = match change {
-                Ok(Change::Tools) if honoured.tools_list_changed == Some(true) => {
-                    ("notifications/tools/list_changed", serde_json::json!({}))
-                }
-                Ok(Change::Prompts) if honoured.prompts_list_changed == Some(true) => {
-                    ("notifications/prompts/list_changed", serde_json::json!({}))
-                }
-                Ok(Change::Resources) if honoured.resources_list_changed == Some(true) => {
-                    ("notifications/resources/list_changed", serde_json::json!({}))
-                }
-                Ok(Change::ResourceUpdated(uri))
-                    if honoured
-                        .resource_subscriptions
-                        .as_ref()
-                        .is_some_and(|subs| subs.iter().any(|s| uri.starts_with(s.as_str()))) =>
-                {
-                    ("notifications/resources/updated", serde_json::json!({ "uri": uri }))
-                }
-                // A listener that fell behind skips what it missed and keeps listening.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    return Ok(empty_result(true));
-                }
-                Ok(_) => continue,
-            };
-            let mut params = params;
-            params["_meta"] = meta.clone();
-            let message = serde_json::json!({ "jsonrpc": "2.0", "method": method, "params": params });
-            if !notifier.send_raw(serde_json::to_vec(&message).unwrap_or_default()).await {
-                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the listener is gone"));
-            }
-        }
-    }
-
     fn primitive_error(&self, error: ToolError, modern: bool, origin: Option<&Origin>) -> Outcome {
         match error {
             ToolError::Failed(message) => Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)),
@@ -553,7 +457,7 @@ impl McpServer {
     }
 
     /// Serializes a result; modern results without `_meta` get the server's `serverInfo`.
-    fn serialize<T: Serialize>(&self, result: &T, modern: bool, add_server_meta: bool) -> Outcome {
+    pub(crate) fn serialize<T: Serialize>(&self, result: &T, modern: bool, add_server_meta: bool) -> Outcome {
         let mut out = serde_json::to_vec(result).map_err(internal)?;
         if modern && add_server_meta && out.last() == Some(&b'}') {
             out.pop();
@@ -606,21 +510,15 @@ fn check_param_headers(params: &[ParamHeader], headers: &McpHeaders, args: &Valu
     Ok(())
 }
 
-/// `-32021` asking for the tasks extension.
-fn tasks_required() -> ErrorObject {
-    let required = serde_json::json!({ "extensions": { TASKS_EXTENSION: {} } });
-    ProtocolError::MissingRequiredClientCapability { required }.to_error_object()
-}
-
-fn page(page: Result<Bytes, ErrorObject>) -> Outcome {
+pub(crate) fn page(page: Result<Bytes, ErrorObject>) -> Outcome {
     page.map(RawJson::from_bytes)
 }
 
-fn empty_result(modern: bool) -> RawJson {
+pub(crate) fn empty_result(modern: bool) -> RawJson {
     RawJson::from_bytes(Bytes::from_static(if modern { b"{\"resultType\":\"complete\"}" } else { b"{}" }))
 }
 
-fn internal(e: serde_json::Error) -> ErrorObject {
+pub(crate) fn internal(e: serde_json::Error) -> ErrorObject {
     ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("could not serialize the result: {e}"))
 }
 

@@ -36,6 +36,7 @@ mod context;
 mod dispatch;
 mod error;
 mod input;
+mod listen;
 mod paging;
 mod primitives;
 mod request_state;

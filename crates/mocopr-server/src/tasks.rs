@@ -14,8 +14,13 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use mocopr_core::meta::TASKS_EXTENSION;
 use mocopr_core::types::{InputCall, InputRequest, InputRequests, InputResponse, ResultType, Task, TaskStatus};
-use mocopr_core::{ErrorCode, ErrorObject};
+use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError};
+
+use crate::context::RequestCtx;
+use crate::dispatch::{Outcome, empty_result};
+use crate::server::McpServer;
 
 /// Default time a task is kept after it is created.
 pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
@@ -222,4 +227,44 @@ impl TaskStore {
     pub(crate) fn get(&self, id: &str) -> Option<Arc<TaskEntry>> {
         self.lock().get(id).filter(|t| t.expires > Instant::now()).cloned()
     }
+}
+
+impl McpServer {
+    /// `tasks/get`, `tasks/update`, `tasks/cancel`: the client must declare the extension.
+    pub(crate) fn task_request(&self, body: ClientRequest, ctx: &RequestCtx) -> Outcome {
+        if !self.inner.capabilities.has_extension(TASKS_EXTENSION) {
+            let method = mocopr_core::messages::MethodCall::method(&body);
+            return Err(ProtocolError::MethodNotFound { method: method.into() }.to_error_object());
+        }
+        if !ctx.client_capabilities().supports_tasks_extension() {
+            return Err(tasks_required());
+        }
+        let unknown = |id: &str| ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown task `{id}`"));
+        match body {
+            ClientRequest::GetTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                self.serialize(&task.snapshot(ResultType::Complete), true, true)
+            }
+            ClientRequest::UpdateTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                task.update(p.input_responses);
+                Ok(empty_result(true))
+            }
+            ClientRequest::CancelTask(p) => {
+                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                task.cancel();
+                Ok(empty_result(true))
+            }
+            other => {
+                Err(ProtocolError::MethodNotFound { method: mocopr_core::messages::MethodCall::method(&other).into() }
+                    .to_error_object())
+            }
+        }
+    }
+}
+
+/// `-32021` asking for the tasks extension.
+pub(crate) fn tasks_required() -> ErrorObject {
+    let required = serde_json::json!({ "extensions": { TASKS_EXTENSION: {} } });
+    ProtocolError::MissingRequiredClientCapability { required }.to_error_object()
 }
