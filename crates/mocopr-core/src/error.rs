@@ -451,6 +451,31 @@ fn is_recursion_limit(e: &serde_json::Error) -> bool {
     e.is_syntax() && e.to_string().starts_with("recursion limit exceeded")
 }
 
+/// Why a middleware layer answered instead of the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LayerFailure {
+    /// The request ran past its deadline.
+    Timeout,
+    /// The server shed the request under load.
+    Overloaded,
+    /// Any other middleware failure.
+    Other,
+}
+
+impl LayerFailure {
+    /// The JSON-RPC error for this failure: an internal error (`-32603`) whose `data.reason`
+    /// says which, since MCP reserves the implementation-defined range for itself.
+    pub fn to_error_object(self) -> ErrorObject {
+        let (message, reason) = match self {
+            LayerFailure::Timeout => ("request timed out", "timeout"),
+            LayerFailure::Overloaded => ("server overloaded, retry later", "overloaded"),
+            LayerFailure::Other => ("request failed in middleware", "middleware"),
+        };
+        ErrorObject::new(ErrorCode::INTERNAL_ERROR, message).with_data(serde_json::json!({ "reason": reason }))
+    }
+}
+
 /// A message rejected while decoding, with the id to answer to when it could be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]

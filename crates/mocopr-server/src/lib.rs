@@ -30,12 +30,14 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod changes;
 mod context;
 mod dispatch;
 mod error;
 mod input;
+pub mod layer;
 mod listen;
 mod paging;
 mod primitives;
@@ -51,6 +53,7 @@ pub use context::RequestCtx;
 pub use error::{ServerError, ToolError};
 pub use input::DEFAULT_PEER_TIMEOUT;
 pub use mocopr_core::types::TaskSupport;
+#[cfg(feature = "http")]
 pub use mocopr_transport::http::{HttpConfig, ServerConfig, StreamableHttpService, serve_http};
 pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use primitives::{PromptArgs, ResourceRequest};

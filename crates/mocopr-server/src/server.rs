@@ -99,6 +99,7 @@ impl McpServer {
     }
 
     /// The Streamable HTTP endpoint serving this server, with in-memory legacy sessions.
+    #[cfg(feature = "http")]
     pub fn into_http(
         self,
         config: mocopr_transport::http::HttpConfig,

@@ -29,6 +29,14 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Default most tasks kept at once.
 pub const DEFAULT_MAX_TASKS: usize = 10_000;
 
+/// 128 random bits as hex: task ids must be unguessable.
+fn new_task_id() -> String {
+    let mut bytes = [0u8; 16];
+    // The OS random source does not fail on supported platforms.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
@@ -60,7 +68,7 @@ impl TaskEntry {
     pub(crate) fn new(ttl: Duration, poll_interval: Duration) -> Arc<Self> {
         let created_at = now();
         Arc::new(TaskEntry {
-            id: mocopr_transport::http::new_session_id(),
+            id: new_task_id(),
             created_at: created_at.clone(),
             expires: Instant::now() + ttl,
             ttl,

@@ -1,0 +1,68 @@
+//! # MoCoPr
+//!
+//! A Rust SDK for the [Model Context Protocol](https://modelcontextprotocol.io): the stateless
+//! 2026-07-28 revision and the legacy 2025-11-25 / 2025-06-18 / 2025-03-26 revisions, served
+//! dual-era. This crate is a thin facade: it re-exports the `mocopr-*` crates behind features
+//! and offers a [`prelude`].
+//!
+//! ```no_run
+//! use mocopr::prelude::*;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Echo { text: String }
+//!
+//! async fn echo(Args(p): Args<Echo>) -> Result<String, ToolError> {
+//!     Ok(p.text)
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let schema = serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}});
+//! let server = McpServer::builder()
+//!     .name("echo")
+//!     .tool(Tool::new("echo", schema.as_object().cloned().unwrap_or_default()), echo)
+//!     .build()?;
+//! serve_stdio(server, Default::default()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! | feature | enables | default |
+//! |---|---|---|
+//! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
+//! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
+//! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
+//! | `full` | everything available today | no |
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The protocol model (always available).
+pub use mocopr_core as core;
+
+/// Transports: stdio, child process, in-memory pair, and (feature `http`) Streamable HTTP.
+#[cfg(feature = "stdio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stdio")))]
+pub use mocopr_transport as transport;
+
+/// The server.
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use mocopr_server as server;
+
+/// What a first server needs.
+pub mod prelude {
+    pub use mocopr_core::types::{
+        CallToolResult, ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource,
+        ResourceContents, ResourceTemplate, Role, Tool,
+    };
+    pub use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion};
+
+    #[cfg(feature = "server")]
+    pub use mocopr_server::{
+        Args, ConnectionConfig, McpServer, PromptArgs, RequestCtx, ResourceRequest, Structured, TaskSupport, ToolError,
+        serve_stdio,
+    };
+
+    #[cfg(all(feature = "server", feature = "http"))]
+    pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};
+}
