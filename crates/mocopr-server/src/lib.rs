@@ -41,6 +41,7 @@ pub mod layer;
 mod listen;
 mod paging;
 mod primitives;
+pub mod registration;
 mod request_state;
 mod server;
 mod stream;
@@ -57,8 +58,17 @@ pub use mocopr_core::types::TaskSupport;
 pub use mocopr_transport::http::{HttpConfig, ServerConfig, StreamableHttpService, serve_http};
 pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use primitives::{PromptArgs, ResourceRequest};
+pub use registration::Registration;
 pub use request_state::DEFAULT_REQUEST_STATE_TTL;
 pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
 pub use stream::{ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio};
 pub use tasks::{DEFAULT_MAX_TASKS, DEFAULT_POLL_INTERVAL, DEFAULT_TASK_TTL};
 pub use tool::{Args, IntoToolResult, Structured, ToolHandler};
+
+/// What the `mocopr-macros` expansions name; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use mocopr_core::types::{GetPromptResult, Prompt, ResourceContents, TaskSupport, Tool, ToolAnnotations};
+    pub use schemars;
+    pub use serde_json;
+}

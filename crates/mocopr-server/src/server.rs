@@ -170,18 +170,41 @@ impl McpServerBuilder {
     }
 
     /// Registers a tool: its definition and an async handler (see [`crate::tool`]).
-    pub fn tool<M>(mut self, definition: Tool, handler: impl ToolHandler<M>) -> Self {
-        self.tools.push((definition, handler.into_erased().0, None));
+    pub fn tool<M>(self, definition: Tool, handler: impl ToolHandler<M>) -> Self {
+        self.push_tool(definition, handler.into_erased().0, None)
+    }
+
+    /// Registers a bundled primitive (what `#[tool]`, `#[prompt]` and `#[resource]` produce).
+    pub fn register(self, registration: crate::registration::Registration) -> Self {
+        registration.apply(self)
+    }
+
+    pub(crate) fn push_tool(mut self, definition: Tool, handler: ErasedTool, task: Option<TaskSupport>) -> Self {
+        self.tools.push((definition, handler, task));
+        self
+    }
+
+    pub(crate) fn push_prompt(mut self, definition: Prompt, handler: ErasedPrompt) -> Self {
+        self.prompts.push((definition, handler));
+        self
+    }
+
+    pub(crate) fn push_resource(mut self, definition: Resource, handler: ErasedResource) -> Self {
+        self.resources.push((definition, handler));
+        self
+    }
+
+    pub(crate) fn push_template(mut self, definition: ResourceTemplate, handler: ErasedResource) -> Self {
+        self.templates.push((definition, handler));
         self
     }
 
     /// Registers a tool that may run as a task (tasks extension): when the client declares the
     /// extension and the handler does not finish at once, the call becomes a task. With
     /// [`TaskSupport::Required`], clients that do not declare the extension get `-32021`.
-    pub fn task_tool<M>(mut self, definition: Tool, handler: impl ToolHandler<M>, support: TaskSupport) -> Self {
+    pub fn task_tool<M>(self, definition: Tool, handler: impl ToolHandler<M>, support: TaskSupport) -> Self {
         let support = (support != TaskSupport::Forbidden).then_some(support);
-        self.tools.push((definition, handler.into_erased().0, support));
-        self
+        self.push_tool(definition, handler.into_erased().0, support)
     }
 
     /// Registers a prompt and the async function that renders it.

@@ -30,6 +30,7 @@
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
+//! | `macros` | `#[tool]`, `#[prompt]`, `#[resource]` | yes |
 //! | `full` | everything available today | no |
 
 #![deny(missing_docs)]
@@ -49,6 +50,11 @@ pub use mocopr_transport as transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use mocopr_server as server;
 
+/// `#[tool]`, `#[prompt]`, `#[resource]`.
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use mocopr_macros::{prompt, resource, tool};
+
 /// What a first server needs.
 pub mod prelude {
     pub use mocopr_core::types::{
@@ -62,6 +68,9 @@ pub mod prelude {
         Args, ConnectionConfig, McpServer, PromptArgs, RequestCtx, ResourceRequest, Structured, TaskSupport, ToolError,
         serve_stdio,
     };
+
+    #[cfg(feature = "macros")]
+    pub use mocopr_macros::{prompt, resource, tool};
 
     #[cfg(all(feature = "server", feature = "http"))]
     pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};
