@@ -43,3 +43,35 @@ fn build(records: &[Value]) -> Vec<u8> {
     });
     serde_json::to_vec(&message).unwrap_or_default()
 }
+
+/// The text payload of the throughput benchmarks: 100 bytes, as in the performance guide.
+pub fn payload_100() -> String {
+    "x".repeat(100)
+}
+
+/// A modern `tools/call` of the `echo` tool, as one newline-terminated line.
+pub fn echo_call_line(id: u64, text: &str) -> String {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{{\"name\":\"echo\",\"arguments\":{{\"text\":\"{text}\"}},\"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}\n"
+    )
+}
+
+/// The path of a release example of the workspace, built first (`cargo build --release`).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "mocopr-examples", "--example", name])
+        .current_dir(&root)
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "could not build example {name}");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
+    target.join("release").join("examples").join(name)
+}
+
+/// Peak resident set size of process `pid`, in KiB (`VmHWM`), on Linux.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

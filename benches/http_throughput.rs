@@ -1,0 +1,106 @@
+//! Requests per second over HTTP with 32 keep-alive connections, 100-byte payloads: MoCoPr's
+//! `echo-server http` beside a bare hyper echo (`bare-http-echo`), both child processes driven
+//! by the same hyper client. Also prints each server's peak RSS.
+//!
+//! `cargo bench -p mocopr-benches --bench http_throughput`
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use mocopr_benches::{echo_call_line, example_binary, payload_100, peak_rss_kib};
+
+const CONNECTIONS: u64 = 32;
+const PER_ITERATION: u64 = 6_400;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_bare() -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bare-http-echo")).stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+    Server { child, url: format!("http://{}/mcp", line.trim()) }
+}
+
+fn start_mocopr() -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let child = Command::new(example_binary("echo-server"))
+        .args(["http", "--bind", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Server { child, url }
+}
+
+async fn drive(url: &str, total: u64) -> Duration {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build_http();
+    let text = payload_100();
+    let start = Instant::now();
+    let per_connection = total / CONNECTIONS;
+    let tasks = (0..CONNECTIONS).map(|c| {
+        let client = client.clone();
+        let url = url.to_owned();
+        let text = text.clone();
+        tokio::spawn(async move {
+            for i in 0..per_connection {
+                let body = echo_call_line(c * per_connection + i, &text);
+                let request = Request::post(&url)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", "tools/call")
+                    .header("mcp-name", "echo")
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
+                let response = client.request(request).await.expect("response");
+                assert!(response.status().is_success());
+                let _ = response.into_body().collect().await;
+            }
+        })
+    });
+    for task in tasks.collect::<Vec<_>>() {
+        let _ = task.await;
+    }
+    start.elapsed()
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let mut group = c.benchmark_group("http_echo_32_connections");
+    group.throughput(Throughput::Elements(PER_ITERATION));
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    for (label, start) in [("bare_hyper", start_bare as fn() -> Server), ("mocopr_echo_server", start_mocopr)] {
+        let server = start();
+        group.bench_function(label, |b| {
+            b.iter_custom(|iterations| runtime.block_on(drive(&server.url, iterations * PER_ITERATION)))
+        });
+        println!("peak RSS of {label}: {} KiB", peak_rss_kib(server.child.id()).unwrap_or(0));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
