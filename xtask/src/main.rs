@@ -16,7 +16,8 @@ usage: cargo xtask <command>
 
 commands:
   test       everything CI checks: installs what is missing, then rustfmt, clippy -D warnings,
-             rustdoc -D warnings, cargo-deny (when installed), doctests and the nextest suite
+             rustdoc -D warnings, cargo-deny (when installed), doctests, the conformance
+             suite (server scenarios) and the nextest suite
   conformance [--server] [--client] [--scenario NAME] [--url URL]
              the official MCP conformance suite (0.1.16, and 0.2.0-alpha.12 at 2026-07-28 and
              at 2025-11-25), one scenario at a time; installs it with `npm ci` in conformance/,

@@ -27,6 +27,10 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
         eprintln!("\n==> cargo-deny: not installed, skipped (install with `cargo install cargo-deny --locked`)");
     }
     run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]))?;
+    // The official conformance suite (server scenarios, one at a time) against the
+    // `conformance-server` example; it installs its pinned Node packages with `npm ci`.
+    eprintln!("\n==> conformance: cargo xtask conformance");
+    crate::conformance::run_all(&[])?;
     // nextest runs last so its summary is the suite's closing line.
     if succeeds("cargo", &["nextest", "--version"]) {
         run("tests", Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))

@@ -58,8 +58,9 @@ impl McpServer {
 
     async fn dispatch(&self, request: &mut McpRequest) -> Outcome {
         let session = request.extensions.get::<Arc<Session>>().cloned();
-        let body = ClientRequest::decode_text(request.method.as_str(), request.params.as_ref().map(RawJson::as_str))
-            .map_err(|e| e.to_error_object())?;
+        let params = request.params.as_ref().map(RawJson::as_str);
+        let body = ClientRequest::decode_text(request.method.as_str(), params)
+            .map_err(|e| self.undecodable(request.method.as_str(), params, e))?;
         let declared = body.request_meta().and_then(|m| m.protocol_version.as_deref());
         let served = match declared {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
@@ -120,6 +121,31 @@ impl McpServer {
             task: Default::default(),
         });
         self.route(body, ctx, session, served.headers).await
+    }
+
+    /// The error for params that do not decode: a method that does not exist in the modern
+    /// revision the request declares is `-32601` whatever its params look like; anything else
+    /// keeps its decoding error. Only runs on the error path.
+    fn undecodable(&self, method: &str, params: Option<&str>, error: ProtocolError) -> ErrorObject {
+        #[derive(serde::Deserialize)]
+        struct MetaOnly {
+            #[serde(rename = "_meta")]
+            meta: Option<mocopr_core::meta::RequestMeta>,
+        }
+        let declared = params
+            .and_then(|p| serde_json::from_str::<MetaOnly>(p).ok())
+            .and_then(|m| m.meta)
+            .and_then(|m| m.protocol_version)
+            .and_then(|v| ProtocolVersion::parse(&v))
+            .filter(|v| v.is_modern() && self.inner.modern_versions.contains(v));
+        match declared {
+            Some(version)
+                if !ClientRequest::method_available_in(method, version) && ClientRequest::METHODS.contains(&method) =>
+            {
+                ProtocolError::MethodNotInVersion { method: method.into(), version }.to_error_object()
+            }
+            _ => error.to_error_object(),
+        }
     }
 
     /// A legacy request arriving without a session (stateless legacy HTTP): served as the

@@ -158,6 +158,9 @@ async fn errors_name_the_request_and_the_connection_keeps_serving() {
             -32601,
         ),
         (r#"{"jsonrpc":"2.0","id":1,"method":"ping",META_PARAMS}"#, -32601),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"logging/setLevel",META_PARAMS}"#, -32601),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"resources/subscribe",META_PARAMS}"#, -32601),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"initialize",META_PARAMS}"#, -32601),
         (
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2031-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#,
             -32022,

@@ -1,0 +1,53 @@
+//! The diagnostic tools of the 2026-07-28 `server-stateless` scenario. They probe what the
+//! server does around a handler, not the handler itself:
+//!
+//! - `test_missing_capability` needs sampling: without it the server answers `-32021`
+//!   (`requiredCapabilities: {"sampling": {}}`, HTTP 400) before anything is asked.
+//! - `test_streaming_elicitation` asks the user something: on the stateless wire that is an
+//!   `InputRequiredResult`, never a server-to-client request on the response stream.
+//! - `test_logging_tool` logs at `info`: with no `_meta` log level nothing may be sent.
+//! - `test_trigger_tool_change` / `test_trigger_prompt_change` announce list changes to open
+//!   `subscriptions/listen` streams.
+
+use mocopr_core::types::LoggingLevel;
+use mocopr_server::{McpServerBuilder, RequestCtx, ToolError};
+use serde_json::{Value, json};
+
+use crate::client_input::{describe, form, sampled_text, sampling};
+use crate::tools::{definition, no_arguments};
+
+pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
+    let tool = |name: &str, description: &str| definition(name, description, no_arguments());
+    builder
+        .tool(tool("test_missing_capability", "Needs the client's sampling capability."), missing_capability)
+        .tool(tool("test_streaming_elicitation", "Asks the user to confirm, then completes."), streaming_elicitation)
+        .tool(tool("test_logging_tool", "Logs at info level, if the client asked for logs."), logging_tool)
+        .tool(tool("test_trigger_tool_change", "Announces that the tool list changed."), trigger_tool_change)
+        .tool(tool("test_trigger_prompt_change", "Announces that the prompt list changed."), trigger_prompt_change)
+}
+
+async fn missing_capability(ctx: RequestCtx) -> Result<String, ToolError> {
+    let answer = ctx.sample("probe", sampling("Reply with OK.", 10)?).await?;
+    Ok(format!("Success: the client sampled \"{}\"", sampled_text(&answer)))
+}
+
+async fn streaming_elicitation(ctx: RequestCtx) -> Result<String, ToolError> {
+    let params = form("Continue the streaming check?", json!({ "ok": { "type": "boolean" } }), &["ok"])?;
+    let answer = ctx.elicit("stream_check", params).await?;
+    Ok(format!("Streaming complete: {}", describe(&answer)))
+}
+
+async fn logging_tool(ctx: RequestCtx) -> Result<String, ToolError> {
+    ctx.log(LoggingLevel::Info, Some("conformance-server"), Value::from("Diagnostic trace logging activated")).await;
+    Ok("Logging evaluated".to_owned())
+}
+
+async fn trigger_tool_change(ctx: RequestCtx) -> Result<String, ToolError> {
+    ctx.changes().tools_changed();
+    Ok("Mutation triggered: tools".to_owned())
+}
+
+async fn trigger_prompt_change(ctx: RequestCtx) -> Result<String, ToolError> {
+    ctx.changes().prompts_changed();
+    Ok("Mutation triggered: prompts".to_owned())
+}

@@ -1,0 +1,203 @@
+//! The content tools of the conformance suites: text, image, audio, embedded resource, mixed
+//! content, a tool error, logging, progress, a JSON Schema 2020-12 input schema, a parameter
+//! mirrored into an `Mcp-Param-*` header, and the SSE polling probe. Every one works the same in
+//! both eras.
+
+use std::time::Duration;
+
+use mocopr_core::types::{ContentBlock, LoggingLevel, Tool};
+use mocopr_server::{Args, McpServerBuilder, RequestCtx, ToolError};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::media;
+
+/// The text of `test_error_handling`'s error result.
+const ERROR_TEXT: &str = "This tool intentionally returns an error for testing";
+
+/// A tool definition: name, description and input schema (an object schema).
+pub(crate) fn definition(name: &str, description: &str, schema: Value) -> Tool {
+    let schema = match schema {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let mut tool = Tool::new(name, schema);
+    tool.description = Some(description.to_owned());
+    tool
+}
+
+/// The input schema of a tool without arguments.
+pub(crate) fn no_arguments() -> Value {
+    json!({ "type": "object", "properties": {} })
+}
+
+/// A content block written as JSON.
+pub(crate) fn block(value: Value) -> Result<ContentBlock, ToolError> {
+    Ok(serde_json::from_value(value)?)
+}
+
+pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
+    builder
+        .tool(definition("test_simple_text", "Returns one text block.", no_arguments()), simple_text)
+        .tool(definition("test_image_content", "Returns one PNG image block.", no_arguments()), image)
+        .tool(definition("test_audio_content", "Returns one WAV audio block.", no_arguments()), audio)
+        .tool(
+            definition("test_embedded_resource", "Returns an embedded text resource.", no_arguments()),
+            embedded_resource,
+        )
+        .tool(
+            definition("test_multiple_content_types", "Returns text, an image and a resource.", no_arguments()),
+            multiple_content_types,
+        )
+        .tool(definition("test_error_handling", "Always fails with a tool error (isError).", no_arguments()), error)
+        .tool(
+            definition("test_tool_with_logging", "Logs three info messages 50 ms apart.", no_arguments()),
+            with_logging,
+        )
+        .tool(
+            definition("test_tool_with_progress", "Reports progress 0, 50 and 100 of 100.", no_arguments()),
+            with_progress,
+        )
+        .tool(
+            definition(
+                "json_schema_2020_12_tool",
+                "Takes an input schema using JSON Schema 2020-12 keywords (SEP-1613).",
+                json_schema_2020_12(),
+            ),
+            echo_arguments,
+        )
+        .tool(
+            definition(
+                "test_x_mcp_header",
+                "Echoes `region`, which 2026-07-28 clients mirror into the Mcp-Param-Region header \
+                 (SEP-2243); the server checks that header against the body.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "region": { "type": "string", "description": "Any text", "x-mcp-header": "Region" }
+                    },
+                    "required": ["region"]
+                }),
+            ),
+            x_mcp_header,
+        )
+        .tool(
+            definition(
+                "test_reconnection",
+                "SSE polling probe (SEP-1699). This server keeps the POST stream open, so the result \
+                 arrives on it without a reconnection.",
+                no_arguments(),
+            ),
+            reconnection,
+        )
+}
+
+async fn simple_text() -> Result<String, ToolError> {
+    Ok("This is a simple text response for testing.".to_owned())
+}
+
+async fn image() -> Result<Vec<ContentBlock>, ToolError> {
+    Ok(vec![ContentBlock::image(media::png_base64(), "image/png")])
+}
+
+async fn audio() -> Result<Vec<ContentBlock>, ToolError> {
+    Ok(vec![block(json!({ "type": "audio", "data": media::wav_base64(), "mimeType": "audio/wav" }))?])
+}
+
+async fn embedded_resource() -> Result<Vec<ContentBlock>, ToolError> {
+    Ok(vec![block(json!({
+        "type": "resource",
+        "resource": {
+            "uri": "test://embedded-resource",
+            "mimeType": "text/plain",
+            "text": "This is an embedded resource content."
+        }
+    }))?])
+}
+
+async fn multiple_content_types() -> Result<Vec<ContentBlock>, ToolError> {
+    Ok(vec![
+        ContentBlock::text("Multiple content types test:"),
+        ContentBlock::image(media::png_base64(), "image/png"),
+        block(json!({
+            "type": "resource",
+            "resource": {
+                "uri": "test://mixed-content-resource",
+                "mimeType": "application/json",
+                "text": json!({ "test": "data", "value": 123 }).to_string()
+            }
+        }))?,
+    ])
+}
+
+async fn error() -> Result<String, ToolError> {
+    Err(ToolError::new(ERROR_TEXT))
+}
+
+/// Three log messages: only sent when the client asked for `info` or more verbose (legacy:
+/// `logging/setLevel`; modern: the request's `_meta` log level).
+async fn with_logging(ctx: RequestCtx) -> Result<String, ToolError> {
+    let steps = ["Tool execution started", "Tool processing data", "Tool execution completed"];
+    for (i, step) in steps.into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ctx.log(LoggingLevel::Info, Some("conformance-server"), Value::from(step)).await;
+    }
+    Ok("Tool with logging executed successfully".to_owned())
+}
+
+/// Progress 0, 50, 100 of 100, 50 ms apart: only sent when the request has a progress token.
+async fn with_progress(ctx: RequestCtx) -> Result<String, ToolError> {
+    for (i, step) in [0u32, 50, 100].into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ctx.progress(f64::from(step), Some(100.0), Some(format!("Completed step {step} of 100"))).await;
+    }
+    Ok("Progress reported: 0, 50 and 100 of 100".to_owned())
+}
+
+/// The schema `json-schema-2020-12` expects verbatim in `tools/list`.
+fn json_schema_2020_12() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": { "street": { "type": "string" }, "city": { "type": "string" } }
+            }
+        },
+        "properties": {
+            "name": { "type": "string" },
+            "address": { "$ref": "#/$defs/address" },
+            "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+            "phone": { "type": "string" },
+            "email": { "type": "string" }
+        },
+        "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+        "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+        "then": { "required": ["phone"] },
+        "else": { "required": ["email"] },
+        "additionalProperties": false
+    })
+}
+
+async fn echo_arguments(Args(args): Args<Value>) -> Result<String, ToolError> {
+    Ok(format!("JSON Schema 2020-12 tool called with: {args}"))
+}
+
+#[derive(Deserialize)]
+struct RegionArgs {
+    region: String,
+}
+
+async fn x_mcp_header(Args(args): Args<RegionArgs>) -> Result<String, ToolError> {
+    Ok(format!("Region: {}", args.region))
+}
+
+async fn reconnection() -> Result<String, ToolError> {
+    Ok("Reconnection test completed: the result was delivered on the original stream.".to_owned())
+}
