@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use self::node::Node;
 use self::server::Server;
-use crate::{root, run};
+use crate::run;
 
 /// npm alias of `@modelcontextprotocol/conformance@0.1.16` (see `conformance/package.json`).
 const STABLE: &str = "conformance-0.1";
@@ -122,7 +122,7 @@ enum Outcome {
 pub(crate) fn run_all(args: &[String]) -> Result<(), String> {
     let options = Options::parse(args)?;
     let node = Node::ensure()?;
-    let out = root().join("target").join("conformance");
+    let out = crate::target_dir().join("conformance");
     let jobs = plan(&node, &options, &out)?;
     if jobs.is_empty() {
         let name = options.scenario.as_deref().unwrap_or_default();
@@ -131,7 +131,7 @@ pub(crate) fn run_all(args: &[String]) -> Result<(), String> {
     if options.url.is_none() {
         run("build", Command::new("cargo").args(["build", "--release", "--examples", "--locked"]))?;
     }
-    let examples = root().join("target/release/examples");
+    let examples = crate::target_dir().join("release/examples");
     let client = examples.join("conformance-client");
     if options.modes.contains(&Mode::Client) {
         if !client.is_file() {

@@ -52,6 +52,14 @@ pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the workspace root), or `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Runs a command (in the workspace root unless it has its own directory), echoing it first;
 /// fails with its exit status.
 pub(crate) fn run(step: &str, command: &mut Command) -> Result<(), String> {

@@ -188,14 +188,55 @@ impl McpRequest {
     }
 }
 
+/// A result produced piece by piece: the chunks, concatenated, are the result's JSON text (no
+/// raw newlines). Transports write them as they come, so a large resource never sits in memory
+/// whole.
+pub struct ResultStream {
+    chunks: std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send>>,
+}
+
+impl ResultStream {
+    /// A result streamed from `chunks`.
+    pub fn new(chunks: impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static) -> Self {
+        ResultStream { chunks: Box::pin(chunks) }
+    }
+}
+
+impl fmt::Debug for ResultStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResultStream")
+    }
+}
+
+impl futures_core::Stream for ResultStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.chunks.as_mut().poll_next(cx)
+    }
+}
+
+/// A result: whole, or streamed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ResultBody {
+    /// The whole result JSON.
+    Json(RawJson),
+    /// The result JSON in pieces.
+    Stream(ResultStream),
+}
+
 /// The answer to an [`McpRequest`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct McpResponse {
     /// The id of the request answered.
     pub id: RequestId,
-    /// The result JSON, or the error.
-    pub outcome: Result<RawJson, ErrorObject>,
+    /// The result, or the error.
+    pub outcome: Result<ResultBody, ErrorObject>,
     /// Attachments for layers below (e.g. cache hints decided by the handler).
     pub extensions: Extensions,
 }
@@ -203,7 +244,42 @@ pub struct McpResponse {
 impl McpResponse {
     /// A successful response carrying `result`.
     pub fn result(id: RequestId, result: RawJson) -> Self {
-        McpResponse { id, outcome: Ok(result), extensions: Extensions::new() }
+        McpResponse { id, outcome: Ok(ResultBody::Json(result)), extensions: Extensions::new() }
+    }
+
+    /// A successful response whose result is streamed.
+    pub fn stream(id: RequestId, result: ResultStream) -> Self {
+        McpResponse { id, outcome: Ok(ResultBody::Stream(result)), extensions: Extensions::new() }
+    }
+
+    /// The whole result JSON, when the result is not streamed.
+    pub fn result_json(&self) -> Option<&RawJson> {
+        match &self.outcome {
+            Ok(ResultBody::Json(json)) => Some(json),
+            _ => None,
+        }
+    }
+
+    /// Takes the streamed result out, leaving an empty result behind.
+    pub fn take_stream(&mut self) -> Option<ResultStream> {
+        match std::mem::replace(&mut self.outcome, Ok(ResultBody::Json(RawJson::from_bytes(Bytes::from_static(b"{}")))))
+        {
+            Ok(ResultBody::Stream(stream)) => Some(stream),
+            other => {
+                self.outcome = other;
+                None
+            }
+        }
+    }
+
+    /// The text that goes before a streamed result: `{"jsonrpc":"2.0","id":…,"result":`. The
+    /// message is complete after the stream's chunks and one `}`.
+    pub fn stream_prefix(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48);
+        out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+        let _ = serde_json::to_writer(&mut out, &self.id);
+        out.extend_from_slice(b",\"result\":");
+        out
     }
 
     /// An error response.
@@ -212,15 +288,18 @@ impl McpResponse {
     }
 
     /// Writes the whole JSON-RPC response message into `out`, without re-encoding the result.
+    /// A streamed result must be written by the transport (see [`McpResponse::stream_prefix`]);
+    /// here it is written as an empty object.
     pub fn write_message(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
         // Ids are strings or integers: serializing them into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, &self.id);
         match &self.outcome {
-            Ok(result) => {
+            Ok(ResultBody::Json(result)) => {
                 out.extend_from_slice(b",\"result\":");
                 out.extend_from_slice(result.as_bytes());
             }
+            Ok(ResultBody::Stream(_)) => out.extend_from_slice(b",\"result\":{}"),
             Err(error) => {
                 out.extend_from_slice(b",\"error\":");
                 let _ = serde_json::to_writer(&mut *out, error);

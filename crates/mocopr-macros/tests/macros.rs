@@ -76,9 +76,10 @@ async fn call(server: &McpServer, method: &str, params: Value) -> Value {
     });
     let raw = RawJson::from_bytes(Bytes::from(params.to_string()));
     let response = server.handle(McpRequest::new(RequestId::Number(1), Method::new(method), Some(raw))).await;
-    match response.outcome {
-        Ok(result) => serde_json::from_slice(result.as_bytes()).expect("JSON result"),
-        Err(error) => json!({ "error": error }),
+    match (&response.outcome, response.result_json()) {
+        (Err(error), _) => json!({ "error": error }),
+        (Ok(_), Some(result)) => serde_json::from_slice(result.as_bytes()).expect("JSON result"),
+        (Ok(_), None) => panic!("a streamed result"),
     }
 }
 

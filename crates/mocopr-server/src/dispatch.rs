@@ -17,14 +17,14 @@ use tokio_util::sync::CancellationToken;
 use mocopr_core::error::HeaderProblem;
 use mocopr_core::header::decode_header_value;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
-use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson};
+use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, RawJson, ResultBody};
 use mocopr_core::types::*;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
 use crate::context::{CtxInner, RequestCtx};
 use crate::error::ToolError;
-use crate::primitives::ResourceRequest;
+use crate::primitives::{ResourceBody, ResourceRequest};
 use crate::server::McpServer;
 use crate::tasks::TaskEntry;
 use mocopr_transport::Notifier;
@@ -49,14 +49,15 @@ impl McpServer {
     /// Serves one request.
     pub async fn handle(&self, mut request: McpRequest) -> McpResponse {
         let id = request.id.clone();
-        let outcome = self.dispatch(&mut request).await;
-        match outcome {
-            Ok(result) => McpResponse::result(id, result),
+        match self.dispatch(&mut request).await {
+            Ok(ResultBody::Json(result)) => McpResponse::result(id, result),
+            Ok(ResultBody::Stream(stream)) => McpResponse::stream(id, stream),
+            Ok(_) => McpResponse::error(id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, "unsupported result body")),
             Err(error) => McpResponse::error(id, error),
         }
     }
 
-    async fn dispatch(&self, request: &mut McpRequest) -> Outcome {
+    async fn dispatch(&self, request: &mut McpRequest) -> Result<ResultBody, ErrorObject> {
         let session = request.extensions.get::<Arc<Session>>().cloned();
         let params = request.params.as_ref().map(RawJson::as_str);
         let body = ClientRequest::decode_text(request.method.as_str(), params)
@@ -66,9 +67,9 @@ impl McpServer {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
                 ClientRequest::Initialize(params) => {
-                    return self.initialize(params, session.as_deref());
+                    return self.initialize(params, session.as_deref()).map(ResultBody::Json);
                 }
-                ClientRequest::Ping(_) => return Ok(empty_result(false)),
+                ClientRequest::Ping(_) => return Ok(ResultBody::Json(empty_result(false))),
                 _ => match session
                     .as_ref()
                     .and_then(|s| s.state())
@@ -253,10 +254,10 @@ impl McpServer {
         ctx: RequestCtx,
         session: Option<Arc<Session>>,
         headers: Option<McpHeaders>,
-    ) -> Outcome {
+    ) -> Result<ResultBody, ErrorObject> {
         let modern = ctx.protocol_version().is_modern();
         let inner = &self.inner;
-        match body {
+        let outcome: Outcome = match body {
             ClientRequest::Discover(_) => Ok(RawJson::from_bytes(inner.discover.clone())),
             ClientRequest::Ping(_) => Ok(empty_result(modern)),
             ClientRequest::ListTools(p) => page(inner.tool_list.page(p.cursor.as_deref(), modern)),
@@ -265,7 +266,7 @@ impl McpServer {
             ClientRequest::ListResourceTemplates(p) => page(inner.template_list.page(p.cursor.as_deref(), modern)),
             ClientRequest::CallTool(p) => self.call_tool(p, ctx, headers.as_ref()).await,
             ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
-            ClientRequest::ReadResource(p) => self.read_resource(p, ctx).await,
+            ClientRequest::ReadResource(p) => return self.read_resource(p, ctx).await,
             ClientRequest::Complete(p) => self.complete(p, ctx).await,
             ClientRequest::Listen(p) => self.listen(p.notifications, ctx).await,
             body @ (ClientRequest::GetTask(_) | ClientRequest::UpdateTask(_) | ClientRequest::CancelTask(_))
@@ -299,7 +300,8 @@ impl McpServer {
                 Err(ProtocolError::MethodNotFound { method: mocopr_core::messages::MethodCall::method(&other).into() }
                     .to_error_object())
             }
-        }
+        };
+        outcome.map(ResultBody::Json)
     }
 
     async fn call_tool(&self, params: CallToolRequestParams, ctx: RequestCtx, headers: Option<&McpHeaders>) -> Outcome {
@@ -421,7 +423,11 @@ impl McpServer {
         }
     }
 
-    async fn read_resource(&self, params: ReadResourceRequestParams, ctx: RequestCtx) -> Outcome {
+    async fn read_resource(
+        &self,
+        params: ReadResourceRequestParams,
+        ctx: RequestCtx,
+    ) -> Result<ResultBody, ErrorObject> {
         let modern = ctx.protocol_version().is_modern();
         let (handler, variables) = match self.inner.resources.get(&params.uri) {
             Some(handler) => (handler, Default::default()),
@@ -439,9 +445,9 @@ impl McpServer {
         };
         let request = ResourceRequest { uri: params.uri, variables };
         let origin = ctx.origin().cloned();
+        let hints = self.inner.read_hints;
         match handler(request, ctx).await {
-            Ok(contents) => {
-                let hints = self.inner.read_hints;
+            Ok(ResourceBody::Contents(contents)) => {
                 let result = serde_json::json!({ "contents": contents });
                 let mut result: ReadResourceResult = serde_json::from_value(result).map_err(internal)?;
                 if modern {
@@ -449,9 +455,22 @@ impl McpServer {
                     result.ttl_ms = Some(hints.ttl_ms);
                     result.cache_scope = Some(hints.scope);
                 }
-                self.serialize(&result, modern, true)
+                self.serialize(&result, modern, true).map(ResultBody::Json)
             }
-            Err(e) => self.primitive_error(e, modern, origin.as_ref()),
+            Ok(ResourceBody::Stream(stream)) => {
+                let mut extra = Vec::new();
+                if modern {
+                    let scope = if hints.scope == CacheScope::Public { "public" } else { "private" };
+                    let members = format!(
+                        ",\"ttlMs\":{},\"cacheScope\":\"{scope}\",\"resultType\":\"complete\",\"_meta\":",
+                        hints.ttl_ms
+                    );
+                    extra.extend_from_slice(members.as_bytes());
+                    extra.extend_from_slice(&self.inner.server_meta);
+                }
+                Ok(ResultBody::Stream(crate::streaming::encode_read_result(stream, &extra)))
+            }
+            Err(e) => self.primitive_error(e, modern, origin.as_ref()).map(ResultBody::Json),
         }
     }
 

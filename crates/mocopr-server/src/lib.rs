@@ -45,6 +45,7 @@ pub mod registration;
 mod request_state;
 mod server;
 mod stream;
+mod streaming;
 mod tasks;
 pub mod tool;
 pub mod uri_template;
@@ -62,6 +63,7 @@ pub use registration::Registration;
 pub use request_state::DEFAULT_REQUEST_STATE_TTL;
 pub use server::{DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, McpServer, McpServerBuilder};
 pub use stream::{ConnectionConfig, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, serve_connection, serve_stdio};
+pub use streaming::{ResourceStream, StreamEncoding};
 pub use tasks::{DEFAULT_MAX_TASKS, DEFAULT_POLL_INTERVAL, DEFAULT_TASK_TTL};
 pub use tool::{Args, IntoToolResult, Structured, ToolHandler};
 

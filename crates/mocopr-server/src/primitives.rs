@@ -13,6 +13,7 @@ use mocopr_core::types::{CompleteRequestParams, Completion, GetPromptResult, Res
 
 use crate::context::RequestCtx;
 use crate::error::ToolError;
+use crate::streaming::ResourceStream;
 
 /// The arguments of `prompts/get`.
 pub type PromptArgs = BTreeMap<String, String>;
@@ -29,9 +30,14 @@ pub struct ResourceRequest {
 
 pub(crate) type ErasedPrompt =
     Arc<dyn Fn(PromptArgs, RequestCtx) -> BoxFuture<'static, Result<GetPromptResult, ToolError>> + Send + Sync>;
-pub(crate) type ErasedResource = Arc<
-    dyn Fn(ResourceRequest, RequestCtx) -> BoxFuture<'static, Result<Vec<ResourceContents>, ToolError>> + Send + Sync,
->;
+/// What a resource handler produced: whole contents, or a stream.
+pub(crate) enum ResourceBody {
+    Contents(Vec<ResourceContents>),
+    Stream(ResourceStream),
+}
+
+pub(crate) type ErasedResource =
+    Arc<dyn Fn(ResourceRequest, RequestCtx) -> BoxFuture<'static, Result<ResourceBody, ToolError>> + Send + Sync>;
 pub(crate) type ErasedCompletion =
     Arc<dyn Fn(CompleteRequestParams, RequestCtx) -> BoxFuture<'static, Result<Completion, ToolError>> + Send + Sync>;
 
@@ -48,7 +54,21 @@ where
     F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<ResourceContents>, ToolError>> + Send + 'static,
 {
-    Arc::new(move |req, ctx| Box::pin(f(req, ctx)))
+    Arc::new(move |req, ctx| {
+        let future = f(req, ctx);
+        Box::pin(async move { future.await.map(ResourceBody::Contents) })
+    })
+}
+
+pub(crate) fn erase_streaming_resource<F, Fut>(f: F) -> ErasedResource
+where
+    F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<ResourceStream, ToolError>> + Send + 'static,
+{
+    Arc::new(move |req, ctx| {
+        let future = f(req, ctx);
+        Box::pin(async move { future.await.map(ResourceBody::Stream) })
+    })
 }
 
 pub(crate) fn erase_completion<F, Fut>(f: F) -> ErasedCompletion

@@ -21,49 +21,24 @@ use crate::server::McpServerBuilder;
 use crate::tool::{ErasedTool, ToolHandler};
 
 /// A primitive and its handler, ready to register.
-#[non_exhaustive]
-pub enum Registration {
-    /// A tool.
-    Tool {
-        /// Its definition.
-        definition: Tool,
-        /// Its handler.
-        handler: ErasedTool,
-        /// Whether calls may become tasks.
-        task_support: Option<TaskSupport>,
-    },
-    /// A prompt.
-    Prompt {
-        /// Its definition.
-        definition: Prompt,
-        /// Its handler.
-        handler: ErasedPrompt,
-    },
-    /// A resource.
-    Resource {
-        /// Its definition.
-        definition: Resource,
-        /// Its handler.
-        handler: ErasedResource,
-    },
-    /// A resource template.
-    Template {
-        /// Its definition.
-        definition: ResourceTemplate,
-        /// Its handler.
-        handler: ErasedResource,
-    },
+pub struct Registration {
+    kind: Kind,
+}
+
+enum Kind {
+    Tool { definition: Tool, handler: ErasedTool, task_support: Option<TaskSupport> },
+    Prompt { definition: Prompt, handler: ErasedPrompt },
+    Resource { definition: Resource, handler: ErasedResource },
+    Template { definition: ResourceTemplate, handler: ErasedResource },
 }
 
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Registration::Tool { definition, .. } => write!(f, "Registration::Tool({})", definition.name),
-            Registration::Prompt { definition, .. } => write!(f, "Registration::Prompt({})", definition.name),
-            Registration::Resource { definition, .. } => write!(f, "Registration::Resource({})", definition.uri),
-            Registration::Template { definition, .. } => {
-                write!(f, "Registration::Template({})", definition.uri_template)
-            }
+        match &self.kind {
+            Kind::Tool { definition, .. } => write!(f, "Registration::Tool({})", definition.name),
+            Kind::Prompt { definition, .. } => write!(f, "Registration::Prompt({})", definition.name),
+            Kind::Resource { definition, .. } => write!(f, "Registration::Resource({})", definition.uri),
+            Kind::Template { definition, .. } => write!(f, "Registration::Template({})", definition.uri_template),
         }
     }
 }
@@ -71,7 +46,7 @@ impl std::fmt::Debug for Registration {
 impl Registration {
     /// A tool.
     pub fn tool<M>(definition: Tool, handler: impl ToolHandler<M>, task_support: Option<TaskSupport>) -> Self {
-        Registration::Tool { definition, handler: handler.into_erased().0, task_support }
+        Registration { kind: Kind::Tool { definition, handler: handler.into_erased().0, task_support } }
     }
 
     /// A prompt.
@@ -80,7 +55,7 @@ impl Registration {
         F: Fn(PromptArgs, RequestCtx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<GetPromptResult, ToolError>> + Send + 'static,
     {
-        Registration::Prompt { definition, handler: erase_prompt(handler) }
+        Registration { kind: Kind::Prompt { definition, handler: erase_prompt(handler) } }
     }
 
     /// A resource, or a resource template when `uri` contains `{`.
@@ -100,23 +75,21 @@ impl Registration {
             let mut definition = ResourceTemplate::new(uri, name);
             definition.mime_type = mime_type.map(str::to_owned);
             definition.description = description.map(str::to_owned);
-            Registration::Template { definition, handler }
+            Registration { kind: Kind::Template { definition, handler } }
         } else {
             let mut definition = Resource::new(uri, name);
             definition.mime_type = mime_type.map(str::to_owned);
             definition.description = description.map(str::to_owned);
-            Registration::Resource { definition, handler }
+            Registration { kind: Kind::Resource { definition, handler } }
         }
     }
 
     pub(crate) fn apply(self, builder: McpServerBuilder) -> McpServerBuilder {
-        match self {
-            Registration::Tool { definition, handler, task_support } => {
-                builder.push_tool(definition, handler, task_support)
-            }
-            Registration::Prompt { definition, handler } => builder.push_prompt(definition, handler),
-            Registration::Resource { definition, handler } => builder.push_resource(definition, handler),
-            Registration::Template { definition, handler } => builder.push_template(definition, handler),
+        match self.kind {
+            Kind::Tool { definition, handler, task_support } => builder.push_tool(definition, handler, task_support),
+            Kind::Prompt { definition, handler } => builder.push_prompt(definition, handler),
+            Kind::Resource { definition, handler } => builder.push_resource(definition, handler),
+            Kind::Template { definition, handler } => builder.push_template(definition, handler),
         }
     }
 }

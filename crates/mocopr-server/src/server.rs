@@ -227,6 +227,26 @@ impl McpServerBuilder {
         self
     }
 
+    /// Registers a resource whose contents are streamed: the handler returns a
+    /// [`ResourceStream`](crate::ResourceStream) and the server encodes the result as the bytes
+    /// arrive, so memory stays bounded whatever the size. A URI with `{variables}` registers a
+    /// template.
+    pub fn streaming_resource<F, Fut>(self, definition: Resource, handler: F) -> Self
+    where
+        F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<crate::streaming::ResourceStream, ToolError>> + Send + 'static,
+    {
+        let handler = crate::primitives::erase_streaming_resource(handler);
+        if definition.uri.contains('{') {
+            let mut template = ResourceTemplate::new(definition.uri.clone(), definition.name.clone());
+            template.description = definition.description;
+            template.mime_type = definition.mime_type;
+            self.push_template(template, handler)
+        } else {
+            self.push_resource(definition, handler)
+        }
+    }
+
     /// Registers a resource template (RFC 6570) and the async function that reads its resources.
     pub fn resource_template<F, Fut>(mut self, definition: ResourceTemplate, handler: F) -> Self
     where

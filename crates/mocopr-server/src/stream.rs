@@ -23,6 +23,7 @@ use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse,
 use mocopr_core::service::{McpRequest, McpResponse};
 use mocopr_core::types::CancelledNotificationParams;
 use mocopr_core::{ProtocolError, RequestId};
+use mocopr_transport::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
 use mocopr_transport::{FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio};
 
 use mocopr_transport::Notifier;
@@ -168,7 +169,11 @@ where
                 let mut future = Box::pin(self.service.call(request));
                 // Most handlers finish without waiting on anything: answer those inline.
                 if let Poll::Ready(Ok(response)) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                    write_response(out, &response);
+                    if response.result_json().is_some() || response.outcome.is_err() {
+                        write_response(out, &response);
+                    } else {
+                        tasks.spawn(send_streamed(self.sink.clone(), response));
+                    }
                     return;
                 }
                 let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -183,9 +188,7 @@ where
                         Ok(response) = future => {
                             lock(&in_flight).remove(&id);
                             if !token.is_cancelled() {
-                                let mut bytes = Vec::with_capacity(256);
-                                write_response(&mut bytes, &response);
-                                let _ = sink.send(Bytes::from(bytes)).await;
+                                send_streamed(sink, response).await;
                             }
                         }
                         () = token.cancelled() => {
@@ -236,9 +239,7 @@ where
                 Ok(Envelope::Request(raw)) => {
                     let request = self.request(McpRequest::from_raw(&raw, frame), self.connection.child_token());
                     let Ok(response) = self.service.call(request).await;
-                    let mut one = Vec::new();
-                    response.write_message(&mut one);
-                    responses.push(one);
+                    responses.push(response_bytes(response).await);
                 }
                 Ok(Envelope::Notification(_)) | Ok(Envelope::Response(_)) | Ok(Envelope::Error(_)) => {}
             }
@@ -266,6 +267,15 @@ where
 
 fn lock(map: &InFlight) -> std::sync::MutexGuard<'_, HashMap<RequestId, CancellationToken>> {
     map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Sends one response: whole results as one frame, streamed results piece by piece as one
+/// frame the writer keeps together.
+async fn send_streamed(sink: FrameSink, response: McpResponse) {
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS_QUEUED);
+    if sink.send_stream(rx).await.is_ok() {
+        send_response(response, b"", b"\n", &tx).await;
+    }
 }
 
 fn write_response(out: &mut Vec<u8>, response: &McpResponse) {

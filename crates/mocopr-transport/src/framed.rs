@@ -104,22 +104,37 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
+/// What the writer task writes: complete frames, or one frame whose bytes arrive in pieces
+/// (a streamed result), which it writes through before anything else.
+#[derive(Debug)]
+enum Outbound {
+    Frames(Bytes),
+    Stream(mpsc::Receiver<Bytes>),
+}
+
 /// Sends frames to the writer task. Cheap to clone; bounded, so a slow peer slows its senders
 /// instead of growing memory.
 #[derive(Debug, Clone)]
 pub struct FrameSink {
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Outbound>,
 }
 
 impl FrameSink {
     /// Queues bytes holding one or more complete frames, each ending in `\n`.
     pub async fn send(&self, frames: Bytes) -> Result<(), TransportError> {
-        self.tx.send(frames).await.map_err(|_| TransportError::Closed)
+        self.tx.send(Outbound::Frames(frames)).await.map_err(|_| TransportError::Closed)
     }
 
     /// Queues without waiting; fails when the queue is full or closed.
     pub fn try_send(&self, frames: Bytes) -> Result<(), TransportError> {
-        self.tx.try_send(frames).map_err(|_| TransportError::Closed)
+        self.tx.try_send(Outbound::Frames(frames)).map_err(|_| TransportError::Closed)
+    }
+
+    /// Queues one frame that arrives in pieces on `chunks` (the last piece ends in `\n`). The
+    /// writer writes the pieces as they come and nothing else until `chunks` closes, so frames
+    /// never interleave.
+    pub async fn send_stream(&self, chunks: mpsc::Receiver<Bytes>) -> Result<(), TransportError> {
+        self.tx.send(Outbound::Stream(chunks)).await.map_err(|_| TransportError::Closed)
     }
 
     /// Whether the writer is gone.
@@ -142,28 +157,54 @@ where
 
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut io: W,
-    mut rx: mpsc::Receiver<Bytes>,
+    mut rx: mpsc::Receiver<Outbound>,
     coalesce: usize,
 ) -> Result<(), TransportError> {
     let mut buf = BytesMut::with_capacity(coalesce);
-    while let Some(first) = rx.recv().await {
-        // A lone message goes out as is; several queued ones are gathered into one write.
-        let Ok(second) = rx.try_recv() else {
-            io.write_all(&first).await?;
-            io.flush().await?;
-            continue;
+    let mut next: Option<Outbound> = None;
+    loop {
+        let item = match next.take() {
+            Some(item) => item,
+            None => match rx.recv().await {
+                Some(item) => item,
+                None => break,
+            },
         };
-        buf.extend_from_slice(&first);
-        buf.extend_from_slice(&second);
-        while buf.len() < coalesce {
-            match rx.try_recv() {
-                Ok(more) => buf.extend_from_slice(&more),
-                Err(_) => break,
+        match item {
+            Outbound::Stream(mut chunks) => {
+                while let Some(chunk) = chunks.recv().await {
+                    io.write_all(&chunk).await?;
+                }
+                io.flush().await?;
+            }
+            Outbound::Frames(first) => {
+                // A lone message goes out as is; several queued ones are gathered into one write.
+                match rx.try_recv() {
+                    Ok(Outbound::Frames(second)) => {
+                        buf.extend_from_slice(&first);
+                        buf.extend_from_slice(&second);
+                        while buf.len() < coalesce {
+                            match rx.try_recv() {
+                                Ok(Outbound::Frames(more)) => buf.extend_from_slice(&more),
+                                Ok(stream) => {
+                                    next = Some(stream);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        io.write_all(&buf).await?;
+                        buf.clear();
+                    }
+                    Ok(stream) => {
+                        next = Some(stream);
+                        io.write_all(&first).await?;
+                    }
+                    Err(_) => io.write_all(&first).await?,
+                }
+                io.flush().await?;
             }
         }
-        io.write_all(&buf).await?;
-        io.flush().await?;
-        buf.clear();
     }
     io.shutdown().await?;
     Ok(())
@@ -207,6 +248,33 @@ mod tests {
         assert!(matches!(items[0], Inbound::Invalid(FrameError::FrameTooLarge { .. })));
         assert_eq!(items[1], Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
         assert_eq!(items.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_frame_is_written_whole_between_other_frames() {
+        let (client, server) = tokio::io::duplex(64);
+        let config = TransportConfig::default();
+        let (sink, handle) = spawn_writer(server, &config);
+        let (chunks_tx, chunks_rx) = mpsc::channel(2);
+        sink.send(Bytes::from_static(b"before\n")).await.unwrap();
+        sink.send_stream(chunks_rx).await.unwrap();
+        sink.send(Bytes::from_static(b"after\n")).await.unwrap();
+        let producer = tokio::spawn(async move {
+            for piece in ["st", "re", "am", "ed\n"] {
+                chunks_tx.send(Bytes::from(piece)).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        });
+        drop(sink);
+        let mut reader = FrameReader::new(client, &config);
+        let mut got = Vec::new();
+        while let Some(item) = reader.next().await {
+            got.push(item.unwrap());
+        }
+        producer.await.unwrap();
+        handle.await.unwrap().unwrap();
+        let frame = |s: &'static str| Inbound::Frame(Bytes::from_static(s.as_bytes()));
+        assert_eq!(got, [frame("before"), frame("streamed"), frame("after")]);
     }
 
     #[tokio::test]

@@ -34,6 +34,7 @@ pub mod framed;
 pub mod http;
 pub mod memory;
 pub mod notify;
+pub mod result_stream;
 pub mod session;
 pub mod stdio;
 

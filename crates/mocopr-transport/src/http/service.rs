@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tower_service::Service;
 
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, decode};
-use mocopr_core::service::{McpHeaders, McpRequest, McpResponse};
+use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
 
 use super::body::{HttpBody, sse_event};
@@ -32,7 +32,12 @@ use super::config::HttpConfig;
 use super::origin;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
+use crate::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
 use crate::session::Session;
+
+/// What surrounds a message in a server-sent event.
+const SSE_BEFORE: &[u8] = b"event: message\ndata: ";
+const SSE_AFTER: &[u8] = b"\n\n";
 
 /// The `Mcp-Session-Id` header.
 pub const SESSION_ID_HEADER: &str = "mcp-session-id";
@@ -243,12 +248,27 @@ where
                     while let Ok(more) = rx.try_recv() {
                         events.push(sse_event(&more));
                     }
-                    events.push(sse_event(&message_bytes(&response)));
-                    return sse_response(events);
+                    return self.sse_then(events, response);
                 }
                 self.json(response, session, creating, legacy).await
             }
         }
+    }
+
+    /// An SSE response with `events` and then `response`.
+    fn sse_then(&self, events: Vec<Bytes>, response: McpResponse) -> Response<HttpBody> {
+        let (tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
+        tokio::spawn(async move {
+            for event in events {
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+            send_response(response, SSE_BEFORE, SSE_AFTER, &tx).await;
+        });
+        let mut http = Response::new(HttpBody::stream(body_rx, None));
+        set_sse_headers(http.headers_mut());
+        http
     }
 
     async fn json(
@@ -258,6 +278,16 @@ where
         creating: bool,
         legacy: bool,
     ) -> Response<HttpBody> {
+        if matches!(response.outcome, Ok(ResultBody::Stream(_))) {
+            // A streamed result goes out as a chunked JSON body, a few pieces in memory at a time.
+            let (tx, body_rx) = mpsc::channel::<Bytes>(STREAM_CHUNKS_QUEUED);
+            tokio::spawn(async move {
+                send_response(response, b"", b"", &tx).await;
+            });
+            let mut http = Response::new(HttpBody::stream(body_rx, None));
+            http.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            return http;
+        }
         let status = match &response.outcome {
             Ok(_) => StatusCode::OK,
             Err(_) if legacy => StatusCode::OK,
@@ -317,7 +347,7 @@ where
                         while let Ok(message) = rx.try_recv() {
                             let _ = body_tx.send(sse_event(&message)).await;
                         }
-                        let _ = body_tx.send(sse_event(&message_bytes(&response))).await;
+                        send_response(response, SSE_BEFORE, SSE_AFTER, &body_tx).await;
                         return;
                     }
                     _ = tick.tick() => {
@@ -357,7 +387,7 @@ where
                         request.extensions.insert(session.clone());
                     }
                     let Ok(response) = self.service.clone().call(request).await;
-                    message_bytes(&response)
+                    response_bytes(response).await
                 }
                 Ok(_) => continue,
             };
@@ -432,14 +462,4 @@ fn set_sse_headers(headers: &mut HeaderMap) {
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-}
-
-fn sse_response(events: Vec<Bytes>) -> Response<HttpBody> {
-    let mut body = Vec::new();
-    for event in events {
-        body.extend_from_slice(&event);
-    }
-    let mut response = Response::new(HttpBody::full(body));
-    set_sse_headers(response.headers_mut());
-    response
 }
