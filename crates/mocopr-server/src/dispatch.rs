@@ -67,7 +67,13 @@ impl McpServer {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
                 ClientRequest::Initialize(params) => {
-                    return self.initialize(params, session.as_deref()).map(ResultBody::Json);
+                    // A byte-stream connection (no HTTP headers) can carry the session's change
+                    // notifications on its output; a legacy HTTP session would need the GET stream.
+                    let stream = match request.extensions.get::<McpHeaders>() {
+                        None => request.extensions.get::<Notifier>().cloned(),
+                        Some(_) => None,
+                    };
+                    return self.initialize(params, session.as_ref(), stream).map(ResultBody::Json);
                 }
                 ClientRequest::Ping(_) => return Ok(ResultBody::Json(empty_result(false))),
                 _ => match session
@@ -206,7 +212,12 @@ impl McpServer {
         })
     }
 
-    fn initialize(&self, params: &InitializeRequestParams, session: Option<&Session>) -> Outcome {
+    fn initialize(
+        &self,
+        params: &InitializeRequestParams,
+        session: Option<&Arc<Session>>,
+        stream: Option<Notifier>,
+    ) -> Outcome {
         let Some(session) = session else {
             return Err(ErrorObject::new(
                 ErrorCode::INVALID_REQUEST,
@@ -228,9 +239,13 @@ impl McpServer {
         if !session.begin(state) {
             return Err(ErrorObject::new(ErrorCode::INVALID_REQUEST, "the session is already initialized"));
         }
+        let delivers_changes = stream.is_some();
+        if let Some(stream) = stream {
+            crate::listen::forward_to_session(self.inner.changes.subscribe(), session.clone(), stream);
+        }
         let mut result = serde_json::json!({
             "protocolVersion": version.as_str(),
-            "capabilities": self.legacy_capabilities(version),
+            "capabilities": self.legacy_capabilities(version, delivers_changes),
             "serverInfo": &self.inner.info,
         });
         if let (Some(text), Some(map)) = (&self.inner.instructions, result.as_object_mut()) {
@@ -239,11 +254,25 @@ impl McpServer {
         RawJson::serialize(&result).map_err(internal)
     }
 
-    fn legacy_capabilities(&self, version: ProtocolVersion) -> ServerCapabilities {
+    /// The capabilities a legacy session is told: change notifications are promised only where
+    /// the connection can carry them (`delivers_changes`).
+    fn legacy_capabilities(&self, version: ProtocolVersion, delivers_changes: bool) -> ServerCapabilities {
         let mut caps = self.inner.capabilities.clone();
         caps.extensions = None;
         if !version.has_core_tasks() {
             caps.tasks = None;
+        }
+        if !delivers_changes {
+            if let Some(tools) = caps.tools.as_mut() {
+                tools.list_changed = Some(false);
+            }
+            if let Some(prompts) = caps.prompts.as_mut() {
+                prompts.list_changed = Some(false);
+            }
+            if let Some(resources) = caps.resources.as_mut() {
+                resources.list_changed = Some(false);
+                resources.subscribe = Some(false);
+            }
         }
         caps
     }

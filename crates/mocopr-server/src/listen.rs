@@ -7,10 +7,56 @@ use mocopr_core::meta::SUBSCRIPTION_ID_KEY;
 use mocopr_core::types::SubscriptionFilter;
 use mocopr_core::{ErrorCode, ErrorObject};
 
+use std::sync::Arc;
+
+use mocopr_transport::{Notifier, Session};
+
 use crate::changes::Change;
 use crate::context::RequestCtx;
 use crate::dispatch::{Outcome, empty_result};
 use crate::server::McpServer;
+
+/// Forwards server changes to a legacy session on a byte-stream connection (stdio): list
+/// changes always, resource updates for the URIs it subscribed to. Ends when the connection's
+/// output closes or the server goes away.
+pub(crate) fn forward_to_session(
+    mut changes: tokio::sync::broadcast::Receiver<Change>,
+    session: Arc<Session>,
+    stream: Notifier,
+) {
+    tokio::spawn(async move {
+        loop {
+            let change = match changes.recv().await {
+                Ok(change) => change,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let initialized = session.state().is_some_and(|s| s.initialized);
+            let message = match change {
+                _ if !initialized => continue,
+                Change::Tools => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+                Change::Prompts => {
+                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/prompts/list_changed"})
+                }
+                Change::Resources => {
+                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"})
+                }
+                Change::ResourceUpdated(uri) => {
+                    let subscribed = session
+                        .state()
+                        .is_some_and(|s| s.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str())));
+                    if !subscribed {
+                        continue;
+                    }
+                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}})
+                }
+            };
+            if !stream.send_raw(serde_json::to_vec(&message).unwrap_or_default()).await {
+                return;
+            }
+        }
+    });
+}
 
 impl McpServer {
     /// `subscriptions/listen`: acknowledge what is honoured, then forward matching changes,

@@ -39,6 +39,10 @@ fn server(cancelled: Arc<AtomicBool>, started: Arc<AtomicUsize>) -> McpServer {
             tokio::time::sleep(Duration::from_millis(p.ms)).await;
             Ok::<_, ToolError>(vec![ContentBlock::text(p.ms.to_string())])
         })
+        .tool(Tool::new("touch", object(json!({"type":"object"}))), |ctx: RequestCtx| async move {
+            ctx.changes().tools_changed();
+            Ok::<_, ToolError>("touched".to_string())
+        })
         .tool(Tool::new("wait_for_cancel", object(json!({"type":"object"}))), move |ctx: RequestCtx| {
             let stopped = StopFlag(cancelled.clone());
             let started = started.clone();
@@ -107,7 +111,7 @@ async fn modern_requests_are_served_statelessly() {
     let list = c.call(&format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{{{META}}}}}"#)).await;
     let names: Vec<_> =
         list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["echo", "sleep", "wait_for_cancel"]);
+    assert_eq!(names, ["echo", "sleep", "touch", "wait_for_cancel"]);
     assert_eq!(list["result"]["cacheScope"], "public");
 
     let echo = c
@@ -145,6 +149,21 @@ async fn legacy_sessions_start_with_initialize_and_both_eras_share_the_connectio
 
     let discover_in_legacy = c.call(r#"{"jsonrpc":"2.0","id":6,"method":"server/discover"}"#).await;
     assert_eq!(discover_in_legacy["error"]["code"], -32601);
+}
+
+#[tokio::test]
+async fn a_legacy_stdio_session_hears_about_list_changes() {
+    let mut c = Client::start(plain_server());
+    let init = c
+        .call(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#)
+        .await;
+    assert_eq!(init["result"]["capabilities"]["tools"]["listChanged"], true);
+    c.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+    c.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"touch"}}"#).await;
+    let mut got = vec![c.recv().await, c.recv().await];
+    got.sort_by_key(|m| m.get("id").is_some());
+    assert_eq!(got[0]["method"], "notifications/tools/list_changed", "{got:?}");
+    assert_eq!(got[1]["result"]["content"][0]["text"], "touched");
 }
 
 #[tokio::test]

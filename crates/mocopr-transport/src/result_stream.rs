@@ -1,4 +1,4 @@
-//! Writing a response whose result is streamed ([`ResultStream`]): the JSON-RPC envelope, then
+//! Writing a response whose result is streamed ([`ResultStream`](mocopr_core::service::ResultStream)): the JSON-RPC envelope, then
 //! the result's pieces as they come, then the closing brace, into a bounded channel, so memory
 //! holds a few pieces at a time however large the result.
 //!
