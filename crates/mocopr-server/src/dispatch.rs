@@ -67,11 +67,11 @@ impl McpServer {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
                 ClientRequest::Initialize(params) => {
-                    // A byte-stream connection (no HTTP headers) can carry the session's change
-                    // notifications on its output; a legacy HTTP session would need the GET stream.
+                    // Change notifications go where the session's own messages go: a byte-stream
+                    // connection's output, or an HTTP session's recorded standalone stream.
                     let stream = match request.extensions.get::<McpHeaders>() {
                         None => request.extensions.get::<Notifier>().cloned(),
-                        Some(_) => None,
+                        Some(_) => session.as_ref().filter(|s| s.has_outbox()).map(|s| Notifier::session(s.clone())),
                     };
                     return self.initialize(params, session.as_ref(), stream).map(ResultBody::Json);
                 }

@@ -45,6 +45,10 @@ async fn start(stopped: Arc<AtomicBool>) -> String {
                 Ok::<_, ToolError>("cancelled".to_string())
             }
         })
+        .tool(Tool::new("touch", object(json!({"type":"object"}))), |ctx: RequestCtx| async move {
+            ctx.changes().tools_changed();
+            Ok::<_, ToolError>("touched".to_string())
+        })
         .tool(
             Tool::new(
                 "echo",
@@ -167,7 +171,7 @@ async fn legacy_sessions_live_in_the_session_header_until_deleted() {
     let (status, _, body) = post(&url, &with, r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#.into()).await;
     assert_eq!(status, StatusCode::OK);
     let v: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(v["result"]["tools"].as_array().unwrap().len(), 3);
+    assert_eq!(v["result"]["tools"].as_array().unwrap().len(), 4);
     assert!(v["result"].get("resultType").is_none());
 
     let request = Request::delete(&url).header("mcp-session-id", &session).body(Full::new(Bytes::new())).unwrap();
@@ -193,7 +197,11 @@ async fn limits_and_origin_checks_answer_with_their_status() {
     assert_eq!(v["error"]["code"], -32700);
 
     let get = Request::get(&url).body(Full::new(Bytes::new())).unwrap();
-    assert_eq!(client().request(get).await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(client().request(get).await.unwrap().status(), StatusCode::BAD_REQUEST, "GET needs a session");
+    let get = Request::get(&url).header("mcp-session-id", "nope").body(Full::new(Bytes::new())).unwrap();
+    assert_eq!(client().request(get).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let put = Request::put(&url).body(Full::new(Bytes::new())).unwrap();
+    assert_eq!(client().request(put).await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
@@ -245,4 +253,54 @@ async fn closing_the_stream_cancels_the_request() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(stopped.load(Ordering::SeqCst), "closing the stream stopped the handler");
+}
+
+/// Reads server-sent events until one carries `method`; returns its `id:` and data.
+async fn next_event(body: &mut hyper::body::Incoming, method: &str) -> (String, Value) {
+    let mut text = String::new();
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame()).await.expect("an event in time");
+        let data = frame.expect("open stream").expect("frame").into_data().unwrap_or_default();
+        text.push_str(&String::from_utf8_lossy(&data));
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let id = event.lines().find_map(|l| l.strip_prefix("id: ")).unwrap_or_default().to_owned();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let message: Value = serde_json::from_str(data).expect("JSON event");
+                if message["method"] == method {
+                    return (id, message);
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_standalone_stream_resumes_after_its_last_event_id() {
+    let url = start(Arc::default()).await;
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#;
+    let (_, headers, body) = post(&url, &[], init.into()).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["result"]["capabilities"]["tools"]["listChanged"], true);
+    let session = headers["mcp-session-id"].to_str().unwrap().to_owned();
+    let with = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-11-25")];
+    post(&url, &with, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.into()).await;
+    let touch = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"touch"}}"#;
+
+    let get = Request::get(&url).header("mcp-session-id", &session).header("accept", "text/event-stream");
+    let response = client().request(get.body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = response.into_body();
+    post(&url, &with, touch.into()).await;
+    let (first_id, first) = next_event(&mut stream, "notifications/tools/list_changed").await;
+    assert!(!first_id.is_empty(), "events carry ids: {first}");
+    drop(stream);
+
+    // Missed while disconnected, delivered on reconnect.
+    post(&url, &with, touch.replace("\"id\":2", "\"id\":3")).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let get = Request::get(&url).header("mcp-session-id", &session).header("last-event-id", &first_id);
+    let mut resumed = client().request(get.body(Full::new(Bytes::new())).unwrap()).await.unwrap().into_body();
+    let (second_id, _) = next_event(&mut resumed, "notifications/tools/list_changed").await;
+    assert_ne!(first_id, second_id, "only what came after the last event is replayed");
 }

@@ -22,6 +22,8 @@ pub struct Session {
     state: Mutex<Option<SessionState>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<PeerAnswer>>>,
     next_id: AtomicU64,
+    /// Where messages that belong to no request go (HTTP: the recorded standalone stream).
+    outbox: Mutex<Option<tokio::sync::mpsc::Sender<bytes::Bytes>>>,
 }
 
 /// What the legacy handshake negotiated.
@@ -81,6 +83,25 @@ impl Session {
     pub fn update(&self, change: impl FnOnce(&mut SessionState)) {
         if let Some(state) = self.lock().as_mut() {
             change(state);
+        }
+    }
+
+    /// Sets where this session's own messages (change notifications) go.
+    pub fn set_outbox(&self, outbox: tokio::sync::mpsc::Sender<bytes::Bytes>) {
+        *self.outbox.lock().unwrap_or_else(PoisonError::into_inner) = Some(outbox);
+    }
+
+    /// Whether the session has an outbox.
+    pub fn has_outbox(&self) -> bool {
+        self.outbox.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
+    /// Sends a message to the session's outbox; `false` when there is none or it is closed.
+    pub async fn send_outbox(&self, message: bytes::Bytes) -> bool {
+        let outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        match outbox {
+            Some(tx) => tx.send(message).await.is_ok(),
+            None => false,
         }
     }
 

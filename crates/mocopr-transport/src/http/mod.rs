@@ -3,6 +3,7 @@
 
 mod body;
 mod config;
+mod events;
 mod origin;
 mod serve;
 mod service;
@@ -13,6 +14,7 @@ pub use config::{
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
 };
+pub use events::{DEFAULT_EVENTS_PER_STREAM, DEFAULT_MAX_STREAMS, EventStore, InMemoryEventStore, Replay};
 pub use serve::{DEFAULT_PATH, serve_http};
 pub use service::{SESSION_ID_HEADER, StreamableHttpService, mcp_headers};
 pub use sessions::{InMemorySessionStore, SessionStore, new_session_id};

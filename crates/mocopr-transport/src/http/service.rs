@@ -9,6 +9,7 @@
 //! `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers, which the
 //! dispatcher checks against the body.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -29,6 +30,7 @@ use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
 
 use super::body::{HttpBody, sse_event};
 use super::config::HttpConfig;
+use super::events::{EventStore, InMemoryEventStore};
 use super::origin;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
@@ -51,6 +53,11 @@ struct Shared<S> {
     service: S,
     config: HttpConfig,
     sessions: Arc<dyn SessionStore>,
+    events: Arc<dyn EventStore>,
+    /// The open standalone (GET) stream of each legacy session. Locked while an event is
+    /// recorded and delivered, and while a reconnecting stream replays and attaches, so no
+    /// event is lost or doubled between the two.
+    standalone: Arc<tokio::sync::Mutex<HashMap<String, mpsc::Sender<Bytes>>>>,
 }
 
 impl<S> Clone for StreamableHttpService<S> {
@@ -73,12 +80,19 @@ where
     /// The endpoint with in-memory legacy sessions.
     pub fn new(service: S, config: HttpConfig) -> Self {
         let sessions = Arc::new(InMemorySessionStore::new(config.max_sessions));
-        Self::with_session_store(service, config, sessions)
+        Self::with_stores(service, config, sessions, Arc::new(InMemoryEventStore::default()))
     }
 
-    /// The endpoint with legacy sessions kept in `sessions`.
-    pub fn with_session_store(service: S, config: HttpConfig, sessions: Arc<dyn SessionStore>) -> Self {
-        StreamableHttpService { shared: Arc::new(Shared { service, config, sessions }) }
+    /// The endpoint with legacy sessions kept in `sessions` and their standalone streams'
+    /// events in `events`.
+    pub fn with_stores(
+        service: S,
+        config: HttpConfig,
+        sessions: Arc<dyn SessionStore>,
+        events: Arc<dyn EventStore>,
+    ) -> Self {
+        let standalone = Arc::default();
+        StreamableHttpService { shared: Arc::new(Shared { service, config, sessions, events, standalone }) }
     }
 }
 
@@ -122,11 +136,12 @@ where
         }
         match *request.method() {
             Method::POST => self.post(request).await,
+            Method::GET => self.get(request.headers()).await,
             Method::DELETE => self.delete(request.headers()).await,
             _ => {
                 let mut response = Response::new(HttpBody::empty());
                 *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-                response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
+                response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
                 response
             }
         }
@@ -141,6 +156,39 @@ where
             );
         };
         if self.sessions.remove(id).await { Response::new(HttpBody::empty()) } else { session_not_found() }
+    }
+
+    /// GET: a legacy session's standalone stream; with `Last-Event-ID`, first what was missed.
+    async fn get(&self, headers: &HeaderMap) -> Response<HttpBody> {
+        let Some(id) = headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) else {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, "missing Mcp-Session-Id"),
+            );
+        };
+        if self.sessions.get(id).await.is_none() {
+            return session_not_found();
+        }
+        let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+        let mut standalone = self.standalone.lock().await;
+        let replay = match last {
+            Some(last) => match self.events.replay_after(last).await {
+                Some((stream, events)) if stream == id => events,
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let (tx, rx) = mpsc::channel::<Bytes>(replay.len() + self.config.stream_queue.max(1));
+        for (event_id, message) in replay {
+            let _ = tx.try_send(sse_event_with_id(&event_id, &message));
+        }
+        // A newer GET stream replaces an older one: a message goes out on one stream only.
+        standalone.insert(id.to_owned(), tx);
+        drop(standalone);
+        let mut response = Response::new(HttpBody::stream(rx, None));
+        set_sse_headers(response.headers_mut());
+        response
     }
 
     async fn post<B>(&self, request: Request<B>) -> Response<HttpBody>
@@ -187,10 +235,19 @@ where
             Frame::Batch(entries) => self.batch(entries, &bytes, session, &parts.headers).await,
             Frame::Single(Envelope::Request(raw)) => {
                 let creating = session.is_none() && raw.method == "initialize";
-                let session = if creating { Some(Arc::new(Session::new())) } else { session };
+                let mut outbox = None;
+                let session = if creating {
+                    let session = Arc::new(Session::new());
+                    let (tx, rx) = mpsc::channel(self.config.stream_queue.max(1));
+                    session.set_outbox(tx);
+                    outbox = Some(rx);
+                    Some(session)
+                } else {
+                    session
+                };
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
-                self.respond(request, session, creating).await
+                self.respond(request, session, outbox).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
@@ -219,8 +276,9 @@ where
         &self,
         mut request: McpRequest,
         session: Option<Arc<Session>>,
-        creating: bool,
+        outbox: Option<mpsc::Receiver<Bytes>>,
     ) -> Response<HttpBody> {
+        let creating = outbox.is_some();
         let legacy = session.is_some() && !creating;
         if let Some(session) = &session {
             request.extensions.insert(session.clone());
@@ -250,7 +308,7 @@ where
                     }
                     return self.sse_then(events, response);
                 }
-                self.json(response, session, creating, legacy).await
+                self.json(response, session, outbox, legacy).await
             }
         }
     }
@@ -275,9 +333,10 @@ where
         &self,
         response: McpResponse,
         session: Option<Arc<Session>>,
-        creating: bool,
+        outbox: Option<mpsc::Receiver<Bytes>>,
         legacy: bool,
     ) -> Response<HttpBody> {
+        let creating = outbox.is_some();
         if matches!(response.outcome, Ok(ResultBody::Stream(_))) {
             // A streamed result goes out as a chunked JSON body, a few pieces in memory at a time.
             let (tx, body_rx) = mpsc::channel::<Bytes>(STREAM_CHUNKS_QUEUED);
@@ -302,6 +361,9 @@ where
                 Some(id) => {
                     if let Ok(value) = HeaderValue::from_str(&id) {
                         http.headers_mut().insert(SESSION_ID_HEADER, value);
+                    }
+                    if let Some(outbox) = outbox {
+                        tokio::spawn(record_and_deliver(id, outbox, self.events.clone(), self.standalone.clone()));
                     }
                 }
                 None => {
@@ -403,6 +465,34 @@ where
         out.push(b']');
         json_response(StatusCode::OK, out)
     }
+}
+
+/// A legacy session's own messages: each is recorded in the event store under an event id and
+/// delivered to the session's standalone stream when one is open (a slow or absent stream only
+/// misses live delivery; the client resumes with `Last-Event-ID`). Ends with the session.
+async fn record_and_deliver(
+    session: String,
+    mut outbox: mpsc::Receiver<Bytes>,
+    events: Arc<dyn EventStore>,
+    standalone: Arc<tokio::sync::Mutex<HashMap<String, mpsc::Sender<Bytes>>>>,
+) {
+    while let Some(message) = outbox.recv().await {
+        let streams = standalone.lock().await;
+        let event_id = events.append(&session, message.clone()).await;
+        if let Some(stream) = streams.get(&session) {
+            let _ = stream.try_send(sse_event_with_id(&event_id, &message));
+        }
+    }
+}
+
+/// A server-sent event with an id.
+fn sse_event_with_id(id: &str, message: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(message.len() + id.len() + 24);
+    out.extend_from_slice(b"id: ");
+    out.extend_from_slice(id.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(&sse_event(message));
+    Bytes::from(out)
 }
 
 /// The MCP request headers of `headers`.
