@@ -35,8 +35,11 @@ pub struct HttpConfig {
     pub sse_keep_alive: Duration,
     /// Messages queued per response stream before the handler waits.
     pub stream_queue: usize,
-    /// Most concurrent legacy sessions; `initialize` beyond it gets `503`.
+    /// Most concurrent legacy sessions; `initialize` beyond it gets `503` (after sessions idle
+    /// for longer than `session_idle_timeout` are dropped to make room).
     pub max_sessions: usize,
+    /// How long a legacy session may stay unused before it may be dropped to make room.
+    pub session_idle_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +50,7 @@ impl Default for HttpConfig {
             sse_keep_alive: DEFAULT_SSE_KEEP_ALIVE,
             stream_queue: DEFAULT_STREAM_QUEUE,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            session_idle_timeout: super::sessions::DEFAULT_SESSION_IDLE_TIMEOUT,
         }
     }
 }

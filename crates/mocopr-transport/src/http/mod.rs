@@ -17,4 +17,4 @@ pub use config::{
 pub use events::{DEFAULT_EVENTS_PER_STREAM, DEFAULT_MAX_STREAMS, EventStore, InMemoryEventStore, Replay};
 pub use serve::{DEFAULT_PATH, serve_http};
 pub use service::{SESSION_ID_HEADER, StreamableHttpService, mcp_headers};
-pub use sessions::{InMemorySessionStore, SessionStore, new_session_id};
+pub use sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, new_session_id};

@@ -79,7 +79,8 @@ where
 {
     /// The endpoint with in-memory legacy sessions.
     pub fn new(service: S, config: HttpConfig) -> Self {
-        let sessions = Arc::new(InMemorySessionStore::new(config.max_sessions));
+        let sessions =
+            Arc::new(InMemorySessionStore::new(config.max_sessions).with_idle_timeout(config.session_idle_timeout));
         Self::with_stores(service, config, sessions, Arc::new(InMemoryEventStore::default()))
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
@@ -18,17 +19,33 @@ pub trait SessionStore: Send + Sync + 'static {
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool>;
 }
 
-/// Sessions in this process's memory, at most `capacity` at once.
+/// Default time a session may stay unused before it may be dropped to make room.
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Sessions in this process's memory, at most `capacity` at once. When full, sessions unused for
+/// longer than the idle timeout are dropped to make room, so abandoned sessions (clients that
+/// never send DELETE) cannot lock new clients out.
 #[derive(Debug)]
 pub struct InMemorySessionStore {
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    sessions: Mutex<HashMap<String, (Arc<Session>, Instant)>>,
     capacity: usize,
+    idle_timeout: Duration,
 }
 
 impl InMemorySessionStore {
     /// A store holding at most `capacity` sessions.
     pub fn new(capacity: usize) -> Self {
-        InMemorySessionStore { sessions: Mutex::new(HashMap::new()), capacity }
+        InMemorySessionStore {
+            sessions: Mutex::new(HashMap::new()),
+            capacity,
+            idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
+        }
+    }
+
+    /// Sets the idle timeout.
+    pub fn with_idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
     }
 
     /// How many sessions are open.
@@ -41,7 +58,7 @@ impl InMemorySessionStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Session>, Instant)>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -58,16 +75,24 @@ pub fn new_session_id() -> String {
 impl SessionStore for InMemorySessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         let mut sessions = self.lock();
+        if sessions.len() >= self.capacity {
+            let now = Instant::now();
+            sessions.retain(|_, (_, used)| now.duration_since(*used) < self.idle_timeout);
+        }
         let result = (sessions.len() < self.capacity).then(|| {
             let id = new_session_id();
-            sessions.insert(id.clone(), session);
+            sessions.insert(id.clone(), (session, Instant::now()));
             id
         });
         Box::pin(std::future::ready(result))
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<Arc<Session>>> {
-        Box::pin(std::future::ready(self.lock().get(id).cloned()))
+        let session = self.lock().get_mut(id).map(|(session, used)| {
+            *used = Instant::now();
+            session.clone()
+        });
+        Box::pin(std::future::ready(session))
     }
 
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool> {
@@ -90,5 +115,16 @@ mod tests {
         assert!(store.remove(&a).await);
         assert!(store.get(&a).await.is_none());
         assert!(!store.remove(&a).await);
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_make_room_when_the_store_is_full() {
+        let store = InMemorySessionStore::new(1).with_idle_timeout(Duration::from_millis(20));
+        let old = store.create(Arc::new(Session::new())).await.unwrap();
+        assert!(store.create(Arc::new(Session::new())).await.is_none(), "full, and the session is fresh");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let new = store.create(Arc::new(Session::new())).await.expect("the idle session was dropped");
+        assert!(store.get(&old).await.is_none());
+        assert!(store.get(&new).await.is_some());
     }
 }
