@@ -166,9 +166,19 @@ where
                 let token = self.connection.child_token();
                 let request = self.request(McpRequest::from_raw(&raw, frame), token.clone());
                 let id = request.id.clone();
+                // The permit comes first: even the first poll starts the handler. While the bound
+                // is reached, reading waits here.
+                let permit = match permits.clone().try_acquire_owned() {
+                    Ok(permit) => permit,
+                    Err(_) => match permits.clone().acquire_owned().await {
+                        Ok(permit) => permit,
+                        Err(_) => return,
+                    },
+                };
                 let mut future = Box::pin(self.service.call(request));
                 // Most handlers finish without waiting on anything: answer those inline.
                 if let Poll::Ready(Ok(response)) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                    drop(permit);
                     if response.result_json().is_some() || response.outcome.is_err() {
                         write_response(out, &response);
                     } else {
@@ -176,9 +186,6 @@ where
                     }
                     return;
                 }
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
                 lock(&self.in_flight).insert(id.clone(), token.clone());
                 let sink = self.sink.clone();
                 let in_flight = self.in_flight.clone();
