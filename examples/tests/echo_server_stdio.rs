@@ -58,3 +58,20 @@ async fn echo_server_serves_both_eras_over_stdio() {
     let status = child.shutdown().await.expect("shutdown");
     assert!(status.success(), "echo-server exits cleanly when stdin closes: {status}");
 }
+
+#[tokio::test]
+async fn the_client_drives_echo_server_as_a_child_process() {
+    let mut command = Command::new(example("echo-server"));
+    command.arg("stdio");
+    let (client, child) = mocopr_client::McpClient::builder().connect_child(command).await.expect("connect");
+    assert_eq!(client.server().expect("facts").version, mocopr_core::ProtocolVersion::V2026_07_28);
+    let names: Vec<String> = client.list_tools().await.expect("tools").into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["add", "echo"]);
+    let sum = client.call_tool("add", serde_json::json!({"a": 1, "b": 2})).await.expect("add");
+    assert_eq!(sum.structured_content, Some(serde_json::json!({"sum": 3.0})));
+    let hello = client.read_resource("mem://hello").await.expect("read");
+    assert_eq!(serde_json::to_value(&hello.contents[0]).expect("json")["text"], "hello");
+    drop(client);
+    let status = child.shutdown().await.expect("shutdown");
+    assert!(status.success());
+}

@@ -62,7 +62,12 @@ impl McpServer {
         let params = request.params.as_ref().map(RawJson::as_str);
         let body = ClientRequest::decode_text(request.method.as_str(), params)
             .map_err(|e| self.undecodable(request.method.as_str(), params, e))?;
-        let declared = body.request_meta().and_then(|m| m.protocol_version.as_deref());
+        // A server configured without the modern revision treats modern requests as the legacy
+        // server it is would: by the legacy rules (so clients fall back to `initialize`).
+        let declared = body
+            .request_meta()
+            .and_then(|m| m.protocol_version.as_deref())
+            .filter(|_| !self.inner.modern_versions.is_empty());
         let served = match declared {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {

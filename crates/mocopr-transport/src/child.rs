@@ -67,11 +67,39 @@ impl ChildProcess {
         self.child.id()
     }
 
+    /// Splits into the frame reader, the frame sink and a handle that shuts the child down (for
+    /// clients that run their own read loop).
+    pub fn into_parts(self) -> (FrameReader<ChildStdout>, FrameSink, ChildHandle) {
+        let ChildProcess { child, reader, sink, grace } = self;
+        (reader, sink, ChildHandle { child, grace })
+    }
+
     /// Closes the child's stdin, waits for it to exit, and escalates to SIGTERM and SIGKILL.
     pub async fn shutdown(self) -> Result<ExitStatus, TransportError> {
-        let ChildProcess { mut child, reader, sink, grace } = self;
+        let (reader, sink, handle) = self.into_parts();
         drop(sink);
         drop(reader);
+        handle.shutdown().await
+    }
+}
+
+/// The process side of a [`ChildProcess`] split with [`ChildProcess::into_parts`].
+#[derive(Debug)]
+pub struct ChildHandle {
+    child: Child,
+    grace: Duration,
+}
+
+impl ChildHandle {
+    /// The child's process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits for the child to exit once its stdin is closed (every sink dropped), escalating to
+    /// SIGTERM and SIGKILL after the grace period.
+    pub async fn shutdown(self) -> Result<ExitStatus, TransportError> {
+        let ChildHandle { mut child, grace } = self;
         if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
             return Ok(status?);
         }

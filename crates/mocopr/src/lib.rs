@@ -28,6 +28,7 @@
 //! | feature | enables | default |
 //! |---|---|---|
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
+//! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio and in-memory pairs | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
 //! | `macros` | `#[tool]`, `#[prompt]`, `#[resource]` | yes |
@@ -50,6 +51,11 @@ pub use mocopr_transport as transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use mocopr_server as server;
 
+/// The client.
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use mocopr_client as client;
+
 /// `#[tool]`, `#[prompt]`, `#[resource]`.
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
@@ -71,6 +77,9 @@ pub mod prelude {
 
     #[cfg(feature = "macros")]
     pub use mocopr_macros::{prompt, resource, tool};
+
+    #[cfg(feature = "client")]
+    pub use mocopr_client::{ClientError, InputHandler, McpClient};
 
     #[cfg(all(feature = "server", feature = "http"))]
     pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};

@@ -1,0 +1,92 @@
+//! [`McpClientBuilder`]: who the client is, how it answers servers, its timeouts, and what it
+//! connects to (a child process speaking stdio, or any framed connection).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncRead;
+use tokio::process::Command;
+
+use mocopr_core::types::Implementation;
+use mocopr_transport::child::{ChildHandle, ChildProcess, Stderr};
+use mocopr_transport::{FrameReader, FrameSink, TransportConfig};
+
+use crate::client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, McpClient};
+use crate::error::ClientError;
+use crate::handler::{InputHandler, NoInput};
+
+/// Builds an [`McpClient`].
+pub struct McpClientBuilder {
+    info: Implementation,
+    handler: Arc<dyn InputHandler>,
+    timeout: Duration,
+    probe_timeout: Duration,
+    transport: TransportConfig,
+}
+
+impl std::fmt::Debug for McpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpClientBuilder").field("info", &self.info).field("timeout", &self.timeout).finish()
+    }
+}
+
+impl McpClient {
+    /// Starts building a client.
+    pub fn builder() -> McpClientBuilder {
+        McpClientBuilder {
+            info: Implementation::new("mocopr-client", env!("CARGO_PKG_VERSION")),
+            handler: Arc::new(NoInput),
+            timeout: DEFAULT_REQUEST_TIMEOUT,
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            transport: TransportConfig::default(),
+        }
+    }
+}
+
+impl McpClientBuilder {
+    /// The client's name and version (`clientInfo`).
+    pub fn info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.info = Implementation::new(name, version);
+        self
+    }
+
+    /// How the client answers the server's requests for input (and which capabilities it declares).
+    pub fn input_handler(mut self, handler: impl InputHandler) -> Self {
+        self.handler = Arc::new(handler);
+        self
+    }
+
+    /// How long each call waits for its answer.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long the `server/discover` probe waits before assuming a legacy server.
+    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// Framing and buffer knobs.
+    pub fn transport(mut self, transport: TransportConfig) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Connects over a framed connection (e.g. one end of `mocopr_transport::memory::pair`).
+    pub async fn connect<R>(self, reader: FrameReader<R>, sink: FrameSink) -> Result<McpClient, ClientError>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+    {
+        McpClient::start(reader, sink, self.info, self.handler, self.timeout, self.probe_timeout).await
+    }
+
+    /// Spawns `command` and connects to it over its stdio. The handle shuts the child down.
+    pub async fn connect_child(self, command: Command) -> Result<(McpClient, ChildHandle), ClientError> {
+        let child = ChildProcess::spawn(command, Stderr::Inherit, &self.transport)?;
+        let (reader, sink, handle) = child.into_parts();
+        let client = self.connect(reader, sink).await?;
+        Ok((client, handle))
+    }
+}

@@ -1,0 +1,274 @@
+//! [`McpClient`]: one connection to one server, in whichever era the server speaks.
+//!
+//! A reader task routes responses to their waiting calls by id, answers legacy server-to-client
+//! requests through the [`InputHandler`], and drops notifications nobody listens for. Calls
+//! are independent: many may be in flight on one connection.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::io::AsyncRead;
+use tokio::sync::oneshot;
+
+use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
+use mocopr_core::meta::{CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY};
+use mocopr_core::types::{Implementation, ServerCapabilities};
+use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion, RequestId, ServerRequest};
+use mocopr_transport::{FrameReader, FrameSink, Inbound};
+
+use crate::error::ClientError;
+use crate::handler::InputHandler;
+
+/// Default time a call waits for its answer.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time the era probe (`server/discover`) waits before assuming a legacy server.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most calls waiting for an answer at once.
+pub const MAX_PENDING: usize = 4096;
+
+type Answer = Result<Value, ErrorObject>;
+
+/// What the client learned about the server.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerFacts {
+    /// The revision in use.
+    pub version: ProtocolVersion,
+    /// The server's capabilities.
+    pub capabilities: ServerCapabilities,
+    /// The server's implementation info, when it sent one.
+    pub info: Option<Implementation>,
+}
+
+pub(crate) struct Inner {
+    sink: FrameSink,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<Answer>>>,
+    next_id: AtomicI64,
+    pub(crate) facts: OnceLock<ServerFacts>,
+    pub(crate) info: Implementation,
+    pub(crate) handler: Arc<dyn InputHandler>,
+    pub(crate) timeout: Duration,
+}
+
+/// A connection to an MCP server. Cheap to clone.
+#[derive(Clone)]
+pub struct McpClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for McpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpClient").field("server", &self.inner.facts.get()).finish_non_exhaustive()
+    }
+}
+
+impl McpClient {
+    /// Starts a client on a framed connection and works out the server's era: a
+    /// `server/discover` probe first; an answer or a recognized modern error means modern;
+    /// anything else (including silence past the probe timeout) means legacy, and the client
+    /// `initialize`s.
+    pub(crate) async fn start<R>(
+        reader: FrameReader<R>,
+        sink: FrameSink,
+        info: Implementation,
+        handler: Arc<dyn InputHandler>,
+        timeout: Duration,
+        probe_timeout: Duration,
+    ) -> Result<McpClient, ClientError>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+    {
+        let inner = Arc::new(Inner {
+            sink,
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(1),
+            facts: OnceLock::new(),
+            info,
+            handler,
+            timeout,
+        });
+        tokio::spawn(read_loop(reader, Arc::downgrade(&inner)));
+        let client = McpClient { inner };
+        client.detect_era(probe_timeout).await?;
+        Ok(client)
+    }
+
+    /// What the client learned about the server.
+    pub fn server(&self) -> Option<&ServerFacts> {
+        self.inner.facts.get()
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        self.inner.facts.get().map_or(ProtocolVersion::LATEST, |f| f.version)
+    }
+
+    async fn detect_era(&self, probe_timeout: Duration) -> Result<(), ClientError> {
+        let modern = ProtocolVersion::LATEST;
+        match self.raw_request("server/discover", json!({}), Some(modern), probe_timeout).await {
+            Ok(result) => {
+                let capabilities = serde_json::from_value(result["capabilities"].clone()).unwrap_or_default();
+                let info = result["_meta"]["io.modelcontextprotocol/serverInfo"].clone();
+                let facts = ServerFacts { version: modern, capabilities, info: serde_json::from_value(info).ok() };
+                let _ = self.inner.facts.set(facts);
+                return Ok(());
+            }
+            // These errors only exist in the modern revision: the server is modern.
+            Err(ClientError::Server(e))
+                if [
+                    ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                    ErrorCode::HEADER_MISMATCH,
+                    ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                ]
+                .contains(&e.code) =>
+            {
+                return Err(ClientError::Server(e));
+            }
+            Err(ClientError::Closed) => return Err(ClientError::Closed),
+            Err(_) => {}
+        }
+        let legacy = ProtocolVersion::LATEST_LEGACY;
+        let params = json!({
+            "protocolVersion": legacy.as_str(),
+            "capabilities": self.inner.handler.capabilities(),
+            "clientInfo": &self.inner.info,
+        });
+        let result = self.raw_request("initialize", params, None, self.inner.timeout).await?;
+        let version = result["protocolVersion"].as_str().and_then(ProtocolVersion::parse).unwrap_or(legacy);
+        let facts = ServerFacts {
+            version,
+            capabilities: serde_json::from_value(result["capabilities"].clone()).unwrap_or_default(),
+            info: serde_json::from_value(result["serverInfo"].clone()).ok(),
+        };
+        let _ = self.inner.facts.set(facts);
+        self.notify("notifications/initialized", json!({})).await
+    }
+
+    /// Sends a request and waits for its result (as JSON). Modern requests get the per-request
+    /// `_meta` (version, capabilities, client info) added to `params`.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
+        let version = self.version();
+        let modern = version.is_modern().then_some(version);
+        self.raw_request(method, params, modern, self.inner.timeout).await
+    }
+
+    async fn raw_request(
+        &self,
+        method: &str,
+        mut params: Value,
+        modern: Option<ProtocolVersion>,
+        timeout: Duration,
+    ) -> Result<Value, ClientError> {
+        if let Some(version) = modern {
+            let meta = json!({
+                PROTOCOL_VERSION_KEY: version.as_str(),
+                CLIENT_CAPABILITIES_KEY: self.inner.handler.capabilities(),
+                CLIENT_INFO_KEY: &self.inner.info,
+            });
+            match params.get_mut("_meta").and_then(Value::as_object_mut) {
+                Some(existing) => existing.extend(meta.as_object().cloned().unwrap_or_default()),
+                None => params["_meta"] = meta,
+            }
+        }
+        let id = RequestId::Number(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if pending.len() >= MAX_PENDING {
+                return Err(ClientError::Server(ErrorObject::new(
+                    ErrorCode::INTERNAL_ERROR,
+                    "too many calls in flight",
+                )));
+            }
+            pending.insert(id.clone(), tx);
+        }
+        let message = json!({"jsonrpc": "2.0", "id": &id, "method": method, "params": params});
+        self.send(&message).await?;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(answer)) => answer.map_err(ClientError::Server),
+            Ok(Err(_)) => Err(ClientError::Closed),
+            Err(_) => {
+                self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+                // Abandoned requests are cancelled, so the server can stop working on them.
+                let _ = self.notify("notifications/cancelled", json!({"requestId": id, "reason": "timeout"})).await;
+                Err(ClientError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Value) -> Result<(), ClientError> {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params})).await
+    }
+
+    async fn send(&self, message: &Value) -> Result<(), ClientError> {
+        let mut line = serde_json::to_vec(message)?;
+        line.push(b'\n');
+        self.inner.sink.send(Bytes::from(line)).await.map_err(ClientError::from)
+    }
+}
+
+/// Routes what the server sends until the connection ends or the client is dropped.
+async fn read_loop<R: AsyncRead + Unpin>(mut reader: FrameReader<R>, inner: std::sync::Weak<Inner>) {
+    while let Some(Ok(Inbound::Frame(frame))) = reader.next().await {
+        let Some(inner) = inner.upgrade() else { return };
+        match decode(&frame, &DecodeOptions::default()) {
+            Ok(Frame::Single(Envelope::Response(response))) => {
+                let value = serde_json::from_str(response.result.get()).unwrap_or(Value::Null);
+                complete(&inner, &response.id, Ok(value));
+            }
+            Ok(Frame::Single(Envelope::Error(error))) => {
+                if let Some(id) = &error.id {
+                    complete(&inner, id, Err(error.error));
+                }
+            }
+            Ok(Frame::Single(Envelope::Request(request))) => {
+                // A legacy server asks for input; answer without holding up the reader.
+                let body = ServerRequest::decode(&request.method, request.params);
+                let id = request.id.clone();
+                tokio::spawn(answer_server_request(inner.clone(), id, body));
+            }
+            _ => {}
+        }
+    }
+    // The connection ended: every waiting call fails now rather than at its timeout.
+    if let Some(inner) = inner.upgrade() {
+        inner.pending.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+}
+
+fn complete(inner: &Inner, id: &RequestId, answer: Answer) {
+    if let Some(tx) = inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id) {
+        let _ = tx.send(answer);
+    }
+}
+
+async fn answer_server_request(
+    inner: Arc<Inner>,
+    id: RequestId,
+    body: Result<ServerRequest, mocopr_core::ProtocolError>,
+) {
+    let answer: Result<Value, ErrorObject> = match body {
+        Err(e) => Err(e.to_error_object()),
+        Ok(ServerRequest::Ping(_)) => Ok(json!({})),
+        Ok(ServerRequest::Elicit(p)) => inner.handler.elicit(p).await.and_then(to_value),
+        Ok(ServerRequest::CreateMessage(p)) => inner.handler.sample(p).await.and_then(to_value),
+        Ok(ServerRequest::ListRoots(_)) => inner.handler.list_roots().await.and_then(to_value),
+        Ok(_) => Err(ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "not supported by this client")),
+    };
+    let message = match answer {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
+    };
+    if let Ok(mut line) = serde_json::to_vec(&message) {
+        line.push(b'\n');
+        let _ = inner.sink.send(Bytes::from(line)).await;
+    }
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
+    serde_json::to_value(value).map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))
+}

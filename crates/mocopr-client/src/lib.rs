@@ -1,0 +1,37 @@
+//! # mocopr-client
+//!
+//! A dual-era MCP client. It works out the server's revision (a `server/discover` probe, then
+//! `initialize` for legacy servers), adds the per-request `_meta` modern servers need, runs the
+//! MRTR loop for calls that ask for input, answers legacy server-to-client requests through the
+//! same [`InputHandler`], and cancels calls that time out.
+//!
+//! Connects to a child process over stdio, or to any framed connection (the in-memory pair).
+//! Streamable HTTP, the connection pool and the result cache are not in this crate yet.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), mocopr_client::ClientError> {
+//! let mut command = tokio::process::Command::new("my-mcp-server");
+//! command.arg("stdio");
+//! let (client, child) = mocopr_client::McpClient::builder().connect_child(command).await?;
+//! for tool in client.list_tools().await? {
+//!     println!("{}", tool.name);
+//! }
+//! let result = client.call_tool("echo", serde_json::json!({"text": "hi"})).await?;
+//! # let _ = (result, child);
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod builder;
+mod calls;
+mod client;
+mod error;
+mod handler;
+
+pub use builder::McpClientBuilder;
+pub use calls::MAX_INPUT_ROUNDS;
+pub use client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MAX_PENDING, McpClient, ServerFacts};
+pub use error::ClientError;
+pub use handler::{InputHandler, NoInput};

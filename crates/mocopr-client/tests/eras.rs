@@ -1,0 +1,101 @@
+//! The client against MoCoPr servers over the in-memory pair: era detection (modern, and a
+//! legacy-only server), listing, calls, the MRTR loop and legacy server-to-client requests
+//! answered by the same handler, and timeouts.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use mocopr_client::{ClientError, InputHandler, McpClient};
+use mocopr_core::types::{ClientCapabilities, ElicitAction, ElicitRequestParams, ElicitResult, Tool};
+use mocopr_core::{ErrorObject, ProtocolVersion};
+use mocopr_server::{ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
+use mocopr_transport::TransportConfig;
+use mocopr_transport::memory::pair;
+use serde_json::{Value, json};
+
+/// Answers every elicitation with the name "Alice".
+struct Alice;
+
+impl InputHandler for Alice {
+    fn capabilities(&self) -> ClientCapabilities {
+        serde_json::from_value(json!({"elicitation": {}})).unwrap_or_default()
+    }
+
+    fn elicit(&self, _params: ElicitRequestParams) -> BoxFuture<'_, Result<ElicitResult, ErrorObject>> {
+        Box::pin(async { Ok(ElicitResult::accept(json!({"name": "Alice"}).as_object().cloned().unwrap_or_default())) })
+    }
+}
+
+fn server(versions: &[ProtocolVersion]) -> McpServer {
+    let object = |v: Value| v.as_object().cloned().unwrap_or_default();
+    let mut builder = McpServer::builder().name("target").page_size(2).protocol_versions(versions);
+    for name in ["a", "b", "c", "d", "e"] {
+        builder =
+            builder.tool(Tool::new(name, object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("x") });
+    }
+    builder
+        .tool(Tool::new("greet", object(json!({"type": "object"}))), |ctx: RequestCtx| async move {
+            let params: ElicitRequestParams = serde_json::from_value(json!({
+                "message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+            }))?;
+            let answer = ctx.elicit("user_name", params).await?;
+            let name = answer.content.and_then(|c| c.get("name").and_then(Value::as_str).map(str::to_owned));
+            match answer.action {
+                ElicitAction::Accept => {
+                    Ok::<_, ToolError>(format!("Hello, {}! ({})", name.unwrap_or_default(), ctx.protocol_version()))
+                }
+                _ => Ok("declined".to_string()),
+            }
+        })
+        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<_, ToolError>("late")
+        })
+        .build()
+        .expect("server")
+}
+
+async fn connect(server: McpServer, timeout: Duration) -> McpClient {
+    let config = TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    McpClient::builder()
+        .info("test-client", "1.0")
+        .input_handler(Alice)
+        .timeout(timeout)
+        .probe_timeout(Duration::from_secs(2))
+        .connect(client_end.reader, client_end.sink)
+        .await
+        .expect("connect")
+}
+
+#[tokio::test]
+async fn a_modern_server_is_detected_and_served_with_mrtr() {
+    let client = connect(server(&ProtocolVersion::ALL), Duration::from_secs(5)).await;
+    let facts = client.server().expect("facts");
+    assert_eq!(facts.version, ProtocolVersion::V2026_07_28);
+    assert_eq!(facts.info.as_ref().map(|i| i.name.as_str()), Some("target"));
+    let tools = client.list_tools().await.expect("tools");
+    assert_eq!(tools.len(), 7, "all pages collected");
+    let result = client.call_tool("greet", json!({})).await.expect("call");
+    assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2026-07-28)"), "answered through MRTR");
+}
+
+#[tokio::test]
+async fn a_legacy_only_server_gets_initialize_and_real_server_requests() {
+    let client = connect(server(&[ProtocolVersion::V2025_11_25]), Duration::from_secs(5)).await;
+    assert_eq!(client.server().expect("facts").version, ProtocolVersion::V2025_11_25);
+    assert_eq!(client.list_tools().await.expect("tools").len(), 7);
+    let result = client.call_tool("greet", json!({})).await.expect("call");
+    assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2025-11-25)"), "answered a server-to-client request");
+}
+
+#[tokio::test]
+async fn calls_time_out_and_server_errors_come_back_typed() {
+    let client = connect(server(&ProtocolVersion::ALL), Duration::from_millis(100)).await;
+    assert!(matches!(client.call_tool("slow", json!({})).await, Err(ClientError::Timeout(_))));
+    match client.call_tool("missing", json!({})).await {
+        Err(ClientError::Server(error)) => assert_eq!(error.code.0, -32602),
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
