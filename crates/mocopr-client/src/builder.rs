@@ -82,6 +82,13 @@ impl McpClientBuilder {
         McpClient::start(reader, sink, self.info, self.handler, self.timeout, self.probe_timeout).await
     }
 
+    /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
+    #[cfg(feature = "http")]
+    pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
+        let link = crate::http::HttpLink::new(url)?;
+        McpClient::start_http(link, self.info, self.handler, self.timeout, self.probe_timeout).await
+    }
+
     /// Spawns `command` and connects to it over its stdio. The handle shuts the child down.
     pub async fn connect_child(self, command: Command) -> Result<(McpClient, ChildHandle), ClientError> {
         let child = ChildProcess::spawn(command, Stderr::Inherit, &self.transport)?;

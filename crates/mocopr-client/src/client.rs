@@ -44,8 +44,17 @@ pub struct ServerFacts {
     pub info: Option<Implementation>,
 }
 
+/// Where the client's messages go.
+pub(crate) enum Outbound {
+    /// A framed byte stream (stdio, child process, in-memory pair).
+    Stream(FrameSink),
+    /// One HTTP POST per message (Streamable HTTP).
+    #[cfg(feature = "http")]
+    Http(Arc<crate::http::HttpLink>),
+}
+
 pub(crate) struct Inner {
-    sink: FrameSink,
+    out: Outbound,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Answer>>>,
     next_id: AtomicI64,
     pub(crate) facts: OnceLock<ServerFacts>,
@@ -82,19 +91,38 @@ impl McpClient {
     where
         R: AsyncRead + Unpin + Send + 'static,
     {
-        let inner = Arc::new(Inner {
-            sink,
+        let inner = Self::inner(Outbound::Stream(sink), info, handler, timeout);
+        tokio::spawn(read_loop(reader, Arc::downgrade(&inner)));
+        let client = McpClient { inner };
+        client.detect_era(probe_timeout).await?;
+        Ok(client)
+    }
+
+    /// Starts a client whose messages go out as HTTP POSTs; answers come back on their responses.
+    #[cfg(feature = "http")]
+    pub(crate) async fn start_http(
+        link: crate::http::HttpLink,
+        info: Implementation,
+        handler: Arc<dyn InputHandler>,
+        timeout: Duration,
+        probe_timeout: Duration,
+    ) -> Result<McpClient, ClientError> {
+        let inner = Self::inner(Outbound::Http(Arc::new(link)), info, handler, timeout);
+        let client = McpClient { inner };
+        client.detect_era(probe_timeout).await?;
+        Ok(client)
+    }
+
+    fn inner(out: Outbound, info: Implementation, handler: Arc<dyn InputHandler>, timeout: Duration) -> Arc<Inner> {
+        Arc::new(Inner {
+            out,
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             facts: OnceLock::new(),
             info,
             handler,
             timeout,
-        });
-        tokio::spawn(read_loop(reader, Arc::downgrade(&inner)));
-        let client = McpClient { inner };
-        client.detect_era(probe_timeout).await?;
-        Ok(client)
+        })
     }
 
     /// What the client learned about the server.
@@ -144,6 +172,10 @@ impl McpClient {
             info: serde_json::from_value(result["serverInfo"].clone()).ok(),
         };
         let _ = self.inner.facts.set(facts);
+        #[cfg(feature = "http")]
+        if let Outbound::Http(link) = &self.inner.out {
+            *link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner) = Some(version.as_str().to_owned());
+        }
         self.notify("notifications/initialized", json!({})).await
     }
 
@@ -205,9 +237,23 @@ impl McpClient {
     }
 
     async fn send(&self, message: &Value) -> Result<(), ClientError> {
-        let mut line = serde_json::to_vec(message)?;
-        line.push(b'\n');
-        self.inner.sink.send(Bytes::from(line)).await.map_err(ClientError::from)
+        send(&self.inner, message).await
+    }
+}
+
+/// Sends one message the way the connection carries them.
+pub(crate) async fn send(inner: &Arc<Inner>, message: &Value) -> Result<(), ClientError> {
+    match &inner.out {
+        Outbound::Stream(sink) => {
+            let mut line = serde_json::to_vec(message)?;
+            line.push(b'\n');
+            sink.send(Bytes::from(line)).await.map_err(ClientError::from)
+        }
+        #[cfg(feature = "http")]
+        Outbound::Http(link) => {
+            link.post(message, Arc::downgrade(inner));
+            Ok(())
+        }
     }
 }
 
@@ -215,24 +261,7 @@ impl McpClient {
 async fn read_loop<R: AsyncRead + Unpin>(mut reader: FrameReader<R>, inner: std::sync::Weak<Inner>) {
     while let Some(Ok(Inbound::Frame(frame))) = reader.next().await {
         let Some(inner) = inner.upgrade() else { return };
-        match decode(&frame, &DecodeOptions::default()) {
-            Ok(Frame::Single(Envelope::Response(response))) => {
-                let value = serde_json::from_str(response.result.get()).unwrap_or(Value::Null);
-                complete(&inner, &response.id, Ok(value));
-            }
-            Ok(Frame::Single(Envelope::Error(error))) => {
-                if let Some(id) = &error.id {
-                    complete(&inner, id, Err(error.error));
-                }
-            }
-            Ok(Frame::Single(Envelope::Request(request))) => {
-                // A legacy server asks for input; answer without holding up the reader.
-                let body = ServerRequest::decode(&request.method, request.params);
-                let id = request.id.clone();
-                tokio::spawn(answer_server_request(inner.clone(), id, body));
-            }
-            _ => {}
-        }
+        route(&inner, &frame);
     }
     // The connection ended: every waiting call fails now rather than at its timeout.
     if let Some(inner) = inner.upgrade() {
@@ -240,7 +269,28 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: FrameReader<R>, inner: std:
     }
 }
 
-fn complete(inner: &Inner, id: &RequestId, answer: Answer) {
+/// Handles one message from the server: an answer, or (legacy) a request for input.
+pub(crate) fn route(inner: &Arc<Inner>, message: &[u8]) {
+    match decode(message, &DecodeOptions::default()) {
+        Ok(Frame::Single(Envelope::Response(response))) => {
+            let value = serde_json::from_str(response.result.get()).unwrap_or(Value::Null);
+            complete(inner, &response.id, Ok(value));
+        }
+        Ok(Frame::Single(Envelope::Error(error))) => {
+            if let Some(id) = &error.id {
+                complete(inner, id, Err(error.error));
+            }
+        }
+        Ok(Frame::Single(Envelope::Request(request))) => {
+            // A legacy server asks for input; answer without holding up the reader.
+            let body = ServerRequest::decode(&request.method, request.params);
+            tokio::spawn(answer_server_request(inner.clone(), request.id.clone(), body));
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn complete(inner: &Inner, id: &RequestId, answer: Answer) {
     if let Some(tx) = inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id) {
         let _ = tx.send(answer);
     }
@@ -263,10 +313,7 @@ async fn answer_server_request(
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
     };
-    if let Ok(mut line) = serde_json::to_vec(&message) {
-        line.push(b'\n');
-        let _ = inner.sink.send(Bytes::from(line)).await;
-    }
+    let _ = send(&inner, &message).await;
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {

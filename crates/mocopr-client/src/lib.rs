@@ -5,8 +5,9 @@
 //! MRTR loop for calls that ask for input, answers legacy server-to-client requests through the
 //! same [`InputHandler`], and cancels calls that time out.
 //!
-//! Connects to a child process over stdio, or to any framed connection (the in-memory pair).
-//! Streamable HTTP, the connection pool and the result cache are not in this crate yet.
+//! Connects to a child process over stdio, to any framed connection (the in-memory pair), or
+//! (feature `http`) to a Streamable HTTP endpoint. The connection pool and the result cache are
+//! not in this crate yet.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mocopr_client::ClientError> {
@@ -29,6 +30,8 @@ mod calls;
 mod client;
 mod error;
 mod handler;
+#[cfg(feature = "http")]
+mod http;
 
 pub use builder::McpClientBuilder;
 pub use calls::MAX_INPUT_ROUNDS;

@@ -99,3 +99,37 @@ async fn calls_time_out_and_server_errors_come_back_typed() {
         other => panic!("expected a server error, got {other:?}"),
     }
 }
+
+async fn http_url(server: McpServer) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let endpoint = server.into_http(mocopr_server::HttpConfig::default());
+    tokio::spawn(mocopr_server::serve_http(
+        listener,
+        endpoint,
+        "/mcp",
+        mocopr_server::ServerConfig::default(),
+        std::future::pending(),
+    ));
+    url
+}
+
+#[tokio::test]
+async fn over_http_both_eras_work_with_the_same_calls() {
+    for (versions, expected) in [
+        (&ProtocolVersion::ALL[..], ProtocolVersion::V2026_07_28),
+        (&[ProtocolVersion::V2025_11_25][..], ProtocolVersion::V2025_11_25),
+    ] {
+        let url = http_url(server(versions)).await;
+        let client = McpClient::builder()
+            .input_handler(Alice)
+            .probe_timeout(Duration::from_secs(2))
+            .connect_http(&url)
+            .await
+            .expect("connect");
+        assert_eq!(client.server().expect("facts").version, expected);
+        assert_eq!(client.list_tools().await.expect("tools").len(), 7);
+        let result = client.call_tool("greet", json!({})).await.expect("call");
+        assert_eq!(result.content[0].as_text(), Some(format!("Hello, Alice! ({expected})").as_str()));
+    }
+}

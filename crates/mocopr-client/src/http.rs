@@ -1,0 +1,146 @@
+//! The client side of Streamable HTTP: every message is its own POST carrying the MCP request
+//! headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, `Mcp-Session-Id` for legacy
+//! sessions); answers come back as one JSON body or as server-sent events on that response,
+//! and are routed like messages read from a stream.
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use bytes::Bytes;
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+use mocopr_core::header::encode_header_value;
+use mocopr_core::meta::PROTOCOL_VERSION_KEY;
+use mocopr_core::{ErrorCode, ErrorObject, RequestId};
+
+use crate::client::{Inner, complete, route};
+use crate::error::ClientError;
+
+/// One MCP endpoint over HTTP, with its keep-alive connections and the legacy session id.
+pub(crate) struct HttpLink {
+    client: Client<HttpConnector, Full<Bytes>>,
+    url: Uri,
+    session: Mutex<Option<String>>,
+    /// The revision a legacy session negotiated, sent in `MCP-Protocol-Version`.
+    pub(crate) legacy_version: Mutex<Option<String>>,
+}
+
+impl HttpLink {
+    pub(crate) fn new(url: &str) -> Result<Self, ClientError> {
+        let url: Uri = url.parse().map_err(|_| {
+            ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("not a URL: {url}")))
+        })?;
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Ok(HttpLink { client, url, session: Mutex::new(None), legacy_version: Mutex::new(None) })
+    }
+
+    /// Posts `message` and routes whatever comes back, on a task of its own.
+    pub(crate) fn post(self: &Arc<Self>, message: &Value, inner: Weak<Inner>) {
+        let link = self.clone();
+        let id: Option<RequestId> = message.get("id").and_then(|id| serde_json::from_value(id.clone()).ok());
+        let request = self.request(message);
+        tokio::spawn(async move {
+            let failure = match request {
+                Ok(request) => link.exchange(request, &inner).await.err(),
+                Err(e) => Some(e),
+            };
+            // A transport failure fails the call it carried, now rather than at its timeout.
+            if let (Some(reason), Some(id), Some(inner)) = (failure, id, inner.upgrade()) {
+                complete(&inner, &id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason)));
+            }
+        });
+    }
+
+    fn request(&self, message: &Value) -> Result<Request<Full<Bytes>>, String> {
+        let mut builder = Request::post(self.url.clone())
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        let params = message.get("params");
+        let version = params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get(PROTOCOL_VERSION_KEY))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone());
+        if let Some(version) = version {
+            builder = builder.header("mcp-protocol-version", version);
+        }
+        if let Some(method) = message.get("method").and_then(Value::as_str) {
+            builder = builder.header("mcp-method", encode_header_value(method).as_ref());
+            let name = match method {
+                "tools/call" | "prompts/get" => params.and_then(|p| p.get("name")),
+                "resources/read" => params.and_then(|p| p.get("uri")),
+                "tasks/get" | "tasks/update" | "tasks/cancel" => params.and_then(|p| p.get("taskId")),
+                _ => None,
+            };
+            if let Some(name) = name.and_then(Value::as_str) {
+                builder = builder.header("mcp-name", encode_header_value(name).as_ref());
+            }
+        }
+        if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            builder = builder.header("mcp-session-id", session);
+        }
+        let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
+        builder.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())
+    }
+
+    async fn exchange(&self, request: Request<Full<Bytes>>, inner: &Weak<Inner>) -> Result<(), String> {
+        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+            *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
+        }
+        if response.status() == StatusCode::ACCEPTED {
+            return Ok(());
+        }
+        let is_sse = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let mut body = response.into_body();
+        if !is_sse {
+            let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            if let Some(inner) = inner.upgrade() {
+                route(&inner, &bytes);
+            }
+            return Ok(());
+        }
+        // Server-sent events: each event's `data:` lines hold one message.
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
+            buffer.extend_from_slice(&data);
+            while let Some(end) = find_event_end(&buffer) {
+                let event: Vec<u8> = buffer.drain(..end).collect();
+                let message = event_data(&event);
+                if let (false, Some(inner)) = (message.is_empty(), inner.upgrade()) {
+                    route(&inner, &message);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The end (exclusive, blank line included) of the first complete event in `buffer`.
+fn find_event_end(buffer: &[u8]) -> Option<usize> {
+    buffer.windows(2).position(|w| w == b"\n\n").map(|p| p + 2)
+}
+
+/// The concatenated `data:` lines of one event.
+fn event_data(event: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for line in event.split(|b| *b == b'\n') {
+        if let Some(rest) = line.strip_prefix(b"data:") {
+            if !data.is_empty() {
+                data.push(b'\n');
+            }
+            data.extend_from_slice(rest.strip_prefix(b" ").unwrap_or(rest));
+        }
+    }
+    data
+}
