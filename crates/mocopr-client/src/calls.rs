@@ -17,7 +17,9 @@ pub const MAX_INPUT_ROUNDS: usize = 16;
 impl McpClient {
     /// Every tool, following `nextCursor` to the end.
     pub async fn list_tools(&self) -> Result<Vec<Tool>, ClientError> {
-        self.collect("tools/list", "tools").await
+        let mut tools = self.collect("tools/list", "tools").await?;
+        crate::client::learn_tool_headers(&self.inner, &mut tools);
+        Ok(tools)
     }
 
     /// Every prompt.

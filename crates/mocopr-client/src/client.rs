@@ -172,11 +172,13 @@ impl McpClient {
             info: serde_json::from_value(result["serverInfo"].clone()).ok(),
         };
         let _ = self.inner.facts.set(facts);
+        self.notify("notifications/initialized", json!({})).await?;
         #[cfg(feature = "http")]
         if let Outbound::Http(link) = &self.inner.out {
             *link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner) = Some(version.as_str().to_owned());
+            link.open_standalone(Arc::downgrade(&self.inner));
         }
-        self.notify("notifications/initialized", json!({})).await
+        Ok(())
     }
 
     /// Sends a request and waits for its result (as JSON). Modern requests get the per-request
@@ -239,6 +241,26 @@ impl McpClient {
     async fn send(&self, message: &Value) -> Result<(), ClientError> {
         send(&self.inner, message).await
     }
+}
+
+/// Records each tool's `x-mcp-header` parameters for the HTTP headers of its calls; a tool whose
+/// annotations break the rules is dropped (over HTTP its calls could not be sent correctly).
+pub(crate) fn learn_tool_headers(inner: &Inner, tools: &mut Vec<mocopr_core::types::Tool>) {
+    #[cfg(feature = "http")]
+    if let Outbound::Http(link) = &inner.out {
+        let mut headers = link.tool_headers.lock().unwrap_or_else(PoisonError::into_inner);
+        tools.retain(|tool| {
+            match mocopr_core::x_mcp_header::extract_param_headers(&Value::Object(tool.input_schema.clone())) {
+                Ok(params) => {
+                    headers.insert(tool.name.clone(), params);
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+    }
+    #[cfg(not(feature = "http"))]
+    let _ = (inner, tools);
 }
 
 /// Sends one message the way the connection carries them.

@@ -3,6 +3,7 @@
 //! sessions); answers come back as one JSON body or as server-sent events on that response,
 //! and are routed like messages read from a stream.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
@@ -15,9 +16,18 @@ use serde_json::Value;
 
 use mocopr_core::header::encode_header_value;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
+use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 
 use crate::client::{Inner, complete, route};
+
+/// An error response, whose id may be missing or null.
+#[derive(serde::Deserialize)]
+struct IdlessError {
+    #[serde(default)]
+    id: Option<RequestId>,
+    error: ErrorObject,
+}
 use crate::error::ClientError;
 
 /// One MCP endpoint over HTTP, with its keep-alive connections and the legacy session id.
@@ -25,6 +35,9 @@ pub(crate) struct HttpLink {
     client: Client<HttpConnector, Full<Bytes>>,
     url: Uri,
     session: Mutex<Option<String>>,
+    /// Each tool's `x-mcp-header` parameters, learned from `tools/list`, mirrored into
+    /// `Mcp-Param-*` headers on its calls.
+    pub(crate) tool_headers: Mutex<HashMap<String, Vec<ParamHeader>>>,
     /// The revision a legacy session negotiated, sent in `MCP-Protocol-Version`.
     pub(crate) legacy_version: Mutex<Option<String>>,
 }
@@ -35,7 +48,13 @@ impl HttpLink {
             ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("not a URL: {url}")))
         })?;
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(HttpLink { client, url, session: Mutex::new(None), legacy_version: Mutex::new(None) })
+        Ok(HttpLink {
+            client,
+            url,
+            session: Mutex::new(None),
+            tool_headers: Mutex::new(HashMap::new()),
+            legacy_version: Mutex::new(None),
+        })
     }
 
     /// Posts `message` and routes whatever comes back, on a task of its own.
@@ -45,7 +64,7 @@ impl HttpLink {
         let request = self.request(message);
         tokio::spawn(async move {
             let failure = match request {
-                Ok(request) => link.exchange(request, &inner).await.err(),
+                Ok(request) => link.exchange(request, &inner, id.as_ref()).await.err(),
                 Err(e) => Some(e),
             };
             // A transport failure fails the call it carried, now rather than at its timeout.
@@ -79,6 +98,16 @@ impl HttpLink {
             };
             if let Some(name) = name.and_then(Value::as_str) {
                 builder = builder.header("mcp-name", encode_header_value(name).as_ref());
+                if method == "tools/call" {
+                    let arguments = params.and_then(|p| p.get("arguments")).cloned().unwrap_or(Value::Null);
+                    let headers = self.tool_headers.lock().unwrap_or_else(PoisonError::into_inner);
+                    for param in headers.get(name).map(Vec::as_slice).unwrap_or_default() {
+                        // Null or absent arguments send no header.
+                        if let Ok(Some(value)) = param.value_from_arguments(&arguments) {
+                            builder = builder.header(param.header_name(), encode_header_value(&value).as_ref());
+                        }
+                    }
+                }
             }
         }
         if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
@@ -88,7 +117,12 @@ impl HttpLink {
         builder.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())
     }
 
-    async fn exchange(&self, request: Request<Full<Bytes>>, inner: &Weak<Inner>) -> Result<(), String> {
+    async fn exchange(
+        &self,
+        request: Request<Full<Bytes>>,
+        inner: &Weak<Inner>,
+        id: Option<&RequestId>,
+    ) -> Result<(), String> {
         let response = self.client.request(request).await.map_err(|e| e.to_string())?;
         if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
@@ -101,14 +135,44 @@ impl HttpLink {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
-        let mut body = response.into_body();
+        let body = response.into_body();
         if !is_sse {
             let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
             if let Some(inner) = inner.upgrade() {
-                route(&inner, &bytes);
+                // An error the server could not tie to an id (e.g. "not initialized") answers
+                // the request this POST carried.
+                match (serde_json::from_slice::<IdlessError>(&bytes), id) {
+                    (Ok(IdlessError { id: None, error }), Some(id)) => complete(&inner, id, Err(error)),
+                    _ => route(&inner, &bytes),
+                }
             }
             return Ok(());
         }
+        self.read_events(body, inner).await
+    }
+
+    /// Opens the legacy session's standalone stream (GET), where a legacy server sends what
+    /// belongs to no request (its own requests for input, change notifications). A server
+    /// without one answers 405, which is fine.
+    pub(crate) fn open_standalone(self: &Arc<Self>, inner: Weak<Inner>) {
+        let link = self.clone();
+        tokio::spawn(async move {
+            let mut builder = Request::get(link.url.clone()).header("accept", "text/event-stream");
+            if let Some(session) = link.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+                builder = builder.header("mcp-session-id", session);
+            }
+            if let Some(version) = link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+                builder = builder.header("mcp-protocol-version", version);
+            }
+            let Ok(request) = builder.body(Full::new(Bytes::new())) else { return };
+            let Ok(response) = link.client.request(request).await else { return };
+            if response.status().is_success() {
+                let _ = link.read_events(response.into_body(), &inner).await;
+            }
+        });
+    }
+
+    async fn read_events(&self, mut body: hyper::body::Incoming, inner: &Weak<Inner>) -> Result<(), String> {
         // Server-sent events: each event's `data:` lines hold one message.
         let mut buffer: Vec<u8> = Vec::new();
         while let Some(frame) = body.frame().await {

@@ -47,6 +47,15 @@ fn server(versions: &[ProtocolVersion]) -> McpServer {
                 _ => Ok("declined".to_string()),
             }
         })
+        .tool(
+            Tool::new(
+                "regional",
+                object(
+                    json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}),
+                ),
+            ),
+            || async { Ok::<_, ToolError>("in region") },
+        )
         .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok::<_, ToolError>("late")
@@ -76,7 +85,7 @@ async fn a_modern_server_is_detected_and_served_with_mrtr() {
     assert_eq!(facts.version, ProtocolVersion::V2026_07_28);
     assert_eq!(facts.info.as_ref().map(|i| i.name.as_str()), Some("target"));
     let tools = client.list_tools().await.expect("tools");
-    assert_eq!(tools.len(), 7, "all pages collected");
+    assert_eq!(tools.len(), 8, "all pages collected");
     let result = client.call_tool("greet", json!({})).await.expect("call");
     assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2026-07-28)"), "answered through MRTR");
 }
@@ -85,7 +94,7 @@ async fn a_modern_server_is_detected_and_served_with_mrtr() {
 async fn a_legacy_only_server_gets_initialize_and_real_server_requests() {
     let client = connect(server(&[ProtocolVersion::V2025_11_25]), Duration::from_secs(5)).await;
     assert_eq!(client.server().expect("facts").version, ProtocolVersion::V2025_11_25);
-    assert_eq!(client.list_tools().await.expect("tools").len(), 7);
+    assert_eq!(client.list_tools().await.expect("tools").len(), 8);
     let result = client.call_tool("greet", json!({})).await.expect("call");
     assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2025-11-25)"), "answered a server-to-client request");
 }
@@ -128,8 +137,11 @@ async fn over_http_both_eras_work_with_the_same_calls() {
             .await
             .expect("connect");
         assert_eq!(client.server().expect("facts").version, expected);
-        assert_eq!(client.list_tools().await.expect("tools").len(), 7);
+        assert_eq!(client.list_tools().await.expect("tools").len(), 8);
         let result = client.call_tool("greet", json!({})).await.expect("call");
         assert_eq!(result.content[0].as_text(), Some(format!("Hello, Alice! ({expected})").as_str()));
+        // The server checks `Mcp-Param-Region` against the argument (modern requests only).
+        let regional = client.call_tool("regional", json!({"region": "eu-west 1é"})).await.expect("call");
+        assert_eq!(regional.content[0].as_text(), Some("in region"));
     }
 }
