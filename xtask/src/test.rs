@@ -27,10 +27,11 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
         eprintln!("\n==> cargo-deny: not installed, skipped (install with `cargo install cargo-deny --locked`)");
     }
     run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]))?;
-    // The official conformance suite (server scenarios, one at a time) against the
-    // `conformance-server` example; it installs its pinned Node packages with `npm ci`.
-    eprintln!("\n==> conformance: cargo xtask conformance");
-    crate::conformance::run_all(&[])?;
+    // The official conformance suite, one scenario at a time: server scenarios against the
+    // `conformance-server` example, non-auth client scenarios with `conformance-client` as the
+    // client under test. It installs its pinned Node packages with `npm ci`.
+    eprintln!("\n==> conformance: cargo xtask conformance --server --client");
+    crate::conformance::run_all(&["--server".to_owned(), "--client".to_owned()])?;
     // nextest runs last so its summary is the suite's closing line.
     if succeeds("cargo", &["nextest", "--version"]) {
         run("tests", Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))

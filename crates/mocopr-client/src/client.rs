@@ -135,28 +135,46 @@ impl McpClient {
     }
 
     async fn detect_era(&self, probe_timeout: Duration) -> Result<(), ClientError> {
-        let modern = ProtocolVersion::LATEST;
-        match self.raw_request("server/discover", json!({}), Some(modern), probe_timeout).await {
-            Ok(result) => {
-                let capabilities = serde_json::from_value(result["capabilities"].clone()).unwrap_or_default();
-                let info = result["_meta"]["io.modelcontextprotocol/serverInfo"].clone();
-                let facts = ServerFacts { version: modern, capabilities, info: serde_json::from_value(info).ok() };
-                let _ = self.inner.facts.set(facts);
-                return Ok(());
+        let mut modern = ProtocolVersion::LATEST;
+        // A server that rejects the version names the ones it supports: retry once with the
+        // newest of those this client speaks (a modern one; a legacy one means `initialize`).
+        for attempt in 0..2 {
+            match self.raw_request("server/discover", json!({}), Some(modern), probe_timeout).await {
+                Ok(result) => {
+                    let capabilities = serde_json::from_value(result["capabilities"].clone()).unwrap_or_default();
+                    let info = result["_meta"]["io.modelcontextprotocol/serverInfo"].clone();
+                    let facts = ServerFacts { version: modern, capabilities, info: serde_json::from_value(info).ok() };
+                    let _ = self.inner.facts.set(facts);
+                    return Ok(());
+                }
+                Err(ClientError::Server(e)) if e.code == ErrorCode::UNSUPPORTED_PROTOCOL_VERSION && attempt == 0 => {
+                    let supported: Vec<ProtocolVersion> = e
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.get("supported"))
+                        .and_then(Value::as_array)
+                        .map(|v| v.iter().filter_map(Value::as_str).filter_map(ProtocolVersion::parse).collect())
+                        .unwrap_or_default();
+                    match supported.iter().copied().filter(|v| v.is_modern()).max() {
+                        Some(version) => modern = version,
+                        None if supported.iter().any(|v| !v.is_modern()) => break,
+                        None => return Err(ClientError::Server(e)),
+                    }
+                }
+                // These errors only exist in the modern revision: the server is modern.
+                Err(ClientError::Server(e))
+                    if [
+                        ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                        ErrorCode::HEADER_MISMATCH,
+                        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    ]
+                    .contains(&e.code) =>
+                {
+                    return Err(ClientError::Server(e));
+                }
+                Err(ClientError::Closed) => return Err(ClientError::Closed),
+                Err(_) => break,
             }
-            // These errors only exist in the modern revision: the server is modern.
-            Err(ClientError::Server(e))
-                if [
-                    ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
-                    ErrorCode::HEADER_MISMATCH,
-                    ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                ]
-                .contains(&e.code) =>
-            {
-                return Err(ClientError::Server(e));
-            }
-            Err(ClientError::Closed) => return Err(ClientError::Closed),
-            Err(_) => {}
         }
         let legacy = ProtocolVersion::LATEST_LEGACY;
         let params = json!({

@@ -148,7 +148,7 @@ impl HttpLink {
             }
             return Ok(());
         }
-        self.read_events(body, inner).await
+        self.read_post_events(body, inner, id).await
     }
 
     /// Opens the legacy session's standalone stream (GET), where a legacy server sends what
@@ -167,28 +167,113 @@ impl HttpLink {
             let Ok(request) = builder.body(Full::new(Bytes::new())) else { return };
             let Ok(response) = link.client.request(request).await else { return };
             if response.status().is_success() {
-                let _ = link.read_events(response.into_body(), &inner).await;
+                let _ = link.read_events(response.into_body(), &inner, None).await;
             }
         });
     }
 
-    async fn read_events(&self, mut body: hyper::body::Incoming, inner: &Weak<Inner>) -> Result<(), String> {
+    /// Reads a POST's event stream; when it ends before the answer to `waiting` came, resumes
+    /// it with a GET carrying `Last-Event-ID` after the server's `retry` delay (legacy
+    /// resumability), a bounded number of times.
+    async fn read_post_events(
+        &self,
+        body: hyper::body::Incoming,
+        inner: &Weak<Inner>,
+        waiting: Option<&RequestId>,
+    ) -> Result<(), String> {
+        let mut seen = self.read_events(body, inner, waiting).await?;
+        for _ in 0..MAX_RESUMES {
+            let (false, Some(last)) = (seen.answered, seen.last_event_id.clone()) else { return Ok(()) };
+            tokio::time::sleep(std::time::Duration::from_millis(
+                seen.retry_ms.unwrap_or(DEFAULT_RETRY_MS).min(MAX_RETRY_MS),
+            ))
+            .await;
+            let mut builder =
+                Request::get(self.url.clone()).header("accept", "text/event-stream").header("last-event-id", last);
+            if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+                builder = builder.header("mcp-session-id", session);
+            }
+            if let Some(version) = self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+                builder = builder.header("mcp-protocol-version", version);
+            }
+            let request = builder.body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+            let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("resuming the stream failed with {}", response.status()));
+            }
+            let more = self.read_events(response.into_body(), inner, waiting).await?;
+            seen = Seen {
+                answered: more.answered,
+                last_event_id: more.last_event_id.or(seen.last_event_id),
+                retry_ms: more.retry_ms.or(seen.retry_ms),
+            };
+        }
+        Ok(())
+    }
+
+    async fn read_events(
+        &self,
+        mut body: hyper::body::Incoming,
+        inner: &Weak<Inner>,
+        waiting: Option<&RequestId>,
+    ) -> Result<Seen, String> {
         // Server-sent events: each event's `data:` lines hold one message.
+        let mut seen = Seen::default();
         let mut buffer: Vec<u8> = Vec::new();
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
             buffer.extend_from_slice(&data);
             while let Some(end) = find_event_end(&buffer) {
                 let event: Vec<u8> = buffer.drain(..end).collect();
+                for line in event.split(|b| *b == b'\n') {
+                    if let Some(id) = line.strip_prefix(b"id:") {
+                        seen.last_event_id = Some(String::from_utf8_lossy(id).trim().to_owned());
+                    } else if let Some(retry) = line.strip_prefix(b"retry:") {
+                        seen.retry_ms = String::from_utf8_lossy(retry).trim().parse().ok();
+                    }
+                }
                 let message = event_data(&event);
-                if let (false, Some(inner)) = (message.is_empty(), inner.upgrade()) {
+                if message.is_empty() {
+                    continue;
+                }
+                if let Some(waiting) = waiting
+                    && serde_json::from_slice::<AnswerId>(&message)
+                        .is_ok_and(|a| a.id.as_ref() == Some(waiting) && a.method.is_none())
+                {
+                    seen.answered = true;
+                }
+                if let Some(inner) = inner.upgrade() {
                     route(&inner, &message);
                 }
             }
         }
-        Ok(())
+        Ok(seen)
     }
 }
+
+/// What a stream delivered: whether the awaited answer came, and where to resume.
+#[derive(Debug, Default)]
+struct Seen {
+    answered: bool,
+    last_event_id: Option<String>,
+    retry_ms: Option<u64>,
+}
+
+/// The id and method of a message (a response has no method).
+#[derive(serde::Deserialize)]
+struct AnswerId {
+    #[serde(default)]
+    id: Option<RequestId>,
+    #[serde(default)]
+    method: Option<String>,
+}
+
+/// How many times one POST's stream is resumed at most.
+const MAX_RESUMES: usize = 5;
+/// The wait before resuming when the server gave no `retry`.
+const DEFAULT_RETRY_MS: u64 = 1000;
+/// The longest wait before resuming, whatever `retry` says.
+const MAX_RETRY_MS: u64 = 30_000;
 
 /// The end (exclusive, blank line included) of the first complete event in `buffer`.
 fn find_event_end(buffer: &[u8]) -> Option<usize> {
