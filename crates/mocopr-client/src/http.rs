@@ -8,18 +8,20 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
 use http::{Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 use mocopr_core::header::encode_header_value;
+use mocopr_core::jsonrpc::DEFAULT_MAX_MESSAGE_SIZE;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 
 use crate::client::{Inner, complete, route};
+use crate::error::ClientError;
 
 /// An error response, whose id may be missing or null.
 #[derive(serde::Deserialize)]
@@ -28,7 +30,6 @@ struct IdlessError {
     id: Option<RequestId>,
     error: ErrorObject,
 }
-use crate::error::ClientError;
 
 /// One MCP endpoint over HTTP, with its keep-alive connections and the legacy session id.
 pub(crate) struct HttpLink {
@@ -137,7 +138,9 @@ impl HttpLink {
             .is_some_and(|v| v.starts_with("text/event-stream"));
         let body = response.into_body();
         if !is_sse {
-            let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            // A body past the message limit is refused rather than buffered.
+            let bytes =
+                Limited::new(body, DEFAULT_MAX_MESSAGE_SIZE).collect().await.map_err(|e| e.to_string())?.to_bytes();
             if let Some(inner) = inner.upgrade() {
                 // An error the server could not tie to an id (e.g. "not initialized") answers
                 // the request this POST carried.
@@ -220,10 +223,13 @@ impl HttpLink {
         // Server-sent events: each event's `data:` lines hold one message.
         let mut seen = Seen::default();
         let mut buffer: Vec<u8> = Vec::new();
+        // How far `buffer` is known to hold no event end, so a large event is scanned once.
+        let mut scanned = 0;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
             buffer.extend_from_slice(&data);
-            while let Some(end) = find_event_end(&buffer) {
+            while let Some(end) = find_event_end(&buffer, scanned) {
+                scanned = 0;
                 let event: Vec<u8> = buffer.drain(..end).collect();
                 for line in event.split(|b| *b == b'\n') {
                     if let Some(id) = line.strip_prefix(b"id:") {
@@ -245,6 +251,11 @@ impl HttpLink {
                 if let Some(inner) = inner.upgrade() {
                     route(&inner, &message);
                 }
+            }
+            scanned = buffer.len();
+            // One event may not outgrow the message limit (plus room for its field names).
+            if buffer.len() > DEFAULT_MAX_MESSAGE_SIZE + EVENT_OVERHEAD {
+                return Err(format!("an event of the stream exceeds {DEFAULT_MAX_MESSAGE_SIZE} bytes"));
             }
         }
         Ok(seen)
@@ -268,6 +279,8 @@ struct AnswerId {
     method: Option<String>,
 }
 
+/// Bytes an event may carry beyond its message: field names, id, line breaks.
+const EVENT_OVERHEAD: usize = 64 * 1024;
 /// How many times one POST's stream is resumed at most.
 const MAX_RESUMES: usize = 5;
 /// The wait before resuming when the server gave no `retry`.
@@ -275,9 +288,12 @@ const DEFAULT_RETRY_MS: u64 = 1000;
 /// The longest wait before resuming, whatever `retry` says.
 const MAX_RETRY_MS: u64 = 30_000;
 
-/// The end (exclusive, blank line included) of the first complete event in `buffer`.
-fn find_event_end(buffer: &[u8]) -> Option<usize> {
-    buffer.windows(2).position(|w| w == b"\n\n").map(|p| p + 2)
+/// The end (exclusive, blank line included) of the first complete event in `buffer`, whose
+/// first `scanned` bytes are known to hold none.
+fn find_event_end(buffer: &[u8], scanned: usize) -> Option<usize> {
+    // Step back one byte: the blank line may straddle the previous scan's end.
+    let from = scanned.saturating_sub(1).min(buffer.len());
+    buffer[from..].windows(2).position(|w| w == b"\n\n").map(|p| from + p + 2)
 }
 
 /// The concatenated `data:` lines of one event.
@@ -293,3 +309,7 @@ fn event_data(event: &[u8]) -> Vec<u8> {
     }
     data
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;
