@@ -225,9 +225,10 @@ impl HttpLink {
         let mut buffer: Vec<u8> = Vec::new();
         // How far `buffer` is known to hold no event end, so a large event is scanned once.
         let mut scanned = 0;
+        let mut after_cr = false;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
-            buffer.extend_from_slice(&data);
+            after_cr = push_lf_normalized(&mut buffer, &data, after_cr);
             while let Some(end) = find_event_end(&buffer, scanned) {
                 scanned = 0;
                 let event: Vec<u8> = buffer.drain(..end).collect();
@@ -294,6 +295,30 @@ fn find_event_end(buffer: &[u8], scanned: usize) -> Option<usize> {
     // Step back one byte: the blank line may straddle the previous scan's end.
     let from = scanned.saturating_sub(1).min(buffer.len());
     buffer[from..].windows(2).position(|w| w == b"\n\n").map(|p| from + p + 2)
+}
+
+/// Appends `data` with its CRLF and lone CR line ends turned into LF (SSE allows all three);
+/// `after_cr` says the previous chunk ended in CR, so a leading LF belongs to it. Returns
+/// whether this chunk ended in CR.
+fn push_lf_normalized(buffer: &mut Vec<u8>, data: &[u8], mut after_cr: bool) -> bool {
+    if !after_cr && !data.contains(&b'\r') {
+        buffer.extend_from_slice(data);
+        return false;
+    }
+    for &byte in data {
+        match byte {
+            b'\r' => {
+                buffer.push(b'\n');
+                after_cr = true;
+            }
+            b'\n' if after_cr => after_cr = false,
+            other => {
+                buffer.push(other);
+                after_cr = false;
+            }
+        }
+    }
+    after_cr
 }
 
 /// The concatenated `data:` lines of one event.

@@ -23,3 +23,14 @@ fn data_lines_are_joined_and_other_fields_ignored() {
     assert_eq!(event_data(b"id: 7\nretry: 500\ndata: {\"a\":\ndata:1}\n\n"), b"{\"a\":\n1}".to_vec());
     assert!(event_data(b"id: 8\nretry: 500\n\n").is_empty());
 }
+
+#[test]
+fn crlf_and_cr_line_ends_become_lf_even_across_chunks() {
+    let mut buffer = Vec::new();
+    // The CRLF of the blank line is split between two chunks.
+    let after_cr = push_lf_normalized(&mut buffer, b"id: 1\r\ndata: {}\r\n\r", false);
+    assert!(after_cr);
+    assert!(!push_lf_normalized(&mut buffer, b"\ndata: x\rdata: y\n", after_cr));
+    assert_eq!(buffer, b"id: 1\ndata: {}\n\ndata: x\ndata: y\n".to_vec());
+    assert_eq!(find_event_end(&buffer, 0), Some(16));
+}
