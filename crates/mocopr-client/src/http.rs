@@ -154,20 +154,29 @@ impl HttpLink {
         self.read_post_events(body, inner, id).await
     }
 
+    /// A GET for an event stream, with the legacy session's headers and, to resume a stream,
+    /// the id of the last event seen.
+    fn stream_get(&self, last_event_id: Option<&str>) -> Result<Request<Full<Bytes>>, String> {
+        let mut builder = Request::get(self.url.clone()).header("accept", "text/event-stream");
+        if let Some(last) = last_event_id {
+            builder = builder.header("last-event-id", last);
+        }
+        if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            builder = builder.header("mcp-session-id", session);
+        }
+        if let Some(version) = self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            builder = builder.header("mcp-protocol-version", version);
+        }
+        builder.body(Full::new(Bytes::new())).map_err(|e| e.to_string())
+    }
+
     /// Opens the legacy session's standalone stream (GET), where a legacy server sends what
     /// belongs to no request (its own requests for input, change notifications). A server
     /// without one answers 405, which is fine.
     pub(crate) fn open_standalone(self: &Arc<Self>, inner: Weak<Inner>) {
         let link = self.clone();
         tokio::spawn(async move {
-            let mut builder = Request::get(link.url.clone()).header("accept", "text/event-stream");
-            if let Some(session) = link.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-                builder = builder.header("mcp-session-id", session);
-            }
-            if let Some(version) = link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-                builder = builder.header("mcp-protocol-version", version);
-            }
-            let Ok(request) = builder.body(Full::new(Bytes::new())) else { return };
+            let Ok(request) = link.stream_get(None) else { return };
             let Ok(response) = link.client.request(request).await else { return };
             if response.status().is_success() {
                 let _ = link.read_events(response.into_body(), &inner, None).await;
@@ -191,15 +200,7 @@ impl HttpLink {
                 seen.retry_ms.unwrap_or(DEFAULT_RETRY_MS).min(MAX_RETRY_MS),
             ))
             .await;
-            let mut builder =
-                Request::get(self.url.clone()).header("accept", "text/event-stream").header("last-event-id", last);
-            if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-                builder = builder.header("mcp-session-id", session);
-            }
-            if let Some(version) = self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-                builder = builder.header("mcp-protocol-version", version);
-            }
-            let request = builder.body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+            let request = self.stream_get(Some(&last))?;
             let response = self.client.request(request).await.map_err(|e| e.to_string())?;
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
