@@ -22,6 +22,8 @@ pub struct McpClientBuilder {
     timeout: Duration,
     probe_timeout: Duration,
     transport: TransportConfig,
+    #[cfg(feature = "http")]
+    pool: mocopr_transport::PoolConfig,
 }
 
 impl std::fmt::Debug for McpClientBuilder {
@@ -39,6 +41,8 @@ impl McpClient {
             timeout: DEFAULT_REQUEST_TIMEOUT,
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
             transport: TransportConfig::default(),
+            #[cfg(feature = "http")]
+            pool: mocopr_transport::PoolConfig::default(),
         }
     }
 }
@@ -74,6 +78,17 @@ impl McpClientBuilder {
         self
     }
 
+    /// How HTTP connections to the server are pooled (default: [`PoolConfig::default`]).
+    /// `max_connections` bounds the requests in flight; keep it at 2 or more for legacy
+    /// servers that ask for input while a call is open (the answer needs a second connection).
+    ///
+    /// [`PoolConfig::default`]: mocopr_transport::PoolConfig
+    #[cfg(feature = "http")]
+    pub fn with_connection_pool(mut self, pool: mocopr_transport::PoolConfig) -> Self {
+        self.pool = pool;
+        self
+    }
+
     /// Connects over a framed connection (e.g. one end of `mocopr_transport::memory::pair`).
     pub async fn connect<R>(self, reader: FrameReader<R>, sink: FrameSink) -> Result<McpClient, ClientError>
     where
@@ -85,7 +100,7 @@ impl McpClientBuilder {
     /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
     #[cfg(feature = "http")]
     pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
-        let link = crate::http::HttpLink::new(url)?;
+        let link = crate::http::HttpLink::new(url, self.pool)?;
         McpClient::start_http(link, self.info, self.handler, self.timeout, self.probe_timeout).await
     }
 

@@ -130,6 +130,15 @@ impl McpClient {
         self.inner.facts.get()
     }
 
+    /// The HTTP connection pool's state (idle, busy, waiting); `None` for other transports.
+    pub fn pool_metrics(&self) -> Option<mocopr_transport::PoolMetrics> {
+        match &self.inner.out {
+            #[cfg(feature = "http")]
+            Outbound::Http(link) => Some(link.pool_metrics()),
+            Outbound::Stream(_) => None,
+        }
+    }
+
     fn version(&self) -> ProtocolVersion {
         self.inner.facts.get().map_or(ProtocolVersion::LATEST, |f| f.version)
     }

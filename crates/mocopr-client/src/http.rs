@@ -7,11 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
+use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::body::Incoming;
 use serde_json::Value;
 
 use mocopr_core::header::encode_header_value;
@@ -19,6 +17,7 @@ use mocopr_core::jsonrpc::DEFAULT_MAX_MESSAGE_SIZE;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ErrorCode, ErrorObject, RequestId};
+use mocopr_transport::pool::{ConnectionPool, Connector, HttpConnector, PoolConfig, PoolMetrics, Pooled};
 
 use crate::client::{Inner, complete, route};
 use crate::error::ClientError;
@@ -31,10 +30,11 @@ struct IdlessError {
     error: ErrorObject,
 }
 
-/// One MCP endpoint over HTTP, with its keep-alive connections and the legacy session id.
+/// One MCP endpoint over HTTP, with its pool of keep-alive connections and the legacy session id.
 pub(crate) struct HttpLink {
-    client: Client<HttpConnector, Full<Bytes>>,
-    url: Uri,
+    pool: ConnectionPool<HttpConnector>,
+    /// The endpoint's path and query (requests go out in origin form).
+    path: String,
     session: Mutex<Option<String>>,
     /// Each tool's `x-mcp-header` parameters, learned from `tools/list`, mirrored into
     /// `Mcp-Param-*` headers on its calls.
@@ -44,18 +44,49 @@ pub(crate) struct HttpLink {
 }
 
 impl HttpLink {
-    pub(crate) fn new(url: &str) -> Result<Self, ClientError> {
-        let url: Uri = url.parse().map_err(|_| {
-            ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("not a URL: {url}")))
-        })?;
-        let client = Client::builder(TokioExecutor::new()).build_http();
+    /// A link to `url` (plain `http://`), its connections pooled as `pool` says.
+    pub(crate) fn new(url: &str, pool: PoolConfig) -> Result<Self, ClientError> {
+        let invalid = |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
+        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(invalid("only http:// endpoints are supported (no TLS yet)"));
+        }
+        let host = uri.host().ok_or_else(|| invalid("no host in the URL"))?;
+        let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
+        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
         Ok(HttpLink {
-            client,
-            url,
+            pool: ConnectionPool::new(HttpConnector::new(authority), pool),
+            path,
             session: Mutex::new(None),
             tool_headers: Mutex::new(HashMap::new()),
             legacy_version: Mutex::new(None),
         })
+    }
+
+    /// The connection pool's state.
+    pub(crate) fn pool_metrics(&self) -> PoolMetrics {
+        self.pool.metrics()
+    }
+
+    /// Sends `request` on a pooled connection and returns the response with the connection it
+    /// holds until its body is read. A request a stale keep-alive connection never sent goes
+    /// out again on another one.
+    async fn send(&self, request: Request<Full<Bytes>>) -> Result<(Response<Incoming>, Pooled<HttpConnector>), String> {
+        let mut request = request;
+        for _ in 0..2 {
+            let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
+            match connection.send(request).await {
+                Ok(response) => return Ok((response, connection)),
+                Err(mut e) => {
+                    connection.discard();
+                    match e.unsent.take() {
+                        Some(unsent) => request = unsent,
+                        None => return Err(e.to_string()),
+                    }
+                }
+            }
+        }
+        Err("the server closed the connection before the request was sent".into())
     }
 
     /// Posts `message` and routes whatever comes back, on a task of its own.
@@ -76,7 +107,8 @@ impl HttpLink {
     }
 
     fn request(&self, message: &Value) -> Result<Request<Full<Bytes>>, String> {
-        let mut builder = Request::post(self.url.clone())
+        let mut builder = Request::post(self.path.as_str())
+            .header("host", self.pool.connector().authority())
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
         let params = message.get("params");
@@ -124,7 +156,16 @@ impl HttpLink {
         inner: &Weak<Inner>,
         id: Option<&RequestId>,
     ) -> Result<(), String> {
-        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        let (response, connection) = self.send(request).await?;
+        let result = self.answer(response, inner, id).await;
+        // A connection whose response was not read to its end cannot carry another request.
+        if result.is_err() {
+            connection.discard();
+        }
+        result
+    }
+
+    async fn answer(&self, response: Response<Incoming>, inner: &Weak<Inner>, id: Option<&RequestId>) -> Result<(), String> {
         if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
         }
@@ -157,7 +198,9 @@ impl HttpLink {
     /// A GET for an event stream, with the legacy session's headers and, to resume a stream,
     /// the id of the last event seen.
     fn stream_get(&self, last_event_id: Option<&str>) -> Result<Request<Full<Bytes>>, String> {
-        let mut builder = Request::get(self.url.clone()).header("accept", "text/event-stream");
+        let mut builder = Request::get(self.path.as_str())
+            .header("host", self.pool.connector().authority())
+            .header("accept", "text/event-stream");
         if let Some(last) = last_event_id {
             builder = builder.header("last-event-id", last);
         }
@@ -172,12 +215,14 @@ impl HttpLink {
 
     /// Opens the legacy session's standalone stream (GET), where a legacy server sends what
     /// belongs to no request (its own requests for input, change notifications). A server
-    /// without one answers 405, which is fine.
+    /// without one answers 405, which is fine. The stream lives as long as the session, so it
+    /// has a connection of its own rather than holding one of the pool's.
     pub(crate) fn open_standalone(self: &Arc<Self>, inner: Weak<Inner>) {
         let link = self.clone();
         tokio::spawn(async move {
             let Ok(request) = link.stream_get(None) else { return };
-            let Ok(response) = link.client.request(request).await else { return };
+            let Ok(mut connection) = link.pool.connector().connect().await else { return };
+            let Ok(response) = connection.send(request).await else { return };
             if response.status().is_success() {
                 let _ = link.read_events(response.into_body(), &inner, None).await;
             }
@@ -201,11 +246,15 @@ impl HttpLink {
             ))
             .await;
             let request = self.stream_get(Some(&last))?;
-            let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+            let (response, connection) = self.send(request).await?;
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
             }
-            let more = self.read_events(response.into_body(), inner, waiting).await?;
+            let more = self.read_events(response.into_body(), inner, waiting).await;
+            if more.is_err() {
+                connection.discard();
+            }
+            let more = more?;
             seen = Seen {
                 answered: more.answered,
                 last_event_id: more.last_event_id.or(seen.last_event_id),

@@ -1,7 +1,8 @@
 //! # mocopr-transport
 //!
 //! How MoCoPr moves MCP messages: newline-delimited framing over any async byte stream, with
-//! batched reads and coalesced writes; non-blocking stdio; child processes; an in-memory pair.
+//! batched reads and coalesced writes; non-blocking stdio; child processes; an in-memory pair;
+//! Streamable HTTP (feature `http`); a bounded, health-checked [`ConnectionPool`].
 //!
 //! ```no_run
 //! use mocopr_transport::{framed::Inbound, stdio, FrameReader, TransportConfig, spawn_writer};
@@ -34,6 +35,7 @@ pub mod framed;
 pub mod http;
 pub mod memory;
 pub mod notify;
+pub mod pool;
 pub mod result_stream;
 pub mod session;
 pub mod stdio;
@@ -42,4 +44,5 @@ pub use config::TransportConfig;
 pub use error::TransportError;
 pub use framed::{FrameReader, FrameSink, Inbound, spawn_writer};
 pub use notify::Notifier;
+pub use pool::{ConnectionPool, PoolConfig, PoolMetrics};
 pub use session::{Session, SessionState};
