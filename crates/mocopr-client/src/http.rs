@@ -46,7 +46,8 @@ pub(crate) struct HttpLink {
 impl HttpLink {
     /// A link to `url` (plain `http://`), its connections pooled as `pool` says.
     pub(crate) fn new(url: &str, pool: PoolConfig) -> Result<Self, ClientError> {
-        let invalid = |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
+        let invalid =
+            |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
         let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
         if uri.scheme_str() != Some("http") {
             return Err(invalid("only http:// endpoints are supported (no TLS yet)"));
@@ -165,7 +166,12 @@ impl HttpLink {
         result
     }
 
-    async fn answer(&self, response: Response<Incoming>, inner: &Weak<Inner>, id: Option<&RequestId>) -> Result<(), String> {
+    async fn answer(
+        &self,
+        response: Response<Incoming>,
+        inner: &Weak<Inner>,
+        id: Option<&RequestId>,
+    ) -> Result<(), String> {
         if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
         }

@@ -51,7 +51,10 @@ impl HttpConnection {
         if let Err(error) = self.sender.ready().await {
             return Err(SendError { error, unsent: Some(request) });
         }
-        self.sender.try_send_request(request).await.map_err(|mut e| SendError { unsent: e.take_message(), error: e.into_error() })
+        self.sender
+            .try_send_request(request)
+            .await
+            .map_err(|mut e| SendError { unsent: e.take_message(), error: e.into_error() })
     }
 }
 
@@ -84,8 +87,9 @@ impl Connector for HttpConnector {
         let stream = TcpStream::connect(&self.authority).await.map_err(|e| PoolError::Connect(Box::new(e)))?;
         // Small JSON-RPC messages: send them now rather than waiting for more.
         let _ = stream.set_nodelay(true);
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| PoolError::Connect(Box::new(e)))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| PoolError::Connect(Box::new(e)))?;
         // The connection task ends when the peer closes; the sender then reports closed.
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -228,7 +228,11 @@ impl<C: Connector> Shared<C> {
             self.closed.fetch_add((before - idle.len()) as u64, Ordering::Relaxed);
             let mut keep = VecDeque::with_capacity(idle.len());
             for entry in idle.drain(..) {
-                if entry.checked.elapsed() >= config.health_check_interval { due.push(entry) } else { keep.push_back(entry) }
+                if entry.checked.elapsed() >= config.health_check_interval {
+                    due.push(entry)
+                } else {
+                    keep.push_back(entry)
+                }
             }
             *idle = keep;
         }

@@ -85,7 +85,8 @@ async fn ten_times_oversubscribed_stays_within_the_bound_and_finishes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_caller_waits_at_most_the_connection_timeout() {
-    let pool = ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_millis(200)).build());
+    let pool =
+        ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_millis(200)).build());
     let held = pool.get().await.expect("first connection");
     let waiter = {
         let pool = pool.clone();
@@ -146,7 +147,8 @@ async fn idle_connections_close_after_the_idle_timeout_down_to_min_idle() {
 async fn min_idle_connections_are_opened_ahead_of_demand() {
     let connector = Scripted::default();
     let open = connector.open.clone();
-    let pool = ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(50)).build());
+    let pool =
+        ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(50)).build());
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(pool.metrics().idle, 2);
     assert_eq!(open.load(Ordering::SeqCst), 2);
@@ -156,7 +158,8 @@ async fn min_idle_connections_are_opened_ahead_of_demand() {
 async fn the_health_check_closes_connections_to_a_dead_server() {
     let connector = Scripted::default();
     let (open, down) = (connector.open.clone(), connector.server_down.clone());
-    let pool = ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(100)).build());
+    let pool =
+        ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(100)).build());
     let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| pool.get())).await;
     drop(held);
     tokio::time::sleep(Duration::from_millis(20)).await;
