@@ -234,30 +234,83 @@ impl McpClient {
                 None => params["_meta"] = meta,
             }
         }
+        let (id, rx) = self.register()?;
+        let message = json!({"jsonrpc": "2.0", "id": &id, "method": method, "params": params});
+        if let Err(e) = self.send(&message).await {
+            self.forget(&id);
+            return Err(e);
+        }
+        self.wait(id, rx, timeout).await
+    }
+
+    /// A new request id with a slot for its answer.
+    pub(crate) fn register(&self) -> Result<(RequestId, oneshot::Receiver<Answer>), ClientError> {
         let id = RequestId::Number(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
-        {
-            let mut pending = self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            if pending.len() >= MAX_PENDING {
-                return Err(ClientError::Server(ErrorObject::new(
-                    ErrorCode::INTERNAL_ERROR,
-                    "too many calls in flight",
-                )));
-            }
-            pending.insert(id.clone(), tx);
+        let mut pending = self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.len() >= MAX_PENDING {
+            return Err(ClientError::Server(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many calls in flight")));
         }
-        let message = json!({"jsonrpc": "2.0", "id": &id, "method": method, "params": params});
-        self.send(&message).await?;
+        pending.insert(id.clone(), tx);
+        Ok((id, rx))
+    }
+
+    fn forget(&self, id: &RequestId) {
+        self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    /// Waits for the answer to `id`; past `timeout` the request is cancelled.
+    pub(crate) async fn wait(
+        &self,
+        id: RequestId,
+        rx: oneshot::Receiver<Answer>,
+        timeout: Duration,
+    ) -> Result<Value, ClientError> {
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => answer.map_err(ClientError::Server),
             Ok(Err(_)) => Err(ClientError::Closed),
             Err(_) => {
-                self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+                self.forget(&id);
                 // Abandoned requests are cancelled, so the server can stop working on them.
                 let _ = self.notify("notifications/cancelled", json!({"requestId": id, "reason": "timeout"})).await;
                 Err(ClientError::Timeout(timeout))
             }
         }
+    }
+
+    /// Sends `requests` (method, params) as one JSON-RPC batch array and returns their results
+    /// in the same order; one failing entry does not fail the others. Only a server on
+    /// 2025-03-26 accepts batches: with any other it fails without sending.
+    pub async fn request_batch(
+        &self,
+        requests: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+        let version = self.version();
+        if !version.allows_batches() {
+            return Err(ClientError::Server(ErrorObject::new(
+                ErrorCode::INVALID_REQUEST,
+                format!("JSON-RPC batches need a 2025-03-26 server; this one speaks {version}"),
+            )));
+        }
+        let mut waiting = Vec::with_capacity(requests.len());
+        let mut batch = Vec::with_capacity(requests.len());
+        for (method, params) in requests {
+            let registered = match self.register() {
+                Ok(registered) => registered,
+                Err(e) => {
+                    waiting.iter().for_each(|(id, _)| self.forget(id));
+                    return Err(e);
+                }
+            };
+            batch.push(json!({"jsonrpc": "2.0", "id": &registered.0, "method": method, "params": params}));
+            waiting.push(registered);
+        }
+        if let Err(e) = self.send(&Value::Array(batch)).await {
+            waiting.iter().for_each(|(id, _)| self.forget(id));
+            return Err(e);
+        }
+        let answers = waiting.into_iter().map(|(id, rx)| self.wait(id, rx, self.inner.timeout));
+        Ok(futures_util::future::join_all(answers).await)
     }
 
     /// Sends a notification.
@@ -320,17 +373,26 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: FrameReader<R>, inner: std:
 
 /// Handles one message from the server: an answer, or (legacy) a request for input.
 pub(crate) fn route(inner: &Arc<Inner>, message: &[u8]) {
-    match decode(message, &DecodeOptions::default()) {
-        Ok(Frame::Single(Envelope::Response(response))) => {
+    // Batch arrays only come back from 2025-03-26 servers, answering the client's own batches.
+    match decode(message, &DecodeOptions::default().with_batches(true)) {
+        Ok(Frame::Single(envelope)) => route_one(inner, envelope),
+        Ok(Frame::Batch(entries)) => entries.into_iter().flatten().for_each(|envelope| route_one(inner, envelope)),
+        Err(_) => {}
+    }
+}
+
+fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
+    match envelope {
+        Envelope::Response(response) => {
             let value = serde_json::from_str(response.result.get()).unwrap_or(Value::Null);
             complete(inner, &response.id, Ok(value));
         }
-        Ok(Frame::Single(Envelope::Error(error))) => {
+        Envelope::Error(error) => {
             if let Some(id) = &error.id {
                 complete(inner, id, Err(error.error));
             }
         }
-        Ok(Frame::Single(Envelope::Request(request))) => {
+        Envelope::Request(request) => {
             // A legacy server asks for input; answer without holding up the reader.
             let body = ServerRequest::decode(&request.method, request.params);
             tokio::spawn(answer_server_request(inner.clone(), request.id.clone(), body));

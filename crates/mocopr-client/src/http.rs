@@ -93,16 +93,26 @@ impl HttpLink {
     /// Posts `message` and routes whatever comes back, on a task of its own.
     pub(crate) fn post(self: &Arc<Self>, message: &Value, inner: Weak<Inner>) {
         let link = self.clone();
-        let id: Option<RequestId> = message.get("id").and_then(|id| serde_json::from_value(id.clone()).ok());
+        let single = !message.is_array();
+        let id_of = |m: &Value| m.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
+        // A batch array (2025-03-26) carries several requests.
+        let ids: Vec<RequestId> = match message.as_array() {
+            Some(batch) => batch.iter().filter_map(id_of).collect(),
+            None => id_of(message).into_iter().collect(),
+        };
         let request = self.request(message);
         tokio::spawn(async move {
+            // The request whose answer the response carries (an id-less error answers it).
+            let waiting = if single { ids.first() } else { None };
             let failure = match request {
-                Ok(request) => link.exchange(request, &inner, id.as_ref()).await.err(),
+                Ok(request) => link.exchange(request, &inner, waiting).await.err(),
                 Err(e) => Some(e),
             };
-            // A transport failure fails the call it carried, now rather than at its timeout.
-            if let (Some(reason), Some(id), Some(inner)) = (failure, id, inner.upgrade()) {
-                complete(&inner, &id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason)));
+            // A transport failure fails the calls it carried, now rather than at their timeout.
+            if let (Some(reason), Some(inner)) = (failure, inner.upgrade()) {
+                for id in &ids {
+                    complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason.clone())));
+                }
             }
         });
     }

@@ -28,7 +28,8 @@
 //! | feature | enables | default |
 //! |---|---|---|
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
-//! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio and in-memory pairs | yes |
+//! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio, in-memory pairs and HTTP (pooled connections) | yes |
+//! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | no |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
 //! | `macros` | `#[tool]`, `#[prompt]`, `#[resource]` | yes |
@@ -56,6 +57,11 @@ pub use mocopr_server as server;
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use mocopr_client as client;
 
+/// The batch processor.
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+pub use mocopr_batch as batch;
+
 /// `#[tool]`, `#[prompt]`, `#[resource]`.
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
@@ -80,6 +86,9 @@ pub mod prelude {
 
     #[cfg(feature = "client")]
     pub use mocopr_client::{ClientError, InputHandler, McpClient};
+
+    #[cfg(feature = "batch")]
+    pub use mocopr_batch::{BatchProcessor, ToolCall};
 
     #[cfg(all(feature = "server", feature = "http"))]
     pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};
