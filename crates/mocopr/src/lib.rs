@@ -29,7 +29,7 @@
 //! |---|---|---|
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
 //! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio, in-memory pairs and HTTP (pooled connections) | yes |
-//! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | no |
+//! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
 //! | `macros` | `#[tool]`, `#[prompt]`, `#[resource]` | yes |
