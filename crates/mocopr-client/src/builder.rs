@@ -12,6 +12,7 @@ use mocopr_transport::child::{ChildHandle, ChildProcess, Stderr};
 use mocopr_transport::{FrameReader, FrameSink, TransportConfig};
 
 use crate::client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, McpClient};
+use crate::era::{EraCache, Settings};
 use crate::error::ClientError;
 use crate::handler::{InputHandler, NoInput};
 
@@ -24,6 +25,7 @@ pub struct McpClientBuilder {
     transport: TransportConfig,
     #[cfg(feature = "http")]
     pool: mocopr_transport::PoolConfig,
+    era_cache: Option<EraCache>,
 }
 
 impl std::fmt::Debug for McpClientBuilder {
@@ -43,6 +45,7 @@ impl McpClient {
             transport: TransportConfig::default(),
             #[cfg(feature = "http")]
             pool: mocopr_transport::PoolConfig::default(),
+            era_cache: None,
         }
     }
 }
@@ -89,26 +92,48 @@ impl McpClientBuilder {
         self
     }
 
+    /// Remembers each server's era in `cache` (shared by the clients given the same cache), so
+    /// the next connection to the same URL or command skips the `server/discover` probe when
+    /// the server was legacy, and probes with the right version when it was modern.
+    pub fn era_cache(mut self, cache: EraCache) -> Self {
+        self.era_cache = Some(cache);
+        self
+    }
+
+    fn settings(self, server_key: Option<String>) -> (Settings, TransportConfig) {
+        let era = self.era_cache.zip(server_key);
+        let settings = Settings {
+            info: self.info,
+            handler: self.handler,
+            timeout: self.timeout,
+            probe_timeout: self.probe_timeout,
+            era,
+        };
+        (settings, self.transport)
+    }
+
     /// Connects over a framed connection (e.g. one end of `mocopr_transport::memory::pair`).
     pub async fn connect<R>(self, reader: FrameReader<R>, sink: FrameSink) -> Result<McpClient, ClientError>
     where
         R: AsyncRead + Unpin + Send + 'static,
     {
-        McpClient::start(reader, sink, self.info, self.handler, self.timeout, self.probe_timeout).await
+        McpClient::start(reader, sink, self.settings(None).0).await
     }
 
     /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
     #[cfg(feature = "http")]
     pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
-        let link = crate::http::HttpLink::new(url, self.pool)?;
-        McpClient::start_http(link, self.info, self.handler, self.timeout, self.probe_timeout).await
+        let link = crate::http::HttpLink::new(url, self.pool.clone())?;
+        McpClient::start_http(link, self.settings(Some(url.to_owned())).0).await
     }
 
     /// Spawns `command` and connects to it over its stdio. The handle shuts the child down.
     pub async fn connect_child(self, command: Command) -> Result<(McpClient, ChildHandle), ClientError> {
-        let child = ChildProcess::spawn(command, Stderr::Inherit, &self.transport)?;
+        let key = format!("{:?}", command.as_std());
+        let (settings, transport) = self.settings(Some(key));
+        let child = ChildProcess::spawn(command, Stderr::Inherit, &transport)?;
         let (reader, sink, handle) = child.into_parts();
-        let client = self.connect(reader, sink).await?;
+        let client = McpClient::start(reader, sink, settings).await?;
         Ok((client, handle))
     }
 }

@@ -1,78 +1,108 @@
-//! The typed calls: listing with pagination, and the calls that may ask for input, with the
-//! MRTR loop (answer `inputRequests` through the [`InputHandler`](crate::InputHandler), echo
-//! `requestState` untouched, retry with a new id).
+//! The typed calls that may ask for input, with the MRTR loop (answer `inputRequests` through
+//! the [`InputHandler`](crate::InputHandler), echo `requestState` untouched, retry with a new
+//! id), per-call options (timeout, progress), and completion.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value, json};
 
+use mocopr_core::RequestId;
+use mocopr_core::meta::PROGRESS_TOKEN_KEY;
 use mocopr_core::types::{
-    CallToolResult, GetPromptResult, InputCall, InputRequest, Prompt, ReadResourceResult, Resource, Tool,
+    CallToolResult, CompleteResult, CompletionArgument, CompletionContext, CompletionReference, GetPromptResult,
+    InputCall, InputRequest, ReadResourceResult,
 };
 
 use crate::client::McpClient;
 use crate::error::ClientError;
+use crate::options::CallOptions;
 
 /// The most input rounds one call may go through before the client gives up.
 pub const MAX_INPUT_ROUNDS: usize = 16;
 
+/// Progress tokens, unique within the process.
+static NEXT_PROGRESS_TOKEN: AtomicU64 = AtomicU64::new(1);
+
 impl McpClient {
-    /// Every tool, following `nextCursor` to the end.
-    pub async fn list_tools(&self) -> Result<Vec<Tool>, ClientError> {
-        let mut tools = self.collect("tools/list", "tools").await?;
-        crate::client::learn_tool_headers(&self.inner, &mut tools);
-        Ok(tools)
-    }
-
-    /// Every prompt.
-    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, ClientError> {
-        self.collect("prompts/list", "prompts").await
-    }
-
-    /// Every resource.
-    pub async fn list_resources(&self) -> Result<Vec<Resource>, ClientError> {
-        self.collect("resources/list", "resources").await
-    }
-
-    async fn collect<T: serde::de::DeserializeOwned>(&self, method: &str, field: &str) -> Result<Vec<T>, ClientError> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let params = match &cursor {
-                Some(c) => json!({ "cursor": c }),
-                None => json!({}),
-            };
-            let page = self.request(method, params).await?;
-            let batch: Vec<T> = serde_json::from_value(page[field].clone())?;
-            items.extend(batch);
-            match page.get("nextCursor").and_then(Value::as_str) {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return Ok(items),
-            }
-        }
-    }
-
     /// Calls a tool, answering any input the server asks for.
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<CallToolResult, ClientError> {
-        let result = self.with_input("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        self.call_tool_with(name, arguments, &CallOptions::default()).await
+    }
+
+    /// Calls a tool with per-call options (timeout, progress callback).
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Value,
+        options: &CallOptions,
+    ) -> Result<CallToolResult, ClientError> {
+        let result = self.with_input("tools/call", json!({ "name": name, "arguments": arguments }), options).await?;
         Ok(serde_json::from_value(result)?)
     }
 
     /// Gets a prompt, answering any input the server asks for.
     pub async fn get_prompt(&self, name: &str, arguments: Map<String, Value>) -> Result<GetPromptResult, ClientError> {
-        let result = self.with_input("prompts/get", json!({ "name": name, "arguments": arguments })).await?;
+        let params = json!({ "name": name, "arguments": arguments });
+        let result = self.with_input("prompts/get", params, &CallOptions::default()).await?;
         Ok(serde_json::from_value(result)?)
     }
 
     /// Reads a resource, answering any input the server asks for.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ClientError> {
-        let result = self.with_input("resources/read", json!({ "uri": uri })).await?;
+        self.read_resource_with(uri, &CallOptions::default()).await
+    }
+
+    /// Reads a resource with per-call options.
+    pub async fn read_resource_with(
+        &self,
+        uri: &str,
+        options: &CallOptions,
+    ) -> Result<ReadResourceResult, ClientError> {
+        let result = self.with_input("resources/read", json!({ "uri": uri }), options).await?;
         Ok(serde_json::from_value(result)?)
     }
 
+    /// Completion values for a prompt argument or a resource template variable.
+    pub async fn complete(
+        &self,
+        reference: CompletionReference,
+        argument: CompletionArgument,
+        context: Option<CompletionContext>,
+    ) -> Result<CompleteResult, ClientError> {
+        let mut params = json!({ "ref": reference, "argument": argument });
+        if let Some(context) = context {
+            params["context"] = serde_json::to_value(context)?;
+        }
+        Ok(serde_json::from_value(self.request("completion/complete", params).await?)?)
+    }
+
+    /// Sends a request with per-call options and returns its result (as JSON).
+    pub async fn request_with(&self, method: &str, params: Value, options: &CallOptions) -> Result<Value, ClientError> {
+        let token = options.progress.as_ref().map(|callback| {
+            let token = RequestId::Number(NEXT_PROGRESS_TOKEN.fetch_add(1, Ordering::Relaxed) as i64);
+            self.inner.routes.add_progress(token.clone(), callback.clone());
+            token
+        });
+        let mut params = params;
+        if let Some(token) = &token
+            && let Some(object) = params.as_object_mut()
+        {
+            let meta = object.entry("_meta").or_insert_with(|| json!({}));
+            meta[PROGRESS_TOKEN_KEY] = serde_json::to_value(token)?;
+        }
+        let timeout = options.timeout.unwrap_or(self.inner.timeout);
+        let result = self.raw_request(method, params, self.modern(), timeout).await;
+        if let Some(token) = &token {
+            self.inner.routes.remove_progress(token);
+        }
+        result
+    }
+
     /// The MRTR loop: while the result is `input_required`, answer its requests and retry.
-    async fn with_input(&self, method: &str, params: Value) -> Result<Value, ClientError> {
+    async fn with_input(&self, method: &str, params: Value, options: &CallOptions) -> Result<Value, ClientError> {
         let mut params = params;
         for _ in 0..MAX_INPUT_ROUNDS {
-            let result = self.request(method, params.clone()).await?;
+            let result = self.request_with(method, params.clone(), options).await?;
             if result.get("resultType").and_then(Value::as_str) != Some("input_required") {
                 return Ok(result);
             }

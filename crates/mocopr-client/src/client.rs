@@ -17,11 +17,13 @@ use tokio::sync::oneshot;
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
 use mocopr_core::meta::{CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY};
 use mocopr_core::types::{Implementation, ServerCapabilities};
-use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion, RequestId, ServerRequest};
+use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion, RequestId, ServerNotification, ServerRequest};
 use mocopr_transport::{FrameReader, FrameSink, Inbound};
 
+use crate::era::Settings;
 use crate::error::ClientError;
 use crate::handler::InputHandler;
+use crate::routes::Routes;
 
 /// Default time a call waits for its answer.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -54,13 +56,14 @@ pub(crate) enum Outbound {
 }
 
 pub(crate) struct Inner {
-    out: Outbound,
+    pub(crate) out: Outbound,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Answer>>>,
     next_id: AtomicI64,
     pub(crate) facts: OnceLock<ServerFacts>,
     pub(crate) info: Implementation,
     pub(crate) handler: Arc<dyn InputHandler>,
     pub(crate) timeout: Duration,
+    pub(crate) routes: Routes,
 }
 
 /// A connection to an MCP server. Cheap to clone.
@@ -76,52 +79,41 @@ impl std::fmt::Debug for McpClient {
 }
 
 impl McpClient {
-    /// Starts a client on a framed connection and works out the server's era: a
-    /// `server/discover` probe first; an answer or a recognized modern error means modern;
-    /// anything else (including silence past the probe timeout) means legacy, and the client
-    /// `initialize`s.
+    /// Starts a client on a framed connection and works out the server's era (see `era.rs`).
     pub(crate) async fn start<R>(
         reader: FrameReader<R>,
         sink: FrameSink,
-        info: Implementation,
-        handler: Arc<dyn InputHandler>,
-        timeout: Duration,
-        probe_timeout: Duration,
+        settings: Settings,
     ) -> Result<McpClient, ClientError>
     where
         R: AsyncRead + Unpin + Send + 'static,
     {
-        let inner = Self::inner(Outbound::Stream(sink), info, handler, timeout);
+        let inner = Self::inner(Outbound::Stream(sink), &settings);
         tokio::spawn(read_loop(reader, Arc::downgrade(&inner)));
         let client = McpClient { inner };
-        client.detect_era(probe_timeout).await?;
+        client.detect_era(&settings).await?;
         Ok(client)
     }
 
     /// Starts a client whose messages go out as HTTP POSTs; answers come back on their responses.
     #[cfg(feature = "http")]
-    pub(crate) async fn start_http(
-        link: crate::http::HttpLink,
-        info: Implementation,
-        handler: Arc<dyn InputHandler>,
-        timeout: Duration,
-        probe_timeout: Duration,
-    ) -> Result<McpClient, ClientError> {
-        let inner = Self::inner(Outbound::Http(Arc::new(link)), info, handler, timeout);
+    pub(crate) async fn start_http(link: crate::http::HttpLink, settings: Settings) -> Result<McpClient, ClientError> {
+        let inner = Self::inner(Outbound::Http(Arc::new(link)), &settings);
         let client = McpClient { inner };
-        client.detect_era(probe_timeout).await?;
+        client.detect_era(&settings).await?;
         Ok(client)
     }
 
-    fn inner(out: Outbound, info: Implementation, handler: Arc<dyn InputHandler>, timeout: Duration) -> Arc<Inner> {
+    fn inner(out: Outbound, settings: &Settings) -> Arc<Inner> {
         Arc::new(Inner {
             out,
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             facts: OnceLock::new(),
-            info,
-            handler,
-            timeout,
+            info: settings.info.clone(),
+            handler: settings.handler.clone(),
+            timeout: settings.timeout,
+            routes: Routes::default(),
         })
     }
 
@@ -139,90 +131,42 @@ impl McpClient {
         }
     }
 
-    fn version(&self) -> ProtocolVersion {
+    pub(crate) fn version(&self) -> ProtocolVersion {
         self.inner.facts.get().map_or(ProtocolVersion::LATEST, |f| f.version)
-    }
-
-    async fn detect_era(&self, probe_timeout: Duration) -> Result<(), ClientError> {
-        let mut modern = ProtocolVersion::LATEST;
-        // A server that rejects the version names the ones it supports: retry once with the
-        // newest of those this client speaks (a modern one; a legacy one means `initialize`).
-        for attempt in 0..2 {
-            match self.raw_request("server/discover", json!({}), Some(modern), probe_timeout).await {
-                Ok(result) => {
-                    let capabilities = serde_json::from_value(result["capabilities"].clone()).unwrap_or_default();
-                    let info = result["_meta"]["io.modelcontextprotocol/serverInfo"].clone();
-                    let facts = ServerFacts { version: modern, capabilities, info: serde_json::from_value(info).ok() };
-                    let _ = self.inner.facts.set(facts);
-                    return Ok(());
-                }
-                Err(ClientError::Server(e)) if e.code == ErrorCode::UNSUPPORTED_PROTOCOL_VERSION && attempt == 0 => {
-                    let supported: Vec<ProtocolVersion> = e
-                        .data
-                        .as_ref()
-                        .and_then(|d| d.get("supported"))
-                        .and_then(Value::as_array)
-                        .map(|v| v.iter().filter_map(Value::as_str).filter_map(ProtocolVersion::parse).collect())
-                        .unwrap_or_default();
-                    match supported.iter().copied().filter(|v| v.is_modern()).max() {
-                        Some(version) => modern = version,
-                        None if supported.iter().any(|v| !v.is_modern()) => break,
-                        None => return Err(ClientError::Server(e)),
-                    }
-                }
-                // These errors only exist in the modern revision: the server is modern.
-                Err(ClientError::Server(e))
-                    if [
-                        ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
-                        ErrorCode::HEADER_MISMATCH,
-                        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                    ]
-                    .contains(&e.code) =>
-                {
-                    return Err(ClientError::Server(e));
-                }
-                Err(ClientError::Closed) => return Err(ClientError::Closed),
-                Err(_) => break,
-            }
-        }
-        let legacy = ProtocolVersion::LATEST_LEGACY;
-        let params = json!({
-            "protocolVersion": legacy.as_str(),
-            "capabilities": self.inner.handler.capabilities(),
-            "clientInfo": &self.inner.info,
-        });
-        let result = self.raw_request("initialize", params, None, self.inner.timeout).await?;
-        let version = result["protocolVersion"].as_str().and_then(ProtocolVersion::parse).unwrap_or(legacy);
-        let facts = ServerFacts {
-            version,
-            capabilities: serde_json::from_value(result["capabilities"].clone()).unwrap_or_default(),
-            info: serde_json::from_value(result["serverInfo"].clone()).ok(),
-        };
-        let _ = self.inner.facts.set(facts);
-        self.notify("notifications/initialized", json!({})).await?;
-        #[cfg(feature = "http")]
-        if let Outbound::Http(link) = &self.inner.out {
-            *link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner) = Some(version.as_str().to_owned());
-            link.open_standalone(Arc::downgrade(&self.inner));
-        }
-        Ok(())
     }
 
     /// Sends a request and waits for its result (as JSON). Modern requests get the per-request
     /// `_meta` (version, capabilities, client info) added to `params`.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
-        let version = self.version();
-        let modern = version.is_modern().then_some(version);
-        self.raw_request(method, params, modern, self.inner.timeout).await
+        self.raw_request(method, params, self.modern(), self.inner.timeout).await
     }
 
-    async fn raw_request(
+    pub(crate) async fn raw_request(
         &self,
         method: &str,
-        mut params: Value,
+        params: Value,
         modern: Option<ProtocolVersion>,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
+        let (id, rx) = self.register()?;
+        self.send_request(&id, method, params, modern).await?;
+        self.wait(id, rx, timeout).await
+    }
+
+    /// The version to tag requests with: `Some` for a modern server.
+    pub(crate) fn modern(&self) -> Option<ProtocolVersion> {
+        let version = self.version();
+        version.is_modern().then_some(version)
+    }
+
+    /// Sends request `id` (already registered), adding the modern per-request `_meta`.
+    pub(crate) async fn send_request(
+        &self,
+        id: &RequestId,
+        method: &str,
+        mut params: Value,
+        modern: Option<ProtocolVersion>,
+    ) -> Result<(), ClientError> {
         if let Some(version) = modern {
             let meta = json!({
                 PROTOCOL_VERSION_KEY: version.as_str(),
@@ -234,13 +178,12 @@ impl McpClient {
                 None => params["_meta"] = meta,
             }
         }
-        let (id, rx) = self.register()?;
-        let message = json!({"jsonrpc": "2.0", "id": &id, "method": method, "params": params});
-        if let Err(e) = self.send(&message).await {
-            self.forget(&id);
-            return Err(e);
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let sent = self.send(&message).await;
+        if sent.is_err() {
+            self.forget(id);
         }
-        self.wait(id, rx, timeout).await
+        sent
     }
 
     /// A new request id with a slot for its answer.
@@ -255,7 +198,7 @@ impl McpClient {
         Ok((id, rx))
     }
 
-    fn forget(&self, id: &RequestId) {
+    pub(crate) fn forget(&self, id: &RequestId) {
         self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
     }
 
@@ -272,10 +215,23 @@ impl McpClient {
             Err(_) => {
                 self.forget(&id);
                 // Abandoned requests are cancelled, so the server can stop working on them.
-                let _ = self.notify("notifications/cancelled", json!({"requestId": id, "reason": "timeout"})).await;
+                self.cancel(&id, "timeout").await;
                 Err(ClientError::Timeout(timeout))
             }
         }
+    }
+
+    /// Tells the server to stop working on request `id`: `notifications/cancelled` on a
+    /// stream or in a legacy HTTP session; over HTTP the request's response stream is closed.
+    pub(crate) async fn cancel(&self, id: &RequestId, reason: &str) {
+        #[cfg(feature = "http")]
+        if let Outbound::Http(link) = &self.inner.out {
+            link.abort(id);
+            if self.modern().is_some() {
+                return;
+            }
+        }
+        let _ = self.notify("notifications/cancelled", json!({"requestId": id, "reason": reason})).await;
     }
 
     /// Sends `requests` (method, params) as one JSON-RPC batch array and returns their results
@@ -353,7 +309,12 @@ pub(crate) async fn send(inner: &Arc<Inner>, message: &Value) -> Result<(), Clie
         }
         #[cfg(feature = "http")]
         Outbound::Http(link) => {
-            link.post(message, Arc::downgrade(inner));
+            let exchange = link.post(message, Arc::downgrade(inner));
+            // A notification or response is delivered (202) before the caller goes on, so
+            // what follows it cannot overtake it; a request's answer is awaited by its caller.
+            if message.get("id").is_none() || message.get("method").is_none() {
+                let _ = exchange.await;
+            }
             Ok(())
         }
     }
@@ -397,7 +358,12 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
             let body = ServerRequest::decode(&request.method, request.params);
             tokio::spawn(answer_server_request(inner.clone(), request.id.clone(), body));
         }
-        _ => {}
+        Envelope::Notification(notification) => {
+            // Notifications this client does not know are dropped.
+            if let Ok(notification) = ServerNotification::decode(&notification.method, notification.params) {
+                inner.routes.deliver(notification);
+            }
+        }
     }
 }
 

@@ -24,4 +24,7 @@ pub enum ClientError {
     /// The server kept asking for input beyond the retry limit.
     #[error("gave up after {0} rounds of input requests")]
     TooManyRounds(usize),
+    /// A listing went on beyond the page limit.
+    #[error("gave up listing after {0} pages")]
+    TooManyPages(usize),
 }

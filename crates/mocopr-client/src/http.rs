@@ -11,6 +11,7 @@ use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
+use tokio::task::AbortHandle;
 
 use mocopr_core::header::encode_header_value;
 use mocopr_core::jsonrpc::DEFAULT_MAX_MESSAGE_SIZE;
@@ -41,6 +42,10 @@ pub(crate) struct HttpLink {
     pub(crate) tool_headers: Mutex<HashMap<String, Vec<ParamHeader>>>,
     /// The revision a legacy session negotiated, sent in `MCP-Protocol-Version`.
     pub(crate) legacy_version: Mutex<Option<String>>,
+    /// The tasks carrying open requests, so a cancelled one can close its response stream.
+    exchanges: Mutex<HashMap<RequestId, AbortHandle>>,
+    /// Held while an expired legacy session is replaced.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 impl HttpLink {
@@ -61,6 +66,8 @@ impl HttpLink {
             session: Mutex::new(None),
             tool_headers: Mutex::new(HashMap::new()),
             legacy_version: Mutex::new(None),
+            exchanges: Mutex::new(HashMap::new()),
+            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -91,7 +98,7 @@ impl HttpLink {
     }
 
     /// Posts `message` and routes whatever comes back, on a task of its own.
-    pub(crate) fn post(self: &Arc<Self>, message: &Value, inner: Weak<Inner>) {
+    pub(crate) fn post(self: &Arc<Self>, message: &Value, inner: Weak<Inner>) -> tokio::task::JoinHandle<()> {
         let link = self.clone();
         let single = !message.is_array();
         let id_of = |m: &Value| m.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
@@ -101,7 +108,10 @@ impl HttpLink {
             None => id_of(message).into_iter().collect(),
         };
         let request = self.request(message);
-        tokio::spawn(async move {
+        let tracked = if single { ids.first().cloned() } else { None };
+        // Held across the spawn, so the task's own removal comes after the insertion.
+        let mut exchanges = self.exchanges.lock().unwrap_or_else(PoisonError::into_inner);
+        let task = tokio::spawn(async move {
             // The request whose answer the response carries (an id-less error answers it).
             let waiting = if single { ids.first() } else { None };
             let failure = match request {
@@ -114,7 +124,21 @@ impl HttpLink {
                     complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason.clone())));
                 }
             }
+            if let Some(id) = single.then(|| ids.first()).flatten() {
+                link.exchanges.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+            }
         });
+        if let Some(id) = tracked {
+            exchanges.insert(id, task.abort_handle());
+        }
+        task
+    }
+
+    /// Closes the response stream of request `id` (how a request is cancelled over HTTP).
+    pub(crate) fn abort(&self, id: &RequestId) {
+        if let Some(task) = self.exchanges.lock().unwrap_or_else(PoisonError::into_inner).remove(id) {
+            task.abort();
+        }
     }
 
     fn request(&self, message: &Value) -> Result<Request<Full<Bytes>>, String> {
@@ -167,13 +191,39 @@ impl HttpLink {
         inner: &Weak<Inner>,
         id: Option<&RequestId>,
     ) -> Result<(), String> {
-        let (response, connection) = self.send(request).await?;
+        let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = request.body().clone();
+        let (mut response, mut connection) = self.send(request).await?;
+        if let (StatusCode::NOT_FOUND, Some(expired)) = (response.status(), session) {
+            // The legacy session is gone: start a new one, then send the message again in it.
+            connection.discard();
+            drop(response);
+            let Some(client) = inner.upgrade().map(|inner| crate::client::McpClient { inner }) else { return Ok(()) };
+            self.renew_session(&client, &expired).await?;
+            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            let message: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+            (response, connection) = self.send(self.request(&message)?).await?;
+        }
         let result = self.answer(response, inner, id).await;
         // A connection whose response was not read to its end cannot carry another request.
         if result.is_err() {
             connection.discard();
         }
         result
+    }
+
+    /// Re-initializes after the server forgot session `expired`, unless another request
+    /// already did.
+    async fn renew_session(&self, client: &crate::client::McpClient, expired: &str) -> Result<(), String> {
+        let _one_at_a_time = self.renewing.lock().await;
+        {
+            let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+            if session.as_deref() != Some(expired) {
+                return Ok(());
+            }
+            *session = None;
+        }
+        client.initialize().await.map_err(|e| format!("re-initializing the expired session failed: {e}"))
     }
 
     async fn answer(

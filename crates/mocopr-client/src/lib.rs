@@ -6,8 +6,11 @@
 //! same [`InputHandler`], and cancels calls that time out.
 //!
 //! Connects to a child process over stdio, to any framed connection (the in-memory pair), or
-//! (feature `http`) to a Streamable HTTP endpoint. The connection pool and the result cache are
-//! not in this crate yet.
+//! (feature `http`) to a Streamable HTTP endpoint through a bounded, health-checked connection
+//! pool. Lists come as streams that fetch page by page ([`McpClient::tools`]) or collected
+//! ([`McpClient::list_tools`]); [`McpClient::listen`] turns change notifications into a stream
+//! in both eras; [`CallOptions`] give a call its own timeout and a progress callback; an
+//! [`EraCache`] remembers each server's era; an expired legacy HTTP session is re-initialized.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mocopr_client::ClientError> {
@@ -28,13 +31,22 @@
 mod builder;
 mod calls;
 mod client;
+mod era;
 mod error;
 mod handler;
 #[cfg(feature = "http")]
 mod http;
+mod options;
+mod paging;
+mod routes;
+mod subscription;
 
 pub use builder::McpClientBuilder;
 pub use calls::MAX_INPUT_ROUNDS;
 pub use client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MAX_PENDING, McpClient, ServerFacts};
+pub use era::{ERA_CACHE_CAPACITY, EraCache};
 pub use error::ClientError;
 pub use handler::{InputHandler, NoInput};
+pub use options::CallOptions;
+pub use paging::MAX_PAGES;
+pub use subscription::Subscription;

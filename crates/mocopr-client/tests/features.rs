@@ -1,0 +1,241 @@
+//! The client's calls beyond the basics, against MoCoPr servers in both eras over the
+//! in-memory pair and loopback HTTP: listing as a stream (templates too), completion, progress
+//! callbacks, per-call timeouts, `listen` (modern listen request; legacy subscribe and the
+//! session's notifications), the era cache, and a legacy session re-initialized after a 404.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use mocopr_client::{CallOptions, ClientError, EraCache, McpClient};
+use mocopr_core::service::McpRequest;
+use mocopr_core::types::{
+    Completion, CompletionArgument, CompletionReference, Resource, ResourceContents, ResourceTemplate,
+    SubscriptionFilter, Tool,
+};
+use mocopr_core::{ProtocolVersion, ServerNotification};
+use mocopr_server::{ConnectionConfig, HttpConfig, McpServer, RequestCtx, ServerConfig, ToolError, serve_connection};
+use mocopr_transport::TransportConfig;
+use mocopr_transport::memory::pair;
+use serde_json::json;
+
+const MODERN: &[ProtocolVersion] = &ProtocolVersion::ALL;
+const LEGACY: &[ProtocolVersion] = &[ProtocolVersion::V2025_11_25];
+
+fn server(versions: &[ProtocolVersion]) -> McpServer {
+    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let mut builder = McpServer::builder().name("features").page_size(2).protocol_versions(versions);
+    for i in 0..5 {
+        builder = builder.tool(Tool::new(format!("tool{i}"), object(json!({"type": "object"}))), || async {
+            Ok::<_, ToolError>("x")
+        });
+    }
+    for i in 0..3 {
+        builder = builder.resource_template(
+            ResourceTemplate::new(format!("mem://t{i}/{{id}}"), format!("t{i}")),
+            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "t")]) },
+        );
+    }
+    builder
+        .tool(Tool::new("work", object(json!({"type": "object"}))), |ctx: RequestCtx| async move {
+            for step in 1..=3 {
+                ctx.progress(f64::from(step), Some(3.0), Some(format!("step {step}"))).await;
+            }
+            Ok::<_, ToolError>("worked")
+        })
+        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<_, ToolError>("late")
+        })
+        .resource(
+            Resource::new("mem://a", "a"),
+            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "a")]) },
+        )
+        .completion(|params, _ctx| async move {
+            let mut completion = Completion::default();
+            completion.values = ["alpha", "beta", "alpine"]
+                .into_iter()
+                .filter(|v| v.starts_with(params.argument.value.as_str()))
+                .map(str::to_owned)
+                .collect();
+            Ok(completion)
+        })
+        .build()
+        .expect("server")
+}
+
+async fn in_memory(server: McpServer) -> McpClient {
+    let config = TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    McpClient::builder()
+        .probe_timeout(Duration::from_secs(2))
+        .connect(client_end.reader, client_end.sink)
+        .await
+        .expect("connect")
+}
+
+/// Serves `server` over loopback HTTP, counting the requests it sees by method.
+async fn http(server: McpServer, config: HttpConfig) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = seen.clone();
+    let counting = tower::service_fn(move |request: McpRequest| {
+        recorder.lock().expect("lock").push(request.method.as_str().to_owned());
+        let mut server = server.clone();
+        async move { tower::Service::call(&mut server, request).await }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let endpoint = mocopr_transport::http::StreamableHttpService::new(counting, config);
+    tokio::spawn(mocopr_server::serve_http(
+        listener,
+        endpoint,
+        "/mcp",
+        ServerConfig::default(),
+        std::future::pending(),
+    ));
+    (url, seen)
+}
+
+async fn over_http(server: McpServer) -> McpClient {
+    let (url, _) = http(server, HttpConfig::default()).await;
+    McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect")
+}
+
+/// One client per (transport, era).
+async fn clients() -> Vec<(String, McpClient, McpServer)> {
+    let mut all = Vec::new();
+    for (era, versions) in [("modern", MODERN), ("legacy", LEGACY)] {
+        let s = server(versions);
+        all.push((format!("memory/{era}"), in_memory(s.clone()).await, s));
+        let s = server(versions);
+        all.push((format!("http/{era}"), over_http(s.clone()).await, s));
+    }
+    all
+}
+
+#[tokio::test]
+async fn listings_stream_page_by_page_and_collect() {
+    for (label, client, _) in clients().await {
+        let mut tools = client.tools();
+        let first = tools.next().await.expect("an item").expect("tool");
+        assert_eq!(first.name, "slow", "{label}: sorted by name, first page first");
+        let rest: Vec<Tool> = tools.try_collect().await.expect("the other pages");
+        assert_eq!(rest.len(), 6, "{label}");
+        let templates = client.list_resource_templates().await.expect("templates");
+        assert_eq!(templates.len(), 3, "{label}: templates over two pages");
+        assert_eq!(client.list_resources().await.expect("resources").len(), 1, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn completion_progress_and_per_call_timeouts() {
+    for (label, client, _) in clients().await {
+        let reference: CompletionReference =
+            serde_json::from_value(json!({"type": "ref/resource", "uri": "mem://t0/{id}"})).expect("ref");
+        let argument: CompletionArgument = serde_json::from_value(json!({"name": "id", "value": "al"})).expect("arg");
+        let completed = client.complete(reference, argument, None).await.expect("complete");
+        assert_eq!(completed.completion.values, ["alpha", "alpine"], "{label}");
+
+        let steps = Arc::new(Mutex::new(Vec::new()));
+        let recorder = steps.clone();
+        let options = CallOptions::new().on_progress(move |p| {
+            recorder.lock().expect("lock").push((p.progress.as_f64(), p.message));
+        });
+        let result = client.call_tool_with("work", json!({}), &options).await.expect("call");
+        assert_eq!(result.content[0].as_text(), Some("worked"), "{label}");
+        let steps = steps.lock().expect("lock").clone();
+        assert_eq!(steps.len(), 3, "{label}: every progress notification reached the callback: {steps:?}");
+        assert_eq!(steps[2], (Some(3.0), Some("step 3".to_owned())), "{label}");
+
+        let quick = CallOptions::new().timeout(Duration::from_millis(100));
+        let late = client.call_tool_with("slow", json!({}), &quick).await;
+        assert!(matches!(late, Err(ClientError::Timeout(d)) if d == Duration::from_millis(100)), "{label}: {late:?}");
+    }
+}
+
+#[tokio::test]
+async fn listen_delivers_what_was_asked_for_in_both_eras() {
+    for (label, client, server) in clients().await {
+        let mut filter = SubscriptionFilter::default();
+        filter.tools_list_changed = Some(true);
+        filter.resource_subscriptions = Some(vec!["mem://a".into()]);
+        let mut subscription = client.listen(filter).await.expect("listen");
+        assert_eq!(subscription.acknowledged().resource_subscriptions, Some(vec!["mem://a".to_owned()]), "{label}");
+        // Give a legacy subscribe time to land before the changes.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        server.changes().prompts_changed();
+        server.changes().resource_updated("mem://b");
+        server.changes().tools_changed();
+        server.changes().resource_updated("mem://a");
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let next = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await;
+            got.push(next.unwrap_or_else(|_| panic!("{label}: a notification arrives")).expect("open stream"));
+        }
+        assert!(matches!(got[0], ServerNotification::ToolListChanged(_)), "{label}: {got:?}");
+        assert!(matches!(&got[1], ServerNotification::ResourceUpdated(p) if p.uri == "mem://a"), "{label}: {got:?}");
+        let nothing_else = tokio::time::timeout(Duration::from_millis(100), subscription.next()).await;
+        assert!(nothing_else.is_err(), "{label}: nothing that was not asked for: {nothing_else:?}");
+        drop(subscription);
+        // The client still works after the subscription is gone.
+        client.call_tool("tool0", json!({})).await.expect("call after listen");
+    }
+}
+
+#[tokio::test]
+async fn the_era_cache_skips_the_probe_for_a_known_legacy_server() {
+    let (url, seen) = http(server(LEGACY), HttpConfig::default()).await;
+    let cache = EraCache::new();
+    let connect =
+        || McpClient::builder().era_cache(cache.clone()).probe_timeout(Duration::from_secs(2)).connect_http(&url);
+    let first = connect().await.expect("first connection");
+    assert_eq!(cache.get(&url), Some(ProtocolVersion::V2025_11_25));
+    let probes =
+        |seen: &Mutex<Vec<String>>| seen.lock().expect("lock").iter().filter(|m| *m == "server/discover").count();
+    let after_first = probes(&seen);
+    let second = connect().await.expect("second connection");
+    assert_eq!(probes(&seen), after_first, "no second probe");
+    assert_eq!(second.server().map(|s| s.version), Some(ProtocolVersion::V2025_11_25));
+    second.call_tool("tool0", json!({})).await.expect("call");
+    drop(first);
+}
+
+#[tokio::test]
+async fn an_expired_legacy_session_is_re_initialized_and_the_call_goes_through() {
+    let mut config = HttpConfig::default().with_max_sessions(1);
+    config.session_idle_timeout = Duration::from_millis(50);
+    let (url, seen) = http(server(LEGACY), config).await;
+    let connect = || McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url);
+    let first = connect().await.expect("first client");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A second session takes the only slot; the first one's is dropped.
+    let _second = connect().await.expect("second client");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let initializes =
+        |seen: &Mutex<Vec<String>>| seen.lock().expect("lock").iter().filter(|m| *m == "initialize").count();
+    assert_eq!(initializes(&seen), 2);
+    let result = first.call_tool("tool0", json!({})).await.expect("the call survives the expired session");
+    assert_eq!(result.content[0].as_text(), Some("x"));
+    assert_eq!(initializes(&seen), 3, "the first client initialized a new session");
+}
+
+#[tokio::test]
+async fn many_listeners_and_calls_share_one_connection() {
+    let server = server(MODERN);
+    let client = in_memory(server.clone()).await;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut subscriptions = Vec::new();
+    for _ in 0..5 {
+        let mut filter = SubscriptionFilter::default();
+        filter.tools_list_changed = Some(true);
+        subscriptions.push(client.listen(filter).await.expect("listen"));
+    }
+    server.changes().tools_changed();
+    for subscription in &mut subscriptions {
+        tokio::time::timeout(Duration::from_secs(5), subscription.next()).await.expect("delivered").expect("open");
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    assert_eq!(counter.load(Ordering::Relaxed), 5, "each listener got its own copy");
+}
