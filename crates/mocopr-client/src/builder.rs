@@ -11,6 +11,7 @@ use mocopr_core::types::Implementation;
 use mocopr_transport::child::{ChildHandle, ChildProcess, Stderr};
 use mocopr_transport::{FrameReader, FrameSink, TransportConfig};
 
+use crate::cache::ResultCache;
 use crate::client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, McpClient};
 use crate::era::{EraCache, Settings};
 use crate::error::ClientError;
@@ -26,6 +27,7 @@ pub struct McpClientBuilder {
     #[cfg(feature = "http")]
     pool: mocopr_transport::PoolConfig,
     era_cache: Option<EraCache>,
+    result_cache: Option<ResultCache>,
 }
 
 impl std::fmt::Debug for McpClientBuilder {
@@ -46,6 +48,7 @@ impl McpClient {
             #[cfg(feature = "http")]
             pool: mocopr_transport::PoolConfig::default(),
             era_cache: None,
+            result_cache: None,
         }
     }
 }
@@ -100,14 +103,24 @@ impl McpClientBuilder {
         self
     }
 
+    /// Keeps cacheable results (lists, resource reads) in `cache` for as long as the server's
+    /// `ttlMs` allows, dropping them on change notifications. Off by default. Clients given the
+    /// same cache share `public` results of the same server; `private` ones stay per client.
+    pub fn result_cache(mut self, cache: ResultCache) -> Self {
+        self.result_cache = Some(cache);
+        self
+    }
+
     fn settings(self, server_key: Option<String>) -> (Settings, TransportConfig) {
-        let era = self.era_cache.zip(server_key);
+        let era = self.era_cache.zip(server_key.clone());
         let settings = Settings {
             info: self.info,
             handler: self.handler,
             timeout: self.timeout,
             probe_timeout: self.probe_timeout,
             era,
+            cache: self.result_cache,
+            server_key,
         };
         (settings, self.transport)
     }

@@ -20,6 +20,7 @@ use mocopr_core::types::{Implementation, ServerCapabilities};
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion, RequestId, ServerNotification, ServerRequest};
 use mocopr_transport::{FrameReader, FrameSink, Inbound};
 
+use crate::cache::ClientCache;
 use crate::era::Settings;
 use crate::error::ClientError;
 use crate::handler::InputHandler;
@@ -64,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) handler: Arc<dyn InputHandler>,
     pub(crate) timeout: Duration,
     pub(crate) routes: Routes,
+    /// The result cache, when the client was given one.
+    cache: Option<ClientCache>,
 }
 
 /// A connection to an MCP server. Cheap to clone.
@@ -114,6 +117,7 @@ impl McpClient {
             handler: settings.handler.clone(),
             timeout: settings.timeout,
             routes: Routes::default(),
+            cache: settings.cache.clone().map(|cache| ClientCache::new(cache, settings.server_key.clone())),
         })
     }
 
@@ -148,9 +152,22 @@ impl McpClient {
         modern: Option<ProtocolVersion>,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
+        let cache = self.inner.cache.as_ref();
+        if let Some(hit) = cache.and_then(|c| c.get(method, &params)) {
+            return Ok(hit);
+        }
+        let asked = cache.map(|_| params.clone());
         let (id, rx) = self.register()?;
         self.send_request(&id, method, params, modern).await?;
-        self.wait(id, rx, timeout).await
+        let answer = self.wait(id, rx, timeout).await;
+        if let (Some(cache), Some(asked)) = (cache, asked) {
+            match &answer {
+                Ok(result) => cache.put(method, &asked, result),
+                Err(ClientError::Server(error)) => cache.on_error(method, &asked, error),
+                Err(_) => {}
+            }
+        }
+        answer
     }
 
     /// The version to tag requests with: `Some` for a modern server.
@@ -361,6 +378,9 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
         Envelope::Notification(notification) => {
             // Notifications this client does not know are dropped.
             if let Ok(notification) = ServerNotification::decode(&notification.method, notification.params) {
+                if let Some(cache) = &inner.cache {
+                    cache.on_notification(&notification);
+                }
                 inner.routes.deliver(notification);
             }
         }

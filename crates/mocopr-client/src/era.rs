@@ -59,6 +59,10 @@ pub(crate) struct Settings {
     pub(crate) probe_timeout: Duration,
     /// The era cache and this server's key in it.
     pub(crate) era: Option<(EraCache, String)>,
+    /// The result cache.
+    pub(crate) cache: Option<crate::ResultCache>,
+    /// The server's key (its URL or command line) in the caches.
+    pub(crate) server_key: Option<String>,
 }
 
 impl McpClient {

@@ -10,7 +10,8 @@
 //! pool. Lists come as streams that fetch page by page ([`McpClient::tools`]) or collected
 //! ([`McpClient::list_tools`]); [`McpClient::listen`] turns change notifications into a stream
 //! in both eras; [`CallOptions`] give a call its own timeout and a progress callback; an
-//! [`EraCache`] remembers each server's era; an expired legacy HTTP session is re-initialized.
+//! [`EraCache`] remembers each server's era; a [`ResultCache`] (off by default) keeps results
+//! for their `ttlMs`; an expired legacy HTTP session is re-initialized.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mocopr_client::ClientError> {
@@ -29,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+mod cache;
 mod calls;
 mod client;
 mod era;
@@ -42,6 +44,7 @@ mod routes;
 mod subscription;
 
 pub use builder::McpClientBuilder;
+pub use cache::ResultCache;
 pub use calls::MAX_INPUT_ROUNDS;
 pub use client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MAX_PENDING, McpClient, ServerFacts};
 pub use era::{ERA_CACHE_CAPACITY, EraCache};

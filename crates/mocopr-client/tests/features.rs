@@ -9,16 +9,18 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use mocopr_client::{CallOptions, ClientError, EraCache, McpClient};
-use mocopr_core::service::McpRequest;
 use mocopr_core::types::{
     Completion, CompletionArgument, CompletionReference, Resource, ResourceContents, ResourceTemplate,
     SubscriptionFilter, Tool,
 };
 use mocopr_core::{ProtocolVersion, ServerNotification};
-use mocopr_server::{ConnectionConfig, HttpConfig, McpServer, RequestCtx, ServerConfig, ToolError, serve_connection};
+use mocopr_server::{ConnectionConfig, HttpConfig, McpServer, RequestCtx, ToolError, serve_connection};
 use mocopr_transport::TransportConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
+
+mod support;
+use support::serve_http;
 
 const MODERN: &[ProtocolVersion] = &ProtocolVersion::ALL;
 const LEGACY: &[ProtocolVersion] = &[ProtocolVersion::V2025_11_25];
@@ -76,30 +78,8 @@ async fn in_memory(server: McpServer) -> McpClient {
         .expect("connect")
 }
 
-/// Serves `server` over loopback HTTP, counting the requests it sees by method.
-async fn http(server: McpServer, config: HttpConfig) -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let recorder = seen.clone();
-    let counting = tower::service_fn(move |request: McpRequest| {
-        recorder.lock().expect("lock").push(request.method.as_str().to_owned());
-        let mut server = server.clone();
-        async move { tower::Service::call(&mut server, request).await }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let endpoint = mocopr_transport::http::StreamableHttpService::new(counting, config);
-    tokio::spawn(mocopr_server::serve_http(
-        listener,
-        endpoint,
-        "/mcp",
-        ServerConfig::default(),
-        std::future::pending(),
-    ));
-    (url, seen)
-}
-
 async fn over_http(server: McpServer) -> McpClient {
-    let (url, _) = http(server, HttpConfig::default()).await;
+    let (url, _) = serve_http(server, HttpConfig::default()).await;
     McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect")
 }
 
@@ -186,17 +166,15 @@ async fn listen_delivers_what_was_asked_for_in_both_eras() {
 
 #[tokio::test]
 async fn the_era_cache_skips_the_probe_for_a_known_legacy_server() {
-    let (url, seen) = http(server(LEGACY), HttpConfig::default()).await;
+    let (url, seen) = serve_http(server(LEGACY), HttpConfig::default()).await;
     let cache = EraCache::new();
     let connect =
         || McpClient::builder().era_cache(cache.clone()).probe_timeout(Duration::from_secs(2)).connect_http(&url);
     let first = connect().await.expect("first connection");
     assert_eq!(cache.get(&url), Some(ProtocolVersion::V2025_11_25));
-    let probes =
-        |seen: &Mutex<Vec<String>>| seen.lock().expect("lock").iter().filter(|m| *m == "server/discover").count();
-    let after_first = probes(&seen);
+    let after_first = seen.count("server/discover");
     let second = connect().await.expect("second connection");
-    assert_eq!(probes(&seen), after_first, "no second probe");
+    assert_eq!(seen.count("server/discover"), after_first, "no second probe");
     assert_eq!(second.server().map(|s| s.version), Some(ProtocolVersion::V2025_11_25));
     second.call_tool("tool0", json!({})).await.expect("call");
     drop(first);
@@ -206,19 +184,17 @@ async fn the_era_cache_skips_the_probe_for_a_known_legacy_server() {
 async fn an_expired_legacy_session_is_re_initialized_and_the_call_goes_through() {
     let mut config = HttpConfig::default().with_max_sessions(1);
     config.session_idle_timeout = Duration::from_millis(50);
-    let (url, seen) = http(server(LEGACY), config).await;
+    let (url, seen) = serve_http(server(LEGACY), config).await;
     let connect = || McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url);
     let first = connect().await.expect("first client");
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A second session takes the only slot; the first one's is dropped.
     let _second = connect().await.expect("second client");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let initializes =
-        |seen: &Mutex<Vec<String>>| seen.lock().expect("lock").iter().filter(|m| *m == "initialize").count();
-    assert_eq!(initializes(&seen), 2);
+    assert_eq!(seen.count("initialize"), 2);
     let result = first.call_tool("tool0", json!({})).await.expect("the call survives the expired session");
     assert_eq!(result.content[0].as_text(), Some("x"));
-    assert_eq!(initializes(&seen), 3, "the first client initialized a new session");
+    assert_eq!(seen.count("initialize"), 3, "the first client initialized a new session");
 }
 
 #[tokio::test]
