@@ -7,12 +7,15 @@
 //! cargo run --release -p mocopr-examples --example echo-server -- http --bind 127.0.0.1:8080
 //! ```
 //!
-//! Over HTTP the endpoint is `http://127.0.0.1:8080/mcp`.
+//! Over HTTP the endpoint is `http://127.0.0.1:8080/mcp`. `ECHO_SERVER_VERSIONS` (a comma-separated
+//! list such as `2025-11-25,2025-06-18`) limits the revisions served, e.g. to try a client
+//! against a legacy-only or modern-only server.
 //!
 //! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
 //! text. Resource `mem://hello` reads `hello`. Prompt `greet {name}` greets `name`. Modern
 //! (2026-07-28) clients send `_meta` on each request; legacy clients `initialize` first.
 
+use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{
     ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource, ResourceContents, Role, Tool,
 };
@@ -48,7 +51,7 @@ fn schema(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
     value.as_object().cloned().unwrap_or_default()
 }
 
-fn build() -> Result<McpServer, ServerError> {
+fn build(versions: &[ProtocolVersion]) -> Result<McpServer, ServerError> {
     let mut echo_tool = Tool::new(
         "echo",
         schema(json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})),
@@ -73,6 +76,7 @@ fn build() -> Result<McpServer, ServerError> {
 
     McpServer::builder()
         .name("echo-server")
+        .protocol_versions(versions)
         .version(env!("CARGO_PKG_VERSION"))
         .tool(echo_tool, echo)
         .tool(add_tool, add)
@@ -88,6 +92,14 @@ fn build() -> Result<McpServer, ServerError> {
         .build()
 }
 
+/// The revisions to serve: all, unless `ECHO_SERVER_VERSIONS` names some.
+fn versions() -> Result<Vec<ProtocolVersion>, String> {
+    let Ok(list) = std::env::var("ECHO_SERVER_VERSIONS") else { return Ok(ProtocolVersion::ALL.to_vec()) };
+    list.split(',')
+        .map(|v| ProtocolVersion::parse(v.trim()).ok_or_else(|| format!("unknown protocol version {v:?}")))
+        .collect()
+}
+
 fn usage() -> ! {
     eprintln!("usage: echo-server stdio | echo-server http --bind HOST:PORT");
     std::process::exit(2);
@@ -95,7 +107,7 @@ fn usage() -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let server = match build() {
+    let server = match versions().and_then(|versions| build(&versions).map_err(|e| e.to_string())) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("echo-server: {e}");

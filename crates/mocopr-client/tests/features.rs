@@ -22,7 +22,8 @@ use serde_json::json;
 mod support;
 use support::serve_http;
 
-const MODERN: &[ProtocolVersion] = &ProtocolVersion::ALL;
+/// A modern-only server (dual-era servers are covered by `eras.rs`).
+const MODERN: &[ProtocolVersion] = &[ProtocolVersion::V2026_07_28];
 const LEGACY: &[ProtocolVersion] = &[ProtocolVersion::V2025_11_25];
 
 fn server(versions: &[ProtocolVersion]) -> McpServer {
