@@ -196,3 +196,23 @@ async fn dropping_the_processor_still_answers_what_was_submitted() {
     let result = pending.await.expect("task").expect("answered");
     assert_eq!(result.content[0].as_text(), Some("last"));
 }
+
+#[tokio::test]
+async fn over_http_a_2025_03_26_server_gets_batch_arrays_too() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let server = server(ProtocolVersion::V2025_03_26, Arc::new(Seen::default()));
+    let endpoint = server.into_http(mocopr_server::HttpConfig::default());
+    tokio::spawn(mocopr_server::serve_http(
+        listener,
+        endpoint,
+        "/mcp",
+        mocopr_server::ServerConfig::default(),
+        std::future::pending(),
+    ));
+    let client = McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect");
+    assert_eq!(client.server().map(|s| s.version), Some(ProtocolVersion::V2025_03_26));
+    let processor = BatchProcessor::builder().max_batch_size(16).build(client);
+    let calls = mixed_calls(100);
+    check_in_order(&calls, &processor.execute_batch(&calls).await);
+}

@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value, json};
 
-use mocopr_core::RequestId;
 use mocopr_core::meta::PROGRESS_TOKEN_KEY;
 use mocopr_core::types::{
-    CallToolResult, CompleteResult, CompletionArgument, CompletionContext, CompletionReference, GetPromptResult,
-    InputCall, InputRequest, ReadResourceResult,
+    CallToolResult, CompleteResult, CompletionArgument, CompletionContext, CompletionReference, DiscoverResult,
+    GetPromptResult, InputCall, InputRequest, ReadResourceResult,
 };
+use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 
 use crate::client::McpClient;
 use crate::error::ClientError;
@@ -76,6 +76,26 @@ impl McpClient {
         Ok(serde_json::from_value(self.request("completion/complete", params).await?)?)
     }
 
+    /// `server/discover` (2026-07-28): the server's versions, capabilities and instructions,
+    /// fetched again. A legacy server has no such method; what it said at `initialize` is in
+    /// [`McpClient::server`].
+    pub async fn discover(&self) -> Result<DiscoverResult, ClientError> {
+        if self.modern().is_none() {
+            return Err(ClientError::Server(ErrorObject::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("server/discover is a 2026-07-28 method; this server speaks {}", self.version()),
+            )));
+        }
+        Ok(serde_json::from_value(self.request("server/discover", json!({})).await?)?)
+    }
+
+    /// Checks that the server answers: `ping` on a legacy server, `server/discover` on a modern
+    /// one (2026-07-28 has no `ping`).
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        let method = if self.modern().is_some() { "server/discover" } else { "ping" };
+        self.request(method, json!({})).await.map(drop)
+    }
+
     /// Sends a request with per-call options and returns its result (as JSON).
     pub async fn request_with(&self, method: &str, params: Value, options: &CallOptions) -> Result<Value, ClientError> {
         let token = options.progress.as_ref().map(|callback| {
@@ -133,8 +153,8 @@ impl McpClient {
             InputCall::CreateMessage(p) => handler.sample(p).await.map(serde_json::to_value),
             InputCall::ListRoots(_) => handler.list_roots().await.map(serde_json::to_value),
             _ => {
-                return Err(ClientError::Server(mocopr_core::ErrorObject::new(
-                    mocopr_core::ErrorCode::METHOD_NOT_FOUND,
+                return Err(ClientError::Server(ErrorObject::new(
+                    ErrorCode::METHOD_NOT_FOUND,
                     "unsupported input request",
                 )));
             }

@@ -235,7 +235,8 @@ impl HttpLink {
         if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
         }
-        if response.status() == StatusCode::ACCEPTED {
+        let status = response.status();
+        if status == StatusCode::ACCEPTED {
             return Ok(());
         }
         let is_sse = response
@@ -254,6 +255,12 @@ impl HttpLink {
                 match (serde_json::from_slice::<IdlessError>(&bytes), id) {
                     (Ok(IdlessError { id: None, error }), Some(id)) => complete(&inner, id, Err(error)),
                     _ => route(&inner, &bytes),
+                }
+                // A failure status whose body held no answer (empty, HTML, another id) still
+                // answers now: e.g. a legacy server's 400 to the era probe means "legacy".
+                if let (false, Some(id)) = (status.is_success(), id) {
+                    let reason = format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)]));
+                    complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason)));
                 }
             }
             return Ok(());

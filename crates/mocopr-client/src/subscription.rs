@@ -83,7 +83,8 @@ impl McpClient {
     /// Subscribes to change notifications: list changes of tools, prompts and resources, and
     /// updates of the given resources. Returns once the server has acknowledged (modern) or the
     /// resource subscriptions are in place (legacy); [`Subscription::acknowledged`] says what
-    /// the server will send.
+    /// the server will send. Over HTTP, a modern subscription holds one pooled connection (its
+    /// response stream) while it is open.
     pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, ClientError> {
         let (sender, receiver) = mpsc::channel(LISTEN_BUFFER);
         match self.modern() {

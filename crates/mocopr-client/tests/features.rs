@@ -107,6 +107,12 @@ async fn listings_stream_page_by_page_and_collect() {
         let templates = client.list_resource_templates().await.expect("templates");
         assert_eq!(templates.len(), 3, "{label}: templates over two pages");
         assert_eq!(client.list_resources().await.expect("resources").len(), 1, "{label}");
+        client.ping().await.expect("ping");
+        match client.discover().await {
+            Ok(discovered) => assert!(label.ends_with("modern"), "{label}: {discovered:?}"),
+            Err(ClientError::Server(e)) => assert!(label.ends_with("legacy"), "{label}: {e:?}"),
+            Err(other) => panic!("{label}: {other:?}"),
+        }
     }
 }
 
@@ -215,4 +221,38 @@ async fn many_listeners_and_calls_share_one_connection() {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     assert_eq!(counter.load(Ordering::Relaxed), 5, "each listener got its own copy");
+}
+
+/// Answers every HTTP request with `400 Bad Request` and an empty body, as some legacy
+/// servers answer a request they do not understand.
+async fn empty_400_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                // One request per connection is enough here; the answer closes it.
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_empty_400_answers_the_probe_at_once() {
+    let url = empty_400_server().await;
+    let started = std::time::Instant::now();
+    let connected = McpClient::builder().probe_timeout(Duration::from_secs(30)).connect_http(&url).await;
+    // The probe's 400 means legacy; the legacy `initialize` then fails the same way.
+    match connected {
+        Err(ClientError::Server(error)) => assert!(error.message.contains("400"), "{error:?}"),
+        other => panic!("expected the initialize to fail with the 400: {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "no wait for the probe timeout: {:?}", started.elapsed());
 }
