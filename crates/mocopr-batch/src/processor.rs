@@ -55,7 +55,7 @@ impl BatchProcessorBuilder {
 
     /// Most calls in flight at once, across all batches of this processor (default 64).
     pub fn concurrency_limit(mut self, limit: usize) -> Self {
-        self.concurrency_limit = limit.max(1);
+        self.concurrency_limit = limit.clamp(1, Semaphore::MAX_PERMITS);
         self
     }
 

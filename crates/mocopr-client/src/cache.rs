@@ -61,7 +61,9 @@ impl moka::Expiry<Key, Arc<Value>> for TtlFromEntry {
 
 /// The result's `ttlMs` as a duration, when positive.
 fn ttl(result: &Value) -> Option<Duration> {
-    result.get("ttlMs").and_then(Value::as_f64).filter(|ms| *ms > 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0))
+    // A huge value is a long time, not a panic.
+    let ms = result.get("ttlMs").and_then(Value::as_f64).filter(|ms| *ms > 0.0)?;
+    Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX))
 }
 
 impl ResultCache {

@@ -110,12 +110,10 @@ impl McpClient {
             let meta = object.entry("_meta").or_insert_with(|| json!({}));
             meta[PROGRESS_TOKEN_KEY] = serde_json::to_value(token)?;
         }
+        // Removes the callback however the call ends, even when its future is dropped.
+        let _registered = token.map(|token| ProgressRegistration { client: self, token });
         let timeout = options.timeout.unwrap_or(self.inner.timeout);
-        let result = self.raw_request(method, params, self.modern(), timeout).await;
-        if let Some(token) = &token {
-            self.inner.routes.remove_progress(token);
-        }
-        result
+        self.raw_request(method, params, self.modern(), timeout).await
     }
 
     /// The MRTR loop: while the result is `input_required`, answer its requests and retry.
@@ -160,5 +158,17 @@ impl McpClient {
             }
         };
         Ok(answer.map_err(ClientError::Server)??)
+    }
+}
+
+/// A progress callback registered for one call.
+struct ProgressRegistration<'a> {
+    client: &'a McpClient,
+    token: RequestId,
+}
+
+impl Drop for ProgressRegistration<'_> {
+    fn drop(&mut self) {
+        self.client.inner.routes.remove_progress(&self.token);
     }
 }

@@ -69,6 +69,16 @@ pub(crate) struct Inner {
     cache: Option<ClientCache>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The link's tasks hold the link, not the client: stop them with the client.
+        #[cfg(feature = "http")]
+        if let Outbound::Http(link) = &self.out {
+            link.shutdown();
+        }
+    }
+}
+
 /// A connection to an MCP server. Cheap to clone.
 #[derive(Clone)]
 pub struct McpClient {
@@ -226,7 +236,10 @@ impl McpClient {
         rx: oneshot::Receiver<Answer>,
         timeout: Duration,
     ) -> Result<Value, ClientError> {
-        match tokio::time::timeout(timeout, rx).await {
+        let mut abandoned = Abandoned { client: self, id: Some(id.clone()) };
+        let answer = tokio::time::timeout(timeout, rx).await;
+        abandoned.id = None;
+        match answer {
             Ok(Ok(answer)) => answer.map_err(ClientError::Server),
             Ok(Err(_)) => Err(ClientError::Closed),
             Err(_) => {
@@ -296,6 +309,31 @@ impl McpClient {
     }
 }
 
+/// A request whose caller stopped waiting (its future was dropped): the answer slot is
+/// freed and the server told to stop.
+struct Abandoned<'a> {
+    client: &'a McpClient,
+    id: Option<RequestId>,
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        self.client.forget(&id);
+        #[cfg(feature = "http")]
+        if let Outbound::Http(link) = &self.client.inner.out {
+            link.abort(&id);
+            if self.client.modern().is_some() {
+                return;
+            }
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let client = self.client.clone();
+            runtime.spawn(async move { client.cancel(&id, "abandoned").await });
+        }
+    }
+}
+
 /// Records each tool's `x-mcp-header` parameters for the HTTP headers of its calls; a tool whose
 /// annotations break the rules is dropped (over HTTP its calls could not be sent correctly).
 pub(crate) fn learn_tool_headers(inner: &Inner, tools: &mut Vec<mocopr_core::types::Tool>) {
@@ -328,8 +366,9 @@ pub(crate) async fn send(inner: &Arc<Inner>, message: &Value) -> Result<(), Clie
         Outbound::Http(link) => {
             let exchange = link.post(message, Arc::downgrade(inner));
             // A notification or response is delivered (202) before the caller goes on, so
-            // what follows it cannot overtake it; a request's answer is awaited by its caller.
-            if message.get("id").is_none() || message.get("method").is_none() {
+            // what follows it cannot overtake it; answers to requests (and batches) are
+            // awaited by their callers, with their timeouts.
+            if message.is_object() && (message.get("id").is_none() || message.get("method").is_none()) {
                 let _ = exchange.await;
             }
             Ok(())

@@ -51,6 +51,9 @@ impl EraCache {
     }
 }
 
+/// The longest `initialize` waits for a legacy HTTP server to answer the standalone GET.
+const STANDALONE_WAIT: Duration = Duration::from_secs(5);
+
 /// What a connection starts with.
 pub(crate) struct Settings {
     pub(crate) info: Implementation,
@@ -157,7 +160,7 @@ impl McpClient {
         #[cfg(feature = "http")]
         if let crate::client::Outbound::Http(link) = &self.inner.out {
             *link.legacy_version.lock().unwrap_or_else(PoisonError::into_inner) = Some(version.as_str().to_owned());
-            link.open_standalone(Arc::downgrade(&self.inner));
+            link.open_standalone(Arc::downgrade(&self.inner), self.inner.timeout.min(STANDALONE_WAIT)).await;
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use std::time::Duration;
+
 use serde_json::Value;
 use tokio::task::AbortHandle;
 
@@ -44,6 +46,8 @@ pub(crate) struct HttpLink {
     pub(crate) legacy_version: Mutex<Option<String>>,
     /// The tasks carrying open requests, so a cancelled one can close its response stream.
     exchanges: Mutex<HashMap<RequestId, AbortHandle>>,
+    /// The legacy session's standalone stream task.
+    standalone: Mutex<Option<AbortHandle>>,
     /// Held while an expired legacy session is replaced.
     renewing: tokio::sync::Mutex<()>,
 }
@@ -67,6 +71,7 @@ impl HttpLink {
             tool_headers: Mutex::new(HashMap::new()),
             legacy_version: Mutex::new(None),
             exchanges: Mutex::new(HashMap::new()),
+            standalone: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
         })
     }
@@ -79,12 +84,12 @@ impl HttpLink {
     /// Sends `request` on a pooled connection and returns the response with the connection it
     /// holds until its body is read. A request a stale keep-alive connection never sent goes
     /// out again on another one.
-    async fn send(&self, request: Request<Full<Bytes>>) -> Result<(Response<Incoming>, Pooled<HttpConnector>), String> {
+    async fn send(&self, request: Request<Full<Bytes>>) -> Result<(Response<Incoming>, Lease), String> {
         let mut request = request;
         for _ in 0..2 {
             let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
             match connection.send(request).await {
-                Ok(response) => return Ok((response, connection)),
+                Ok(response) => return Ok((response, Lease(Some(connection)))),
                 Err(mut e) => {
                     connection.discard();
                     match e.unsent.take() {
@@ -101,31 +106,38 @@ impl HttpLink {
     pub(crate) fn post(self: &Arc<Self>, message: &Value, inner: Weak<Inner>) -> tokio::task::JoinHandle<()> {
         let link = self.clone();
         let single = !message.is_array();
-        let id_of = |m: &Value| m.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
-        // A batch array (2025-03-26) carries several requests.
+        // The requests this POST carries (responses to the server carry the server's ids,
+        // which must not be mistaken for this client's); a batch array (2025-03-26) may hold several.
+        let request_id = |m: &Value| {
+            m.get("method")?;
+            serde_json::from_value::<RequestId>(m.get("id")?.clone()).ok()
+        };
         let ids: Vec<RequestId> = match message.as_array() {
-            Some(batch) => batch.iter().filter_map(id_of).collect(),
-            None => id_of(message).into_iter().collect(),
+            Some(batch) => batch.iter().filter_map(request_id).collect(),
+            None => request_id(message).into_iter().collect(),
         };
         let request = self.request(message);
         let tracked = if single { ids.first().cloned() } else { None };
+        let untrack = tracked.clone();
         // Held across the spawn, so the task's own removal comes after the insertion.
-        let mut exchanges = self.exchanges.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut exchanges = lock(&self.exchanges);
         let task = tokio::spawn(async move {
             // The request whose answer the response carries (an id-less error answers it).
             let waiting = if single { ids.first() } else { None };
-            let failure = match request {
-                Ok(request) => link.exchange(request, &inner, waiting).await.err(),
-                Err(e) => Some(e),
+            let outcome = match request {
+                Ok(request) => link.exchange(request, &inner, waiting).await,
+                Err(e) => Err(e),
             };
-            // A transport failure fails the calls it carried, now rather than at their timeout.
-            if let (Some(reason), Some(inner)) = (failure, inner.upgrade()) {
+            // Whatever the response did not answer never will be: fail it now rather than at
+            // its timeout (a transport failure, a stream that ended early, a 202 to a request).
+            if let Some(inner) = inner.upgrade() {
+                let reason = outcome.err().unwrap_or_else(|| "the response ended without an answer".into());
                 for id in &ids {
                     complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason.clone())));
                 }
             }
-            if let Some(id) = single.then(|| ids.first()).flatten() {
-                link.exchanges.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+            if let Some(id) = &untrack {
+                lock(&link.exchanges).remove(id);
             }
         });
         if let Some(id) = tracked {
@@ -134,9 +146,19 @@ impl HttpLink {
         task
     }
 
+    /// Stops every task of this link: the standalone stream and open requests (the client is gone).
+    pub(crate) fn shutdown(&self) {
+        if let Some(task) = lock(&self.standalone).take() {
+            task.abort();
+        }
+        for (_, task) in lock(&self.exchanges).drain() {
+            task.abort();
+        }
+    }
+
     /// Closes the response stream of request `id` (how a request is cancelled over HTTP).
     pub(crate) fn abort(&self, id: &RequestId) {
-        if let Some(task) = self.exchanges.lock().unwrap_or_else(PoisonError::into_inner).remove(id) {
+        if let Some(task) = lock(&self.exchanges).remove(id) {
             task.abort();
         }
     }
@@ -193,23 +215,17 @@ impl HttpLink {
     ) -> Result<(), String> {
         let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = request.body().clone();
-        let (mut response, mut connection) = self.send(request).await?;
+        let (mut response, mut lease) = self.send(request).await?;
         if let (StatusCode::NOT_FOUND, Some(expired)) = (response.status(), session) {
             // The legacy session is gone: start a new one, then send the message again in it.
-            connection.discard();
-            drop(response);
+            drop((response, lease));
             let Some(client) = inner.upgrade().map(|inner| crate::client::McpClient { inner }) else { return Ok(()) };
             self.renew_session(&client, &expired).await?;
             let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
             let message: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            (response, connection) = self.send(self.request(&message)?).await?;
+            (response, lease) = self.send(self.request(&message)?).await?;
         }
-        let result = self.answer(response, inner, id).await;
-        // A connection whose response was not read to its end cannot carry another request.
-        if result.is_err() {
-            connection.discard();
-        }
-        result
+        self.answer(response, lease, inner, id).await
     }
 
     /// Re-initializes after the server forgot session `expired`, unless another request
@@ -226,9 +242,12 @@ impl HttpLink {
         client.initialize().await.map_err(|e| format!("re-initializing the expired session failed: {e}"))
     }
 
+    /// Routes what a response carries; its connection goes back to the pool once the body
+    /// has been read to its end.
     async fn answer(
         &self,
         response: Response<Incoming>,
+        lease: Lease,
         inner: &Weak<Inner>,
         id: Option<&RequestId>,
     ) -> Result<(), String> {
@@ -236,9 +255,6 @@ impl HttpLink {
             *self.session.lock().unwrap_or_else(PoisonError::into_inner) = Some(session.to_owned());
         }
         let status = response.status();
-        if status == StatusCode::ACCEPTED {
-            return Ok(());
-        }
         let is_sse = response
             .headers()
             .get("content-type")
@@ -249,6 +265,10 @@ impl HttpLink {
             // A body past the message limit is refused rather than buffered.
             let bytes =
                 Limited::new(body, DEFAULT_MAX_MESSAGE_SIZE).collect().await.map_err(|e| e.to_string())?.to_bytes();
+            lease.release();
+            if status == StatusCode::ACCEPTED {
+                return Ok(());
+            }
             if let Some(inner) = inner.upgrade() {
                 // An error the server could not tie to an id (e.g. "not initialized") answers
                 // the request this POST carried.
@@ -265,7 +285,7 @@ impl HttpLink {
             }
             return Ok(());
         }
-        self.read_post_events(body, inner, id).await
+        self.read_post_events(body, lease, inner, id).await
     }
 
     /// A GET for an event stream, with the legacy session's headers and, to resume a stream,
@@ -290,16 +310,30 @@ impl HttpLink {
     /// belongs to no request (its own requests for input, change notifications). A server
     /// without one answers 405, which is fine. The stream lives as long as the session, so it
     /// has a connection of its own rather than holding one of the pool's.
-    pub(crate) fn open_standalone(self: &Arc<Self>, inner: Weak<Inner>) {
+    ///
+    /// Returns once the server has answered the GET (or after `wait` at most), so the server
+    /// has the stream before the client's next request can make it send something there.
+    pub(crate) async fn open_standalone(self: &Arc<Self>, inner: Weak<Inner>, wait: Duration) {
         let link = self.clone();
-        tokio::spawn(async move {
+        let (opened, answered) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
             let Ok(request) = link.stream_get(None) else { return };
-            let Ok(mut connection) = link.pool.connector().connect().await else { return };
+            let connect = link.pool.connector().connect();
+            let Ok(Ok(mut connection)) = tokio::time::timeout(link.pool.config().connection_timeout, connect).await
+            else {
+                return;
+            };
             let Ok(response) = connection.send(request).await else { return };
+            let _ = opened.send(());
             if response.status().is_success() {
                 let _ = link.read_events(response.into_body(), &inner, None).await;
             }
         });
+        // A re-initialized session replaces the old stream.
+        if let Some(old) = lock(&self.standalone).replace(task.abort_handle()) {
+            old.abort();
+        }
+        let _ = tokio::time::timeout(wait, answered).await;
     }
 
     /// Reads a POST's event stream; when it ends before the answer to `waiting` came, resumes
@@ -308,10 +342,13 @@ impl HttpLink {
     async fn read_post_events(
         &self,
         body: hyper::body::Incoming,
+        lease: Lease,
         inner: &Weak<Inner>,
         waiting: Option<&RequestId>,
     ) -> Result<(), String> {
         let mut seen = self.read_events(body, inner, waiting).await?;
+        // The POST's connection is free before any resume asks the pool for another.
+        lease.release();
         for _ in 0..MAX_RESUMES {
             let (false, Some(last)) = (seen.answered, seen.last_event_id.clone()) else { return Ok(()) };
             tokio::time::sleep(std::time::Duration::from_millis(
@@ -319,15 +356,12 @@ impl HttpLink {
             ))
             .await;
             let request = self.stream_get(Some(&last))?;
-            let (response, connection) = self.send(request).await?;
+            let (response, lease) = self.send(request).await?;
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
             }
-            let more = self.read_events(response.into_body(), inner, waiting).await;
-            if more.is_err() {
-                connection.discard();
-            }
-            let more = more?;
+            let more = self.read_events(response.into_body(), inner, waiting).await?;
+            lease.release();
             seen = Seen {
                 answered: more.answered,
                 last_event_id: more.last_event_id.or(seen.last_event_id),
@@ -456,6 +490,29 @@ fn event_data(event: &[u8]) -> Vec<u8> {
         }
     }
     data
+}
+
+/// A pooled connection while its response is read: [`Lease::release`] returns it to the pool
+/// once the body has been read to its end; dropped before that (an error, a cancelled
+/// request), the connection is closed, since it cannot carry another request.
+struct Lease(Option<Pooled<HttpConnector>>);
+
+impl Lease {
+    fn release(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            connection.discard();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -59,16 +59,23 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let client = self.client.clone();
         let routes = &client.inner.routes;
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         match &self.kind {
             Kind::Modern(id) => {
                 routes.remove_listener(id);
                 client.forget(id);
+                #[cfg(feature = "http")]
+                if let crate::client::Outbound::Http(link) = &client.inner.out {
+                    // Closing the response stream is the cancellation over HTTP.
+                    link.abort(id);
+                    return;
+                }
+                let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
                 let id = id.clone();
                 runtime.spawn(async move { client.cancel(&id, "subscription dropped").await });
             }
             Kind::Legacy(key) => {
                 let unwanted = routes.remove_legacy(*key);
+                let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
                 runtime.spawn(async move {
                     for uri in unwanted {
                         let _ = client.request("resources/unsubscribe", json!({ "uri": uri })).await;
@@ -97,62 +104,46 @@ impl McpClient {
         &self,
         filter: SubscriptionFilter,
         sender: mpsc::Sender<ServerNotification>,
-        mut receiver: mpsc::Receiver<ServerNotification>,
+        receiver: mpsc::Receiver<ServerNotification>,
         version: mocopr_core::ProtocolVersion,
     ) -> Result<Subscription, ClientError> {
         let (id, mut answer) = self.register()?;
         self.inner.routes.add_listener(id.clone(), sender);
-        let subscription = |acknowledged, receiver| Subscription {
+        // From here on, dropping the subscription (an error below, or the caller giving up)
+        // removes the listener and cancels the request.
+        let mut subscription = Subscription {
             receiver,
-            acknowledged,
+            acknowledged: SubscriptionFilter::default(),
             client: self.clone(),
             kind: Kind::Modern(id.clone()),
         };
-        if let Err(e) =
-            self.send_request(&id, "subscriptions/listen", json!({ "notifications": filter }), Some(version)).await
-        {
-            self.inner.routes.remove_listener(&id);
-            return Err(e);
-        }
+        self.send_request(&id, "subscriptions/listen", json!({ "notifications": filter }), Some(version)).await?;
         // The acknowledgement comes first on the stream; an error answer means no stream.
         let first = tokio::time::timeout(self.inner.timeout, async {
             tokio::select! {
-                notification = receiver.recv() => Ok(notification),
+                notification = subscription.receiver.recv() => Ok(notification),
                 answer = &mut answer => Err(answer),
             }
         })
         .await;
         match first {
             Ok(Ok(Some(ServerNotification::SubscriptionsAcknowledged(ack)))) => {
+                subscription.acknowledged = ack.notifications;
                 // When the server ends the listen request, the stream ends.
                 let client = self.clone();
-                let ended = id.clone();
                 tokio::spawn(async move {
                     let _ = answer.await;
-                    client.inner.routes.remove_listener(&ended);
+                    client.inner.routes.remove_listener(&id);
                 });
-                Ok(subscription(ack.notifications, receiver))
+                Ok(subscription)
             }
-            Ok(Err(Ok(Err(error)))) => {
-                self.inner.routes.remove_listener(&id);
-                Err(ClientError::Server(error))
-            }
-            Ok(Ok(None) | Err(_)) => {
-                self.inner.routes.remove_listener(&id);
-                Err(ClientError::Closed)
-            }
-            Ok(Ok(Some(_))) => {
-                // Dropping the half-made subscription cancels the request.
-                drop(subscription(SubscriptionFilter::default(), receiver));
-                Err(ClientError::Server(ErrorObject::new(
-                    ErrorCode::INTERNAL_ERROR,
-                    "the listen stream did not start with an acknowledgement",
-                )))
-            }
-            Err(_) => {
-                drop(subscription(SubscriptionFilter::default(), receiver));
-                Err(ClientError::Timeout(self.inner.timeout))
-            }
+            Ok(Err(Ok(Err(error)))) => Err(ClientError::Server(error)),
+            Ok(Ok(None) | Err(_)) => Err(ClientError::Closed),
+            Ok(Ok(Some(_))) => Err(ClientError::Server(ErrorObject::new(
+                ErrorCode::INTERNAL_ERROR,
+                "the listen stream did not start with an acknowledgement",
+            ))),
+            Err(_) => Err(ClientError::Timeout(self.inner.timeout)),
         }
     }
 

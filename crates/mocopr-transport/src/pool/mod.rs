@@ -148,10 +148,9 @@ impl<C: Connector> ConnectionPool<C> {
     /// connection timeout.
     pub async fn get(&self) -> Result<Pooled<C>, PoolError> {
         let timeout = self.shared.config.connection_timeout;
-        self.shared.waiting.fetch_add(1, Ordering::Relaxed);
-        let result = tokio::time::timeout(timeout, self.acquire()).await;
-        self.shared.waiting.fetch_sub(1, Ordering::Relaxed);
-        result.map_err(|_| PoolError::Timeout(timeout))?
+        // Counted while waiting, even when the caller gives up.
+        let _waiting = Waiting::new(&self.shared.waiting);
+        tokio::time::timeout(timeout, self.acquire()).await.map_err(|_| PoolError::Timeout(timeout))?
     }
 
     async fn acquire(&self) -> Result<Pooled<C>, PoolError> {
@@ -195,11 +194,12 @@ impl<C: Connector> Shared<C> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The most recently returned idle connection that is neither broken nor expired.
+    /// The most recently returned idle connection that is not broken. Age is the maintenance
+    /// task's business: connections it keeps for `min_idle` are meant to be used.
     fn take_idle(&self) -> Option<Idle<C::Connection>> {
         loop {
             let idle = self.lock_idle().pop_back()?;
-            if idle.since.elapsed() < self.config.idle_timeout && !self.connector.is_broken(&idle.connection) {
+            if !self.connector.is_broken(&idle.connection) {
                 return Some(idle);
             }
             self.closed.fetch_add(1, Ordering::Relaxed);
@@ -265,6 +265,22 @@ impl<C: Connector> Shared<C> {
                 _ => break,
             }
         }
+    }
+}
+
+/// Counts a caller as waiting until it has a connection or gives up.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

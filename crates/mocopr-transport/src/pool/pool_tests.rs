@@ -191,3 +191,13 @@ async fn broken_and_discarded_connections_are_not_reused() {
     assert_eq!((metrics.idle, metrics.connections, metrics.opened, metrics.closed), (0, 0, 2, 2));
     assert_eq!(open.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_that_gives_up_is_no_longer_counted_as_waiting() {
+    let pool = ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_secs(60)).build());
+    let held = pool.get().await.expect("first connection");
+    let gave_up = tokio::time::timeout(Duration::from_millis(10), pool.get()).await;
+    assert!(gave_up.is_err());
+    assert_eq!(pool.metrics().waiting, 0);
+    drop(held);
+}
