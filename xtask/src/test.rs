@@ -8,6 +8,8 @@ use crate::{run, succeeds};
 const TOOLS: &[Tool] = &[
     Tool { name: "rustfmt", probe: ("cargo", &["fmt", "--version"]), install: Install::RustupComponent("rustfmt") },
     Tool { name: "clippy", probe: ("cargo", &["clippy", "--version"]), install: Install::RustupComponent("clippy") },
+    // The cache and store tests start their own `redis-server` on a free loopback port.
+    Tool { name: "redis-server", probe: ("redis-server", &["--version"]), install: Install::Apt(&["redis-server"]) },
 ];
 
 pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {

@@ -1,0 +1,303 @@
+//! [`MultiLevelCache`]: L1 (moka, per-entry expiry) in front of the optional Redis L2.
+//!
+//! A lookup tries L1, then L2 (a hit there is copied into L1 for the time it has left), then
+//! runs the caller's work. Concurrent misses for one key share one run (moka's `try_get_with`):
+//! the first caller runs it, the others wait for its value. Work whose outcome is not to be
+//! cached (an error, an MRTR result) is not shared: each waiter then runs its own.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use moka::future::Cache;
+
+use crate::config::CacheConfig;
+use crate::entry::{self, Decoded};
+use crate::l2::{L2, L2Error};
+
+/// One cached value, as L1 keeps it.
+#[derive(Debug)]
+struct Entry {
+    value: Bytes,
+    expires: Instant,
+    /// The invalidation tag it was stored under.
+    tag: Option<Arc<str>>,
+}
+
+struct ExpireAtEntry;
+
+impl moka::Expiry<String, Arc<Entry>> for ExpireAtEntry {
+    fn expire_after_create(&self, _key: &String, entry: &Arc<Entry>, created_at: Instant) -> Option<Duration> {
+        Some(entry.expires.saturating_duration_since(created_at))
+    }
+}
+
+/// A value found in the cache, with the time it has left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The value.
+    pub value: Bytes,
+    /// Time left before it expires.
+    pub remaining: Duration,
+}
+
+/// What the caller's work produced.
+#[derive(Debug)]
+pub struct Computed<T> {
+    /// The value's bytes, when it may be cached, with its lifetime (`None`: the default TTL).
+    pub cache: Option<(Bytes, Option<Duration>)>,
+    /// What the caller gets back.
+    pub output: T,
+}
+
+/// Where an answer came from.
+#[derive(Debug)]
+pub enum Lookup<T> {
+    /// From L1 or L2.
+    Hit(Hit),
+    /// From the work, run by this caller.
+    Computed(T),
+}
+
+/// Counters of what the cache did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Answers from L1.
+    pub l1_hits: u64,
+    /// Answers from L2.
+    pub l2_hits: u64,
+    /// Lookups that ran the work.
+    pub misses: u64,
+    /// Values stored.
+    pub stores: u64,
+    /// Values not stored because they exceed `max_value_size`.
+    pub oversized: u64,
+    /// L2 commands that failed or timed out.
+    pub l2_errors: u64,
+    /// Entries in L1 now (approximate).
+    pub l1_entries: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    l1_hits: AtomicU64,
+    l2_hits: AtomicU64,
+    misses: AtomicU64,
+    stores: AtomicU64,
+    oversized: AtomicU64,
+}
+
+struct Inner {
+    l1: Cache<String, Arc<Entry>>,
+    l2: Option<L2>,
+    config: CacheConfig,
+    counters: Counters,
+}
+
+/// The multi-level cache. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct MultiLevelCache {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for MultiLevelCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiLevelCache").field("stats", &self.stats()).finish_non_exhaustive()
+    }
+}
+
+/// Why a cache could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// The Redis configuration is unusable (a bad URL, cluster without the feature).
+    #[error(transparent)]
+    Redis(#[from] L2Error),
+}
+
+/// The work's outcome was not cacheable, so waiters do not get it.
+#[derive(Debug)]
+struct NotShared;
+
+impl MultiLevelCache {
+    /// A cache as `config` says. Does not connect to Redis yet (the first command does), so it
+    /// starts even while Redis is down. Needs a Tokio runtime when Redis is configured.
+    pub fn new(config: CacheConfig) -> Result<Self, CacheError> {
+        let l2 = config.redis.clone().map(|redis| L2::new(redis, &config.namespace)).transpose()?;
+        let l1 = Cache::builder()
+            .max_capacity(config.l1_max_entries)
+            .expire_after(ExpireAtEntry)
+            .support_invalidation_closures()
+            .build();
+        Ok(MultiLevelCache { inner: Arc::new(Inner { l1, l2, config, counters: Counters::default() }) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CacheConfig {
+        &self.inner.config
+    }
+
+    /// The key of `method` with `params`: `{namespace}:{method}:{hash of normalized params}`.
+    pub fn key(&self, method: &str, params: &serde_json::Value) -> String {
+        crate::key::cache_key(&self.inner.config.namespace, method, params)
+    }
+
+    /// The value under `key`, from L1 or L2.
+    pub async fn get(&self, key: &str) -> Option<Hit> {
+        if let Some(hit) = self.l1_get(key).await {
+            return Some(hit);
+        }
+        let entry = self.l2_get(key).await?;
+        Some(self.hit(&entry))
+    }
+
+    async fn l1_get(&self, key: &str) -> Option<Hit> {
+        let entry = self.inner.l1.get(key).await?;
+        let remaining = entry.expires.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return None;
+        }
+        self.inner.counters.l1_hits.fetch_add(1, Ordering::Relaxed);
+        Some(Hit { value: entry.value.clone(), remaining })
+    }
+
+    /// Looks `key` up in L2; a hit is counted and becomes an L1 entry.
+    async fn l2_get(&self, key: &str) -> Option<Arc<Entry>> {
+        let stored = self.inner.l2.as_ref()?.get(key).await?;
+        let decoded = match entry::decode(&stored) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                tracing::warn!(%error, key, "unreadable L2 entry ignored");
+                return None;
+            }
+        };
+        let entry = self.entry_from(decoded, None)?;
+        self.inner.counters.l2_hits.fetch_add(1, Ordering::Relaxed);
+        self.inner.l1.insert(key.to_owned(), entry.clone()).await;
+        Some(entry)
+    }
+
+    fn entry_from(&self, decoded: Decoded, tag: Option<Arc<str>>) -> Option<Arc<Entry>> {
+        let remaining = decoded.remaining();
+        (!remaining.is_zero())
+            .then(|| Arc::new(Entry { value: decoded.value, expires: Instant::now() + remaining, tag }))
+    }
+
+    fn hit(&self, entry: &Entry) -> Hit {
+        Hit { value: entry.value.clone(), remaining: entry.expires.saturating_duration_since(Instant::now()) }
+    }
+
+    /// Stores `value` under `key` for `ttl` (default TTL when `None`) in both levels, tagged
+    /// for [`invalidate_tag`](Self::invalidate_tag). A value over `max_value_size` is not stored.
+    pub async fn insert(&self, key: &str, value: Bytes, ttl: Option<Duration>, tag: Option<&str>) {
+        if let Some(entry) = self.store(key, value, ttl, tag).await {
+            self.inner.l1.insert(key.to_owned(), entry).await;
+        }
+    }
+
+    /// Writes L2 and returns the L1 entry, unless the value may not be cached.
+    async fn store(&self, key: &str, value: Bytes, ttl: Option<Duration>, tag: Option<&str>) -> Option<Arc<Entry>> {
+        let config = &self.inner.config;
+        let ttl = ttl.unwrap_or(config.default_ttl);
+        if ttl.is_zero() {
+            return None;
+        }
+        if value.len() > config.max_value_size {
+            self.inner.counters.oversized.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(key, size = value.len(), limit = config.max_value_size, "value too large to cache");
+            return None;
+        }
+        if let Some(l2) = &self.inner.l2 {
+            match entry::encode(&value, ttl, config.compression_threshold) {
+                Ok(stored) => l2.set(key, &stored, ttl, tag).await,
+                Err(error) => tracing::warn!(%error, key, "value not stored in L2"),
+            }
+        }
+        self.inner.counters.stores.fetch_add(1, Ordering::Relaxed);
+        Some(Arc::new(Entry { value, expires: Instant::now() + ttl, tag: tag.map(Arc::from) }))
+    }
+
+    /// The value under `key`, or `work`'s: concurrent misses for one key run `work` once and
+    /// share its cacheable value. An outcome `work` marks as not cacheable goes to this
+    /// caller only; callers that were waiting for it run their own `work`.
+    pub async fn get_or_compute<T, W, Fut>(&self, key: &str, tag: Option<&str>, work: W) -> Lookup<T>
+    where
+        W: Fn() -> Fut,
+        Fut: std::future::Future<Output = Computed<T>>,
+    {
+        if let Some(hit) = self.l1_get(key).await {
+            return Lookup::Hit(hit);
+        }
+        let own: std::sync::Mutex<Option<T>> = std::sync::Mutex::new(None);
+        let shared = self
+            .inner
+            .l1
+            .try_get_with(key.to_owned(), async {
+                if let Some(entry) = self.l2_get(key).await {
+                    return Ok(entry);
+                }
+                self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
+                let computed = work().await;
+                let stored = match computed.cache {
+                    Some((value, ttl)) => self.store(key, value, ttl, tag).await,
+                    None => None,
+                };
+                *own.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(computed.output);
+                stored.ok_or(NotShared)
+            })
+            .await;
+        if let Some(output) = own.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            return Lookup::Computed(output);
+        }
+        match shared {
+            Ok(entry) => Lookup::Hit(self.hit(&entry)),
+            // Another caller's outcome that was not for sharing: do the work here.
+            Err(_) => {
+                self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
+                let computed = work().await;
+                if let Some((value, ttl)) = computed.cache {
+                    self.insert(key, value, ttl, tag).await;
+                }
+                Lookup::Computed(computed.output)
+            }
+        }
+    }
+
+    /// Drops `key` from L1 (L2 entries expire or are dropped by tag).
+    pub async fn invalidate(&self, key: &str) {
+        self.inner.l1.invalidate(key).await;
+    }
+
+    /// Drops every entry stored under `tag`, in L1 and L2.
+    pub async fn invalidate_tag(&self, tag: &str) {
+        let wanted: Arc<str> = Arc::from(tag);
+        let _ = self.inner.l1.invalidate_entries_if(move |_, entry| entry.tag.as_deref() == Some(&*wanted));
+        if let Some(l2) = &self.inner.l2 {
+            l2.invalidate_tag(tag).await;
+        }
+    }
+
+    /// Whether the L2 answers now (`None` without an L2).
+    pub async fn l2_healthy(&self) -> Option<bool> {
+        match &self.inner.l2 {
+            Some(l2) => Some(l2.ping().await),
+            None => None,
+        }
+    }
+
+    /// What the cache has done so far.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.inner.counters;
+        CacheStats {
+            l1_hits: c.l1_hits.load(Ordering::Relaxed),
+            l2_hits: c.l2_hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            stores: c.stores.load(Ordering::Relaxed),
+            oversized: c.oversized.load(Ordering::Relaxed),
+            l2_errors: self.inner.l2.as_ref().map_or(0, |l2| l2.errors.load(Ordering::Relaxed)),
+            l1_entries: self.inner.l1.entry_count(),
+        }
+    }
+}

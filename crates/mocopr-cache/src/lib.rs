@@ -1,0 +1,18 @@
+//! # mocopr-cache
+//!
+//! A multi-level cache for MCP results: L1 in process (bounded, per-entry expiry), L2 in Redis
+//! (optional), values above a size threshold stored LZ4-compressed, keys made from the method
+//! and the normalized params, and single-flight: concurrent misses for one key run the work once.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod cache;
+mod config;
+pub mod entry;
+pub mod key;
+mod l2;
+
+pub use cache::{CacheError, CacheStats, Computed, Hit, Lookup, MultiLevelCache};
+pub use config::{CacheConfig, CacheConfigBuilder, RedisConfig};
+pub use l2::L2Error;
