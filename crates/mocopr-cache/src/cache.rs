@@ -270,6 +270,11 @@ impl MultiLevelCache {
         self.inner.l1.invalidate(key).await;
     }
 
+    /// Drops every L1 entry (L2 entries expire, or go by tag).
+    pub fn clear(&self) {
+        self.inner.l1.invalidate_all();
+    }
+
     /// Drops every entry stored under `tag`, in L1 and L2.
     pub async fn invalidate_tag(&self, tag: &str) {
         let wanted: Arc<str> = Arc::from(tag);

@@ -12,7 +12,11 @@ mod config;
 pub mod entry;
 pub mod key;
 mod l2;
+mod layer;
+mod policy;
 
 pub use cache::{CacheError, CacheStats, Computed, Hit, Lookup, MultiLevelCache};
 pub use config::{CacheConfig, CacheConfigBuilder, RedisConfig};
 pub use l2::L2Error;
+pub use layer::{CacheLayer, CacheService};
+pub use policy::{CachePartition, CachePolicy};

@@ -145,6 +145,11 @@ pub struct McpHeaders {
     pub params: Vec<(String, String)>,
 }
 
+/// Marks a response whose handler asked the client for input on the way (a legacy
+/// server-to-client request): the result depends on that exchange, so no cache may keep it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputWasRequested;
+
 /// A request on its way through the service stack.
 #[derive(Debug)]
 #[non_exhaustive]

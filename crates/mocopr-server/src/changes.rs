@@ -58,7 +58,9 @@ impl ChangeNotifier {
         self.notify(Change::ResourceUpdated(uri.into()));
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Change> {
+    /// Every change from now on (a receiver that falls more than [`CHANGE_QUEUE`] behind skips
+    /// to the newest).
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
     }
 }

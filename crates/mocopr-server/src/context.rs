@@ -36,9 +36,21 @@ pub(crate) struct CtxInner {
     pub(crate) changes: crate::changes::ChangeNotifier,
     /// Set when the request became a task.
     pub(crate) task: std::sync::OnceLock<Arc<crate::tasks::TaskEntry>>,
+    /// Set when the handler sent the client a (legacy) request for input.
+    pub(crate) asked_peer: AskedPeer,
 }
 
+/// Whether a request's handler asked the client for input; shared between the context and
+/// the request's extensions, so the response can be marked [`InputWasRequested`](mocopr_core::service::InputWasRequested).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AskedPeer(pub(crate) Arc<std::sync::atomic::AtomicBool>);
+
 impl RequestCtx {
+    /// Records that the handler sent the client a request for input.
+    pub(crate) fn mark_asked_peer(&self) {
+        self.inner.asked_peer.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn new(inner: CtxInner) -> Self {
         RequestCtx { inner: Arc::new(inner) }
     }

@@ -22,7 +22,7 @@ use mocopr_core::types::*;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
-use crate::context::{CtxInner, RequestCtx};
+use crate::context::{AskedPeer, CtxInner, RequestCtx};
 use crate::error::ToolError;
 use crate::primitives::{ResourceBody, ResourceRequest};
 use crate::server::McpServer;
@@ -49,12 +49,17 @@ impl McpServer {
     /// Serves one request.
     pub async fn handle(&self, mut request: McpRequest) -> McpResponse {
         let id = request.id.clone();
-        match self.dispatch(&mut request).await {
+        let mut response = match self.dispatch(&mut request).await {
             Ok(ResultBody::Json(result)) => McpResponse::result(id, result),
             Ok(ResultBody::Stream(stream)) => McpResponse::stream(id, stream),
             Ok(_) => McpResponse::error(id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, "unsupported result body")),
             Err(error) => McpResponse::error(id, error),
+        };
+        let asked = request.extensions.get::<AskedPeer>();
+        if asked.is_some_and(|a| a.0.load(std::sync::atomic::Ordering::Relaxed)) {
+            response.extensions.insert(mocopr_core::service::InputWasRequested);
         }
+        response
     }
 
     async fn dispatch(&self, request: &mut McpRequest) -> Result<ResultBody, ErrorObject> {
@@ -131,6 +136,11 @@ impl McpServer {
             origin,
             changes: self.inner.changes.clone(),
             task: Default::default(),
+            asked_peer: {
+                let asked = AskedPeer::default();
+                request.extensions.insert(asked.clone());
+                asked
+            },
         });
         self.route(body, ctx, session, served.headers).await
     }

@@ -97,6 +97,7 @@ impl RequestCtx {
             _ => return Err(ToolError::internal("unsupported input request")),
         };
         let message = serde_json::to_vec(&JsonRpcRequest { id: id.clone(), body }).map_err(ToolError::from)?;
+        self.mark_asked_peer();
         if !notifier.send_raw(message).await {
             session.forget_request(&id);
             return Err(ToolError::internal("the client is gone"));

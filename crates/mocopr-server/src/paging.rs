@@ -66,6 +66,11 @@ impl<T: Serialize> PagedList<T> {
     }
 
     /// The page after `cursor` (the first page without one).
+    /// Every item, in list order.
+    pub(crate) fn items(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().map(|(_, item)| item)
+    }
+
     pub(crate) fn page(&self, cursor: Option<&str>, modern: bool) -> Result<Bytes, ErrorObject> {
         let start = match cursor {
             None => 0,

@@ -107,6 +107,12 @@ impl McpServer {
         mocopr_transport::http::StreamableHttpService::new(self, config)
     }
 
+    /// The registered tools' definitions, in list order (e.g. to find the read-only,
+    /// idempotent ones a cache may keep results of).
+    pub fn tools(&self) -> impl Iterator<Item = &Tool> {
+        self.inner.tool_list.items()
+    }
+
     /// Announces changes (list changes, resource updates) to `subscriptions/listen` streams.
     pub fn changes(&self) -> &crate::changes::ChangeNotifier {
         &self.inner.changes

@@ -29,6 +29,7 @@
 //! |---|---|---|
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
 //! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio, in-memory pairs and HTTP (pooled connections) | yes |
+//! | `cache` | [`cache`]: `MultiLevelCache` (L1 + Redis L2), `CacheLayer`, `McpServer::builder().with_cache(..)` | yes |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
@@ -62,6 +63,18 @@ pub use mocopr_client as client;
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use mocopr_batch as batch;
 
+/// The multi-level cache, its layer, and `with_cache` for the server builder.
+#[cfg(feature = "cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+pub mod cache {
+    pub use mocopr_cache::*;
+
+    pub use crate::cached::{CacheBuilderExt, CachedBuildError, CachedServer, CachedServerBuilder};
+}
+
+#[cfg(feature = "cache")]
+mod cached;
+
 /// `#[tool]`, `#[prompt]`, `#[resource]`.
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
@@ -89,6 +102,11 @@ pub mod prelude {
 
     #[cfg(feature = "batch")]
     pub use mocopr_batch::{BatchProcessor, ToolCall};
+
+    #[cfg(feature = "cache")]
+    pub use crate::cached::CacheBuilderExt;
+    #[cfg(feature = "cache")]
+    pub use mocopr_cache::{CacheConfig, RedisConfig};
 
     #[cfg(all(feature = "server", feature = "http"))]
     pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};

@@ -1,0 +1,198 @@
+//! The cache layer in front of a real `McpServer`, driven by the MoCoPr client over the
+//! in-memory pair in both eras: what is cached and what never is, invalidation by tag, the
+//! `ttlMs` of a served hit, authorization partitions, and a frozen Redis costing no request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mocopr_cache::{CacheConfig, CacheLayer, CachePolicy, MultiLevelCache, RedisConfig};
+use mocopr_client::McpClient;
+use mocopr_core::ProtocolVersion;
+use mocopr_core::types::{CacheScope, Tool, ToolAnnotations};
+use mocopr_server::{Args, ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
+use mocopr_transport::TransportConfig;
+use mocopr_transport::memory::pair;
+use serde_json::{Value, json};
+use tower_layer::Layer;
+
+mod support;
+use support::RedisServer;
+
+#[derive(serde::Deserialize)]
+struct Query {
+    q: String,
+}
+
+fn read_only(name: &str) -> Tool {
+    let mut tool = Tool::new(name, json!({"type": "object"}).as_object().cloned().unwrap_or_default());
+    let mut hints = ToolAnnotations::default();
+    hints.read_only_hint = Some(true);
+    hints.idempotent_hint = Some(true);
+    tool.annotations = Some(hints);
+    tool
+}
+
+struct Fixture {
+    server: McpServer,
+    runs: Arc<AtomicUsize>,
+}
+
+fn server(versions: &[ProtocolVersion]) -> Fixture {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (lookup_runs, plain_runs, mrtr_runs, failing_runs) = (runs.clone(), runs.clone(), runs.clone(), runs.clone());
+    let server = McpServer::builder()
+        .protocol_versions(versions)
+        .list_cache_hints(60_000, CacheScope::Public)
+        .tool(read_only("lookup"), move |Args(query): Args<Query>| {
+            let runs = lookup_runs.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Ok::<_, ToolError>(format!("answer to {}", query.q))
+            }
+        })
+        .tool(Tool::new("plain", json!({"type": "object"}).as_object().cloned().unwrap_or_default()), move || {
+            let runs = plain_runs.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ToolError>("plain")
+            }
+        })
+        .tool(read_only("asks"), move |ctx: RequestCtx| {
+            let runs = mrtr_runs.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                let params = serde_json::from_value(json!({
+                    "message": "ok?", "requestedSchema": {"type": "object", "properties": {}}
+                }))?;
+                let answer = ctx.elicit("confirm", params).await?;
+                Ok::<_, ToolError>(format!("{:?}", answer.action))
+            }
+        })
+        .tool(read_only("failing"), move || {
+            let runs = failing_runs.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Err::<String, _>(ToolError::new("not today"))
+            }
+        })
+        .build()
+        .expect("server");
+    Fixture { server, runs }
+}
+
+async fn client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
+    let policy = CachePolicy::for_tools(fixture.server.tools());
+    let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
+    let config = TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    McpClient::builder()
+        .input_handler(Accepts)
+        .probe_timeout(Duration::from_secs(2))
+        .connect(client_end.reader, client_end.sink)
+        .await
+        .expect("connect")
+}
+
+/// Accepts every elicitation.
+struct Accepts;
+
+impl mocopr_client::InputHandler for Accepts {
+    fn capabilities(&self) -> mocopr_core::types::ClientCapabilities {
+        serde_json::from_value(json!({"elicitation": {}})).unwrap_or_default()
+    }
+
+    fn elicit(
+        &self,
+        _: mocopr_core::types::ElicitRequestParams,
+    ) -> futures_util::future::BoxFuture<'_, Result<mocopr_core::types::ElicitResult, mocopr_core::ErrorObject>> {
+        Box::pin(async { Ok(mocopr_core::types::ElicitResult::accept(serde_json::Map::new())) })
+    }
+}
+
+fn text(result: &mocopr_core::types::CallToolResult) -> String {
+    result.content[0].as_text().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn read_only_idempotent_tools_are_cached_per_arguments_in_both_eras() {
+    for versions in [&[ProtocolVersion::V2026_07_28][..], &[ProtocolVersion::V2025_11_25][..]] {
+        let fixture = server(versions);
+        let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
+        let client = client_through(&fixture, &cache).await;
+        for _ in 0..3 {
+            let result = client.call_tool("lookup", json!({"q": "x"})).await.expect("call");
+            assert_eq!(text(&result), "answer to x");
+        }
+        assert_eq!(fixture.runs.load(Ordering::SeqCst), 1, "{versions:?}: one run for three calls");
+        client.call_tool("lookup", json!({"q": "y"})).await.expect("call");
+        assert_eq!(fixture.runs.load(Ordering::SeqCst), 2, "{versions:?}: other arguments, other entry");
+        client.call_tool("plain", json!({})).await.expect("call");
+        client.call_tool("plain", json!({})).await.expect("call");
+        assert_eq!(fixture.runs.load(Ordering::SeqCst), 4, "{versions:?}: a tool without the hints always runs");
+    }
+}
+
+#[tokio::test]
+async fn input_requests_retries_and_tool_errors_are_never_cached() {
+    for versions in [&[ProtocolVersion::V2026_07_28][..], &[ProtocolVersion::V2025_11_25][..]] {
+        let fixture = server(versions);
+        let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
+        let client = client_through(&fixture, &cache).await;
+        for _ in 0..2 {
+            let result = client.call_tool("asks", json!({})).await.expect("call");
+            assert_eq!(text(&result), "Accept");
+        }
+        // Modern: two rounds per call (input_required, then the retry); legacy: one.
+        let per_call = if versions[0] == ProtocolVersion::V2026_07_28 { 2 } else { 1 };
+        assert_eq!(fixture.runs.load(Ordering::SeqCst), 2 * per_call, "{versions:?}");
+        let before = fixture.runs.load(Ordering::SeqCst);
+        for _ in 0..2 {
+            let result = client.call_tool("failing", json!({})).await.expect("call");
+            assert_eq!(result.is_error, Some(true));
+        }
+        assert_eq!(fixture.runs.load(Ordering::SeqCst), before + 2, "{versions:?}: errors are not kept");
+    }
+}
+
+#[tokio::test]
+async fn lists_are_cached_invalidated_by_tag_and_served_with_their_remaining_ttl() {
+    let fixture = server(&[ProtocolVersion::V2026_07_28]);
+    let cache =
+        MultiLevelCache::new(CacheConfig::builder().default_ttl(Duration::from_secs(5)).build()).expect("cache");
+    let client = client_through(&fixture, &cache).await;
+    let first = client.request("tools/list", json!({})).await.expect("list");
+    assert_eq!(first["ttlMs"], 60_000, "the server's own hint on a miss");
+    let second = client.request("tools/list", json!({})).await.expect("list");
+    let ttl = second["ttlMs"].as_u64().expect("ttlMs");
+    assert!(ttl <= 5_000, "a hit says no more than the entry has left: {ttl}");
+    assert_eq!(second["tools"], first["tools"]);
+    assert!(cache.stats().l1_hits >= 1);
+    cache.invalidate_tag("tools/list").await;
+    let third = client.request("tools/list", json!({})).await.expect("list");
+    assert_eq!(third["ttlMs"], 60_000, "fetched again after the tag was dropped");
+}
+
+#[tokio::test]
+async fn a_frozen_redis_costs_no_request() {
+    let redis = RedisServer::start();
+    let fixture = server(&[ProtocolVersion::V2026_07_28]);
+    let redis_config = RedisConfig::new(redis.url())
+        .response_timeout(Duration::from_millis(100))
+        .connection_timeout(Duration::from_millis(100));
+    let cache = MultiLevelCache::new(CacheConfig::builder().redis(redis_config).build()).expect("cache");
+    let client = client_through(&fixture, &cache).await;
+    client.call_tool("lookup", json!({"q": "warm"})).await.expect("call");
+    redis.pause();
+    for i in 0..20 {
+        let result = client.call_tool("lookup", json!({"q": i.to_string()})).await.expect("answered without Redis");
+        assert_eq!(text(&result), format!("answer to {i}"));
+    }
+    let warm = client.call_tool("lookup", json!({"q": "warm"})).await.expect("call");
+    assert_eq!(text(&warm), "answer to warm");
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 21, "the warm entry came from L1");
+    redis.resume();
+    let _: Value = json!(null);
+}

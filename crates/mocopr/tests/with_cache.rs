@@ -1,0 +1,57 @@
+//! `McpServer::builder().with_cache(..)` through the facade: read-only idempotent tools and
+//! lists are answered from the cache, and the server's change notifications invalidate it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mocopr::prelude::*;
+use mocopr_transport::memory::pair;
+use serde_json::json;
+
+#[tokio::test]
+async fn with_cache_answers_repeats_from_the_cache_and_forgets_on_change() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let mut tool = Tool::new("weather", json!({"type": "object"}).as_object().cloned().unwrap_or_default());
+    let mut hints = mocopr::core::types::ToolAnnotations::default();
+    hints.read_only_hint = Some(true);
+    hints.idempotent_hint = Some(true);
+    tool.annotations = Some(hints);
+    let server = McpServer::builder()
+        .tool(tool, move || {
+            let runs = counter.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ToolError>("sunny")
+            }
+        })
+        .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+        .build()
+        .expect("cached server");
+    let changes = server.get_ref().changes().clone();
+    let cache = server.cache().clone();
+    let config = mocopr::transport::TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(mocopr::server::serve_connection(
+        server,
+        server_end.reader,
+        server_end.sink,
+        ConnectionConfig::default(),
+    ));
+    let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
+
+    for _ in 0..3 {
+        let result = client.call_tool("weather", json!({"city": "Oslo"})).await.expect("call");
+        assert_eq!(result.content[0].as_text(), Some("sunny"));
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    client.list_tools().await.expect("list");
+    client.list_tools().await.expect("list");
+    let hits = cache.stats().l1_hits;
+    changes.tools_changed();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.list_tools().await.expect("list");
+    assert_eq!(cache.stats().l1_hits, hits, "the list was fetched again after tools changed");
+}
