@@ -33,13 +33,20 @@ impl moka::Expiry<String, Arc<Entry>> for ExpireAtEntry {
     }
 }
 
-/// A value found in the cache, with the time it has left.
+/// A value found in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     /// The value.
     pub value: Bytes,
+    /// When it expires.
+    pub expires: Instant,
+}
+
+impl Hit {
     /// Time left before it expires.
-    pub remaining: Duration,
+    pub fn remaining(&self) -> Duration {
+        self.expires.saturating_duration_since(Instant::now())
+    }
 }
 
 /// What the caller's work produced.
@@ -154,13 +161,10 @@ impl MultiLevelCache {
     }
 
     async fn l1_get(&self, key: &str) -> Option<Hit> {
+        // L1 does not hand out expired entries (each expires at its own `expires`).
         let entry = self.inner.l1.get(key).await?;
-        let remaining = entry.expires.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return None;
-        }
         self.inner.counters.l1_hits.fetch_add(1, Ordering::Relaxed);
-        Some(Hit { value: entry.value.clone(), remaining })
+        Some(self.hit(&entry))
     }
 
     /// Looks `key` up in L2; a hit is counted and becomes an L1 entry.
@@ -186,7 +190,7 @@ impl MultiLevelCache {
     }
 
     fn hit(&self, entry: &Entry) -> Hit {
-        Hit { value: entry.value.clone(), remaining: entry.expires.saturating_duration_since(Instant::now()) }
+        Hit { value: entry.value.clone(), expires: entry.expires }
     }
 
     /// Stores `value` under `key` for `ttl` (default TTL when `None`) in both levels, tagged

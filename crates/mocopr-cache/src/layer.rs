@@ -109,7 +109,7 @@ where
             match cache.get_or_compute(&plan.key, Some(&plan.tag), work).await {
                 Lookup::Computed(response) => Ok(response),
                 Lookup::Hit(hit) => {
-                    let result = with_ttl_at_most(hit.value, hit.remaining.as_millis());
+                    let result = with_ttl_at_most(hit.value.clone(), hit.remaining().as_millis());
                     Ok(McpResponse::result(id, RawJson::from_bytes(result)))
                 }
             }

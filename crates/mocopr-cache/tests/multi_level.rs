@@ -138,7 +138,7 @@ async fn two_caches_share_values_through_redis_compressed_above_the_threshold() 
 
     let hit = second.get("mcp:resources/read:big").await.expect("an L2 hit");
     assert_eq!(hit.value, large);
-    assert!(hit.remaining > Duration::from_secs(25));
+    assert!(hit.remaining() > Duration::from_secs(25));
     assert_eq!(second.stats().l2_hits, 1);
     assert!(second.get("mcp:resources/read:big").await.is_some());
     assert_eq!(second.stats().l1_hits, 1, "the L2 hit was kept in L1");
