@@ -5,6 +5,8 @@ mod body;
 mod config;
 mod events;
 mod origin;
+#[cfg(feature = "redis")]
+mod redis_events;
 mod serve;
 mod service;
 mod sessions;
@@ -15,6 +17,9 @@ pub use config::{
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
 };
 pub use events::{DEFAULT_EVENTS_PER_STREAM, DEFAULT_MAX_STREAMS, EventStore, InMemoryEventStore, Replay};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_events::{DEFAULT_STREAM_TTL, RedisEventStore};
 pub use serve::{DEFAULT_PATH, serve_http};
 pub use service::{SESSION_ID_HEADER, StreamableHttpService, mcp_headers};
 pub use sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, new_session_id};
