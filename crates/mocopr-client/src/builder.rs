@@ -78,7 +78,8 @@ impl McpClientBuilder {
         self
     }
 
-    /// Framing and buffer knobs.
+    /// Framing and buffer knobs; `max_frame_size` is also the largest HTTP response body or
+    /// server-sent event accepted (default 16 MiB).
     pub fn transport(mut self, transport: TransportConfig) -> Self {
         self.transport = transport;
         self
@@ -136,7 +137,7 @@ impl McpClientBuilder {
     /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
     #[cfg(feature = "http")]
     pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
-        let link = crate::http::HttpLink::new(url, self.pool.clone())?;
+        let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size)?;
         McpClient::start_http(link, self.settings(Some(url.to_owned())).0).await
     }
 

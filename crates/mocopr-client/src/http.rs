@@ -16,7 +16,6 @@ use serde_json::Value;
 use tokio::task::AbortHandle;
 
 use mocopr_core::header::encode_header_value;
-use mocopr_core::jsonrpc::DEFAULT_MAX_MESSAGE_SIZE;
 use mocopr_core::meta::PROTOCOL_VERSION_KEY;
 use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ErrorCode, ErrorObject, RequestId};
@@ -50,11 +49,13 @@ pub(crate) struct HttpLink {
     standalone: Mutex<Option<AbortHandle>>,
     /// Held while an expired legacy session is replaced.
     renewing: tokio::sync::Mutex<()>,
+    /// Largest response body or event accepted.
+    max_message: usize,
 }
 
 impl HttpLink {
     /// A link to `url` (plain `http://`), its connections pooled as `pool` says.
-    pub(crate) fn new(url: &str, pool: PoolConfig) -> Result<Self, ClientError> {
+    pub(crate) fn new(url: &str, pool: PoolConfig, max_message: usize) -> Result<Self, ClientError> {
         let invalid =
             |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
         let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
@@ -73,6 +74,7 @@ impl HttpLink {
             exchanges: Mutex::new(HashMap::new()),
             standalone: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
+            max_message,
         })
     }
 
@@ -263,8 +265,7 @@ impl HttpLink {
         let body = response.into_body();
         if !is_sse {
             // A body past the message limit is refused rather than buffered.
-            let bytes =
-                Limited::new(body, DEFAULT_MAX_MESSAGE_SIZE).collect().await.map_err(|e| e.to_string())?.to_bytes();
+            let bytes = Limited::new(body, self.max_message).collect().await.map_err(|e| e.to_string())?.to_bytes();
             lease.release();
             if status == StatusCode::ACCEPTED {
                 return Ok(());
@@ -412,8 +413,8 @@ impl HttpLink {
             }
             scanned = buffer.len();
             // One event may not outgrow the message limit (plus room for its field names).
-            if buffer.len() > DEFAULT_MAX_MESSAGE_SIZE + EVENT_OVERHEAD {
-                return Err(format!("an event of the stream exceeds {DEFAULT_MAX_MESSAGE_SIZE} bytes"));
+            if buffer.len() > self.max_message.saturating_add(EVENT_OVERHEAD) {
+                return Err(format!("an event of the stream exceeds {} bytes", self.max_message));
             }
         }
         Ok(seen)

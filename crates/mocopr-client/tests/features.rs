@@ -256,3 +256,22 @@ async fn an_empty_400_answers_the_probe_at_once() {
     }
     assert!(started.elapsed() < Duration::from_secs(10), "no wait for the probe timeout: {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn an_http_answer_over_the_message_limit_fails_the_call() {
+    let server = McpServer::builder()
+        .resource(Resource::new("mem://big", "big"), |req, _ctx| async move {
+            Ok(vec![ResourceContents::text(req.uri, "x".repeat(64 * 1024))])
+        })
+        .build()
+        .expect("server");
+    let (url, _) = serve_http(server, HttpConfig::default()).await;
+    let small = TransportConfig::default().with_max_frame_size(16 * 1024);
+    let client = McpClient::builder().transport(small).connect_http(&url).await.expect("connect");
+    match client.read_resource("mem://big").await {
+        Err(ClientError::Server(error)) => assert!(error.message.contains("length limit"), "{error:?}"),
+        other => panic!("a 64 KiB answer passed a 16 KiB limit: {other:?}"),
+    }
+    let roomy = McpClient::builder().connect_http(&url).await.expect("connect");
+    roomy.read_resource("mem://big").await.expect("within the default limit");
+}
