@@ -82,6 +82,20 @@ impl CachePolicy {
         if !(list || read || call) {
             return None;
         }
+        if call {
+            // Most calls are of tools that are not cached: look at the name before parsing
+            // the (possibly large) arguments.
+            #[derive(serde::Deserialize)]
+            struct Named<'a> {
+                #[serde(borrow)]
+                name: std::borrow::Cow<'a, str>,
+            }
+            let raw = request.params.as_ref()?;
+            let named: Named<'_> = serde_json::from_slice(raw.as_bytes()).ok()?;
+            if !self.tools.contains(named.name.as_ref()) {
+                return None;
+            }
+        }
         let params: Value = match &request.params {
             Some(raw) => serde_json::from_slice(raw.as_bytes()).ok()?,
             None => json!({}),
