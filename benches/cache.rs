@@ -85,7 +85,7 @@ fn lz4_on_off(c: &mut Criterion) {
             group.bench_function(format!("encode_decode/{mode}/{label}"), |b| {
                 b.iter(|| {
                     let stored = entry::encode(&value, Duration::from_secs(60), threshold).expect("encode");
-                    entry::decode(&stored).expect("decode")
+                    entry::decode(&stored, usize::MAX).expect("decode")
                 });
             });
         }

@@ -31,7 +31,21 @@ impl moka::Expiry<String, Arc<Entry>> for ExpireAtEntry {
     fn expire_after_create(&self, _key: &String, entry: &Arc<Entry>, created_at: Instant) -> Option<Duration> {
         Some(entry.expires.saturating_duration_since(created_at))
     }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &Arc<Entry>,
+        updated_at: Instant,
+        _current: Option<Duration>,
+    ) -> Option<Duration> {
+        // A replaced value lives as long as the new one says.
+        Some(entry.expires.saturating_duration_since(updated_at))
+    }
 }
+
+/// The longest an entry lives, whatever it asks for.
+pub const MAX_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A value found in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +138,15 @@ pub enum CacheError {
     Redis(#[from] L2Error),
 }
 
+/// Whether a store waits for Redis.
+#[derive(Clone, Copy)]
+enum L2Write {
+    /// `insert`: done when Redis has it (or gave up).
+    Await,
+    /// A lookup's result: written while the caller already has its answer.
+    Background,
+}
+
 /// The work's outcome was not cacheable, so waiters do not get it.
 #[derive(Debug)]
 struct NotShared;
@@ -156,7 +179,7 @@ impl MultiLevelCache {
         if let Some(hit) = self.l1_get(key).await {
             return Some(hit);
         }
-        let entry = self.l2_get(key).await?;
+        let entry = self.l2_get(key, None).await?;
         Some(self.hit(&entry))
     }
 
@@ -167,17 +190,18 @@ impl MultiLevelCache {
         Some(self.hit(&entry))
     }
 
-    /// Looks `key` up in L2; a hit is counted and becomes an L1 entry.
-    async fn l2_get(&self, key: &str) -> Option<Arc<Entry>> {
+    /// Looks `key` up in L2; a hit is counted and becomes an L1 entry under `tag`, so
+    /// invalidating the tag drops it from L1 too.
+    async fn l2_get(&self, key: &str, tag: Option<&str>) -> Option<Arc<Entry>> {
         let stored = self.inner.l2.as_ref()?.get(key).await?;
-        let decoded = match entry::decode(&stored) {
+        let decoded = match entry::decode(&stored, self.inner.config.max_value_size) {
             Ok(decoded) => decoded,
             Err(error) => {
                 tracing::warn!(%error, key, "unreadable L2 entry ignored");
                 return None;
             }
         };
-        let entry = self.entry_from(decoded, None)?;
+        let entry = self.entry_from(decoded, tag.map(Arc::from))?;
         self.inner.counters.l2_hits.fetch_add(1, Ordering::Relaxed);
         self.inner.l1.insert(key.to_owned(), entry.clone()).await;
         Some(entry)
@@ -196,15 +220,23 @@ impl MultiLevelCache {
     /// Stores `value` under `key` for `ttl` (default TTL when `None`) in both levels, tagged
     /// for [`invalidate_tag`](Self::invalidate_tag). A value over `max_value_size` is not stored.
     pub async fn insert(&self, key: &str, value: Bytes, ttl: Option<Duration>, tag: Option<&str>) {
-        if let Some(entry) = self.store(key, value, ttl, tag).await {
+        if let Some(entry) = self.store(key, value, ttl, tag, L2Write::Await).await {
             self.inner.l1.insert(key.to_owned(), entry).await;
         }
     }
 
     /// Writes L2 and returns the L1 entry, unless the value may not be cached.
-    async fn store(&self, key: &str, value: Bytes, ttl: Option<Duration>, tag: Option<&str>) -> Option<Arc<Entry>> {
+    async fn store(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Option<Duration>,
+        tag: Option<&str>,
+        write_mode: L2Write,
+    ) -> Option<Arc<Entry>> {
         let config = &self.inner.config;
-        let ttl = ttl.unwrap_or(config.default_ttl);
+        // A year is "long"; longer would overflow clocks and Redis' PX.
+        let ttl = ttl.unwrap_or(config.default_ttl).min(MAX_TTL);
         if ttl.is_zero() {
             return None;
         }
@@ -213,9 +245,21 @@ impl MultiLevelCache {
             tracing::info!(key, size = value.len(), limit = config.max_value_size, "value too large to cache");
             return None;
         }
-        if let Some(l2) = &self.inner.l2 {
+        if self.inner.l2.is_some() {
             match entry::encode(&value, ttl, config.compression_threshold) {
-                Ok(stored) => l2.set(key, &stored, ttl, tag).await,
+                Ok(stored) => {
+                    let (inner, key, tag) = (self.inner.clone(), key.to_owned(), tag.map(str::to_owned));
+                    let write = async move {
+                        if let Some(l2) = &inner.l2 {
+                            l2.set(&key, &stored, ttl, tag.as_deref()).await;
+                        }
+                    };
+                    match write_mode {
+                        L2Write::Await => write.await,
+                        // Off the response path: a slow Redis delays nobody's answer.
+                        L2Write::Background => drop(tokio::spawn(write)),
+                    }
+                }
                 Err(error) => tracing::warn!(%error, key, "value not stored in L2"),
             }
         }
@@ -239,13 +283,13 @@ impl MultiLevelCache {
             .inner
             .l1
             .try_get_with(key.to_owned(), async {
-                if let Some(entry) = self.l2_get(key).await {
+                if let Some(entry) = self.l2_get(key, tag).await {
                     return Ok(entry);
                 }
                 self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
                 let computed = work().await;
                 let stored = match computed.cache {
-                    Some((value, ttl)) => self.store(key, value, ttl, tag).await,
+                    Some((value, ttl)) => self.store(key, value, ttl, tag, L2Write::Background).await,
                     None => None,
                 };
                 *own.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(computed.output);
@@ -261,8 +305,10 @@ impl MultiLevelCache {
             Err(_) => {
                 self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
                 let computed = work().await;
-                if let Some((value, ttl)) = computed.cache {
-                    self.insert(key, value, ttl, tag).await;
+                if let Some((value, ttl)) = computed.cache
+                    && let Some(entry) = self.store(key, value, ttl, tag, L2Write::Background).await
+                {
+                    self.inner.l1.insert(key.to_owned(), entry).await;
                 }
                 Lookup::Computed(computed.output)
             }

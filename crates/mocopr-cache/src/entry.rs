@@ -58,9 +58,16 @@ impl Decoded {
     }
 }
 
-/// Reads a stored entry back.
-pub fn decode(stored: &[u8]) -> Result<Decoded, EntryError> {
+/// Reads a stored entry back; a value declared larger than `max_len` is refused before any
+/// memory is set aside for it (corrupt or hostile bytes cannot make it allocate gigabytes).
+pub fn decode(stored: &[u8], max_len: usize) -> Result<Decoded, EntryError> {
     let (header, payload) = split_cache_entry(stored)?;
+    if header.uncompressed_len as usize > max_len {
+        return Err(EntryError::Corrupt(format!(
+            "{} bytes declared, at most {max_len} allowed",
+            header.uncompressed_len
+        )));
+    }
     let value = match header.encoding {
         ValueEncoding::Lz4 => {
             let value = lz4_flex::block::decompress(payload, header.uncompressed_len as usize)
@@ -89,14 +96,15 @@ mod tests {
         let stored = encode(small, Duration::from_secs(60), 1024).expect("encode");
         let (header, _) = split_cache_entry(&stored).expect("header");
         assert_eq!(header.encoding, ValueEncoding::Plain);
-        assert_eq!(decode(&stored).expect("decode").value.as_ref(), small);
+        assert_eq!(decode(&stored, 1 << 20).expect("decode").value.as_ref(), small);
 
         let large = "x".repeat(100_000);
         let stored = encode(large.as_bytes(), Duration::from_secs(60), 1024).expect("encode");
         let (header, _) = split_cache_entry(&stored).expect("header");
         assert_eq!(header.encoding, ValueEncoding::Lz4);
         assert!(stored.len() < 1_000, "compressed: {} bytes", stored.len());
-        let decoded = decode(&stored).expect("decode");
+        let decoded = decode(&stored, 1 << 20).expect("decode");
+        assert!(decode(&stored, 1000).is_err(), "larger than allowed");
         assert_eq!(decoded.value.as_ref(), large.as_bytes());
         assert!(decoded.remaining() > Duration::from_secs(55));
     }
@@ -107,8 +115,8 @@ mod tests {
         let mut broken = stored.clone();
         let last = broken.len() - 1;
         broken.truncate(last / 2);
-        assert!(decode(&broken).is_err());
-        assert!(decode(&[]).is_err());
-        assert!(decode(&[9, 9, 9]).is_err(), "an unknown format version");
+        assert!(decode(&broken, 1 << 20).is_err());
+        assert!(decode(&[], 1 << 20).is_err());
+        assert!(decode(&[9, 9, 9], 1 << 20).is_err(), "an unknown format version");
     }
 }

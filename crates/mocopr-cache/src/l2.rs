@@ -90,6 +90,11 @@ impl L2 {
         if !self.available() {
             return None;
         }
+        self.command(what, command).await
+    }
+
+    /// Runs `command` with the deadline whether or not L2 rests.
+    async fn command<T: redis::FromRedisValue>(&self, what: &str, command: redis::Pipeline) -> Option<T> {
         // The connection's own timeouts bound each step; this bounds the whole command.
         let deadline = self.config.connection_timeout + self.config.response_timeout;
         let result = match self.connection.clone() {
@@ -132,13 +137,20 @@ impl L2 {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut pipe = redis::pipe();
         pipe.cmd("SET").arg(key).arg(value).arg("PX").arg(millis).ignore();
+        if self.run::<()>("SET", pipe).await.is_none() {
+            return;
+        }
+        // The index is a command of its own: in a cluster it lives in another slot.
         if let Some(tag) = tag {
             let index = self.index_key(tag);
             let keep = millis.saturating_add(u64::try_from(INDEX_SLACK.as_millis()).unwrap_or(0));
+            let mut pipe = redis::pipe();
             pipe.cmd("SADD").arg(&index).arg(key).ignore();
-            pipe.cmd("PEXPIRE").arg(&index).arg(keep).ignore();
+            // Only ever lengthened: a short-lived entry must not cut the index's life short.
+            pipe.cmd("PEXPIRE").arg(&index).arg(keep).arg("GT").ignore();
+            pipe.cmd("PEXPIRE").arg(&index).arg(keep).arg("NX").ignore();
+            let _ = self.run::<()>("SADD", pipe).await;
         }
-        let _ = self.run::<()>("SET", pipe).await;
     }
 
     /// Deletes every key stored under `tag`.
@@ -147,21 +159,32 @@ impl L2 {
         let mut pipe = redis::pipe();
         pipe.cmd("SMEMBERS").arg(&index);
         let Some((keys,)) = self.run::<(Vec<String>,)>("SMEMBERS", pipe).await else { return };
-        let mut pipe = redis::pipe();
+        // One key per command: in a cluster the keys live in different slots.
         for chunk in keys.chunks(512) {
-            pipe.cmd("DEL").arg(chunk).ignore();
+            let mut pipe = redis::pipe();
+            for key in chunk {
+                pipe.cmd("DEL").arg(key).ignore();
+            }
+            if !self.config.cluster {
+                let _ = self.run::<()>("DEL", pipe).await;
+            } else {
+                for key in chunk {
+                    let mut single = redis::pipe();
+                    single.cmd("DEL").arg(key).ignore();
+                    let _ = self.run::<()>("DEL", single).await;
+                }
+            }
         }
+        let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(&index).ignore();
         let _ = self.run::<()>("DEL", pipe).await;
     }
 
-    /// Whether Redis answers `PING` now.
+    /// Whether Redis answers `PING` now (asked even while L2 rests; a success ends the rest).
     pub(crate) async fn ping(&self) -> bool {
         let mut pipe = redis::pipe();
         pipe.cmd("PING");
-        // A health check asks even while the cache is resting L2.
-        *self.down_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        self.run::<(String,)>("PING", pipe).await.is_some()
+        self.command::<(String,)>("PING", pipe).await.is_some()
     }
 
     fn index_key(&self, tag: &str) -> String {

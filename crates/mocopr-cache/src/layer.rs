@@ -3,7 +3,8 @@
 //!
 //! Only complete results are kept: never an error, a streamed result, an `input_required`
 //! (MRTR) result, a result whose handler asked the client for input (legacy), or a tool
-//! result with `isError`. A result served from the cache carries a
+//! result with `isError`. The server's hints bound what is kept: no longer than `ttlMs` (a
+//! result with `ttlMs` 0 is not kept), and `private` results only per [`CachePartition`](crate::CachePartition). A result served from the cache carries a
 //! `ttlMs` no longer than the time its entry has left, so a client never holds it fresher
 //! than the server does.
 
@@ -23,7 +24,7 @@ use mocopr_core::service::{InputWasRequested, McpRequest, McpResponse, RawJson};
 use mocopr_core::{ErrorCode, ErrorObject};
 
 use crate::cache::{Computed, Lookup, MultiLevelCache};
-use crate::policy::CachePolicy;
+use crate::policy::{CachePolicy, Plan};
 
 /// Wraps a service with the cache.
 #[derive(Debug, Clone)]
@@ -87,11 +88,13 @@ where
         // The ready service handles this request; the clone takes its place for the next.
         let service = self.inner.clone();
         let service = std::mem::replace(&mut self.inner, service);
-        let (cache, ttl) = (self.cache.clone(), self.policy.ttl);
+        let cache = self.cache.clone();
+        let ttl = self.policy.ttl.unwrap_or(cache.config().default_ttl);
         Box::pin(async move {
             let id = request.id.clone();
             // The work runs at most once per caller; the slot hands it the request.
             let slot = Mutex::new(Some((service, request)));
+            let planned = &plan;
             let work = || {
                 let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
                 let id = id.clone();
@@ -102,11 +105,11 @@ where
                         return Computed { cache: None, output: McpResponse::error(id, error) };
                     };
                     let Ok(response) = service.call(request).await;
-                    let cache = cacheable(&response, plan.is_tool_call).map(|bytes| (bytes, ttl));
+                    let cache = cacheable(&response, planned, ttl);
                     Computed { cache, output: response }
                 }
             };
-            match cache.get_or_compute(&plan.key, Some(&plan.tag), work).await {
+            match cache.get_or_compute(&plan.key, plan.tag.as_deref(), work).await {
                 Lookup::Computed(response) => Ok(response),
                 Lookup::Hit(hit) => {
                     let result = with_ttl_at_most(hit.value.clone(), hit.remaining().as_millis());
@@ -117,8 +120,14 @@ where
     }
 }
 
-/// The bytes to keep, when `response` is a complete result that may be shared.
-fn cacheable(response: &McpResponse, is_tool_call: bool) -> Option<Bytes> {
+/// The bytes to keep and for how long, when `response` is a complete result that may be
+/// shared. The server's own hints bound it: `ttlMs` caps the lifetime (0 or less: not kept),
+/// and a `private` result is kept only for a request with a [`CachePartition`](crate::CachePartition).
+fn cacheable(
+    response: &McpResponse,
+    plan: &Plan,
+    ttl: std::time::Duration,
+) -> Option<(Bytes, Option<std::time::Duration>)> {
     // A legacy handler that asked the client for input made a result for this exchange only.
     if response.extensions.get::<InputWasRequested>().is_some() {
         return None;
@@ -130,12 +139,24 @@ fn cacheable(response: &McpResponse, is_tool_call: bool) -> Option<Bytes> {
         result_type: Option<&'a str>,
         #[serde(rename = "isError", default)]
         is_error: Option<bool>,
+        #[serde(rename = "ttlMs", default)]
+        ttl_ms: Option<f64>,
+        #[serde(rename = "cacheScope", borrow, default)]
+        cache_scope: Option<&'a str>,
     }
     let shape: Shape<'_> = serde_json::from_slice(raw.as_bytes()).ok()?;
-    if shape.result_type.is_some_and(|t| t != "complete") || (is_tool_call && shape.is_error == Some(true)) {
+    if shape.result_type.is_some_and(|t| t != "complete") || (plan.is_tool_call && shape.is_error == Some(true)) {
         return None;
     }
-    Some(raw.clone().into_bytes())
+    if shape.cache_scope == Some("private") && !plan.partitioned {
+        return None;
+    }
+    let ttl = match shape.ttl_ms {
+        Some(ms) if ms <= 0.0 => return None,
+        Some(ms) => ttl.min(std::time::Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(ttl)),
+        None => ttl,
+    };
+    Some((raw.clone().into_bytes(), Some(ttl)))
 }
 
 /// `result` with its top-level `ttlMs` lowered to `remaining_ms` when it was higher (nested

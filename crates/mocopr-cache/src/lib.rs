@@ -15,7 +15,7 @@ mod l2;
 mod layer;
 mod policy;
 
-pub use cache::{CacheError, CacheStats, Computed, Hit, Lookup, MultiLevelCache};
+pub use cache::{CacheError, CacheStats, Computed, Hit, Lookup, MAX_TTL, MultiLevelCache};
 pub use config::{CacheConfig, CacheConfigBuilder, RedisConfig};
 pub use l2::L2Error;
 pub use layer::{CacheLayer, CacheService};

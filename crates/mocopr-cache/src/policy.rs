@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use mocopr_core::meta::PROTOCOL_VERSION_KEY;
-use mocopr_core::service::McpRequest;
+use mocopr_core::header::decode_header_value;
+use mocopr_core::meta::{CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY};
+use mocopr_core::service::{McpHeaders, McpRequest};
 use mocopr_core::types::Tool;
 
 /// Keeps cached results apart between authorization contexts: a layer that authenticates
@@ -41,8 +42,11 @@ const LISTS: [&str; 4] = ["tools/list", "prompts/list", "resources/list", "resou
 /// How one request is cached.
 pub(crate) struct Plan {
     pub(crate) key: String,
-    pub(crate) tag: String,
+    /// The invalidation tag (`None` for tool calls, which nothing invalidates).
+    pub(crate) tag: Option<String>,
     pub(crate) is_tool_call: bool,
+    /// Whether the request carries a [`CachePartition`] (private results need one).
+    pub(crate) partitioned: bool,
 }
 
 impl CachePolicy {
@@ -53,7 +57,10 @@ impl CachePolicy {
         for tool in tools {
             let hints = tool.annotations.as_ref();
             let safe = hints.is_some_and(|a| a.read_only_hint == Some(true) && a.idempotent_hint == Some(true));
-            if safe {
+            // Calls of tools with `x-mcp-header` parameters are checked against their headers by
+            // the server on every request; a cache hit would skip that check.
+            let header_params = serde_json::to_string(&tool.input_schema).is_ok_and(|s| s.contains("x-mcp-header"));
+            if safe && !header_params {
                 policy.tools.insert(tool.name.clone());
             }
         }
@@ -104,31 +111,67 @@ impl CachePolicy {
         if object.contains_key("inputResponses") || object.contains_key("requestState") {
             return None;
         }
-        let tag = if call {
+        let name = if call {
             let name = object.get("name").and_then(Value::as_str)?;
             if !self.tools.contains(name) {
                 return None;
             }
-            format!("tools/call:{name}")
+            Some(name)
         } else if read {
-            format!("resources/read:{}", object.get("uri").and_then(Value::as_str)?)
+            Some(object.get("uri").and_then(Value::as_str)?)
         } else {
-            method.to_owned()
+            None
         };
+        let tag = match (call, name) {
+            (true, _) => None,
+            (false, Some(uri)) => Some(format!("resources/read:{uri}")),
+            (false, None) => Some(method.to_owned()),
+        };
+        let version = served_version(request, object, method, name)?;
         // Results differ by revision (modern results carry `resultType` and hints) and, for
         // private data, by authorization context: both are part of the key.
-        let version = object
-            .get("_meta")
-            .and_then(|m| m.get(PROTOCOL_VERSION_KEY))
-            .and_then(Value::as_str)
-            .or_else(|| request.extensions.get::<mocopr_core::service::McpHeaders>()?.protocol_version.as_deref())
-            .unwrap_or("legacy");
         let partition = request.extensions.get::<CachePartition>().map(|p| p.0.as_str());
         // `_meta` (progress token, client info) does not shape the result.
         let mut shaping = object.clone();
         shaping.remove("_meta");
         let keyed = json!({ "params": shaping, "version": version, "partition": partition });
-        Some(Plan { key: cache.key(method, &keyed), tag, is_tool_call: call })
+        Some(Plan { key: cache.key(method, &keyed), tag, is_tool_call: call, partitioned: partition.is_some() })
+    }
+}
+
+/// The revision a request would be served under, when the server would serve it at all: a
+/// cache hit must not answer what the server would refuse. Modern requests need their
+/// per-request `_meta` and, over HTTP, `Mcp-Method` / `Mcp-Name` matching the body (and no
+/// `Mcp-Param-*`, which only the server checks); legacy requests are cached only inside an
+/// HTTP session that names its revision (the transport has checked the session). Anything
+/// else goes to the server.
+fn served_version<'a>(
+    request: &'a McpRequest,
+    params: &'a serde_json::Map<String, Value>,
+    method: &str,
+    name: Option<&str>,
+) -> Option<&'a str> {
+    let headers = request.extensions.get::<McpHeaders>();
+    let meta = params.get("_meta").and_then(Value::as_object);
+    match meta.and_then(|m| m.get(PROTOCOL_VERSION_KEY)).and_then(Value::as_str) {
+        Some(version) => {
+            meta.filter(|m| m.contains_key(CLIENT_CAPABILITIES_KEY))?;
+            if let Some(headers) = headers {
+                let named = |header: Option<&str>| match (header, name) {
+                    (_, None) => true,
+                    (Some(raw), Some(body)) => decode_header_value(raw).is_ok_and(|v| v == body),
+                    (None, Some(_)) => false,
+                };
+                if headers.method.as_deref() != Some(method)
+                    || !named(headers.name.as_deref())
+                    || !headers.params.is_empty()
+                {
+                    return None;
+                }
+            }
+            Some(version)
+        }
+        None => headers?.protocol_version.as_deref(),
     }
 }
 
@@ -152,10 +195,13 @@ mod tests {
         let cache = crate::MultiLevelCache::new(crate::CacheConfig::default()).expect("cache");
         let policy = CachePolicy::default();
         let key = |params: Value, partition| policy.plan(&request(params, partition), &cache).map(|p| p.key);
-        let modern = json!({"uri": "mem://a", "_meta": {PROTOCOL_VERSION_KEY: "2026-07-28", "progressToken": 1}});
-        let modern_again = json!({"uri": "mem://a", "_meta": {PROTOCOL_VERSION_KEY: "2026-07-28", "progressToken": 2}});
+        let meta = |token: u32| json!({PROTOCOL_VERSION_KEY: "2026-07-28", CLIENT_CAPABILITIES_KEY: {}, "progressToken": token});
+        let modern = json!({"uri": "mem://a", "_meta": meta(1)});
+        let modern_again = json!({"uri": "mem://a", "_meta": meta(2)});
         assert_eq!(key(modern.clone(), None), key(modern_again, None), "progress tokens do not split entries");
-        assert_ne!(key(modern.clone(), None), key(json!({"uri": "mem://a"}), None), "modern and legacy apart");
+        assert_eq!(key(json!({"uri": "mem://a"}), None), None, "legacy outside an HTTP session goes to the server");
+        let incomplete = json!({"uri": "mem://a", "_meta": {PROTOCOL_VERSION_KEY: "2026-07-28"}});
+        assert_eq!(key(incomplete, None), None, "the server would refuse missing capabilities");
         assert_ne!(
             key(modern.clone(), Some("alice")),
             key(modern.clone(), Some("bob")),
@@ -163,7 +209,7 @@ mod tests {
         );
         assert_eq!(key(json!({"uri": "mem://a", "requestState": "s"}), None), None, "MRTR retries bypass the cache");
         let plan = policy.plan(&request(modern, None), &cache).expect("plan");
-        assert_eq!(plan.tag, "resources/read:mem://a");
+        assert_eq!(plan.tag.as_deref(), Some("resources/read:mem://a"));
         assert!(plan.key.starts_with("mcp:resources/read:"));
     }
 }

@@ -116,12 +116,34 @@ fn text(result: &mocopr_core::types::CallToolResult) -> String {
     result.content[0].as_text().unwrap_or_default().to_owned()
 }
 
+/// The same, over loopback HTTP (legacy sessions are cached only there).
+async fn http_client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
+    let policy = CachePolicy::for_tools(fixture.server.tools());
+    let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let endpoint = mocopr_server::StreamableHttpService::new(service, mocopr_server::HttpConfig::default());
+    tokio::spawn(mocopr_server::serve_http(
+        listener,
+        endpoint,
+        "/mcp",
+        mocopr_server::ServerConfig::default(),
+        std::future::pending(),
+    ));
+    McpClient::builder().input_handler(Accepts).connect_http(&url).await.expect("connect")
+}
+
 #[tokio::test]
 async fn read_only_idempotent_tools_are_cached_per_arguments_in_both_eras() {
-    for versions in [&[ProtocolVersion::V2026_07_28][..], &[ProtocolVersion::V2025_11_25][..]] {
+    for (versions, http) in [
+        (&[ProtocolVersion::V2026_07_28][..], false),
+        (&[ProtocolVersion::V2026_07_28][..], true),
+        (&[ProtocolVersion::V2025_11_25][..], true),
+    ] {
         let fixture = server(versions);
         let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
-        let client = client_through(&fixture, &cache).await;
+        let client =
+            if http { http_client_through(&fixture, &cache).await } else { client_through(&fixture, &cache).await };
         for _ in 0..3 {
             let result = client.call_tool("lookup", json!({"q": "x"})).await.expect("call");
             assert_eq!(text(&result), "answer to x");
@@ -133,6 +155,19 @@ async fn read_only_idempotent_tools_are_cached_per_arguments_in_both_eras() {
         client.call_tool("plain", json!({})).await.expect("call");
         assert_eq!(fixture.runs.load(Ordering::SeqCst), 4, "{versions:?}: a tool without the hints always runs");
     }
+}
+
+#[tokio::test]
+async fn legacy_requests_outside_an_http_session_go_to_the_server() {
+    // Over a byte stream the cache cannot see whether the legacy session is initialized, so
+    // it leaves legacy requests to the server.
+    let fixture = server(&[ProtocolVersion::V2025_11_25]);
+    let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
+    let client = client_through(&fixture, &cache).await;
+    for _ in 0..3 {
+        client.call_tool("lookup", json!({"q": "x"})).await.expect("call");
+    }
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]

@@ -84,6 +84,8 @@ impl RequestCtx {
 
     /// A legacy server-to-client request, awaited.
     async fn ask_peer(&self, call: InputCall) -> Result<InputResponse, ToolError> {
+        // Marked first: even a failed attempt makes the result depend on this connection.
+        self.mark_asked_peer();
         let (Some(session), Some(notifier)) = (self.session(), self.notifier()) else {
             return Err(ToolError::internal("this connection cannot carry server-to-client requests"));
         };
@@ -97,7 +99,6 @@ impl RequestCtx {
             _ => return Err(ToolError::internal("unsupported input request")),
         };
         let message = serde_json::to_vec(&JsonRpcRequest { id: id.clone(), body }).map_err(ToolError::from)?;
-        self.mark_asked_peer();
         if !notifier.send_raw(message).await {
             session.forget_request(&id);
             return Err(ToolError::internal("the client is gone"));
