@@ -110,7 +110,13 @@ struct Counters {
     oversized: AtomicU64,
 }
 
+/// Generation counters for tags, striped: a tag's counter moves when the tag is invalidated,
+/// so work that started before an invalidation does not store its (stale) result after it.
+/// Two tags sharing a stripe only cost an extra miss.
+const GENERATION_STRIPES: usize = 1024;
+
 struct Inner {
+    generations: Vec<AtomicU64>,
     l1: Cache<String, Arc<Entry>>,
     l2: Option<L2>,
     config: CacheConfig,
@@ -161,7 +167,8 @@ impl MultiLevelCache {
             .expire_after(ExpireAtEntry)
             .support_invalidation_closures()
             .build();
-        Ok(MultiLevelCache { inner: Arc::new(Inner { l1, l2, config, counters: Counters::default() }) })
+        let generations = (0..GENERATION_STRIPES).map(|_| AtomicU64::new(0)).collect();
+        Ok(MultiLevelCache { inner: Arc::new(Inner { generations, l1, l2, config, counters: Counters::default() }) })
     }
 
     /// The configuration.
@@ -283,14 +290,17 @@ impl MultiLevelCache {
             .inner
             .l1
             .try_get_with(key.to_owned(), async {
+                let generation = tag.map(|t| self.generation(t));
                 if let Some(entry) = self.l2_get(key, tag).await {
                     return Ok(entry);
                 }
                 self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
                 let computed = work().await;
                 let stored = match computed.cache {
-                    Some((value, ttl)) => self.store(key, value, ttl, tag, L2Write::Background).await,
-                    None => None,
+                    Some((value, ttl)) if self.still(tag, generation) => {
+                        self.store(key, value, ttl, tag, L2Write::Background).await
+                    }
+                    _ => None,
                 };
                 *own.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(computed.output);
                 stored.ok_or(NotShared)
@@ -304,8 +314,10 @@ impl MultiLevelCache {
             // Another caller's outcome that was not for sharing: do the work here.
             Err(_) => {
                 self.inner.counters.misses.fetch_add(1, Ordering::Relaxed);
+                let generation = tag.map(|t| self.generation(t));
                 let computed = work().await;
                 if let Some((value, ttl)) = computed.cache
+                    && self.still(tag, generation)
                     && let Some(entry) = self.store(key, value, ttl, tag, L2Write::Background).await
                 {
                     self.inner.l1.insert(key.to_owned(), entry).await;
@@ -327,10 +339,54 @@ impl MultiLevelCache {
 
     /// Drops every entry stored under `tag`, in L1 and L2.
     pub async fn invalidate_tag(&self, tag: &str) {
-        let wanted: Arc<str> = Arc::from(tag);
-        let _ = self.inner.l1.invalidate_entries_if(move |_, entry| entry.tag.as_deref() == Some(&*wanted));
+        self.forget_tag(tag);
         if let Some(l2) = &self.inner.l2 {
             l2.invalidate_tag(tag).await;
+        }
+    }
+
+    /// Drops `tag`'s entries from L1 at once (no waiting), and from L2 in the background
+    /// (needs a Tokio runtime for that part). For callers that cannot wait, such as a change
+    /// hook that must act before the change is announced.
+    pub fn invalidate_tag_now(&self, tag: &str) {
+        self.forget_tag(tag);
+        if self.inner.l2.is_some()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (inner, tag) = (self.inner.clone(), tag.to_owned());
+            runtime.spawn(async move {
+                if let Some(l2) = &inner.l2 {
+                    l2.invalidate_tag(&tag).await;
+                }
+            });
+        }
+    }
+
+    /// Moves `tag`'s generation first (so work in flight does not store after this), then
+    /// drops its L1 entries.
+    fn forget_tag(&self, tag: &str) {
+        self.stripe(tag).fetch_add(1, Ordering::SeqCst);
+        let wanted: Arc<str> = Arc::from(tag);
+        let _ = self.inner.l1.invalidate_entries_if(move |_, entry| entry.tag.as_deref() == Some(&*wanted));
+    }
+
+    fn stripe(&self, tag: &str) -> &AtomicU64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        tag.hash(&mut hasher);
+        let index = (hasher.finish() % GENERATION_STRIPES as u64) as usize;
+        &self.inner.generations[index]
+    }
+
+    fn generation(&self, tag: &str) -> u64 {
+        self.stripe(tag).load(Ordering::SeqCst)
+    }
+
+    /// Whether `tag` was not invalidated since `generation` was read.
+    fn still(&self, tag: Option<&str>, generation: Option<u64>) -> bool {
+        match (tag, generation) {
+            (Some(tag), Some(generation)) => self.generation(tag) == generation,
+            _ => true,
         }
     }
 

@@ -209,3 +209,22 @@ async fn a_frozen_redis_is_waited_on_only_up_to_the_timeouts() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(cache.l2_healthy().await, Some(true));
 }
+
+#[tokio::test]
+async fn work_that_started_before_an_invalidation_does_not_store_its_result() {
+    let cache = MultiLevelCache::new(config(None)).expect("cache");
+    let running = cache.clone();
+    let lookup = tokio::spawn(async move {
+        let got = running
+            .get_or_compute("mcp:tools/list:page", Some("tools/list"), || async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Computed { cache: Some((Bytes::from_static(b"old list"), None)), output: "old list" }
+            })
+            .await;
+        value_of(got)
+    });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    cache.invalidate_tag("tools/list").await;
+    assert_eq!(lookup.await.expect("task"), "old list", "the caller still gets its answer");
+    assert!(cache.get("mcp:tools/list:page").await.is_none(), "but it is not kept past the invalidation");
+}

@@ -1,6 +1,8 @@
 //! Change notifications: what `subscriptions/listen` streams deliver (list changes, resource
 //! updates), fanned out from one bounded broadcast channel per server.
 
+use std::sync::{Arc, Mutex};
+
 use tokio::sync::broadcast;
 
 /// How many changes a slow listener may fall behind before it skips to the newest.
@@ -20,22 +22,43 @@ pub enum Change {
     ResourceUpdated(String),
 }
 
+/// A function told of each change before it is announced.
+type Hook = Arc<dyn Fn(&Change) + Send + Sync>;
+
 /// Announces changes to every open listen stream. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChangeNotifier {
     tx: broadcast::Sender<Change>,
+    hooks: Arc<Mutex<Vec<Hook>>>,
+}
+
+impl std::fmt::Debug for ChangeNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeNotifier").field("listeners", &self.tx.receiver_count()).finish_non_exhaustive()
+    }
 }
 
 impl Default for ChangeNotifier {
     fn default() -> Self {
-        ChangeNotifier { tx: broadcast::channel(CHANGE_QUEUE).0 }
+        ChangeNotifier { tx: broadcast::channel(CHANGE_QUEUE).0, hooks: Arc::default() }
     }
 }
 
 impl ChangeNotifier {
-    /// Announces `change`; a no-op when nobody listens.
+    /// Announces `change`; a no-op when nobody listens. Hooks run first, synchronously, so
+    /// what they do (e.g. a cache dropping stale entries) is done before any client hears.
     pub fn notify(&self, change: Change) {
+        let hooks = self.hooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        for hook in hooks {
+            hook(&change);
+        }
         let _ = self.tx.send(change);
+    }
+
+    /// Runs `hook` on every change, before it is announced. Keep it quick: it runs on the
+    /// caller of [`notify`](Self::notify).
+    pub fn on_change(&self, hook: impl Fn(&Change) + Send + Sync + 'static) {
+        self.hooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Arc::new(hook));
     }
 
     /// The tool list changed.

@@ -51,41 +51,32 @@ impl CachedServerBuilder {
         self
     }
 
-    /// Builds the server and the cache, and starts forwarding the server's changes to the
-    /// cache (list changes drop cached lists, resource updates drop that resource's reads).
+    /// Builds the server and the cache, and hooks the server's changes to the cache (list
+    /// changes drop cached lists, resource updates drop that resource's reads).
     pub fn build(self) -> Result<CachedServer, CachedBuildError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| CachedBuildError::NoRuntime)?;
+        tokio::runtime::Handle::try_current().map_err(|_| CachedBuildError::NoRuntime)?;
         let server = self.server.build()?;
         let cache = MultiLevelCache::new(self.config)?;
         let mut policy = CachePolicy::for_tools(server.tools());
         for tool in self.extra_tools {
             policy = policy.cache_tool(tool);
         }
-        let mut changes = server.changes().subscribe();
+        // Stale entries go before any client hears of the change (a client that re-fetches on
+        // list_changed must not get the old list back).
         let invalidated = cache.clone();
-        runtime.spawn(async move {
-            loop {
-                let tags: Vec<String> = match changes.recv().await {
-                    Ok(Change::Tools) => vec!["tools/list".into()],
-                    Ok(Change::Prompts) => vec!["prompts/list".into()],
-                    Ok(Change::Resources) => vec!["resources/list".into(), "resources/templates/list".into()],
-                    Ok(Change::ResourceUpdated(uri)) => vec![format!("resources/read:{uri}")],
-                    Ok(_) => continue,
-                    // Missed changes: anything may be stale.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        invalidated.clear();
-                        vec![
-                            "tools/list".into(),
-                            "prompts/list".into(),
-                            "resources/list".into(),
-                            "resources/templates/list".into(),
-                        ]
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                };
-                for tag in tags {
-                    invalidated.invalidate_tag(&tag).await;
+        server.changes().on_change(move |change| {
+            let tags: &[&str] = match change {
+                Change::Tools => &["tools/list"],
+                Change::Prompts => &["prompts/list"],
+                Change::Resources => &["resources/list", "resources/templates/list"],
+                Change::ResourceUpdated(uri) => {
+                    invalidated.invalidate_tag_now(&format!("resources/read:{uri}"));
+                    &[]
                 }
+                _ => &[],
+            };
+            for tag in tags {
+                invalidated.invalidate_tag_now(tag);
             }
         });
         Ok(CacheLayer::new(cache, policy).layer(server))
