@@ -31,7 +31,12 @@ pub(crate) struct L2 {
     namespace: String,
     down_until: Mutex<Option<Instant>>,
     pub(crate) errors: AtomicU64,
+    /// Tags whose invalidation Redis did not take (it was down or resting).
+    owed: Mutex<Vec<String>>,
 }
+
+/// The most tag invalidations remembered while Redis is away.
+const MAX_OWED_INVALIDATIONS: usize = 1024;
 
 /// Why the L2 could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +65,7 @@ impl L2 {
             namespace: namespace.to_owned(),
             down_until: Mutex::new(None),
             errors: AtomicU64::new(0),
+            owed: Mutex::new(Vec::new()),
         })
     }
 
@@ -127,6 +133,11 @@ impl L2 {
     }
 
     pub(crate) async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        // An invalidation Redis missed (it was down) is settled before anything is read back,
+        // so a stale entry is never served after Redis returns.
+        if !self.settle_owed().await {
+            return None;
+        }
         let mut pipe = redis::pipe();
         pipe.cmd("GET").arg(key);
         self.run::<(Option<Vec<u8>>,)>("GET", pipe).await.and_then(|(value,)| value)
@@ -155,29 +166,51 @@ impl L2 {
 
     /// Deletes every key stored under `tag`.
     pub(crate) async fn invalidate_tag(&self, tag: &str) {
+        if !self.try_invalidate(tag).await {
+            // Owed: L2 is not read again until it is done (see `get`).
+            let mut owed = self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !owed.iter().any(|t| t == tag) {
+                if owed.len() >= MAX_OWED_INVALIDATIONS {
+                    tracing::warn!(tag = %owed[0], "too many L2 invalidations owed; the oldest is dropped");
+                    owed.remove(0);
+                }
+                owed.push(tag.to_owned());
+            }
+        }
+    }
+
+    /// Deletes `tag`'s keys and index; `false` when Redis did not take it all.
+    async fn try_invalidate(&self, tag: &str) -> bool {
         let index = self.index_key(tag);
         let mut pipe = redis::pipe();
         pipe.cmd("SMEMBERS").arg(&index);
-        let Some((keys,)) = self.run::<(Vec<String>,)>("SMEMBERS", pipe).await else { return };
-        // One key per command: in a cluster the keys live in different slots.
-        for chunk in keys.chunks(512) {
+        let Some((keys,)) = self.run::<(Vec<String>,)>("SMEMBERS", pipe).await else { return false };
+        // One key per command in a cluster: the keys live in different slots.
+        let per_command = if self.config.cluster { 1 } else { 512 };
+        for chunk in keys.chunks(per_command) {
             let mut pipe = redis::pipe();
             for key in chunk {
                 pipe.cmd("DEL").arg(key).ignore();
             }
-            if !self.config.cluster {
-                let _ = self.run::<()>("DEL", pipe).await;
-            } else {
-                for key in chunk {
-                    let mut single = redis::pipe();
-                    single.cmd("DEL").arg(key).ignore();
-                    let _ = self.run::<()>("DEL", single).await;
-                }
+            if self.run::<()>("DEL", pipe).await.is_none() {
+                return false;
             }
         }
         let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(&index).ignore();
-        let _ = self.run::<()>("DEL", pipe).await;
+        self.run::<()>("DEL", pipe).await.is_some()
+    }
+
+    /// Settles invalidations that failed earlier; `false` while some are still owed.
+    async fn settle_owed(&self) -> bool {
+        let owed: Vec<String> = self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        for tag in owed {
+            if !self.try_invalidate(&tag).await {
+                return false;
+            }
+            self.owed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|t| *t != tag);
+        }
+        true
     }
 
     /// Whether Redis answers `PING` now (asked even while L2 rests; a success ends the rest).

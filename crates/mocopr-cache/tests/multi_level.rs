@@ -228,3 +228,17 @@ async fn work_that_started_before_an_invalidation_does_not_store_its_result() {
     assert_eq!(lookup.await.expect("task"), "old list", "the caller still gets its answer");
     assert!(cache.get("mcp:tools/list:page").await.is_none(), "but it is not kept past the invalidation");
 }
+
+#[tokio::test]
+async fn an_invalidation_redis_missed_is_settled_before_l2_is_read_again() {
+    let redis = RedisServer::start();
+    let cache = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
+    cache.insert("mcp:tools/list:page", Bytes::from_static(b"old list"), None, Some("tools/list")).await;
+    redis.pause();
+    cache.invalidate_tag("tools/list").await;
+    redis.resume();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(cache.get("mcp:tools/list:page").await.is_none(), "not served stale from L2 after Redis came back");
+    let other = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
+    assert!(other.get("mcp:tools/list:page").await.is_none(), "gone from Redis for every process");
+}
