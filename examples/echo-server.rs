@@ -9,19 +9,28 @@
 //!
 //! Over HTTP the endpoint is `http://127.0.0.1:8080/mcp`. `ECHO_SERVER_VERSIONS` (a comma-separated
 //! list such as `2025-11-25,2025-06-18`) limits the revisions served, e.g. to try a client
-//! against a legacy-only or modern-only server.
+//! against a legacy-only or modern-only server. `ECHO_SERVER_REDIS` (a URL such as
+//! `redis://127.0.0.1:6379/`) keeps legacy sessions and their resumable streams in Redis, so
+//! several `echo-server http` processes serve one endpoint: any of them serves any session,
+//! resumes its stream, and hears the others' changes.
 //!
 //! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
-//! text. Resource `mem://hello` reads `hello`. Prompt `greet {name}` greets `name`. Modern
-//! (2026-07-28) clients send `_meta` on each request; legacy clients `initialize` first.
+//! text; `touch {uri}` announces that the resource at `uri` changed (subscribers get
+//! `notifications/resources/updated`). Resource `mem://hello` reads `hello`. Prompt
+//! `greet {name}` greets `name`. Modern (2026-07-28) clients send `_meta` on each request;
+//! legacy clients `initialize` first.
 
 use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{
     ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource, ResourceContents, Role, Tool,
 };
-use mocopr_server::{Args, HttpConfig, McpServer, ServerConfig, ServerError, Structured, ToolError, serve_http};
+use mocopr_server::{
+    Args, HttpConfig, McpServer, RequestCtx, ServerConfig, ServerError, Structured, ToolError, serve_http,
+};
+use mocopr_transport::http::{RedisEventStore, RedisSessionStore};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 struct EchoParams {
@@ -47,6 +56,16 @@ async fn add(Args(p): Args<AddParams>) -> Result<Structured<Sum>, ToolError> {
     Ok(Structured(Sum { sum: p.a + p.b }))
 }
 
+#[derive(Deserialize)]
+struct TouchParams {
+    uri: String,
+}
+
+async fn touch(Args(p): Args<TouchParams>, ctx: RequestCtx) -> Result<String, ToolError> {
+    ctx.changes().resource_updated(p.uri.clone());
+    Ok(format!("touched {}", p.uri))
+}
+
 fn schema(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     value.as_object().cloned().unwrap_or_default()
 }
@@ -66,6 +85,11 @@ fn build(versions: &[ProtocolVersion]) -> Result<McpServer, ServerError> {
     add_tool.description = Some("Adds two numbers.".into());
     add_tool.output_schema =
         Some(schema(json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]})));
+    let mut touch_tool = Tool::new(
+        "touch",
+        schema(json!({"type": "object", "properties": {"uri": {"type": "string"}}, "required": ["uri"]})),
+    );
+    touch_tool.description = Some("Announces that the resource at `uri` changed.".into());
 
     let mut hello = Resource::new("mem://hello", "hello");
     hello.mime_type = Some("text/plain".into());
@@ -80,6 +104,7 @@ fn build(versions: &[ProtocolVersion]) -> Result<McpServer, ServerError> {
         .version(env!("CARGO_PKG_VERSION"))
         .tool(echo_tool, echo)
         .tool(add_tool, add)
+        .tool(touch_tool, touch)
         .resource(hello, |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "hello")]) })
         .prompt(greet, |args, _ctx| async move {
             let name = args.get("name").ok_or_else(|| ToolError::invalid_params("missing argument `name`"))?;
@@ -133,7 +158,17 @@ fn main() {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind).await?;
                 eprintln!("echo-server: listening on http://{}/mcp", listener.local_addr()?);
-                let endpoint = server.into_http(HttpConfig::default());
+                let endpoint = match std::env::var("ECHO_SERVER_REDIS") {
+                    Ok(url) => {
+                        // Commands that take longer than this fail over to what the process
+                        // can do alone; Redis on the same network answers in microseconds.
+                        let timeout = std::time::Duration::from_millis(500);
+                        let sessions = Arc::new(RedisSessionStore::new(&url, timeout).map_err(std::io::Error::other)?);
+                        let events = Arc::new(RedisEventStore::new(&url, timeout).map_err(std::io::Error::other)?);
+                        server.into_http_with_stores(HttpConfig::default(), sessions, events)
+                    }
+                    Err(_) => server.into_http(HttpConfig::default()),
+                };
                 serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()).await
             })
         }

@@ -40,7 +40,7 @@ async fn every_era_of_server_answers_the_same_calls_over_stdio() {
             .expect("connect to echo-server");
         assert_eq!(client.server().map(|s| s.version), Some(expected), "{versions:?}");
         let tools = client.list_tools().await.expect("tools");
-        assert_eq!(tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["add", "echo"], "{versions:?}");
+        assert_eq!(tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["add", "echo", "touch"], "{versions:?}");
         let echoed = client.call_tool("echo", json!({"text": "héllo"})).await.expect("echo");
         assert_eq!(echoed.content[0].as_text(), Some("héllo"), "{versions:?}");
         let read = client.read_resource("mem://hello").await.expect("read");

@@ -14,6 +14,9 @@ use crate::config::RedisConfig;
 const INDEX_SLACK: Duration = Duration::from_secs(60);
 
 /// A connection to the L2.
+// One per cache, cloned per command: boxing the larger variant would cost an allocation per
+// clone for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Connection {
     Single(ConnectionManager),

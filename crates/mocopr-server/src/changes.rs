@@ -22,6 +22,45 @@ pub enum Change {
     ResourceUpdated(String),
 }
 
+impl Change {
+    /// The legacy notification announcing this change (no `_meta`).
+    pub fn to_notification(&self) -> Vec<u8> {
+        let message = match self {
+            Change::Tools => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+            Change::Prompts => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/prompts/list_changed"}),
+            Change::Resources => {
+                serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"})
+            }
+            Change::ResourceUpdated(uri) => serde_json::json!({
+                "jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}
+            }),
+        };
+        serde_json::to_vec(&message).unwrap_or_default()
+    }
+
+    /// The change a notification made by [`to_notification`](Self::to_notification)
+    /// announces; `None` for any other message.
+    pub fn from_notification(message: &[u8]) -> Option<Change> {
+        #[derive(serde::Deserialize)]
+        struct Notification {
+            method: String,
+            params: Option<Updated>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Updated {
+            uri: String,
+        }
+        let notification: Notification = serde_json::from_slice(message).ok()?;
+        match notification.method.as_str() {
+            "notifications/tools/list_changed" => Some(Change::Tools),
+            "notifications/prompts/list_changed" => Some(Change::Prompts),
+            "notifications/resources/list_changed" => Some(Change::Resources),
+            "notifications/resources/updated" => Some(Change::ResourceUpdated(notification.params?.uri)),
+            _ => None,
+        }
+    }
+}
+
 /// A function told of each change before it is announced.
 type Hook = Arc<dyn Fn(&Change) + Send + Sync>;
 
@@ -29,7 +68,12 @@ type Hook = Arc<dyn Fn(&Change) + Send + Sync>;
 #[derive(Clone)]
 pub struct ChangeNotifier {
     tx: broadcast::Sender<Change>,
+    /// Only the changes made in this process (what a shared log is told).
+    local: broadcast::Sender<Change>,
     hooks: Arc<Mutex<Vec<Hook>>>,
+    /// The event logs this notifier feeds, by address (each is fed once).
+    #[cfg(feature = "http")]
+    shared: Arc<Mutex<Vec<usize>>>,
 }
 
 impl std::fmt::Debug for ChangeNotifier {
@@ -40,7 +84,13 @@ impl std::fmt::Debug for ChangeNotifier {
 
 impl Default for ChangeNotifier {
     fn default() -> Self {
-        ChangeNotifier { tx: broadcast::channel(CHANGE_QUEUE).0, hooks: Arc::default() }
+        ChangeNotifier {
+            tx: broadcast::channel(CHANGE_QUEUE).0,
+            local: broadcast::channel(CHANGE_QUEUE).0,
+            hooks: Arc::default(),
+            #[cfg(feature = "http")]
+            shared: Arc::default(),
+        }
     }
 }
 
@@ -48,11 +98,87 @@ impl ChangeNotifier {
     /// Announces `change`; a no-op when nobody listens. Hooks run first, synchronously, so
     /// what they do (e.g. a cache dropping stale entries) is done before any client hears.
     pub fn notify(&self, change: Change) {
+        let _ = self.local.send(change.clone());
+        self.announce(change);
+    }
+
+    /// Announces a change made by another server process (read from a shared log): like
+    /// [`notify`](Self::notify), but not passed on to shared logs again.
+    pub fn receive(&self, change: Change) {
+        self.announce(change);
+    }
+
+    fn announce(&self, change: Change) {
         let hooks = self.hooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         for hook in hooks {
             hook(&change);
         }
         let _ = self.tx.send(change);
+    }
+
+    /// Shares changes with other server processes through `log` (e.g. a
+    /// [`RedisEventStore`](mocopr_transport::http::RedisEventStore) every process uses): this
+    /// process's changes are recorded there, which also feeds legacy HTTP sessions' standalone
+    /// streams, and changes recorded by other processes are announced here (to listen streams,
+    /// stdio sessions and [`on_change`](Self::on_change) hooks such as a cache's
+    /// invalidation). Sharing the same log again does nothing. Needs a Tokio runtime.
+    #[cfg(feature = "http")]
+    pub fn share(&self, log: Arc<dyn mocopr_transport::http::EventStore>) {
+        let address = Arc::as_ptr(&log).cast::<()>() as usize;
+        {
+            let mut shared = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if shared.contains(&address) {
+                return;
+            }
+            shared.push(address);
+        }
+        // Out: recorded in order, one at a time.
+        let mut local = self.local.subscribe();
+        let out = log.clone();
+        tokio::spawn(async move {
+            loop {
+                match local.recv().await {
+                    Ok(change) => out.append(change.to_notification().into()).await,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "changes came faster than the event log took them; some were not shared"
+                        );
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        // In: other processes' changes. Ends with the notifier (the last sender goes).
+        let mut recorded = log.subscribe();
+        let notifier = self.downgrade();
+        tokio::spawn(async move {
+            loop {
+                match recorded.recv().await {
+                    Ok(event) if !event.local => {
+                        let Some(notifier) = notifier.upgrade() else { return };
+                        if let Some(change) = Change::from_notification(&event.message) {
+                            notifier.receive(change);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "fell behind the shared event log; some changes were not announced");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    #[cfg(feature = "http")]
+    fn downgrade(&self) -> WeakNotifier {
+        WeakNotifier {
+            tx: self.tx.downgrade(),
+            local: self.local.downgrade(),
+            hooks: Arc::downgrade(&self.hooks),
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// Runs `hook` on every change, before it is announced. Keep it quick: it runs on the
@@ -85,5 +211,26 @@ impl ChangeNotifier {
     /// to the newest).
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
+    }
+}
+
+/// A [`ChangeNotifier`] that does not keep it alive (the shared log's reader holds one).
+#[cfg(feature = "http")]
+struct WeakNotifier {
+    tx: broadcast::WeakSender<Change>,
+    local: broadcast::WeakSender<Change>,
+    hooks: std::sync::Weak<Mutex<Vec<Hook>>>,
+    shared: std::sync::Weak<Mutex<Vec<usize>>>,
+}
+
+#[cfg(feature = "http")]
+impl WeakNotifier {
+    fn upgrade(&self) -> Option<ChangeNotifier> {
+        Some(ChangeNotifier {
+            tx: self.tx.upgrade()?,
+            local: self.local.upgrade()?,
+            hooks: self.hooks.upgrade()?,
+            shared: self.shared.upgrade()?,
+        })
     }
 }

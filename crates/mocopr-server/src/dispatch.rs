@@ -77,13 +77,19 @@ impl McpServer {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
                 ClientRequest::Initialize(params) => {
-                    // Change notifications go where the session's own messages go: a byte-stream
-                    // connection's output, or an HTTP session's recorded standalone stream.
-                    let stream = match request.extensions.get::<McpHeaders>() {
-                        None => request.extensions.get::<Notifier>().cloned(),
-                        Some(_) => session.as_ref().filter(|s| s.has_outbox()).map(|s| Notifier::session(s.clone())),
+                    // Change notifications go to a byte-stream connection's output, or to the
+                    // HTTP endpoint's event log its sessions' standalone streams are read from.
+                    let changes = match request.extensions.get::<McpHeaders>() {
+                        None => request.extensions.get::<Notifier>().cloned().map(SessionChanges::Stream),
+                        #[cfg(feature = "http")]
+                        Some(_) => request
+                            .extensions
+                            .get::<mocopr_transport::http::StandaloneEvents>()
+                            .map(|log| SessionChanges::Shared(log.0.clone())),
+                        #[cfg(not(feature = "http"))]
+                        Some(_) => None,
                     };
-                    return self.initialize(params, session.as_ref(), stream).map(ResultBody::Json);
+                    return self.initialize(params, session.as_ref(), changes).map(ResultBody::Json);
                 }
                 ClientRequest::Ping(_) => return Ok(ResultBody::Json(empty_result(false))),
                 _ => match session
@@ -231,7 +237,7 @@ impl McpServer {
         &self,
         params: &InitializeRequestParams,
         session: Option<&Arc<Session>>,
-        stream: Option<Notifier>,
+        changes: Option<SessionChanges>,
     ) -> Outcome {
         let Some(session) = session else {
             return Err(ErrorObject::new(
@@ -254,9 +260,14 @@ impl McpServer {
         if !session.begin(state) {
             return Err(ErrorObject::new(ErrorCode::INVALID_REQUEST, "the session is already initialized"));
         }
-        let delivers_changes = stream.is_some();
-        if let Some(stream) = stream {
-            crate::listen::forward_to_session(self.inner.changes.subscribe(), session.clone(), stream);
+        let delivers_changes = changes.is_some();
+        match changes {
+            Some(SessionChanges::Stream(stream)) => {
+                crate::listen::forward_to_session(self.inner.changes.subscribe(), session.clone(), stream);
+            }
+            #[cfg(feature = "http")]
+            Some(SessionChanges::Shared(log)) => self.inner.changes.share(log),
+            None => {}
         }
         let mut result = serde_json::json!({
             "protocolVersion": version.as_str(),
@@ -624,4 +635,13 @@ impl tower_service::Service<McpRequest> for McpServer {
         let server = self.clone();
         Box::pin(async move { Ok(server.handle(request).await) })
     }
+}
+
+/// Where a legacy session's change notifications go.
+enum SessionChanges {
+    /// Written to the session's byte-stream connection by a task of its own.
+    Stream(Notifier),
+    /// Recorded in the HTTP endpoint's event log, which every standalone stream reads.
+    #[cfg(feature = "http")]
+    Shared(Arc<dyn mocopr_transport::http::EventStore>),
 }

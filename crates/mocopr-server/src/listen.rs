@@ -31,27 +31,11 @@ pub(crate) fn forward_to_session(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            let initialized = session.state().is_some_and(|s| s.initialized);
-            let message = match change {
-                _ if !initialized => continue,
-                Change::Tools => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
-                Change::Prompts => {
-                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/prompts/list_changed"})
-                }
-                Change::Resources => {
-                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"})
-                }
-                Change::ResourceUpdated(uri) => {
-                    let subscribed = session
-                        .state()
-                        .is_some_and(|s| s.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str())));
-                    if !subscribed {
-                        continue;
-                    }
-                    serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}})
-                }
-            };
-            if !stream.send_raw(serde_json::to_vec(&message).unwrap_or_default()).await {
+            let message = change.to_notification();
+            if !session.state().is_some_and(|s| s.wants(&message)) {
+                continue;
+            }
+            if !stream.send_raw(message).await {
                 return;
             }
         }

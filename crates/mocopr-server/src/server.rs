@@ -107,6 +107,24 @@ impl McpServer {
         mocopr_transport::http::StreamableHttpService::new(self, config)
     }
 
+    /// The Streamable HTTP endpoint serving this server with legacy sessions kept in
+    /// `sessions` and standalone-stream events in `events`; the server's changes are shared
+    /// through `events` at once ([`ChangeNotifier::share`](crate::ChangeNotifier::share)). With
+    /// [`RedisSessionStore`](mocopr_transport::http::RedisSessionStore) and
+    /// [`RedisEventStore`](mocopr_transport::http::RedisEventStore), several processes serve
+    /// one endpoint: any of them can serve any legacy session and resume its stream, and a
+    /// change made in one reaches the clients of all. Needs a Tokio runtime.
+    #[cfg(feature = "http")]
+    pub fn into_http_with_stores(
+        self,
+        config: mocopr_transport::http::HttpConfig,
+        sessions: std::sync::Arc<dyn mocopr_transport::http::SessionStore>,
+        events: std::sync::Arc<dyn mocopr_transport::http::EventStore>,
+    ) -> mocopr_transport::http::StreamableHttpService<McpServer> {
+        self.changes().share(events.clone());
+        mocopr_transport::http::StreamableHttpService::with_stores(self, config, sessions, events)
+    }
+
     /// The registered tools' definitions, in list order (e.g. to find the read-only,
     /// idempotent ones a cache may keep results of).
     pub fn tools(&self) -> impl Iterator<Item = &Tool> {

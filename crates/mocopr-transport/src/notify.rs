@@ -20,8 +20,6 @@ enum Target {
     Stream(FrameSink),
     /// One message per item (an HTTP response stream).
     Messages(mpsc::Sender<Bytes>),
-    /// A legacy session's own stream (HTTP: the recorded standalone stream).
-    Session(std::sync::Arc<crate::session::Session>),
 }
 
 impl Notifier {
@@ -33,11 +31,6 @@ impl Notifier {
     /// Notifications delivered as whole messages on a channel.
     pub fn messages(tx: mpsc::Sender<Bytes>) -> Self {
         Notifier { target: Target::Messages(tx) }
-    }
-
-    /// Messages to a legacy session's outbox.
-    pub fn session(session: std::sync::Arc<crate::session::Session>) -> Self {
-        Notifier { target: Target::Session(session) }
     }
 
     /// Sends a notification. Returns `false` when the receiver is gone (the client disconnected
@@ -58,7 +51,6 @@ impl Notifier {
                 sink.send(Bytes::from(message)).await.is_ok()
             }
             Target::Messages(tx) => tx.send(Bytes::from(message)).await.is_ok(),
-            Target::Session(session) => session.send_outbox(Bytes::from(message)).await,
         }
     }
 }

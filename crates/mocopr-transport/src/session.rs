@@ -22,12 +22,12 @@ pub struct Session {
     state: Mutex<Option<SessionState>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<PeerAnswer>>>,
     next_id: AtomicU64,
-    /// Where messages that belong to no request go (HTTP: the recorded standalone stream).
-    outbox: Mutex<Option<tokio::sync::mpsc::Sender<bytes::Bytes>>>,
+    /// Bumped on every change of `state`, so a store knows when to save it.
+    revision: AtomicU64,
 }
 
 /// What the legacy handshake negotiated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SessionState {
     /// The revision agreed on.
@@ -44,7 +44,74 @@ pub struct SessionState {
     pub subscriptions: BTreeSet<String>,
 }
 
+/// The stored form of a [`SessionState`] (JSON in a shared store).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredState {
+    version: ProtocolVersion,
+    capabilities: ClientCapabilities,
+    client_info: Implementation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_level: Option<LoggingLevel>,
+    initialized: bool,
+    #[serde(default)]
+    subscriptions: BTreeSet<String>,
+}
+
 impl SessionState {
+    /// The state as JSON, to keep in a store shared by several processes.
+    pub fn to_json(&self) -> Vec<u8> {
+        let stored = StoredState {
+            version: self.version,
+            capabilities: (*self.capabilities).clone(),
+            client_info: self.client_info.clone(),
+            log_level: self.log_level,
+            initialized: self.initialized,
+            subscriptions: self.subscriptions.clone(),
+        };
+        serde_json::to_vec(&stored).unwrap_or_default()
+    }
+
+    /// A state read back from [`to_json`](Self::to_json)'s form; `None` when it is not one.
+    pub fn from_json(json: &[u8]) -> Option<Self> {
+        let stored: StoredState = serde_json::from_slice(json).ok()?;
+        Some(SessionState {
+            version: stored.version,
+            capabilities: Arc::new(stored.capabilities),
+            client_info: stored.client_info,
+            log_level: stored.log_level,
+            initialized: stored.initialized,
+            subscriptions: stored.subscriptions,
+        })
+    }
+
+    /// Whether this session's standalone stream carries `message` (a change notification):
+    /// list changes once initialized, resource updates for the URIs (or URI prefixes) it
+    /// subscribed to.
+    pub fn wants(&self, message: &[u8]) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Notification {
+            method: String,
+            #[serde(default)]
+            params: Option<UpdatedParams>,
+        }
+        #[derive(serde::Deserialize)]
+        struct UpdatedParams {
+            uri: Option<String>,
+        }
+        if !self.initialized {
+            return false;
+        }
+        let Ok(notification) = serde_json::from_slice::<Notification>(message) else { return false };
+        match notification.method.as_str() {
+            "notifications/resources/updated" => {
+                let uri = notification.params.and_then(|p| p.uri).unwrap_or_default();
+                self.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str()))
+            }
+            _ => true,
+        }
+    }
+
     /// The state right after a successful `initialize`.
     pub fn new(version: ProtocolVersion, capabilities: Arc<ClientCapabilities>, client_info: Implementation) -> Self {
         SessionState {
@@ -76,6 +143,7 @@ impl Session {
             return false;
         }
         *guard = Some(state);
+        self.revision.fetch_add(1, Ordering::Release);
         true
     }
 
@@ -83,26 +151,19 @@ impl Session {
     pub fn update(&self, change: impl FnOnce(&mut SessionState)) {
         if let Some(state) = self.lock().as_mut() {
             change(state);
+            self.revision.fetch_add(1, Ordering::Release);
         }
     }
 
-    /// Sets where this session's own messages (change notifications) go.
-    pub fn set_outbox(&self, outbox: tokio::sync::mpsc::Sender<bytes::Bytes>) {
-        *self.outbox.lock().unwrap_or_else(PoisonError::into_inner) = Some(outbox);
+    /// Replaces the state with one saved elsewhere (another process changed the session).
+    pub fn replace_state(&self, state: SessionState) {
+        *self.lock() = Some(state);
     }
 
-    /// Whether the session has an outbox.
-    pub fn has_outbox(&self) -> bool {
-        self.outbox.lock().unwrap_or_else(PoisonError::into_inner).is_some()
-    }
-
-    /// Sends a message to the session's outbox; `false` when there is none or it is closed.
-    pub async fn send_outbox(&self, message: bytes::Bytes) -> bool {
-        let outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        match outbox {
-            Some(tx) => tx.send(message).await.is_ok(),
-            None => false,
-        }
+    /// A number that changes whenever [`begin`](Self::begin) or [`update`](Self::update)
+    /// changes the state.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
     }
 
     /// Registers a server-to-client request; returns its id and the receiver of its answer, or

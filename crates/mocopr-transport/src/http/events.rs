@@ -1,118 +1,127 @@
-//! Resumable streams (legacy Streamable HTTP): every message a legacy session's standalone
-//! (GET) stream carries is recorded in an [`EventStore`] under an event id, so a client that
-//! reconnects with `Last-Event-ID` receives what it missed. The in-memory store keeps the last
-//! events of each stream, bounded.
+//! Resumable streams (legacy Streamable HTTP). The messages a legacy session's standalone (GET)
+//! stream carries are change notifications, the same for every session up to each session's
+//! subscriptions. So they are recorded once, in one ordered log per endpoint (an
+//! [`EventStore`]), under event ids; each open stream delivers the events its session wants, and
+//! a client that reconnects with `Last-Event-ID` is replayed what came after it. Because a
+//! session's stream is a view of the shared log, any server process sharing the log (Redis) can
+//! serve it, whichever process recorded the events.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use tokio::sync::broadcast;
 
-/// Default events kept per stream.
-pub const DEFAULT_EVENTS_PER_STREAM: usize = 1024;
-/// Default streams kept.
-pub const DEFAULT_MAX_STREAMS: usize = 10_000;
+/// Default events the in-memory log keeps.
+pub const DEFAULT_EVENTS_KEPT: usize = 4096;
+/// How many live events an open stream may fall behind before it re-reads the log.
+pub const LIVE_EVENTS_QUEUED: usize = 1024;
 
-/// A stream id and the events (id, message) recorded on it after some event.
-pub type Replay = (String, Vec<(String, Bytes)>);
-
-/// Records stream events and replays them after a given event id.
-pub trait EventStore: Send + Sync + 'static {
-    /// Records `message` on `stream`; returns its event id (visible ASCII, no newline).
-    fn append<'a>(&'a self, stream: &'a str, message: Bytes) -> BoxFuture<'a, String>;
-    /// The stream `last_event_id` belongs to, and every event recorded after it, in order;
-    /// `None` when the id is unknown (or its stream was forgotten).
-    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Replay>>;
-    /// Forgets a stream (its session ended).
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()>;
+/// One recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Event {
+    /// Its event id (visible ASCII, no newline); `None` when it could not be recorded (it goes
+    /// out live, but cannot be replayed).
+    pub id: Option<String>,
+    /// The JSON-RPC message.
+    pub message: Bytes,
+    /// Whether this process recorded it (a shared log also carries other processes' events).
+    pub local: bool,
 }
 
-/// Events in this process's memory.
+impl Event {
+    /// An event.
+    pub fn new(id: Option<String>, message: Bytes, local: bool) -> Self {
+        Event { id, message, local }
+    }
+}
+
+/// The ordered log of an endpoint's standalone-stream events.
+pub trait EventStore: Send + Sync + 'static {
+    /// Records `message`. It then reaches [`subscribe`](Self::subscribe)rs, in log order.
+    fn append(&self, message: Bytes) -> BoxFuture<'_, ()>;
+    /// Every recorded event after `last_event_id`, in order; `None` when the id is not one of
+    /// this log's (then nothing can be replayed).
+    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Vec<Event>>>;
+    /// Events as they are recorded, by this process or (for a shared log) any other. A receiver
+    /// that falls more than [`LIVE_EVENTS_QUEUED`] behind re-reads with
+    /// [`replay_after`](Self::replay_after).
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+}
+
+/// The position of an event id in its log: `seq` (in memory) or `millis-seq` (Redis), compared
+/// as a pair. `None` for anything else.
+pub fn event_position(id: &str) -> Option<(u64, u64)> {
+    match id.split_once('-') {
+        Some((millis, seq)) => Some((millis.parse().ok()?, seq.parse().ok()?)),
+        None => Some((id.parse().ok()?, 0)),
+    }
+}
+
+/// Events in this process's memory: the newest `capacity`.
 #[derive(Debug)]
 pub struct InMemoryEventStore {
-    streams: Mutex<Streams>,
-    per_stream: usize,
-    max_streams: usize,
+    log: Mutex<Log>,
+    capacity: usize,
+    live: broadcast::Sender<Event>,
 }
 
 #[derive(Debug, Default)]
-struct Streams {
-    by_id: HashMap<String, StreamLog>,
-    /// Streams in creation order, to forget the oldest when full.
-    order: VecDeque<String>,
-}
-
-#[derive(Debug, Default)]
-struct StreamLog {
+struct Log {
     next: u64,
     events: VecDeque<(u64, Bytes)>,
 }
 
 impl Default for InMemoryEventStore {
     fn default() -> Self {
-        InMemoryEventStore::new(DEFAULT_EVENTS_PER_STREAM, DEFAULT_MAX_STREAMS)
+        InMemoryEventStore::new(DEFAULT_EVENTS_KEPT)
     }
 }
 
 impl InMemoryEventStore {
-    /// A store keeping `per_stream` events of at most `max_streams` streams.
-    pub fn new(per_stream: usize, max_streams: usize) -> Self {
+    /// A log keeping the newest `capacity` events.
+    pub fn new(capacity: usize) -> Self {
         InMemoryEventStore {
-            streams: Mutex::new(Streams::default()),
-            per_stream: per_stream.max(1),
-            max_streams: max_streams.max(1),
+            log: Mutex::new(Log { next: 1, events: VecDeque::new() }),
+            capacity: capacity.max(1),
+            live: broadcast::channel(LIVE_EVENTS_QUEUED).0,
         }
     }
-}
-
-/// `stream.seq`: the stream id never contains a `.` (session ids are hex).
-fn split(id: &str) -> Option<(&str, u64)> {
-    let (stream, seq) = id.rsplit_once('.')?;
-    Some((stream, seq.parse().ok()?))
 }
 
 impl EventStore for InMemoryEventStore {
-    fn append<'a>(&'a self, stream: &'a str, message: Bytes) -> BoxFuture<'a, String> {
-        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if !streams.by_id.contains_key(stream) {
-            if streams.order.len() >= self.max_streams
-                && let Some(oldest) = streams.order.pop_front()
-            {
-                streams.by_id.remove(&oldest);
-            }
-            streams.order.push_back(stream.to_owned());
-        }
-        let log = streams.by_id.entry(stream.to_owned()).or_default();
+    fn append(&self, message: Bytes) -> BoxFuture<'_, ()> {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = log.next;
         log.next += 1;
-        log.events.push_back((seq, message));
-        if log.events.len() > self.per_stream {
+        log.events.push_back((seq, message.clone()));
+        if log.events.len() > self.capacity {
             log.events.pop_front();
         }
-        Box::pin(std::future::ready(format!("{stream}.{seq}")))
+        // Sent under the lock: live order is log order.
+        let _ = self.live.send(Event::new(Some(seq.to_string()), message, true));
+        Box::pin(std::future::ready(()))
     }
 
-    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Replay>> {
-        let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = split(last_event_id).and_then(|(stream, seq)| {
-            let log = streams.by_id.get(stream)?;
-            let events = log
-                .events
-                .iter()
-                .filter(|(s, _)| *s > seq)
-                .map(|(s, message)| (format!("{stream}.{s}"), message.clone()))
-                .collect();
-            Some((stream.to_owned(), events))
-        });
+    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Vec<Event>>> {
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = match last_event_id.parse::<u64>() {
+            Ok(after) if after < log.next => Some(
+                log.events
+                    .iter()
+                    .filter(|(seq, _)| *seq > after)
+                    .map(|(seq, message)| Event::new(Some(seq.to_string()), message.clone(), true))
+                    .collect(),
+            ),
+            _ => None,
+        };
         Box::pin(std::future::ready(result))
     }
 
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
-        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        streams.by_id.remove(stream);
-        streams.order.retain(|s| s != stream);
-        Box::pin(std::future::ready(()))
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
     }
 }
 
@@ -120,22 +129,36 @@ impl EventStore for InMemoryEventStore {
 mod tests {
     use super::*;
 
+    fn messages(events: &[Event]) -> Vec<Bytes> {
+        events.iter().map(|e| e.message.clone()).collect()
+    }
+
     #[tokio::test]
     async fn replay_returns_what_came_after_and_stays_bounded() {
-        let store = InMemoryEventStore::new(3, 2);
-        let a1 = store.append("a", Bytes::from_static(b"1")).await;
-        let _a2 = store.append("a", Bytes::from_static(b"2")).await;
-        let a3 = store.append("a", Bytes::from_static(b"3")).await;
-        let (stream, events) = store.replay_after(&a1).await.unwrap();
-        assert_eq!(stream, "a");
-        assert_eq!(events.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), [Bytes::from("2"), Bytes::from("3")]);
-        assert_eq!(store.replay_after(&a3).await.unwrap().1.len(), 0);
-        store.append("a", Bytes::from_static(b"4")).await;
-        store.append("a", Bytes::from_static(b"5")).await;
-        assert_eq!(store.replay_after(&a1).await.unwrap().1.len(), 3, "at most 3 kept");
-        store.append("b", Bytes::from_static(b"x")).await;
-        store.append("c", Bytes::from_static(b"y")).await;
-        assert!(store.replay_after(&a1).await.is_none(), "the oldest stream was forgotten");
+        let store = InMemoryEventStore::new(3);
+        let mut live = store.subscribe();
+        store.append(Bytes::from_static(b"1")).await;
+        let first = live.recv().await.unwrap().id.unwrap();
+        store.append(Bytes::from_static(b"2")).await;
+        store.append(Bytes::from_static(b"3")).await;
+        live.recv().await.unwrap();
+        let third = live.recv().await.unwrap().id.unwrap();
+        assert_eq!(messages(&store.replay_after(&first).await.unwrap()), [Bytes::from("2"), Bytes::from("3")]);
+        assert_eq!(store.replay_after(&third).await.unwrap().len(), 0);
+        store.append(Bytes::from_static(b"4")).await;
+        store.append(Bytes::from_static(b"5")).await;
+        assert_eq!(messages(&store.replay_after(&first).await.unwrap()), [Bytes::from("3"), "4".into(), "5".into()]);
         assert!(store.replay_after("garbage").await.is_none());
+        assert!(store.replay_after("99").await.is_none(), "an id this log never gave");
+        assert!(store.replay_after("1-0").await.is_none(), "a Redis id");
+    }
+
+    #[test]
+    fn event_positions_order_both_id_forms() {
+        assert_eq!(event_position("7"), Some((7, 0)));
+        assert_eq!(event_position("1700000000000-4"), Some((1_700_000_000_000, 4)));
+        assert!(event_position("1700000000000-4") < event_position("1700000000001-0"));
+        assert_eq!(event_position("a-1"), None);
+        assert_eq!(event_position(""), None);
     }
 }

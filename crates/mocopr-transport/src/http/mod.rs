@@ -7,6 +7,8 @@ mod events;
 mod origin;
 #[cfg(feature = "redis")]
 mod redis_events;
+#[cfg(feature = "redis")]
+mod redis_sessions;
 mod serve;
 mod service;
 mod sessions;
@@ -16,10 +18,13 @@ pub use config::{
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
 };
-pub use events::{DEFAULT_EVENTS_PER_STREAM, DEFAULT_MAX_STREAMS, EventStore, InMemoryEventStore, Replay};
+pub use events::{DEFAULT_EVENTS_KEPT, Event, EventStore, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis_events::{DEFAULT_STREAM_TTL, RedisEventStore};
+pub use redis_events::RedisEventStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_sessions::{DEFAULT_LOCAL_SESSIONS, RedisSessionStore};
 pub use serve::{DEFAULT_PATH, serve_http};
-pub use service::{SESSION_ID_HEADER, StreamableHttpService, mcp_headers};
+pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
 pub use sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, new_session_id};

@@ -1,163 +1,243 @@
-//! [`RedisEventStore`]: the events of legacy sessions' resumable streams in Redis Streams, so a
-//! client that reconnects with `Last-Event-ID` can be replayed what it missed by any server
-//! process sharing the Redis.
+//! [`RedisEventStore`]: the endpoint's standalone-stream events in one Redis stream shared by
+//! every server process, so any process can replay after a `Last-Event-ID` and deliver events
+//! whichever process recorded them.
 //!
-//! One Redis stream per event stream (`{prefix}:{stream}`), capped at about `max_len` entries
-//! (`XADD ... MAXLEN ~`) and expiring `ttl` after its last event. Event ids are
-//! `{stream}.{redis entry id}`. Redis being down costs no request: the event still goes out
-//! live, only its replay is lost (and said so in a warning).
+//! Events are appended with `XADD ... MAXLEN ~` (bounded) with the recording process's token;
+//! their ids are Redis entry ids (`millis-seq`). One task per store tails the stream (`XREAD
+//! BLOCK` on a connection of its own) and hands every event, in log order, to the open streams;
+//! after a Redis outage it goes on from the last entry it saw, so nothing recorded is skipped.
+//! Redis being down costs no request: an event that cannot be recorded still goes out live in
+//! this process (without an id), and a warning says it cannot be replayed.
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use tokio::sync::broadcast;
 
-use super::events::{DEFAULT_EVENTS_PER_STREAM, EventStore, Replay};
+use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, LIVE_EVENTS_QUEUED, event_position};
+use crate::http::sessions::new_session_id;
 
-/// Default lifetime of a stream after its last event.
-pub const DEFAULT_STREAM_TTL: Duration = Duration::from_secs(30 * 60);
+/// How long one `XREAD` waits for new entries before asking again.
+const TAIL_BLOCK: Duration = Duration::from_secs(1);
+/// Most entries one `XREAD` or replay returns at once.
+const READ_COUNT: usize = 512;
 
-/// Event stores in Redis Streams. Cheap to clone.
+/// The event log in Redis. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisEventStore {
-    connection: ConnectionManager,
-    prefix: String,
+    key: String,
     max_len: usize,
-    ttl: Duration,
+    inner: Arc<Inner>,
+}
+
+/// What the tail task shares with the store.
+struct Inner {
+    client: redis::Client,
+    connection: ConnectionManager,
+    timeout: Duration,
+    /// Marks this process's entries.
+    origin: String,
+    live: broadcast::Sender<Event>,
+    tailing: std::sync::Once,
 }
 
 impl std::fmt::Debug for RedisEventStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisEventStore").field("prefix", &self.prefix).field("max_len", &self.max_len).finish()
+        f.debug_struct("RedisEventStore").field("key", &self.key).field("max_len", &self.max_len).finish()
     }
 }
 
 impl RedisEventStore {
-    /// A store in the Redis at `url` (`redis://host:port/db`), connecting on first use (so a
-    /// server starts while Redis is down). Commands time out after `timeout`. Needs a Tokio
-    /// runtime.
+    /// A log in the Redis at `url` (`redis://host:port/db`) under the key `mcp:events`, keeping
+    /// about [`DEFAULT_EVENTS_KEPT`] events, connecting on first use (so a server starts while
+    /// Redis is down). Commands time out after `timeout`. Needs a Tokio runtime.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1);
-        Ok(RedisEventStore {
-            connection: ConnectionManager::new_lazy_with_config(client, config)?,
-            prefix: "mcp:events".into(),
-            max_len: DEFAULT_EVENTS_PER_STREAM,
-            ttl: DEFAULT_STREAM_TTL,
-        })
+        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let inner = Inner {
+            client,
+            connection,
+            timeout,
+            origin: new_session_id(),
+            live: broadcast::channel(LIVE_EVENTS_QUEUED).0,
+            tailing: std::sync::Once::new(),
+        };
+        Ok(RedisEventStore { key: "mcp:events".into(), max_len: DEFAULT_EVENTS_KEPT, inner: Arc::new(inner) })
     }
 
-    /// The key prefix (default `mcp:events`).
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+    /// The Redis key of the log (default `mcp:events`); every process serving the same
+    /// endpoint uses the same one. Set it before the store is first used.
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
         self
     }
 
-    /// About how many events each stream keeps (default [`DEFAULT_EVENTS_PER_STREAM`]).
+    /// About how many events the log keeps (default [`DEFAULT_EVENTS_KEPT`]).
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len.max(1);
         self
     }
 
-    /// How long a stream is kept after its last event (default 30 minutes).
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
+    async fn xadd(&self, message: &[u8]) -> redis::RedisResult<()> {
+        let inner = &self.inner;
+        redis::cmd("XADD")
+            .arg(&self.key)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.max_len)
+            .arg("*")
+            .arg("o")
+            .arg(&inner.origin)
+            .arg("m")
+            .arg(message)
+            .exec_async(&mut inner.connection.clone())
+            .await
     }
 
-    fn key(&self, stream: &str) -> String {
-        format!("{}:{stream}", self.prefix)
-    }
-
-    async fn xadd(&self, stream: &str, message: &[u8]) -> redis::RedisResult<String> {
-        let key = self.key(stream);
-        let ttl = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut pipe = redis::pipe();
-        pipe.cmd("XADD").arg(&key).arg("MAXLEN").arg("~").arg(self.max_len).arg("*").arg("m").arg(message);
-        pipe.cmd("PEXPIRE").arg(&key).arg(ttl).ignore();
-        let (id,): (String,) = pipe.query_async(&mut self.connection.clone()).await?;
-        Ok(id)
-    }
-
-    async fn xrange_after(&self, stream: &str, after: &str) -> redis::RedisResult<Option<Vec<(String, Bytes)>>> {
-        let key = self.key(stream);
-        let mut connection = self.connection.clone();
-        let exists: bool = redis::cmd("EXISTS").arg(&key).query_async(&mut connection).await?;
-        if !exists {
-            return Ok(None);
+    async fn xrange_after(&self, after: &str) -> redis::RedisResult<Vec<Event>> {
+        let inner = &self.inner;
+        let mut connection = inner.connection.clone();
+        let mut events = Vec::new();
+        let mut from = after.to_owned();
+        loop {
+            // `(` makes the start exclusive: only what came after the client's last event.
+            let entries: Entries = redis::cmd("XRANGE")
+                .arg(&self.key)
+                .arg(format!("({from}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(READ_COUNT)
+                .query_async(&mut connection)
+                .await?;
+            let full = entries.len() == READ_COUNT;
+            for (id, fields) in entries {
+                from.clone_from(&id);
+                events.extend(inner.event(id, &fields));
+            }
+            // The log is bounded, so this ends.
+            if !full {
+                return Ok(events);
+            }
         }
-        // `(` makes the start exclusive: only what came after the client's last event.
-        let entries: Vec<(String, Vec<Vec<u8>>)> =
-            redis::cmd("XRANGE").arg(&key).arg(format!("({after}")).arg("+").query_async(&mut connection).await?;
-        let events = entries
-            .into_iter()
-            .filter_map(|(id, fields)| {
-                let message = fields.chunks(2).find(|pair| pair.first().is_some_and(|f| f == b"m"))?.get(1)?.clone();
-                Some((format!("{stream}.{id}"), Bytes::from(message)))
-            })
-            .collect();
-        Ok(Some(events))
+    }
+
+    fn start_tailing(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let key = self.key.clone();
+        self.inner.tailing.call_once(|| {
+            tokio::spawn(tail(weak, key));
+        });
     }
 }
 
-/// `stream.entry-id`: stream ids never contain a `.` (session ids are hex).
-fn split(id: &str) -> Option<(&str, &str)> {
-    let (stream, entry) = id.rsplit_once('.')?;
-    let (millis, seq) = entry.split_once('-')?;
-    (millis.parse::<u64>().is_ok() && seq.parse::<u64>().is_ok()).then_some((stream, entry))
+/// `XRANGE` / `XREAD` entries: id and field-value pairs.
+type Entries = Vec<(String, Vec<Vec<u8>>)>;
+
+impl Inner {
+    fn event(&self, id: String, fields: &[Vec<u8>]) -> Option<Event> {
+        let field = |name: &[u8]| fields.chunks(2).find(|pair| pair[0] == name).and_then(|pair| pair.get(1));
+        let message = Bytes::from(field(b"m")?.clone());
+        let local = field(b"o").is_some_and(|origin| origin == self.origin.as_bytes());
+        Some(Event::new(Some(id), message, local))
+    }
+
+    async fn last_id(&self, key: &str, connection: &mut MultiplexedConnection) -> redis::RedisResult<String> {
+        let newest: Entries =
+            redis::cmd("XREVRANGE").arg(key).arg("+").arg("-").arg("COUNT").arg(1).query_async(connection).await?;
+        Ok(newest.into_iter().next().map_or_else(|| "0-0".to_owned(), |(id, _)| id))
+    }
+}
+
+/// Reads new entries as they are appended and broadcasts them, until the store is dropped.
+async fn tail(store: Weak<Inner>, key: String) {
+    let mut last: Option<String> = None;
+    let mut connection: Option<MultiplexedConnection> = None;
+    loop {
+        let Some(inner) = store.upgrade() else { return };
+        let result = async {
+            if connection.is_none() {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(inner.timeout))
+                    .set_response_timeout(Some(TAIL_BLOCK + inner.timeout));
+                connection = Some(inner.client.get_multiplexed_async_connection_with_config(&config).await?);
+            }
+            let Some(connection) = connection.as_mut() else { return Ok(()) };
+            let after = match &last {
+                Some(id) => id.clone(),
+                None => inner.last_id(&key, connection).await?,
+            };
+            last = Some(after.clone());
+            let block = u64::try_from(TAIL_BLOCK.as_millis()).unwrap_or(1000);
+            let reply: Option<Vec<(String, Entries)>> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(READ_COUNT)
+                .arg("BLOCK")
+                .arg(block)
+                .arg("STREAMS")
+                .arg(&key)
+                .arg(&after)
+                .query_async(connection)
+                .await?;
+            for (id, fields) in reply.into_iter().flatten().flat_map(|(_, entries)| entries) {
+                // A restarted Redis may hand out smaller ids; keep going from the newest seen.
+                if event_position(&id) > last.as_deref().and_then(event_position) {
+                    last = Some(id.clone());
+                }
+                if let Some(event) = inner.event(id, &fields) {
+                    let _ = inner.live.send(event);
+                }
+            }
+            Ok::<(), redis::RedisError>(())
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, key = %key, "cannot read the event log from Redis; retrying");
+            connection = None;
+            let pause = inner.timeout.max(Duration::from_millis(100));
+            drop(inner);
+            tokio::time::sleep(pause).await;
+        }
+    }
 }
 
 impl EventStore for RedisEventStore {
-    fn append<'a>(&'a self, stream: &'a str, message: Bytes) -> BoxFuture<'a, String> {
+    fn append(&self, message: Bytes) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            match self.xadd(stream, &message).await {
-                Ok(id) => format!("{stream}.{id}"),
-                Err(error) => {
-                    tracing::warn!(%error, stream, "event not recorded in Redis; it cannot be replayed");
-                    // An id that replays nothing rather than something wrong.
-                    format!("{stream}.unrecorded")
-                }
+            // Tailing before the first event is recorded, so this process sees it come back.
+            self.start_tailing();
+            if let Err(error) = self.xadd(&message).await {
+                tracing::warn!(%error, "event not recorded in Redis; it goes out live but cannot be replayed");
+                let _ = self.inner.live.send(Event::new(None, message, true));
             }
         })
     }
 
-    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Replay>> {
+    fn replay_after<'a>(&'a self, last_event_id: &'a str) -> BoxFuture<'a, Option<Vec<Event>>> {
         Box::pin(async move {
-            let (stream, after) = split(last_event_id)?;
-            match self.xrange_after(stream, after).await {
-                Ok(events) => events.map(|events| (stream.to_owned(), events)),
+            // Only a Redis entry id reaches Redis.
+            if !last_event_id.contains('-') || event_position(last_event_id).is_none() {
+                return None;
+            }
+            match self.xrange_after(last_event_id).await {
+                Ok(events) => Some(events),
                 Err(error) => {
-                    tracing::warn!(%error, stream, "cannot replay from Redis");
+                    tracing::warn!(%error, "cannot replay from Redis");
                     None
                 }
             }
         })
     }
 
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let result: redis::RedisResult<()> =
-                redis::cmd("DEL").arg(self.key(stream)).query_async(&mut self.connection.clone()).await;
-            if let Err(error) = result {
-                tracing::warn!(%error, stream, "stream not removed from Redis; it expires with its TTL");
-            }
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split;
-
-    #[test]
-    fn event_ids_split_into_stream_and_entry() {
-        assert_eq!(split("abc123.1700000000000-4"), Some(("abc123", "1700000000000-4")));
-        assert_eq!(split("abc.unrecorded"), None);
-        assert_eq!(split("no-dot"), None);
-        assert_eq!(split("a.1-x"), None);
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        let receiver = self.inner.live.subscribe();
+        self.start_tailing();
+        receiver
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -30,7 +30,7 @@ use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
 
 use super::body::{HttpBody, sse_event};
 use super::config::HttpConfig;
-use super::events::{EventStore, InMemoryEventStore};
+use super::events::{Event, EventStore, InMemoryEventStore, event_position};
 use super::origin;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
@@ -54,10 +54,20 @@ struct Shared<S> {
     config: HttpConfig,
     sessions: Arc<dyn SessionStore>,
     events: Arc<dyn EventStore>,
-    /// The open standalone (GET) stream of each legacy session. Locked while an event is
-    /// recorded and delivered, and while a reconnecting stream replays and attaches, so no
-    /// event is lost or doubled between the two.
-    standalone: Arc<tokio::sync::Mutex<HashMap<String, mpsc::Sender<Bytes>>>>,
+    /// The open standalone (GET) stream of each legacy session in this process, to end when a
+    /// newer one replaces it.
+    standalone: Mutex<HashMap<String, CancellationToken>>,
+}
+
+/// The log a legacy HTTP session's change notifications go to: given to every legacy request
+/// (in its extensions), so the server can feed the endpoint's standalone streams.
+#[derive(Clone)]
+pub struct StandaloneEvents(pub Arc<dyn EventStore>);
+
+impl std::fmt::Debug for StandaloneEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StandaloneEvents")
+    }
 }
 
 impl<S> Clone for StreamableHttpService<S> {
@@ -85,14 +95,15 @@ where
     }
 
     /// The endpoint with legacy sessions kept in `sessions` and their standalone streams'
-    /// events in `events`.
+    /// events in `events` (e.g. [`RedisSessionStore`](super::RedisSessionStore) and
+    /// [`RedisEventStore`](super::RedisEventStore), for sessions any process can serve).
     pub fn with_stores(
         service: S,
         config: HttpConfig,
         sessions: Arc<dyn SessionStore>,
         events: Arc<dyn EventStore>,
     ) -> Self {
-        let standalone = Arc::default();
+        let standalone = Mutex::default();
         StreamableHttpService { shared: Arc::new(Shared { service, config, sessions, events, standalone }) }
     }
 }
@@ -156,6 +167,9 @@ where
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, "missing Mcp-Session-Id"),
             );
         };
+        if let Some(stream) = self.standalone().remove(id) {
+            stream.cancel();
+        }
         if self.sessions.remove(id).await { Response::new(HttpBody::empty()) } else { session_not_found() }
     }
 
@@ -171,25 +185,35 @@ where
         if self.sessions.get(id).await.is_none() {
             return session_not_found();
         }
-        let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-        let mut standalone = self.standalone.lock().await;
-        let replay = match last {
-            Some(last) => match self.events.replay_after(last).await {
-                Some((stream, events)) if stream == id => events,
-                _ => Vec::new(),
-            },
-            None => Vec::new(),
-        };
-        let (tx, rx) = mpsc::channel::<Bytes>(replay.len() + self.config.stream_queue.max(1));
-        for (event_id, message) in replay {
-            let _ = tx.try_send(sse_event_with_id(&event_id, &message));
-        }
+        let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let token = CancellationToken::new();
         // A newer GET stream replaces an older one: a message goes out on one stream only.
-        standalone.insert(id.to_owned(), tx);
+        let mut standalone = self.standalone();
+        // Ended streams' tokens are cancelled (their bodies were dropped): forget them.
+        standalone.retain(|_, stream| !stream.is_cancelled());
+        if let Some(older) = standalone.insert(id.to_owned(), token.clone()) {
+            older.cancel();
+        }
         drop(standalone);
-        let mut response = Response::new(HttpBody::stream(rx, None));
+        let (tx, rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
+        let stream = Standalone {
+            session: id.to_owned(),
+            sessions: self.sessions.clone(),
+            events: self.events.clone(),
+            out: tx,
+            last: last.as_deref().and_then(event_position),
+            last_id: last,
+        };
+        // Subscribed before replaying, so nothing recorded in between is missed.
+        let live = self.events.subscribe();
+        tokio::spawn(stream.run(live, token.clone(), self.config.sse_keep_alive));
+        let mut response = Response::new(HttpBody::stream(rx, Some(token.drop_guard())));
         set_sse_headers(response.headers_mut());
         response
+    }
+
+    fn standalone(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.standalone.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn post<B>(&self, request: Request<B>) -> Response<HttpBody>
@@ -218,13 +242,20 @@ where
             }
         };
 
-        let session = match parts.headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) {
+        let session_id = parts.headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok());
+        let session = match session_id {
             None => None,
             Some(id) => match self.sessions.get(id).await {
                 Some(session) => Some(session),
                 None => return session_not_found(),
             },
         };
+        let saving = session_id.zip(session.clone()).map(|(id, session)| Saving {
+            revision: session.revision(),
+            id: id.to_owned(),
+            session,
+            store: self.sessions.clone(),
+        });
         let batches = session.as_ref().and_then(|s| s.state()).is_some_and(|s| s.version.allows_batches());
         let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
             Ok(frame) => frame,
@@ -233,26 +264,26 @@ where
             }
         };
         match frame {
-            Frame::Batch(entries) => self.batch(entries, &bytes, session, &parts.headers).await,
+            Frame::Batch(entries) => {
+                let response = self.batch(entries, &bytes, session, &parts.headers).await;
+                if let Some(saving) = saving {
+                    saving.save().await;
+                }
+                response
+            }
             Frame::Single(Envelope::Request(raw)) => {
                 let creating = session.is_none() && raw.method == "initialize";
-                let mut outbox = None;
-                let session = if creating {
-                    let session = Arc::new(Session::new());
-                    let (tx, rx) = mpsc::channel(self.config.stream_queue.max(1));
-                    session.set_outbox(tx);
-                    outbox = Some(rx);
-                    Some(session)
-                } else {
-                    session
-                };
+                let session = if creating { Some(Arc::new(Session::new())) } else { session };
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
-                self.respond(request, session, outbox).await
+                self.respond(request, session, creating, saving).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
                     session.update(|s| s.initialized = true);
+                }
+                if let Some(saving) = saving {
+                    saving.save().await;
                 }
                 accepted()
             }
@@ -277,12 +308,13 @@ where
         &self,
         mut request: McpRequest,
         session: Option<Arc<Session>>,
-        outbox: Option<mpsc::Receiver<Bytes>>,
+        creating: bool,
+        saving: Option<Saving>,
     ) -> Response<HttpBody> {
-        let creating = outbox.is_some();
         let legacy = session.is_some() && !creating;
         if let Some(session) = &session {
             request.extensions.insert(session.clone());
+            request.extensions.insert(StandaloneEvents(self.events.clone()));
         }
         let token = CancellationToken::new();
         request.extensions.insert(token.clone());
@@ -290,7 +322,15 @@ where
         request.extensions.insert(Notifier::messages(tx));
         // If the client goes away while we wait, hyper drops this future and the guard cancels.
         let guard = token.clone().drop_guard();
-        let mut future = Box::pin(self.service.clone().call(request));
+        let call = self.service.clone().call(request);
+        // A changed session is saved before the client hears the answer.
+        let mut future: BoxFuture<'static, Result<McpResponse, Infallible>> = Box::pin(async move {
+            let response = call.await;
+            if let Some(saving) = saving {
+                saving.save().await;
+            }
+            response
+        });
 
         tokio::select! {
             biased;
@@ -309,7 +349,7 @@ where
                     }
                     return self.sse_then(events, response);
                 }
-                self.json(response, session, outbox, legacy).await
+                self.json(response, session, creating, legacy).await
             }
         }
     }
@@ -334,10 +374,9 @@ where
         &self,
         response: McpResponse,
         session: Option<Arc<Session>>,
-        outbox: Option<mpsc::Receiver<Bytes>>,
+        creating: bool,
         legacy: bool,
     ) -> Response<HttpBody> {
-        let creating = outbox.is_some();
         if matches!(response.outcome, Ok(ResultBody::Stream(_))) {
             // A streamed result goes out as a chunked JSON body, a few pieces in memory at a time.
             let (tx, body_rx) = mpsc::channel::<Bytes>(STREAM_CHUNKS_QUEUED);
@@ -363,9 +402,6 @@ where
                     if let Ok(value) = HeaderValue::from_str(&id) {
                         http.headers_mut().insert(SESSION_ID_HEADER, value);
                     }
-                    if let Some(outbox) = outbox {
-                        tokio::spawn(record_and_deliver(id, outbox, self.events.clone(), self.standalone.clone()));
-                    }
                 }
                 None => {
                     let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many sessions");
@@ -380,7 +416,7 @@ where
         &self,
         first: Bytes,
         mut rx: mpsc::Receiver<Bytes>,
-        mut future: std::pin::Pin<Box<S::Future>>,
+        mut future: BoxFuture<'static, Result<McpResponse, Infallible>>,
         token: CancellationToken,
     ) -> Response<HttpBody> {
         let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
@@ -448,6 +484,7 @@ where
                     request.extensions.insert(mcp_headers(headers));
                     if let Some(session) = &session {
                         request.extensions.insert(session.clone());
+                        request.extensions.insert(StandaloneEvents(self.events.clone()));
                     }
                     let Ok(response) = self.service.clone().call(request).await;
                     response_bytes(response).await
@@ -468,21 +505,106 @@ where
     }
 }
 
-/// A legacy session's own messages: each is recorded in the event store under an event id and
-/// delivered to the session's standalone stream when one is open (a slow or absent stream only
-/// misses live delivery; the client resumes with `Last-Event-ID`). Ends with the session.
-async fn record_and_deliver(
-    session: String,
-    mut outbox: mpsc::Receiver<Bytes>,
-    events: Arc<dyn EventStore>,
-    standalone: Arc<tokio::sync::Mutex<HashMap<String, mpsc::Sender<Bytes>>>>,
-) {
-    while let Some(message) = outbox.recv().await {
-        let streams = standalone.lock().await;
-        let event_id = events.append(&session, message.clone()).await;
-        if let Some(stream) = streams.get(&session) {
-            let _ = stream.try_send(sse_event_with_id(&event_id, &message));
+/// A legacy session whose state a request may change, and what it was before.
+struct Saving {
+    id: String,
+    session: Arc<Session>,
+    revision: u64,
+    store: Arc<dyn SessionStore>,
+}
+
+impl Saving {
+    async fn save(self) {
+        if self.session.revision() != self.revision {
+            self.store.save(&self.id, &self.session).await;
         }
+    }
+}
+
+/// One open standalone stream: the events of the endpoint's log its session wants, replayed
+/// after `Last-Event-ID` and then live, each once and in log order.
+struct Standalone {
+    session: String,
+    sessions: Arc<dyn SessionStore>,
+    events: Arc<dyn EventStore>,
+    out: mpsc::Sender<Bytes>,
+    /// The id of the last event delivered (or skipped), and its position, to drop live events
+    /// a replay already covered and to re-read the log after.
+    last_id: Option<String>,
+    last: Option<(u64, u64)>,
+}
+
+impl Standalone {
+    async fn run(
+        mut self,
+        mut live: tokio::sync::broadcast::Receiver<Event>,
+        token: CancellationToken,
+        keep_alive: std::time::Duration,
+    ) {
+        if !self.replay().await {
+            return;
+        }
+        let mut tick = tokio::time::interval(keep_alive);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                () = token.cancelled() => return,
+                event = live.recv() => match event {
+                    Ok(event) => {
+                        if !self.deliver(event).await {
+                            return;
+                        }
+                    }
+                    // Fell behind the live feed: read what was missed from the log.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if !self.replay().await {
+                            return;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                _ = tick.tick() => {
+                    if self.out.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers what the log holds after the last event; `false` when the stream is over.
+    async fn replay(&mut self) -> bool {
+        let Some(after) = self.last_id.clone() else { return true };
+        for event in self.events.replay_after(&after).await.unwrap_or_default() {
+            if !self.deliver(event).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sends `event` when the session wants it; `false` when the stream is over (the client
+    /// left, or the session ended).
+    async fn deliver(&mut self, event: Event) -> bool {
+        let position = event.id.as_deref().and_then(event_position);
+        if position.is_some() && position <= self.last {
+            return true;
+        }
+        // The session's current state: another process may have changed its subscriptions.
+        let Some(session) = self.sessions.get(&self.session).await else { return false };
+        if position.is_some() {
+            self.last = position;
+            self.last_id.clone_from(&event.id);
+        }
+        if !session.state().is_some_and(|state| state.wants(&event.message)) {
+            return true;
+        }
+        let bytes = match &event.id {
+            Some(id) => sse_event_with_id(id, &event.message),
+            None => sse_event(&event.message),
+        };
+        self.out.send(bytes).await.is_ok()
     }
 }
 

@@ -10,6 +10,10 @@ use futures_util::future::BoxFuture;
 use crate::session::Session;
 
 /// A store of legacy sessions by id.
+///
+/// The endpoint calls [`save`](Self::save) after every request that changed a session's state
+/// (the handshake, `notifications/initialized`, `logging/setLevel`, subscriptions), before it
+/// answers, so a store shared by several processes hands the next request the state it left.
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores `session` under a fresh, unguessable id (visible ASCII), or `None` when full.
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>>;
@@ -17,6 +21,12 @@ pub trait SessionStore: Send + Sync + 'static {
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<Arc<Session>>>;
     /// Ends a session; `false` when it did not exist.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool>;
+    /// Keeps the session's changed state. Stores holding the session object itself (in
+    /// memory) have nothing to do.
+    fn save<'a>(&'a self, id: &'a str, session: &'a Session) -> BoxFuture<'a, ()> {
+        let _ = (id, session);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Default time a session may stay unused before it may be dropped to make room.

@@ -1,0 +1,191 @@
+//! `RedisEventStore` and `RedisSessionStore` against a real `redis-server` on a free loopback
+//! port. Two stores on one Redis stand for two server processes: events recorded by one reach
+//! the other live and by replay, sessions created by one are served by the other, and a Redis
+//! that is down costs no request.
+#![cfg(feature = "redis")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mocopr_core::ProtocolVersion;
+use mocopr_core::types::{ClientCapabilities, Implementation};
+use mocopr_testing::{RedisServer, free_port};
+use mocopr_transport::http::{Event, EventStore, RedisEventStore, RedisSessionStore, SessionStore};
+use mocopr_transport::{Session, SessionState};
+
+const TIMEOUT: Duration = Duration::from_millis(300);
+
+fn redis() -> RedisServer {
+    RedisServer::start().expect("redis-server (cargo xtask test installs it)")
+}
+
+fn events(url: &str) -> RedisEventStore {
+    RedisEventStore::new(url, TIMEOUT).expect("store")
+}
+
+async fn next(live: &mut tokio::sync::broadcast::Receiver<Event>) -> Event {
+    tokio::time::timeout(Duration::from_secs(5), live.recv()).await.expect("an event in time").expect("open")
+}
+
+#[tokio::test]
+async fn events_recorded_by_one_process_reach_the_other_live_and_by_replay() {
+    let redis = redis();
+    let (first, second) = (events(&redis.url()), events(&redis.url()));
+    let mut here = first.subscribe();
+    let mut there = second.subscribe();
+    // The tail tasks start with the subscriptions; let them reach XREAD.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for n in 1..=3 {
+        first.append(Bytes::from(format!("{{\"n\":{n}}}"))).await;
+    }
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let (mine, theirs) = (next(&mut here).await, next(&mut there).await);
+        assert_eq!(mine.message, Bytes::from(format!("{{\"n\":{n}}}")));
+        assert_eq!((mine.local, theirs.local), (true, false), "each process knows its own events");
+        assert_eq!(mine.id, theirs.id, "one log, one id");
+        ids.push(mine.id.expect("recorded"));
+    }
+    let replayed = second.replay_after(&ids[0]).await.expect("a Redis id");
+    let messages: Vec<Bytes> = replayed.iter().map(|e| e.message.clone()).collect();
+    assert_eq!(messages, [Bytes::from_static(b"{\"n\":2}"), Bytes::from_static(b"{\"n\":3}")]);
+    assert_eq!(replayed.last().and_then(|e| e.id.clone()), Some(ids[2].clone()), "ids round-trip");
+    assert_eq!(second.replay_after(&ids[2]).await.expect("known").len(), 0, "nothing after the newest");
+    assert!(second.replay_after("garbage").await.is_none());
+    assert!(second.replay_after("7").await.is_none(), "an in-memory id is not one of this log's");
+}
+
+#[tokio::test]
+async fn the_log_stays_bounded() {
+    let redis = redis();
+    let store = events(&redis.url()).with_max_len(10);
+    let mut live = store.subscribe();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    store.append(Bytes::from_static(b"0")).await;
+    let first = next(&mut live).await.id.expect("recorded");
+    for i in 1..500 {
+        store.append(Bytes::from(i.to_string())).await;
+    }
+    let kept = store.replay_after(&first).await.expect("known");
+    // `MAXLEN ~` trims in whole nodes: about the bound, never the whole history.
+    assert!(kept.len() < 250, "{} events kept", kept.len());
+    assert_eq!(kept.last().map(|e| e.message.clone()), Some(Bytes::from("499")));
+}
+
+#[tokio::test]
+async fn a_redis_that_is_down_costs_no_request_and_events_still_go_out_live() {
+    let store = events(&format!("redis://127.0.0.1:{}/", free_port().expect("port")));
+    let mut live = store.subscribe();
+    let started = Instant::now();
+    store.append(Bytes::from_static(b"{}")).await;
+    let event = next(&mut live).await;
+    assert_eq!((event.id, event.local, event.message), (None, true, Bytes::from_static(b"{}")));
+    assert!(store.replay_after("1-0").await.is_none());
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn the_tail_goes_on_after_redis_comes_back() {
+    let redis = redis();
+    let port = redis.port();
+    let (first, second) = (events(&redis.url()), events(&redis.url()));
+    let mut there = second.subscribe();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.append(Bytes::from_static(b"before")).await;
+    assert_eq!(next(&mut there).await.message, Bytes::from_static(b"before"));
+    drop(redis);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _back = RedisServer::start_on(port).expect("restarted");
+    // The reconnecting writer and tail both need a moment; keep writing until one arrives.
+    let started = Instant::now();
+    loop {
+        first.append(Bytes::from_static(b"after")).await;
+        if let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(500), there.recv()).await {
+            assert_eq!(event.message, Bytes::from_static(b"after"));
+            assert!(event.id.is_some() && !event.local);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the tail never came back");
+    }
+}
+
+fn sessions(url: &str) -> RedisSessionStore {
+    RedisSessionStore::new(url, TIMEOUT).expect("store")
+}
+
+fn initialized() -> Arc<Session> {
+    let session = Arc::new(Session::new());
+    let state = SessionState::new(
+        ProtocolVersion::V2025_11_25,
+        Arc::new(ClientCapabilities::default()),
+        Implementation::new("client", "1.0"),
+    );
+    assert!(session.begin(state));
+    session
+}
+
+#[tokio::test]
+async fn a_session_made_by_one_process_is_served_and_changed_by_another() {
+    let redis = redis();
+    let (first, second) = (sessions(&redis.url()), sessions(&redis.url()));
+    let created = initialized();
+    let id = first.create(created.clone()).await.expect("created");
+
+    let adopted = second.get(&id).await.expect("another process finds it");
+    assert!(!Arc::ptr_eq(&adopted, &created));
+    assert_eq!(adopted.state(), created.state());
+
+    adopted.update(|s| {
+        s.initialized = true;
+        s.subscriptions.insert("file:///a".into());
+    });
+    second.save(&id, &adopted).await;
+    let again = first.get(&id).await.expect("still there");
+    assert!(Arc::ptr_eq(&again, &created), "the process keeps its own object");
+    let state = again.state().expect("state");
+    assert!(state.initialized && state.subscriptions.contains("file:///a"), "{state:?}");
+
+    assert!(second.remove(&id).await);
+    assert!(first.get(&id).await.is_none(), "ended everywhere");
+    assert!(!first.remove(&id).await);
+    assert!(second.get("0123456789abcdef0123456789abcdef").await.is_none());
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_use_keeps_them() {
+    let redis = redis();
+    let store = sessions(&redis.url()).with_idle_timeout(Duration::from_millis(400));
+    let other = sessions(&redis.url()).with_idle_timeout(Duration::from_millis(400));
+    let used = store.create(initialized()).await.expect("created");
+    let idle = store.create(initialized()).await.expect("created");
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(other.get(&used).await.is_some(), "each use renews it");
+    }
+    assert!(other.get(&idle).await.is_none(), "the idle one expired");
+    assert!(store.get(&idle).await.is_none(), "and its local copy is dropped");
+}
+
+#[tokio::test]
+async fn a_session_made_while_redis_is_down_works_locally_and_is_shared_once_redis_is_back() {
+    let port = free_port().expect("port");
+    let url = format!("redis://127.0.0.1:{port}/");
+    let (first, second) = (sessions(&url), sessions(&url));
+    let started = Instant::now();
+    let id = first.create(initialized()).await.expect("created without Redis");
+    assert!(first.get(&id).await.is_some(), "served from the local copy");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+
+    let _redis = RedisServer::start_on(port).expect("redis-server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // A use through the creating process writes it to Redis.
+        assert!(first.get(&id).await.is_some());
+        if second.get(&id).await.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never shared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
