@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::FutureExt;
-use mocopr_benches::{RedisServer, read_result};
+use mocopr_benches::read_result;
 use mocopr_cache::{CacheConfig, CacheLayer, CachePolicy, MultiLevelCache, RedisConfig, entry};
 use mocopr_client::McpClient;
 use mocopr_core::types::{Tool, ToolAnnotations};
 use mocopr_server::{Args, ConnectionConfig, McpServer, ToolError, serve_connection};
+use mocopr_testing::RedisServer;
 use mocopr_transport::TransportConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
@@ -40,7 +41,7 @@ fn l1_hit(c: &mut Criterion) {
 }
 
 fn l2_hit_vs_raw_get(c: &mut Criterion) {
-    let Some(redis) = RedisServer::start() else {
+    let Ok(redis) = RedisServer::start() else {
         eprintln!("redis-server not found: L2 benchmarks skipped");
         return;
     };
@@ -48,10 +49,10 @@ fn l2_hit_vs_raw_get(c: &mut Criterion) {
     let value = Bytes::from(read_result(1024));
     let (cache, mut raw) = rt.block_on(async {
         // No L1 room: every lookup goes to Redis.
-        let config = CacheConfig::builder().l1_max_entries(0).redis(RedisConfig::new(redis.url.clone())).build();
+        let config = CacheConfig::builder().l1_max_entries(0).redis(RedisConfig::new(redis.url())).build();
         let cache = MultiLevelCache::new(config).expect("cache");
         cache.insert("mcp:resources/read:l2", value.clone(), Some(Duration::from_secs(600)), None).await;
-        let client = redis::Client::open(redis.url.clone()).expect("client");
+        let client = redis::Client::open(redis.url()).expect("client");
         let mut raw = client.get_multiplexed_async_connection().await.expect("connect");
         let stored: Vec<u8> = redis::cmd("GET").arg("mcp:resources/read:l2").query_async(&mut raw).await.expect("GET");
         let _: () = redis::cmd("SET").arg("raw:copy").arg(stored).query_async(&mut raw).await.expect("SET");

@@ -76,42 +76,6 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A `redis-server` child process on a free loopback port (no persistence), killed on drop.
-#[derive(Debug)]
-pub struct RedisServer {
-    child: std::process::Child,
-    /// `redis://127.0.0.1:<port>/`.
-    pub url: String,
-}
-
-impl RedisServer {
-    /// Starts one and waits until it accepts connections; `None` when `redis-server` is not
-    /// installed (`cargo xtask test` installs it).
-    pub fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        None
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A `resources/read` result of about `target` bytes (JSON text contents, as a server returns).
 pub fn read_result(target: usize) -> Vec<u8> {
     let mut lines = String::new();

@@ -16,8 +16,7 @@ use mocopr_transport::memory::pair;
 use serde_json::{Value, json};
 use tower_layer::Layer;
 
-mod support;
-use support::RedisServer;
+use mocopr_testing::RedisServer;
 
 #[derive(serde::Deserialize)]
 struct Query {
@@ -212,7 +211,7 @@ async fn lists_are_cached_invalidated_by_tag_and_served_with_their_remaining_ttl
 
 #[tokio::test]
 async fn a_frozen_redis_costs_no_request() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let fixture = server(&[ProtocolVersion::V2026_07_28]);
     let redis_config = RedisConfig::new(redis.url())
         .response_timeout(Duration::from_millis(100))
@@ -220,7 +219,7 @@ async fn a_frozen_redis_costs_no_request() {
     let cache = MultiLevelCache::new(CacheConfig::builder().redis(redis_config).build()).expect("cache");
     let client = client_through(&fixture, &cache).await;
     client.call_tool("lookup", json!({"q": "warm"})).await.expect("call");
-    redis.pause();
+    redis.pause().expect("SIGSTOP");
     for i in 0..20 {
         let result = client.call_tool("lookup", json!({"q": i.to_string()})).await.expect("answered without Redis");
         assert_eq!(text(&result), format!("answer to {i}"));
@@ -228,6 +227,6 @@ async fn a_frozen_redis_costs_no_request() {
     let warm = client.call_tool("lookup", json!({"q": "warm"})).await.expect("call");
     assert_eq!(text(&warm), "answer to warm");
     assert_eq!(fixture.runs.load(Ordering::SeqCst), 21, "the warm entry came from L1");
-    redis.resume();
+    redis.resume().expect("SIGCONT");
     let _: Value = json!(null);
 }

@@ -10,8 +10,7 @@ use bytes::Bytes;
 use mocopr_cache::{CacheConfig, Computed, Lookup, MultiLevelCache, RedisConfig};
 use mocopr_core::binary::{ValueEncoding, split_cache_entry};
 
-mod support;
-use support::{RedisServer, free_port};
+use mocopr_testing::{RedisServer, free_port};
 
 fn config(redis: Option<&str>) -> CacheConfig {
     let mut builder = CacheConfig::builder().default_ttl(Duration::from_secs(30)).compression_threshold(1024);
@@ -129,7 +128,7 @@ async fn oversized_values_are_not_cached_and_say_so() {
 
 #[tokio::test]
 async fn two_caches_share_values_through_redis_compressed_above_the_threshold() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let first = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     let second = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     let large = Bytes::from("{\"text\":\"".to_owned() + &"abc".repeat(30_000) + "\"}");
@@ -163,7 +162,7 @@ async fn two_caches_share_values_through_redis_compressed_above_the_threshold() 
 
 #[tokio::test]
 async fn redis_down_at_start_then_back_costs_no_request() {
-    let port = free_port();
+    let port = free_port().expect("a free port");
     let url = format!("redis://127.0.0.1:{port}/");
     let cache = MultiLevelCache::new(config(Some(&url))).expect("starts without Redis");
     let runs = AtomicUsize::new(0);
@@ -181,7 +180,7 @@ async fn redis_down_at_start_then_back_costs_no_request() {
     assert!(cache.stats().l2_errors >= 1);
     assert_eq!(cache.l2_healthy().await, Some(false));
 
-    let redis = RedisServer::start_on(port);
+    let redis = RedisServer::start_on(port).expect("redis-server restarts");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(cache.l2_healthy().await, Some(true), "reconnected");
     cache.insert("mcp:tools/list:after", Bytes::from_static(b"after"), None, None).await;
@@ -191,10 +190,10 @@ async fn redis_down_at_start_then_back_costs_no_request() {
 
 #[tokio::test]
 async fn a_frozen_redis_is_waited_on_only_up_to_the_timeouts() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let cache = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     cache.insert("mcp:warm", Bytes::from_static(b"w"), None, None).await;
-    redis.pause();
+    redis.pause().expect("SIGSTOP");
     let runs = AtomicUsize::new(0);
     let started = Instant::now();
     for i in 0..10 {
@@ -205,7 +204,7 @@ async fn a_frozen_redis_is_waited_on_only_up_to_the_timeouts() {
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert_eq!(runs.load(Ordering::SeqCst), 10);
     assert!(cache.get("mcp:warm").await.is_some(), "L1 still answers");
-    redis.resume();
+    redis.resume().expect("SIGCONT");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(cache.l2_healthy().await, Some(true));
 }
@@ -231,12 +230,12 @@ async fn work_that_started_before_an_invalidation_does_not_store_its_result() {
 
 #[tokio::test]
 async fn an_invalidation_redis_missed_is_settled_before_l2_is_read_again() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let cache = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     cache.insert("mcp:tools/list:page", Bytes::from_static(b"old list"), None, Some("tools/list")).await;
-    redis.pause();
+    redis.pause().expect("SIGSTOP");
     cache.invalidate_tag("tools/list").await;
-    redis.resume();
+    redis.resume().expect("SIGCONT");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(cache.get("mcp:tools/list:page").await.is_none(), "not served stale from L2 after Redis came back");
     let other = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");

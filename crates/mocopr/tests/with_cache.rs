@@ -55,3 +55,55 @@ async fn with_cache_answers_repeats_from_the_cache_and_forgets_on_change() {
     client.list_tools().await.expect("list");
     assert_eq!(cache.stats().l1_hits, hits, "the list was fetched again after tools changed");
 }
+
+/// Two cached servers sharing their changes through Redis stand for two processes: a change
+/// announced by one drops the other's L1 copies too.
+#[tokio::test]
+async fn a_change_in_another_process_clears_this_process_l1() {
+    let redis = mocopr_testing::RedisServer::start().expect("redis-server (cargo xtask test installs it)");
+    let cached = |_: ()| {
+        McpServer::builder()
+            .tool(Tool::new("t", json!({"type": "object"}).as_object().cloned().unwrap_or_default()), || async {
+                Ok::<_, ToolError>("t")
+            })
+            .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+            .build()
+            .expect("cached server")
+    };
+    let (here, there) = (cached(()), cached(()));
+    for server in [&here, &there] {
+        let log = mocopr::transport::http::RedisEventStore::new(&redis.url(), Duration::from_millis(300)).expect("log");
+        server.get_ref().changes().share(Arc::new(log));
+    }
+    let cache = here.cache().clone();
+    let mut heard = here.get_ref().changes().subscribe();
+    let announcer = there.get_ref().changes().clone();
+    let config = mocopr::transport::TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(mocopr::server::serve_connection(
+        here,
+        server_end.reader,
+        server_end.sink,
+        ConnectionConfig::default(),
+    ));
+    let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
+
+    client.list_tools().await.expect("list");
+    client.list_tools().await.expect("list");
+    let hits = cache.stats().l1_hits;
+    assert!(hits >= 1, "the second list came from L1");
+    // The other process's tail may still be starting: announce until this one hears it.
+    let heard_it = async {
+        loop {
+            announcer.tools_changed();
+            if let Ok(Ok(mocopr::server::Change::Tools)) =
+                tokio::time::timeout(Duration::from_millis(500), heard.recv()).await
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), heard_it).await.expect("the change crossed processes");
+    client.list_tools().await.expect("list");
+    assert_eq!(cache.stats().l1_hits, hits, "fetched again: the other process's change cleared L1");
+}
