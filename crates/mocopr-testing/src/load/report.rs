@@ -1,0 +1,144 @@
+//! What a load test measured: throughput, latency percentiles (from an HDR histogram), errors,
+//! per-operation counts, and the server's peak memory when it was a child process.
+
+use std::fmt;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Latency figures, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean_us: f64,
+    /// Fastest.
+    pub min_us: u64,
+    /// Median.
+    pub p50_us: u64,
+    /// 90th percentile.
+    pub p90_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Slowest.
+    pub max_us: u64,
+}
+
+impl LatencySummary {
+    pub(crate) fn of(histogram: &Histogram<u64>) -> Self {
+        if histogram.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            mean_us: histogram.mean(),
+            min_us: histogram.min(),
+            p50_us: histogram.value_at_quantile(0.50),
+            p90_us: histogram.value_at_quantile(0.90),
+            p99_us: histogram.value_at_quantile(0.99),
+            max_us: histogram.max(),
+        }
+    }
+}
+
+/// Requests and errors of one operation of the scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct OperationReport {
+    /// The operation's label (e.g. `tools/call echo`).
+    pub operation: String,
+    /// Requests completed (answered or failed).
+    pub requests: u64,
+    /// Of which failed: a transport or JSON-RPC error, a timeout, or a tool result with
+    /// `isError`.
+    pub errors: u64,
+    /// Its latency.
+    pub latency: LatencySummary,
+}
+
+/// The result of a load test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LoadReport {
+    /// What was tested (`stdio:<command>` or the URL).
+    pub target: String,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// The requested rate (requests per second, all clients together); `None`: as fast as
+    /// the server answers.
+    pub target_rate: Option<f64>,
+    /// How long requests were started for, in seconds (ramp-up included).
+    pub duration_secs: f64,
+    /// From the first request to the last answer, in seconds.
+    pub elapsed_secs: f64,
+    /// Requests completed.
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// `errors / requests`.
+    pub error_rate: f64,
+    /// Requests completed per second of `elapsed_secs`.
+    pub throughput: f64,
+    /// Latency of every request.
+    pub latency: LatencySummary,
+    /// Per operation, in scenario order.
+    pub operations: Vec<OperationReport>,
+    /// The server's peak resident memory (`VmHWM`) in bytes, when it was a child process of
+    /// the load tester (stdio) and the platform reports it.
+    pub server_peak_rss_bytes: Option<u64>,
+}
+
+impl LoadReport {
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn micros(us: u64) -> String {
+    let d = Duration::from_micros(us);
+    if us >= 10_000 { format!("{:.1} ms", d.as_secs_f64() * 1e3) } else { format!("{us} µs") }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rate = self.target_rate.map_or_else(|| "unlimited".to_owned(), |r| format!("{r:.0} req/s"));
+        writeln!(f, "target      {}", self.target)?;
+        writeln!(f, "clients     {} (rate {rate}, {:.1} s)", self.clients, self.duration_secs)?;
+        writeln!(f, "requests    {} in {:.2} s = {:.0} req/s", self.requests, self.elapsed_secs, self.throughput)?;
+        writeln!(f, "errors      {} ({:.2}%)", self.errors, self.error_rate * 100.0)?;
+        let l = &self.latency;
+        writeln!(
+            f,
+            "latency     mean {} | p50 {} | p90 {} | p99 {} | max {}",
+            micros(l.mean_us.round() as u64),
+            micros(l.p50_us),
+            micros(l.p90_us),
+            micros(l.p99_us),
+            micros(l.max_us)
+        )?;
+        if let Some(rss) = self.server_peak_rss_bytes {
+            writeln!(f, "server RSS  peak {:.1} MiB", rss as f64 / (1024.0 * 1024.0))?;
+        }
+        writeln!(f)?;
+        let width = self.operations.iter().map(|o| o.operation.chars().count()).max().unwrap_or(9).max(9);
+        writeln!(
+            f,
+            "{:<width$}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+            "operation", "requests", "errors", "p50", "p99", "max"
+        )?;
+        for op in &self.operations {
+            writeln!(
+                f,
+                "{:<width$}  {:>9}  {:>7}  {:>9}  {:>9}  {:>9}",
+                op.operation,
+                op.requests,
+                op.errors,
+                micros(op.latency.p50_us),
+                micros(op.latency.p99_us),
+                micros(op.latency.max_us)
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,97 @@
+//! The load tester against a real MoCoPr server over loopback HTTP: the rate is held, the mix
+//! follows the weights, failures are counted as errors, and an unreachable target is an error.
+
+use std::time::Duration;
+
+use mocopr_core::types::{CallToolResult, Resource, ResourceContents, Tool};
+use mocopr_server::{HttpConfig, McpServer, ServerConfig, ToolError, serve_http};
+use mocopr_testing::{LoadError, LoadScenario, LoadTester, Operation, Target};
+use serde_json::json;
+
+async fn server() -> String {
+    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let server = McpServer::builder()
+        .tool(Tool::new("ok", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("fine") })
+        .tool(Tool::new("broken", object(json!({"type": "object"}))), || async {
+            Ok::<_, ToolError>(CallToolResult::error("no"))
+        })
+        .resource(
+            Resource::new("mem://r", "r"),
+            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "r")]) },
+        )
+        .build()
+        .expect("server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let endpoint = server.into_http(HttpConfig::default());
+    tokio::spawn(serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()));
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_is_held_the_mix_follows_the_weights_and_failures_count() {
+    let url = server().await;
+    let scenario = LoadScenario::builder()
+        .operation(1, Operation::ListTools)
+        .operation(2, Operation::call_tool("ok", json!({})))
+        .operation(1, Operation::call_tool("broken", json!({})))
+        .build()
+        .expect("scenario");
+    let mut ticks = 0;
+    let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
+        .clients(4)
+        .rate(400.0)
+        .duration(Duration::from_millis(1500))
+        .ramp_up(Duration::from_millis(100))
+        .build()
+        .expect("tester")
+        .run_with_progress(|_| ticks += 1)
+        .await
+        .expect("ran");
+    // 400/s for 1.5 s less the ramp-up: about 580; a loaded machine may fall short, never over.
+    assert!((300..=620).contains(&report.requests), "{report}");
+    assert!(ticks >= 3, "progress was reported ({ticks})");
+    let [list, ok, broken] = &report.operations[..] else { panic!("{report}") };
+    assert_eq!((list.errors, ok.errors), (0, 0), "{report}");
+    assert_eq!(broken.errors, broken.requests, "isError results are errors: {report}");
+    assert_eq!(report.errors, broken.requests);
+    let share = ok.requests as f64 / report.requests as f64;
+    assert!((0.40..=0.60).contains(&share), "half the requests call `ok`: {share:.2}\n{report}");
+    assert!(report.latency.p50_us > 0 && report.latency.p50_us <= report.latency.p99_us, "{report}");
+    assert!(report.latency.p99_us <= report.latency.max_us);
+    assert_eq!(report.server_peak_rss_bytes, None, "not a child process");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON report");
+    assert_eq!(json["requests"], report.requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_rate_clients_go_as_fast_as_the_server_answers() {
+    let url = server().await;
+    let scenario = LoadScenario::builder().operation(1, Operation::read_resource("mem://r")).build().expect("scenario");
+    let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
+        .clients(2)
+        .duration(Duration::from_millis(500))
+        .build()
+        .expect("tester")
+        .run()
+        .await
+        .expect("ran");
+    assert_eq!(report.errors, 0, "{report}");
+    assert!(report.requests > 50, "{report}");
+}
+
+#[tokio::test]
+async fn unusable_targets_and_settings_are_refused() {
+    let scenario = LoadScenario::builder().operation(1, Operation::Ping).build().expect("scenario");
+    assert!(matches!(Target::parse("ftp://x"), Err(LoadError::Target(_))));
+    assert_eq!(
+        Target::parse("stdio:server --flag 1").expect("stdio"),
+        Target::Stdio { program: "server".into(), args: vec!["--flag".into(), "1".into()] }
+    );
+    let port = mocopr_testing::free_port().expect("port");
+    let nobody = Target::parse(&format!("http://127.0.0.1:{port}/mcp")).expect("target");
+    let tester = LoadTester::builder(nobody, scenario.clone()).duration(Duration::from_millis(100)).build();
+    assert!(matches!(tester.expect("tester").run().await, Err(LoadError::Target(_))));
+    let bad_rate = LoadTester::builder(Target::Http("http://x".into()), scenario).rate(0.0).build();
+    assert!(matches!(bad_rate, Err(LoadError::Config(_))));
+}
