@@ -64,6 +64,10 @@ impl Change {
 /// A function told of each change before it is announced.
 type Hook = Arc<dyn Fn(&Change) + Send + Sync>;
 
+/// A log changes are shared through, not kept alive by the notifier.
+#[cfg(feature = "http")]
+type SharedLog = std::sync::Weak<dyn mocopr_transport::http::EventStore>;
+
 /// Announces changes to every open listen stream. Cheap to clone.
 #[derive(Clone)]
 pub struct ChangeNotifier {
@@ -71,9 +75,9 @@ pub struct ChangeNotifier {
     /// Only the changes made in this process (what a shared log is told).
     local: broadcast::Sender<Change>,
     hooks: Arc<Mutex<Vec<Hook>>>,
-    /// The event logs this notifier feeds, by address (each is fed once).
+    /// The event logs this notifier feeds (each is fed once).
     #[cfg(feature = "http")]
-    shared: Arc<Mutex<Vec<usize>>>,
+    shared: Arc<Mutex<Vec<SharedLog>>>,
 }
 
 impl std::fmt::Debug for ChangeNotifier {
@@ -121,54 +125,49 @@ impl ChangeNotifier {
     /// process's changes are recorded there, which also feeds legacy HTTP sessions' standalone
     /// streams, and changes recorded by other processes are announced here (to listen streams,
     /// stdio sessions and [`on_change`](Self::on_change) hooks such as a cache's
-    /// invalidation). Sharing the same log again does nothing. Needs a Tokio runtime.
+    /// invalidation, before this process's streams deliver them). Sharing the same log again
+    /// does nothing; the log is not kept alive by this. Needs a Tokio runtime.
     #[cfg(feature = "http")]
     pub fn share(&self, log: Arc<dyn mocopr_transport::http::EventStore>) {
-        let address = Arc::as_ptr(&log).cast::<()>() as usize;
         {
             let mut shared = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if shared.contains(&address) {
+            shared.retain(|known| known.strong_count() > 0);
+            if shared.iter().any(|known| std::ptr::addr_eq(known.as_ptr(), Arc::as_ptr(&log))) {
                 return;
             }
-            shared.push(address);
+            shared.push(Arc::downgrade(&log));
         }
-        // Out: recorded in order, one at a time.
+        // Out: recorded in order, one at a time, while the log lives.
         let mut local = self.local.subscribe();
-        let out = log.clone();
+        let out = Arc::downgrade(&log);
         tokio::spawn(async move {
             loop {
-                match local.recv().await {
-                    Ok(change) => out.append(change.to_notification().into()).await,
+                let changes = match local.recv().await {
+                    Ok(change) => vec![change],
+                    // Too many at once: what was missed is unknown, so every list may have
+                    // changed (clients re-fetch).
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(
                             missed,
-                            "changes came faster than the event log took them; some were not shared"
+                            "changes came faster than the event log took them; announcing every list as changed"
                         );
+                        vec![Change::Tools, Change::Prompts, Change::Resources]
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(log) = out.upgrade() else { return };
+                for change in changes {
+                    log.append(change.to_notification().into()).await;
                 }
             }
         });
-        // In: other processes' changes. Ends with the notifier (the last sender goes).
-        let mut recorded = log.subscribe();
+        // In: other processes' changes, announced before this process's streams get them.
         let notifier = self.downgrade();
-        tokio::spawn(async move {
-            loop {
-                match recorded.recv().await {
-                    Ok(event) if !event.local => {
-                        let Some(notifier) = notifier.upgrade() else { return };
-                        if let Some(change) = Change::from_notification(&event.message) {
-                            notifier.receive(change);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "fell behind the shared event log; some changes were not announced");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
+        log.on_foreign_event(Arc::new(move |event| {
+            if let (Some(notifier), Some(change)) = (notifier.upgrade(), Change::from_notification(&event.message)) {
+                notifier.receive(change);
             }
-        });
+        }));
     }
 
     #[cfg(feature = "http")]
@@ -220,7 +219,7 @@ struct WeakNotifier {
     tx: broadcast::WeakSender<Change>,
     local: broadcast::WeakSender<Change>,
     hooks: std::sync::Weak<Mutex<Vec<Hook>>>,
-    shared: std::sync::Weak<Mutex<Vec<usize>>>,
+    shared: std::sync::Weak<Mutex<Vec<SharedLog>>>,
 }
 
 #[cfg(feature = "http")]

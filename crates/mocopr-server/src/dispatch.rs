@@ -73,6 +73,15 @@ impl McpServer {
             .request_meta()
             .and_then(|m| m.protocol_version.as_deref())
             .filter(|_| !self.inner.modern_versions.is_empty());
+        // Every legacy HTTP request shares the server's changes through its endpoint's log (a
+        // no-op after the first), so a process that only serves sessions others created still
+        // records its changes for them.
+        #[cfg(feature = "http")]
+        if session.is_some()
+            && let Some(log) = request.extensions.get::<mocopr_transport::http::StandaloneEvents>()
+        {
+            self.inner.changes.share(log.0.clone());
+        }
         let served = match declared {
             Some(_) => self.modern(&body, request.extensions.get::<McpHeaders>())?,
             None => match &body {
@@ -85,7 +94,7 @@ impl McpServer {
                         Some(_) => request
                             .extensions
                             .get::<mocopr_transport::http::StandaloneEvents>()
-                            .map(|log| SessionChanges::Shared(log.0.clone())),
+                            .map(|_| SessionChanges::Shared),
                         #[cfg(not(feature = "http"))]
                         Some(_) => None,
                     };
@@ -265,8 +274,9 @@ impl McpServer {
             Some(SessionChanges::Stream(stream)) => {
                 crate::listen::forward_to_session(self.inner.changes.subscribe(), session.clone(), stream);
             }
+            // Shared through the endpoint's log before routing (see `dispatch`).
             #[cfg(feature = "http")]
-            Some(SessionChanges::Shared(log)) => self.inner.changes.share(log),
+            Some(SessionChanges::Shared) => {}
             None => {}
         }
         let mut result = serde_json::json!({
@@ -643,5 +653,5 @@ enum SessionChanges {
     Stream(Notifier),
     /// Recorded in the HTTP endpoint's event log, which every standalone stream reads.
     #[cfg(feature = "http")]
-    Shared(Arc<dyn mocopr_transport::http::EventStore>),
+    Shared,
 }

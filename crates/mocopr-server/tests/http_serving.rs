@@ -303,4 +303,15 @@ async fn a_legacy_standalone_stream_resumes_after_its_last_event_id() {
     let mut resumed = client().request(get.body(Full::new(Bytes::new())).unwrap()).await.unwrap().into_body();
     let (second_id, _) = next_event(&mut resumed, "notifications/tools/list_changed").await;
     assert_ne!(first_id, second_id, "only what came after the last event is replayed");
+    drop(resumed);
+
+    // An id the log never gave (ahead of it, or garbage) replays nothing and mutes nothing.
+    for unknown in ["18446744073709551615", "1700000000000-0", "garbage"] {
+        let get = Request::get(&url).header("mcp-session-id", &session).header("last-event-id", unknown);
+        let mut stream = client().request(get.body(Full::new(Bytes::new())).unwrap()).await.unwrap().into_body();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        post(&url, &with, touch.replace("\"id\":2", "\"id\":4")).await;
+        let (id, _) = next_event(&mut stream, "notifications/tools/list_changed").await;
+        assert!(!id.is_empty(), "after Last-Event-ID {unknown}");
+    }
 }

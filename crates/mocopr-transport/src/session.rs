@@ -44,47 +44,7 @@ pub struct SessionState {
     pub subscriptions: BTreeSet<String>,
 }
 
-/// The stored form of a [`SessionState`] (JSON in a shared store).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredState {
-    version: ProtocolVersion,
-    capabilities: ClientCapabilities,
-    client_info: Implementation,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    log_level: Option<LoggingLevel>,
-    initialized: bool,
-    #[serde(default)]
-    subscriptions: BTreeSet<String>,
-}
-
 impl SessionState {
-    /// The state as JSON, to keep in a store shared by several processes.
-    pub fn to_json(&self) -> Vec<u8> {
-        let stored = StoredState {
-            version: self.version,
-            capabilities: (*self.capabilities).clone(),
-            client_info: self.client_info.clone(),
-            log_level: self.log_level,
-            initialized: self.initialized,
-            subscriptions: self.subscriptions.clone(),
-        };
-        serde_json::to_vec(&stored).unwrap_or_default()
-    }
-
-    /// A state read back from [`to_json`](Self::to_json)'s form; `None` when it is not one.
-    pub fn from_json(json: &[u8]) -> Option<Self> {
-        let stored: StoredState = serde_json::from_slice(json).ok()?;
-        Some(SessionState {
-            version: stored.version,
-            capabilities: Arc::new(stored.capabilities),
-            client_info: stored.client_info,
-            log_level: stored.log_level,
-            initialized: stored.initialized,
-            subscriptions: stored.subscriptions,
-        })
-    }
-
     /// Whether this session's standalone stream carries `message` (a change notification):
     /// list changes once initialized, resource updates for the URIs (or URI prefixes) it
     /// subscribed to.
@@ -177,6 +137,11 @@ impl Session {
         let (tx, rx) = oneshot::channel();
         pending.insert(id.clone(), tx);
         Some((id, rx))
+    }
+
+    /// Whether a server-to-client request is waiting for its answer.
+    pub fn has_pending_requests(&self) -> bool {
+        !self.pending.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
 
     /// Delivers the client's answer to request `id`; `false` when nothing waits for it.

@@ -34,8 +34,7 @@ async fn events_recorded_by_one_process_reach_the_other_live_and_by_replay() {
     let (first, second) = (events(&redis.url()), events(&redis.url()));
     let mut here = first.subscribe();
     let mut there = second.subscribe();
-    // The tail tasks start with the subscriptions; let them reach XREAD.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    second.ready().await;
     for n in 1..=3 {
         first.append(Bytes::from(format!("{{\"n\":{n}}}"))).await;
     }
@@ -61,7 +60,6 @@ async fn the_log_stays_bounded() {
     let redis = redis();
     let store = events(&redis.url()).with_max_len(10);
     let mut live = store.subscribe();
-    tokio::time::sleep(Duration::from_millis(200)).await;
     store.append(Bytes::from_static(b"0")).await;
     let first = next(&mut live).await.id.expect("recorded");
     for i in 1..500 {
@@ -91,7 +89,7 @@ async fn the_tail_goes_on_after_redis_comes_back() {
     let port = redis.port();
     let (first, second) = (events(&redis.url()), events(&redis.url()));
     let mut there = second.subscribe();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    second.ready().await;
     first.append(Bytes::from_static(b"before")).await;
     assert_eq!(next(&mut there).await.message, Bytes::from_static(b"before"));
     drop(redis);
@@ -132,24 +130,66 @@ async fn a_session_made_by_one_process_is_served_and_changed_by_another() {
     let created = initialized();
     let id = first.create(created.clone()).await.expect("created");
 
-    let adopted = second.get(&id).await.expect("another process finds it");
+    let adopted = second.get(&id).await.expect("read").expect("another process finds it");
     assert!(!Arc::ptr_eq(&adopted, &created));
     assert_eq!(adopted.state(), created.state());
 
+    let before = adopted.state().expect("state");
     adopted.update(|s| {
         s.initialized = true;
         s.subscriptions.insert("file:///a".into());
     });
-    second.save(&id, &adopted).await;
-    let again = first.get(&id).await.expect("still there");
+    second.save(&id, &adopted, &before).await;
+    let again = first.get(&id).await.expect("read").expect("still there");
     assert!(Arc::ptr_eq(&again, &created), "the process keeps its own object");
     let state = again.state().expect("state");
     assert!(state.initialized && state.subscriptions.contains("file:///a"), "{state:?}");
 
     assert!(second.remove(&id).await);
-    assert!(first.get(&id).await.is_none(), "ended everywhere");
+    assert!(first.get(&id).await.expect("read").is_none(), "ended everywhere");
     assert!(!first.remove(&id).await);
-    assert!(second.get("0123456789abcdef0123456789abcdef").await.is_none());
+    assert!(second.get("0123456789abcdef0123456789abcdef").await.expect("read").is_none());
+
+    // A change saved after the session ended elsewhere does not bring it back.
+    let ended = second.create(initialized()).await.expect("created");
+    let local = first.get(&ended).await.expect("read").expect("found");
+    assert!(second.remove(&ended).await);
+    let before = local.state().expect("state");
+    local.update(|s| s.initialized = true);
+    first.save(&ended, &local, &before).await;
+    assert!(second.get(&ended).await.expect("read").is_none(), "still ended");
+}
+
+#[tokio::test]
+async fn changes_made_at_once_through_two_processes_are_all_kept() {
+    let redis = redis();
+    let (first, second) = (sessions(&redis.url()), sessions(&redis.url()));
+    let id = first.create(initialized()).await.expect("created");
+    let here = first.get(&id).await.expect("read").expect("found");
+    let there = second.get(&id).await.expect("read").expect("found");
+    // Both read the same state, then each subscribes to a different URI.
+    let (before_here, before_there) = (here.state().expect("state"), there.state().expect("state"));
+    here.update(|s| {
+        s.subscriptions.insert("file:///a".into());
+    });
+    there.update(|s| {
+        s.subscriptions.insert("file:///b".into());
+        s.initialized = true;
+    });
+    tokio::join!(first.save(&id, &here, &before_here), second.save(&id, &there, &before_there));
+    let state = first.get(&id).await.expect("read").expect("found").state().expect("state");
+    assert_eq!(state.subscriptions.iter().map(String::as_str).collect::<Vec<_>>(), ["file:///a", "file:///b"]);
+    assert!(state.initialized);
+
+    // An unsubscribe (a request: it reads the session first) removes only its URI.
+    let there = second.get(&id).await.expect("read").expect("found");
+    let before = there.state().expect("state");
+    there.update(|s| {
+        s.subscriptions.remove("file:///a");
+    });
+    second.save(&id, &there, &before).await;
+    let state = first.get(&id).await.expect("read").expect("found").state().expect("state");
+    assert_eq!(state.subscriptions.iter().map(String::as_str).collect::<Vec<_>>(), ["file:///b"]);
 }
 
 #[tokio::test]
@@ -161,10 +201,10 @@ async fn sessions_expire_when_idle_and_use_keeps_them() {
     let idle = store.create(initialized()).await.expect("created");
     for _ in 0..6 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(other.get(&used).await.is_some(), "each use renews it");
+        assert!(other.get(&used).await.expect("read").is_some(), "each use renews it");
     }
-    assert!(other.get(&idle).await.is_none(), "the idle one expired");
-    assert!(store.get(&idle).await.is_none(), "and its local copy is dropped");
+    assert!(other.get(&idle).await.expect("read").is_none(), "the idle one expired");
+    assert!(store.get(&idle).await.expect("read").is_none(), "and its local copy is dropped");
 }
 
 #[tokio::test]
@@ -174,15 +214,16 @@ async fn a_session_made_while_redis_is_down_works_locally_and_is_shared_once_red
     let (first, second) = (sessions(&url), sessions(&url));
     let started = Instant::now();
     let id = first.create(initialized()).await.expect("created without Redis");
-    assert!(first.get(&id).await.is_some(), "served from the local copy");
+    assert!(first.get(&id).await.expect("local").is_some(), "served from the local copy");
+    assert!(second.get(&id).await.is_err(), "another process cannot tell: unavailable, not ended");
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 
     let _redis = RedisServer::start_on(port).expect("redis-server");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         // A use through the creating process writes it to Redis.
-        assert!(first.get(&id).await.is_some());
-        if second.get(&id).await.is_some() {
+        assert!(first.get(&id).await.expect("local").is_some());
+        if second.get(&id).await.is_ok_and(|found| found.is_some()) {
             break;
         }
         assert!(Instant::now() < deadline, "never shared");

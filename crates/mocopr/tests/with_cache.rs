@@ -71,9 +71,15 @@ async fn a_change_in_another_process_clears_this_process_l1() {
             .expect("cached server")
     };
     let (here, there) = (cached(()), cached(()));
+    let mut logs = Vec::new();
     for server in [&here, &there] {
         let log = mocopr::transport::http::RedisEventStore::new(&redis.url(), Duration::from_millis(300)).expect("log");
-        server.get_ref().changes().share(Arc::new(log));
+        let log: Arc<dyn mocopr::transport::http::EventStore> = Arc::new(log);
+        server.get_ref().changes().share(log.clone());
+        logs.push(log);
+    }
+    for log in &logs {
+        log.ready().await;
     }
     let cache = here.cache().clone();
     let mut heard = here.get_ref().changes().subscribe();
@@ -92,18 +98,10 @@ async fn a_change_in_another_process_clears_this_process_l1() {
     client.list_tools().await.expect("list");
     let hits = cache.stats().l1_hits;
     assert!(hits >= 1, "the second list came from L1");
-    // The other process's tail may still be starting: announce until this one hears it.
-    let heard_it = async {
-        loop {
-            announcer.tools_changed();
-            if let Ok(Ok(mocopr::server::Change::Tools)) =
-                tokio::time::timeout(Duration::from_millis(500), heard.recv()).await
-            {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), heard_it).await.expect("the change crossed processes");
+    announcer.tools_changed();
+    let change =
+        tokio::time::timeout(Duration::from_secs(5), heard.recv()).await.expect("the change crossed processes");
+    assert_eq!(change.expect("open"), mocopr::server::Change::Tools);
     client.list_tools().await.expect("list");
     assert_eq!(cache.stats().l1_hits, hits, "fetched again: the other process's change cleared L1");
 }

@@ -7,7 +7,7 @@
 //! serve it, whichever process recorded the events.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -38,6 +38,9 @@ impl Event {
     }
 }
 
+/// Called with each event another process recorded, before any stream of this process sees it.
+pub type ForeignEventHook = Arc<dyn Fn(&Event) + Send + Sync>;
+
 /// The ordered log of an endpoint's standalone-stream events.
 pub trait EventStore: Send + Sync + 'static {
     /// Records `message`. It then reaches [`subscribe`](Self::subscribe)rs, in log order.
@@ -49,6 +52,17 @@ pub trait EventStore: Send + Sync + 'static {
     /// that falls more than [`LIVE_EVENTS_QUEUED`] behind re-reads with
     /// [`replay_after`](Self::replay_after).
     fn subscribe(&self) -> broadcast::Receiver<Event>;
+    /// Resolves once events recorded from now on reach [`subscribe`](Self::subscribe)rs (a
+    /// shared log's reader has found where the log ends), or after the log's timeout.
+    fn ready(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+    /// Runs `hook` on every event another process records, before this process's streams get
+    /// it (so, e.g., a cache drops what the change made stale before a client hears of it).
+    /// Logs only this process writes to have nothing to do.
+    fn on_foreign_event(&self, hook: ForeignEventHook) {
+        let _ = hook;
+    }
 }
 
 /// The position of an event id in its log: `seq` (in memory) or `millis-seq` (Redis), compared

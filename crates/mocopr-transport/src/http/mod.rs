@@ -18,7 +18,9 @@ pub use config::{
     DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
     DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
 };
-pub use events::{DEFAULT_EVENTS_KEPT, Event, EventStore, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position};
+pub use events::{
+    DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_events::RedisEventStore;
@@ -27,4 +29,6 @@ pub use redis_events::RedisEventStore;
 pub use redis_sessions::{DEFAULT_LOCAL_SESSIONS, RedisSessionStore};
 pub use serve::{DEFAULT_PATH, serve_http};
 pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
-pub use sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, new_session_id};
+pub use sessions::{
+    DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, SessionStoreError, new_session_id,
+};

@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use tokio::sync::broadcast;
 
-use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, LIVE_EVENTS_QUEUED, event_position};
+use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, LIVE_EVENTS_QUEUED, event_position};
 use crate::http::sessions::new_session_id;
 
 /// How long one `XREAD` waits for new entries before asking again.
@@ -42,6 +42,9 @@ struct Inner {
     origin: String,
     live: broadcast::Sender<Event>,
     tailing: std::sync::Once,
+    /// Set once the tail knows where the log ends, so nothing appended after is missed.
+    ready: tokio::sync::watch::Sender<bool>,
+    foreign: std::sync::Mutex<Vec<ForeignEventHook>>,
 }
 
 impl std::fmt::Debug for RedisEventStore {
@@ -68,6 +71,8 @@ impl RedisEventStore {
             origin: new_session_id(),
             live: broadcast::channel(LIVE_EVENTS_QUEUED).0,
             tailing: std::sync::Once::new(),
+            ready: tokio::sync::watch::channel(false).0,
+            foreign: std::sync::Mutex::default(),
         };
         Ok(RedisEventStore { key: "mcp:events".into(), max_len: DEFAULT_EVENTS_KEPT, inner: Arc::new(inner) })
     }
@@ -128,6 +133,20 @@ impl RedisEventStore {
         }
     }
 
+    /// Whether the log's newest entry is at or after `id`.
+    async fn has_reached(&self, id: &str) -> bool {
+        let newest: redis::RedisResult<Entries> = redis::cmd("XREVRANGE")
+            .arg(&self.key)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.inner.connection.clone())
+            .await;
+        let newest = newest.ok().and_then(|entries| entries.into_iter().next()).map(|(id, _)| id);
+        newest.as_deref().and_then(event_position) >= event_position(id)
+    }
+
     fn start_tailing(&self) {
         let weak = Arc::downgrade(&self.inner);
         let key = self.key.clone();
@@ -174,6 +193,7 @@ async fn tail(store: Weak<Inner>, key: String) {
                 None => inner.last_id(&key, connection).await?,
             };
             last = Some(after.clone());
+            inner.ready.send_replace(true);
             let block = u64::try_from(TAIL_BLOCK.as_millis()).unwrap_or(1000);
             let reply: Option<Vec<(String, Entries)>> = redis::cmd("XREAD")
                 .arg("COUNT")
@@ -191,6 +211,12 @@ async fn tail(store: Weak<Inner>, key: String) {
                     last = Some(id.clone());
                 }
                 if let Some(event) = inner.event(id, &fields) {
+                    if !event.local {
+                        let hooks = inner.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                        for hook in hooks {
+                            hook(&event);
+                        }
+                    }
                     let _ = inner.live.send(event);
                 }
             }
@@ -211,7 +237,7 @@ impl EventStore for RedisEventStore {
     fn append(&self, message: Bytes) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             // Tailing before the first event is recorded, so this process sees it come back.
-            self.start_tailing();
+            self.ready().await;
             if let Err(error) = self.xadd(&message).await {
                 tracing::warn!(%error, "event not recorded in Redis; it goes out live but cannot be replayed");
                 let _ = self.inner.live.send(Event::new(None, message, true));
@@ -226,6 +252,8 @@ impl EventStore for RedisEventStore {
                 return None;
             }
             match self.xrange_after(last_event_id).await {
+                // An id ahead of the log is not one of its ids.
+                Ok(events) if events.is_empty() && !self.has_reached(last_event_id).await => None,
                 Ok(events) => Some(events),
                 Err(error) => {
                     tracing::warn!(%error, "cannot replay from Redis");
@@ -239,5 +267,18 @@ impl EventStore for RedisEventStore {
         let receiver = self.inner.live.subscribe();
         self.start_tailing();
         receiver
+    }
+
+    fn ready(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.start_tailing();
+            let mut ready = self.inner.ready.subscribe();
+            let _ = tokio::time::timeout(self.inner.timeout, ready.wait_for(|ready| *ready)).await;
+        })
+    }
+
+    fn on_foreign_event(&self, hook: ForeignEventHook) {
+        self.inner.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(hook);
+        self.start_tailing();
     }
 }

@@ -1,28 +1,49 @@
 //! [`RedisSessionStore`]: legacy sessions any server process sharing the Redis can serve.
 //!
-//! What a session negotiated ([`SessionState`]) is kept in Redis as JSON under
-//! `{prefix}:{id}`, expiring after the idle timeout (every use renews it). What cannot leave the
-//! process (the server-to-client requests a handler is waiting on) lives in a local
-//! [`Session`] object, made from the stored state the first time a process sees the session.
-//! Each request reads the stored state (`GETEX`), so a subscription made through one process is
-//! honoured by the next; a changed state is written back before the request is answered.
+//! What a session negotiated lives in Redis: a hash `{prefix}:{{id}}` (the handshake as JSON,
+//! `initialized`, the log level) and a set `{prefix}:{{id}}:subs` of subscribed URIs, both
+//! expiring after the idle timeout (every use renews them). Changes are written as deltas
+//! (`HSET` of the fields that changed, `SADD` / `SREM` of the URIs), in one script that does
+//! nothing when the session is gone, so requests through different processes at once each keep
+//! their change, and a session ended elsewhere stays ended. What cannot leave the process (the
+//! server-to-client requests a handler is waiting on) lives in a local [`Session`] object, made
+//! from Redis the first time a process sees the session; each request refreshes its state.
 //!
 //! Redis being down costs no request a process can serve alone: sessions it created or has seen
-//! keep working from its local copy (a warning says they are not shared), and are written to
-//! Redis once it is back.
+//! keep working from its local copy (a warning says they are not shared), a session it created
+//! is written once Redis is back, and a change Redis missed is written again before the next
+//! read. A session this process has never seen cannot be served while Redis is unreachable: the
+//! endpoint answers 503, not 404, so the client keeps its session.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
+use mocopr_core::ProtocolVersion;
+use mocopr_core::types::{ClientCapabilities, Implementation, LoggingLevel};
 use redis::aio::ConnectionManager;
 
-use super::sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, SessionStore, new_session_id};
+use super::sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, SessionStore, SessionStoreError, new_session_id};
 use crate::session::{Session, SessionState};
 
 /// Default number of sessions a process keeps local objects for.
 pub const DEFAULT_LOCAL_SESSIONS: usize = 10_000;
+
+/// Applies a delta if the session still exists. KEYS: hash, subscriptions. ARGV: idle ms,
+/// `initialized` ('' = unchanged), level JSON ('' = unchanged), number of URIs added, the added
+/// URIs, then the removed ones.
+const SAVE_DELTA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'initialized', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[3]) end
+local added = tonumber(ARGV[4])
+for i = 5, 4 + added do redis.call('SADD', KEYS[2], ARGV[i]) end
+for i = 5 + added, #ARGV do redis.call('SREM', KEYS[2], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+";
 
 /// Legacy sessions in Redis. Cheap to clone.
 #[derive(Clone)]
@@ -38,8 +59,10 @@ pub struct RedisSessionStore {
 struct Local {
     session: Arc<Session>,
     used: Instant,
-    /// Whether Redis has it (false while Redis was down when it was created or changed).
-    saved: bool,
+    /// Whether Redis ever had it (false while Redis was down when it was created).
+    written: bool,
+    /// A change Redis missed: the state before it, to write the delta again.
+    unsaved: Option<SessionState>,
 }
 
 impl std::fmt::Debug for RedisSessionStore {
@@ -51,10 +74,19 @@ impl std::fmt::Debug for RedisSessionStore {
     }
 }
 
+/// The handshake part of a state, which never changes.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Handshake {
+    version: ProtocolVersion,
+    capabilities: ClientCapabilities,
+    client_info: Implementation,
+}
+
 impl RedisSessionStore {
-    /// Sessions in the Redis at `url` (`redis://host:port/db`) under `mcp:session:{id}`,
-    /// dropped after [`DEFAULT_SESSION_IDLE_TIMEOUT`] unused, connecting on first use (a server
-    /// starts while Redis is down). Commands time out after `timeout`.
+    /// Sessions in the Redis at `url` (`redis://host:port/db`) under `mcp:session`, dropped
+    /// after [`DEFAULT_SESSION_IDLE_TIMEOUT`] unused, connecting on first use (a server starts
+    /// while Redis is down). Commands time out after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
@@ -83,15 +115,18 @@ impl RedisSessionStore {
     }
 
     /// How many sessions this process keeps local objects for (default
-    /// [`DEFAULT_LOCAL_SESSIONS`]); the least recently used go first, and are made again
-    /// from Redis when they come back.
+    /// [`DEFAULT_LOCAL_SESSIONS`]); the least recently used without a request waiting on its
+    /// client go first, and are made again from Redis when they come back.
     pub fn with_local_capacity(mut self, capacity: usize) -> Self {
         self.local_capacity = capacity.max(1);
         self
     }
 
-    fn key(&self, id: &str) -> String {
-        format!("{}:{id}", self.prefix)
+    /// The hash and the subscription set; one hash tag, so one cluster slot.
+    fn keys(&self, id: &str) -> (String, String) {
+        let hash = format!("{}:{{{id}}}", self.prefix);
+        let subs = format!("{hash}:subs");
+        (hash, subs)
     }
 
     fn idle_millis(&self) -> u64 {
@@ -102,25 +137,116 @@ impl RedisSessionStore {
         self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keeps `session` locally, making room by dropping the least recently used.
-    fn keep(&self, id: &str, session: Arc<Session>, saved: bool) {
+    /// Keeps `session` locally unless the process already has an object for `id` (two first
+    /// requests at once), which it returns instead; makes room by dropping the least recently
+    /// used one nothing waits on.
+    fn keep(&self, id: &str, session: Arc<Session>, written: bool) -> Arc<Session> {
         let mut local = self.local();
+        if let Some(existing) = local.get_mut(id) {
+            existing.used = Instant::now();
+            return existing.session.clone();
+        }
         if local.len() >= self.local_capacity
-            && !local.contains_key(id)
-            && let Some(oldest) = local.iter().min_by_key(|(_, l)| l.used).map(|(id, _)| id.clone())
+            && let Some(oldest) = local
+                .iter()
+                .filter(|(_, l)| l.unsaved.is_none() && !l.session.has_pending_requests())
+                .min_by_key(|(_, l)| l.used)
+                .map(|(id, _)| id.clone())
         {
             local.remove(&oldest);
         }
-        local.insert(id.to_owned(), Local { session, used: Instant::now(), saved });
+        local.insert(id.to_owned(), Local { session: session.clone(), used: Instant::now(), written, unsaved: None });
+        session
     }
 
-    /// `SET` the state; `only_existing` leaves a session ended elsewhere ended.
-    async fn write(&self, id: &str, state: &SessionState, only_existing: bool) -> redis::RedisResult<bool> {
-        let mut command = redis::cmd("SET");
-        command.arg(self.key(id)).arg(state.to_json()).arg("PX").arg(self.idle_millis());
-        command.arg(if only_existing { "XX" } else { "NX" });
-        let written: Option<String> = command.query_async(&mut self.connection.clone()).await?;
-        Ok(written.is_some())
+    /// Writes a whole state (a new session).
+    async fn write(&self, id: &str, state: &SessionState) -> redis::RedisResult<()> {
+        let (hash, subs) = self.keys(id);
+        let handshake = Handshake {
+            version: state.version,
+            capabilities: (*state.capabilities).clone(),
+            client_info: state.client_info.clone(),
+        };
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.cmd("HSET")
+            .arg(&hash)
+            .arg("handshake")
+            .arg(serde_json::to_vec(&handshake).unwrap_or_default())
+            .arg("initialized")
+            .arg(if state.initialized { "1" } else { "0" })
+            .ignore();
+        if let Some(level) = state.log_level {
+            pipe.cmd("HSET").arg(&hash).arg("level").arg(serde_json::to_vec(&level).unwrap_or_default()).ignore();
+        }
+        if !state.subscriptions.is_empty() {
+            pipe.cmd("SADD").arg(&subs).arg(state.subscriptions.iter().collect::<Vec<_>>()).ignore();
+        }
+        pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
+        pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
+        pipe.exec_async(&mut self.connection.clone()).await
+    }
+
+    /// Writes what changed from `before` to `after`; `false` when the session is gone.
+    async fn write_delta(&self, id: &str, before: &SessionState, after: &SessionState) -> redis::RedisResult<bool> {
+        let (hash, subs) = self.keys(id);
+        let initialized = match (before.initialized, after.initialized) {
+            (false, true) => "1",
+            (true, false) => "0",
+            _ => "",
+        };
+        let level = match after.log_level.filter(|l| Some(*l) != before.log_level) {
+            Some(level) => serde_json::to_string(&level).unwrap_or_default(),
+            None => String::new(),
+        };
+        let added: Vec<&String> = after.subscriptions.difference(&before.subscriptions).collect();
+        let removed: Vec<&String> = before.subscriptions.difference(&after.subscriptions).collect();
+        let mut command = redis::cmd("EVAL");
+        command.arg(SAVE_DELTA).arg(2).arg(&hash).arg(&subs);
+        command.arg(self.idle_millis()).arg(initialized).arg(level).arg(added.len()).arg(added).arg(removed);
+        let applied: i64 = command.query_async(&mut self.connection.clone()).await?;
+        Ok(applied == 1)
+    }
+
+    /// The stored state; `None` when the session is gone. Renews its idle timeout.
+    async fn read(&self, id: &str) -> redis::RedisResult<Option<SessionState>> {
+        let (hash, subs) = self.keys(id);
+        let mut pipe = redis::pipe();
+        pipe.cmd("HGETALL").arg(&hash);
+        pipe.cmd("SMEMBERS").arg(&subs);
+        pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
+        pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
+        let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
+            pipe.query_async(&mut self.connection.clone()).await?;
+        let Some(handshake) = fields.get("handshake") else { return Ok(None) };
+        let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
+            tracing::warn!(session = id, "a session in Redis is not one of ours; treating it as ended");
+            return Ok(None);
+        };
+        let mut state = SessionState::new(handshake.version, Arc::new(handshake.capabilities), handshake.client_info);
+        state.initialized = fields.get("initialized").is_some_and(|v| v == b"1");
+        state.log_level = fields.get("level").and_then(|v| serde_json::from_slice::<LoggingLevel>(v).ok());
+        state.subscriptions = subscriptions;
+        Ok(Some(state))
+    }
+
+    /// Writes what Redis missed of a local session: all of it, or the change it missed.
+    async fn settle(&self, id: &str, session: &Session, written: bool, unsaved: Option<SessionState>) {
+        let Some(state) = session.state() else { return };
+        let result = match (&unsaved, written) {
+            (_, false) => self.write(id, &state).await.map(|()| true),
+            (Some(before), true) => self.write_delta(id, before, &state).await,
+            (None, true) => return,
+        };
+        if let Some(local) = self.local().get_mut(id) {
+            match result {
+                Ok(_) => {
+                    local.written = true;
+                    local.unsaved = None;
+                }
+                Err(_) => local.unsaved = local.unsaved.take().or(unsaved),
+            }
+        }
     }
 }
 
@@ -128,9 +254,9 @@ impl SessionStore for RedisSessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
             let id = new_session_id();
-            let saved = match session.state() {
-                Some(state) => match self.write(&id, &state, false).await {
-                    Ok(written) => written,
+            let written = match session.state() {
+                Some(state) => match self.write(&id, &state).await {
+                    Ok(()) => true,
                     Err(error) => {
                         tracing::warn!(%error, "session not saved in Redis; only this process can serve it for now");
                         false
@@ -138,60 +264,47 @@ impl SessionStore for RedisSessionStore {
                 },
                 None => false,
             };
-            self.keep(&id, session, saved);
+            self.keep(&id, session, written);
             Some(id)
         })
     }
 
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<Arc<Session>>> {
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<Session>>, SessionStoreError>> {
         Box::pin(async move {
-            let stored: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("GETEX")
-                .arg(self.key(id))
-                .arg("PX")
-                .arg(self.idle_millis())
-                .query_async(&mut self.connection.clone())
-                .await;
-            let known = self.local().get_mut(id).map(|l| {
-                l.used = Instant::now();
-                (l.session.clone(), l.saved)
-            });
-            match (stored, known) {
-                (Ok(Some(json)), known) => {
-                    let state = SessionState::from_json(&json)?;
-                    let session = match known {
-                        Some((session, _)) => {
-                            if session.state().as_ref() != Some(&state) {
-                                session.replace_state(state);
-                            }
-                            session
-                        }
-                        None => {
-                            let session = Arc::new(Session::new());
-                            session.begin(state);
-                            self.keep(id, session.clone(), true);
-                            session
-                        }
-                    };
-                    Some(session)
-                }
-                // Created or changed while Redis was down: share it now.
-                (Ok(None), Some((session, false))) => {
-                    if let Some(state) = session.state()
-                        && self.write(id, &state, false).await.unwrap_or(false)
-                        && let Some(local) = self.local().get_mut(id)
-                    {
-                        local.saved = true;
+            let known = self.local().get(id).map(|l| (l.session.clone(), l.written, l.unsaved.clone()));
+            if let Some((session, written, unsaved)) = &known
+                && (!written || unsaved.is_some())
+            {
+                self.settle(id, session, *written, unsaved.clone()).await;
+            }
+            match (self.read(id).await, known) {
+                (Ok(Some(state)), Some((session, _, _))) => {
+                    if let Some(local) = self.local().get_mut(id) {
+                        local.used = Instant::now();
                     }
-                    Some(session)
+                    if session.state().as_ref() != Some(&state) {
+                        session.replace_state(state);
+                    }
+                    Ok(Some(session))
                 }
+                (Ok(Some(state)), None) => {
+                    let session = Arc::new(Session::new());
+                    session.begin(state);
+                    Ok(Some(self.keep(id, session, true)))
+                }
+                // Still not in Redis (it is failing to write): served from the local copy.
+                (Ok(None), Some((session, false, _))) => Ok(Some(session)),
                 // Ended (or expired) in Redis: ended here too.
                 (Ok(None), _) => {
                     self.local().remove(id);
-                    None
+                    Ok(None)
                 }
-                (Err(error), known) => {
+                (Err(error), Some((session, _, _))) => {
                     tracing::warn!(%error, "cannot read the session from Redis; serving the local copy");
-                    known.map(|(session, _)| session)
+                    Ok(Some(session))
+                }
+                (Err(error), None) => {
+                    Err(SessionStoreError::new(format!("cannot read the session from Redis: {error}")))
                 }
             }
         })
@@ -200,8 +313,9 @@ impl SessionStore for RedisSessionStore {
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             let local = self.local().remove(id).is_some();
+            let (hash, subs) = self.keys(id);
             let deleted: redis::RedisResult<u64> =
-                redis::cmd("DEL").arg(self.key(id)).query_async(&mut self.connection.clone()).await;
+                redis::cmd("DEL").arg(&hash).arg(&subs).query_async(&mut self.connection.clone()).await;
             match deleted {
                 Ok(n) => n > 0 || local,
                 Err(error) => {
@@ -212,25 +326,25 @@ impl SessionStore for RedisSessionStore {
         })
     }
 
-    fn save<'a>(&'a self, id: &'a str, session: &'a Session) -> BoxFuture<'a, ()> {
+    fn save<'a>(&'a self, id: &'a str, session: &'a Session, before: &'a SessionState) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(state) = session.state() else { return };
-            // A session Redis never had (it was down) is created; one it had is only updated.
-            let shared = self.local().get(id).is_none_or(|l| l.saved);
-            match self.write(id, &state, shared).await {
-                Ok(true) => {
-                    if let Some(local) = self.local().get_mut(id) {
-                        local.saved = true;
-                    }
-                }
+            let Some(after) = session.state() else { return };
+            let written = self.local().get(id).is_none_or(|l| l.written);
+            if !written {
+                // Redis never had it: the whole state goes when Redis is back.
+                return;
+            }
+            match self.write_delta(id, before, &after).await {
+                Ok(true) => {}
                 // Ended elsewhere (DELETE through another process, or expired).
                 Ok(false) => {
                     self.local().remove(id);
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "session change not saved in Redis; other processes see the old state");
+                    tracing::warn!(%error, "session change not saved in Redis yet; it is written again before the next read");
                     if let Some(local) = self.local().get_mut(id) {
-                        local.saved = false;
+                        // The oldest missed state: the delta from it covers every change since.
+                        local.unsaved = local.unsaved.take().or_else(|| Some(before.clone()));
                     }
                 }
             }

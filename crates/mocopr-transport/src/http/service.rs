@@ -35,7 +35,7 @@ use super::origin;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
 use crate::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
-use crate::session::Session;
+use crate::session::{Session, SessionState};
 
 /// What surrounds a message in a server-sent event.
 const SSE_BEFORE: &[u8] = b"event: message\ndata: ";
@@ -182,30 +182,35 @@ where
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, "missing Mcp-Session-Id"),
             );
         };
-        if self.sessions.get(id).await.is_none() {
-            return session_not_found();
-        }
+        let session = match self.sessions.get(id).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return session_not_found(),
+            Err(error) => return store_unavailable(&error),
+        };
         let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let token = CancellationToken::new();
         // A newer GET stream replaces an older one: a message goes out on one stream only.
-        let mut standalone = self.standalone();
-        // Ended streams' tokens are cancelled (their bodies were dropped): forget them.
-        standalone.retain(|_, stream| !stream.is_cancelled());
-        if let Some(older) = standalone.insert(id.to_owned(), token.clone()) {
-            older.cancel();
+        {
+            let mut standalone = self.standalone();
+            // Ended streams' tokens are cancelled (their bodies were dropped): forget them.
+            standalone.retain(|_, stream| !stream.is_cancelled());
+            if let Some(older) = standalone.insert(id.to_owned(), token.clone()) {
+                older.cancel();
+            }
         }
-        drop(standalone);
         let (tx, rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
         let stream = Standalone {
             session: id.to_owned(),
             sessions: self.sessions.clone(),
             events: self.events.clone(),
             out: tx,
+            state: session.state(),
             last: last.as_deref().and_then(event_position),
             last_id: last,
         };
         // Subscribed before replaying, so nothing recorded in between is missed.
         let live = self.events.subscribe();
+        self.events.ready().await;
         tokio::spawn(stream.run(live, token.clone(), self.config.sse_keep_alive));
         let mut response = Response::new(HttpBody::stream(rx, Some(token.drop_guard())));
         set_sse_headers(response.headers_mut());
@@ -246,15 +251,19 @@ where
         let session = match session_id {
             None => None,
             Some(id) => match self.sessions.get(id).await {
-                Some(session) => Some(session),
-                None => return session_not_found(),
+                Ok(Some(session)) => Some(session),
+                Ok(None) => return session_not_found(),
+                Err(error) => return store_unavailable(&error),
             },
         };
-        let saving = session_id.zip(session.clone()).map(|(id, session)| Saving {
-            revision: session.revision(),
-            id: id.to_owned(),
-            session,
-            store: self.sessions.clone(),
+        let saving = session_id.zip(session.clone()).and_then(|(id, session)| {
+            Some(Saving {
+                revision: session.revision(),
+                before: session.state()?,
+                id: id.to_owned(),
+                session,
+                store: self.sessions.clone(),
+            })
         });
         let batches = session.as_ref().and_then(|s| s.state()).is_some_and(|s| s.version.allows_batches());
         let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
@@ -510,13 +519,14 @@ struct Saving {
     id: String,
     session: Arc<Session>,
     revision: u64,
+    before: SessionState,
     store: Arc<dyn SessionStore>,
 }
 
 impl Saving {
     async fn save(self) {
         if self.session.revision() != self.revision {
-            self.store.save(&self.id, &self.session).await;
+            self.store.save(&self.id, &self.session, &self.before).await;
         }
     }
 }
@@ -528,6 +538,10 @@ struct Standalone {
     sessions: Arc<dyn SessionStore>,
     events: Arc<dyn EventStore>,
     out: mpsc::Sender<Bytes>,
+    /// The session's state as last read. An event it does not want is checked again against a
+    /// fresh read (another process may have added the subscription); the keep-alive tick
+    /// refreshes it too, and ends the stream when the session ended elsewhere.
+    state: Option<SessionState>,
     /// The id of the last event delivered (or skipped), and its position, to drop live events
     /// a replay already covered and to re-read the log after.
     last_id: Option<String>,
@@ -565,6 +579,9 @@ impl Standalone {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
                 _ = tick.tick() => {
+                    if !self.refresh().await {
+                        return;
+                    }
                     if self.out.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
                         return;
                     }
@@ -573,15 +590,35 @@ impl Standalone {
         }
     }
 
-    /// Delivers what the log holds after the last event; `false` when the stream is over.
+    /// Delivers what the log holds after the last event; `false` when the stream is over. An
+    /// id the log does not know (forgotten, from another log, or ahead of it) replays nothing,
+    /// and live events then go out from the next one on.
     async fn replay(&mut self) -> bool {
         let Some(after) = self.last_id.clone() else { return true };
-        for event in self.events.replay_after(&after).await.unwrap_or_default() {
+        let Some(events) = self.events.replay_after(&after).await else {
+            self.last_id = None;
+            self.last = None;
+            return true;
+        };
+        for event in events {
             if !self.deliver(event).await {
                 return false;
             }
         }
         true
+    }
+
+    /// Reads the session's state again; `false` when the session ended. A store that cannot
+    /// answer keeps the state as it was.
+    async fn refresh(&mut self) -> bool {
+        match self.sessions.get(&self.session).await {
+            Ok(Some(session)) => {
+                self.state = session.state();
+                true
+            }
+            Ok(None) => false,
+            Err(_) => true,
+        }
     }
 
     /// Sends `event` when the session wants it; `false` when the stream is over (the client
@@ -591,14 +628,18 @@ impl Standalone {
         if position.is_some() && position <= self.last {
             return true;
         }
-        // The session's current state: another process may have changed its subscriptions.
-        let Some(session) = self.sessions.get(&self.session).await else { return false };
         if position.is_some() {
             self.last = position;
             self.last_id.clone_from(&event.id);
         }
-        if !session.state().is_some_and(|state| state.wants(&event.message)) {
-            return true;
+        let wants = |state: &Option<SessionState>| state.as_ref().is_some_and(|s| s.wants(&event.message));
+        if !wants(&self.state) {
+            if !self.refresh().await {
+                return false;
+            }
+            if !wants(&self.state) {
+                return true;
+            }
         }
         let bytes = match &event.id {
             Some(id) => sse_event_with_id(id, &event.message),
@@ -659,6 +700,11 @@ fn error_response(status: StatusCode, id: Option<RequestId>, error: ErrorObject)
 fn too_large(size: usize, limit: usize) -> Response<HttpBody> {
     let error = ProtocolError::MessageTooLarge { size, limit }.to_error_object();
     error_response(StatusCode::PAYLOAD_TOO_LARGE, None, error)
+}
+
+fn store_unavailable(error: &super::sessions::SessionStoreError) -> Response<HttpBody> {
+    let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("sessions are unavailable: {error}"));
+    error_response(StatusCode::SERVICE_UNAVAILABLE, None, error)
 }
 
 fn session_not_found() -> Response<HttpBody> {

@@ -7,7 +7,20 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
-use crate::session::Session;
+use crate::session::{Session, SessionState};
+
+/// A session store could not answer (e.g. its database is unreachable): the endpoint answers
+/// 503, and the client keeps its session.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SessionStoreError(String);
+
+impl SessionStoreError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        SessionStoreError(message.into())
+    }
+}
 
 /// A store of legacy sessions by id.
 ///
@@ -17,14 +30,14 @@ use crate::session::Session;
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores `session` under a fresh, unguessable id (visible ASCII), or `None` when full.
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>>;
-    /// The session with this id.
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<Arc<Session>>>;
+    /// The session with this id; `Ok(None)` when there is none (it ended, or never was).
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<Session>>, SessionStoreError>>;
     /// Ends a session; `false` when it did not exist.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool>;
-    /// Keeps the session's changed state. Stores holding the session object itself (in
-    /// memory) have nothing to do.
-    fn save<'a>(&'a self, id: &'a str, session: &'a Session) -> BoxFuture<'a, ()> {
-        let _ = (id, session);
+    /// Keeps the session's changed state (`before` is what it was before the request).
+    /// Stores holding the session object itself (in memory) have nothing to do.
+    fn save<'a>(&'a self, id: &'a str, session: &'a Session, before: &'a SessionState) -> BoxFuture<'a, ()> {
+        let _ = (id, session, before);
         Box::pin(std::future::ready(()))
     }
 }
@@ -97,12 +110,12 @@ impl SessionStore for InMemorySessionStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<Arc<Session>>> {
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<Session>>, SessionStoreError>> {
         let session = self.lock().get_mut(id).map(|(session, used)| {
             *used = Instant::now();
             session.clone()
         });
-        Box::pin(std::future::ready(session))
+        Box::pin(std::future::ready(Ok(session)))
     }
 
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool> {
@@ -121,9 +134,9 @@ mod tests {
         let _b = store.create(Arc::new(Session::new())).await.unwrap();
         assert!(store.create(Arc::new(Session::new())).await.is_none(), "full");
         assert!(a.bytes().all(|c| (0x21..=0x7e).contains(&c)) && a.len() == 32);
-        assert!(store.get(&a).await.is_some());
+        assert!(store.get(&a).await.unwrap().is_some());
         assert!(store.remove(&a).await);
-        assert!(store.get(&a).await.is_none());
+        assert!(store.get(&a).await.unwrap().is_none());
         assert!(!store.remove(&a).await);
     }
 
@@ -134,7 +147,7 @@ mod tests {
         assert!(store.create(Arc::new(Session::new())).await.is_none(), "full, and the session is fresh");
         tokio::time::sleep(Duration::from_millis(40)).await;
         let new = store.create(Arc::new(Session::new())).await.expect("the idle session was dropped");
-        assert!(store.get(&old).await.is_none());
-        assert!(store.get(&new).await.is_some());
+        assert!(store.get(&old).await.unwrap().is_none());
+        assert!(store.get(&new).await.unwrap().is_some());
     }
 }
