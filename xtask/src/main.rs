@@ -4,6 +4,7 @@
 
 mod conformance;
 mod install;
+mod loadtest;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -24,6 +25,13 @@ commands:
              builds the examples and tests `conformance-server` (default, or with --server) and
              `conformance-client` (--client); --scenario runs one scenario in every suite that
              has it; --url tests an already running server instead of building and starting ours
+  loadtest [--target stdio:CMD | http://…] [--scenario FILE] [--duration 10s] [--clients 50]
+           [--rate 1000] [--ramp-up 1s] [--json FILE] [--server-arg ARG]…
+             the load tester (mocopr-loadtest, release) with a progress bar and a report
+             (table, and JSON in target/loadtest/report.json); without --target it builds and
+             starts production-server (release) on loopback, passing it each --server-arg, and
+             sends the realistic mix: 50 clients, 1,000 req/s, list_tools 10% / call_tool 70% /
+             read_resource 20% (examples/production-server/scenario.json)
   help       this text
 ";
 
@@ -32,6 +40,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run_all(&args[1..]),
         Some("conformance") => conformance::run_all(&args[1..]),
+        Some("loadtest") => loadtest::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

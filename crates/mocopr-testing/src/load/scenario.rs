@@ -60,7 +60,17 @@ impl Operation {
     pub fn label(&self) -> String {
         match self {
             Operation::ListTools => "tools/list".into(),
-            Operation::CallTool { name, .. } => format!("tools/call {name}"),
+            Operation::CallTool { name, arguments } => match arguments.as_object().filter(|a| !a.is_empty()) {
+                // The arguments tell apart calls of one tool; long ones are cut.
+                Some(_) => {
+                    let mut args = arguments.to_string();
+                    if args.chars().count() > 40 {
+                        args = args.chars().take(39).chain(['…']).collect();
+                    }
+                    format!("tools/call {name} {args}")
+                }
+                None => format!("tools/call {name}"),
+            },
             Operation::ReadResource { uri } => format!("resources/read {uri}"),
             Operation::ListResources => "resources/list".into(),
             Operation::ListPrompts => "prompts/list".into(),
