@@ -1,0 +1,270 @@
+//! [`MetricsCollector`]: the registry, the request metrics, and user-defined metrics.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use mocopr_core::messages::{ClientNotification, ClientRequest};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
+
+/// Default request-duration buckets, in seconds: 100 µs to 10 s.
+pub const DEFAULT_DURATION_BUCKETS: &[f64] =
+    &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A metric could not be made or registered (a bad name, a duplicate, unsorted buckets).
+#[derive(Debug, thiserror::Error)]
+#[error("metrics: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+/// The registry and its metrics. Cheap to clone: clones share everything.
+#[derive(Clone)]
+pub struct MetricsCollector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    namespace: String,
+    registry: Registry,
+    /// The children for each protocol method (and `other`), made once: recording a request is
+    /// a map lookup by method and atomic adds, no label hashing.
+    methods: HashMap<&'static str, MethodMetrics>,
+    errors: IntCounterVec,
+    in_flight: IntGauge,
+    connections: IntGauge,
+    sessions: IntGauge,
+    received: IntCounter,
+    sent: IntCounter,
+    samplers: Mutex<Vec<Sampler>>,
+    counters: HashMap<String, IntCounter>,
+    gauges: HashMap<String, IntGauge>,
+    histograms: HashMap<String, Histogram>,
+}
+
+type Sampler = Box<dyn Fn() + Send + Sync>;
+
+/// One method's request counts and durations, by status.
+pub(crate) struct MethodMetrics {
+    pub(crate) ok: IntCounter,
+    pub(crate) error: IntCounter,
+    pub(crate) ok_duration: Histogram,
+    pub(crate) error_duration: Histogram,
+    pub(crate) label: &'static str,
+}
+
+impl std::fmt::Debug for MetricsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsCollector").field("namespace", &self.inner.namespace).finish_non_exhaustive()
+    }
+}
+
+/// The label for requests of no protocol method.
+const OTHER: &str = "other";
+
+impl MetricsCollector {
+    /// Starts building a collector.
+    pub fn builder() -> MetricsCollectorBuilder {
+        MetricsCollectorBuilder {
+            namespace: "mcp".into(),
+            buckets: DEFAULT_DURATION_BUCKETS.to_vec(),
+            counters: Vec::new(),
+            gauges: Vec::new(),
+            histograms: Vec::new(),
+        }
+    }
+
+    /// The registry, to register metrics of your own kinds on.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// A counter registered with [`MetricsCollectorBuilder::counter`] (by its name without
+    /// the namespace).
+    pub fn counter(&self, name: &str) -> Option<&IntCounter> {
+        self.inner.counters.get(name)
+    }
+
+    /// A gauge registered with [`MetricsCollectorBuilder::gauge`].
+    pub fn gauge(&self, name: &str) -> Option<&IntGauge> {
+        self.inner.gauges.get(name)
+    }
+
+    /// A histogram registered with [`MetricsCollectorBuilder::histogram`].
+    pub fn histogram(&self, name: &str) -> Option<&Histogram> {
+        self.inner.histograms.get(name)
+    }
+
+    /// Samples `open` into `{ns}_active_connections` at each scrape (e.g.
+    /// `ServerConfig::open_connections` of the HTTP listener).
+    pub fn track_connections(&self, open: impl Fn() -> usize + Send + Sync + 'static) {
+        let gauge = self.inner.connections.clone();
+        self.sample(move || gauge.set(i64::try_from(open()).unwrap_or(i64::MAX)));
+    }
+
+    /// Samples `open` into `{ns}_active_sessions` at each scrape (e.g. the HTTP endpoint's
+    /// session count).
+    pub fn track_sessions(&self, open: impl Fn() -> usize + Send + Sync + 'static) {
+        let gauge = self.inner.sessions.clone();
+        self.sample(move || gauge.set(i64::try_from(open()).unwrap_or(i64::MAX)));
+    }
+
+    /// Runs `sampler` before each scrape (to set gauges read from elsewhere).
+    pub fn sample(&self, sampler: impl Fn() + Send + Sync + 'static) {
+        self.inner.samplers.lock().unwrap_or_else(PoisonError::into_inner).push(Box::new(sampler));
+    }
+
+    /// Every metric in the Prometheus text format (what `/metrics` serves).
+    pub fn encode(&self) -> String {
+        for sampler in self.inner.samplers.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            sampler();
+        }
+        let mut out = Vec::with_capacity(8 * 1024);
+        // Encoding our own registry's families into a Vec does not fail.
+        let _ = prometheus::TextEncoder::new().encode(&self.inner.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The counts and durations of `method` (`other` for non-protocol methods).
+    pub(crate) fn method(&self, method: &str) -> &MethodMetrics {
+        let methods = &self.inner.methods;
+        // `other` is always present: made at build.
+        methods.get(method).or_else(|| methods.get(OTHER)).unwrap_or_else(|| unreachable!("`other` is made at build"))
+    }
+
+    pub(crate) fn error(&self, method: &'static str, code: i64) {
+        self.inner.errors.with_label_values(&[method, &code.to_string()]).inc();
+    }
+
+    pub(crate) fn in_flight(&self) -> &IntGauge {
+        &self.inner.in_flight
+    }
+
+    pub(crate) fn bytes(&self, received: usize, sent: usize) {
+        self.inner.received.inc_by(received as u64);
+        self.inner.sent.inc_by(sent as u64);
+    }
+}
+
+/// Builds a [`MetricsCollector`].
+#[derive(Debug)]
+pub struct MetricsCollectorBuilder {
+    namespace: String,
+    buckets: Vec<f64>,
+    counters: Vec<(String, String)>,
+    gauges: Vec<(String, String)>,
+    histograms: Vec<(String, String, Vec<f64>)>,
+}
+
+impl MetricsCollectorBuilder {
+    /// The prefix of every metric name (default `mcp`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The request-duration buckets in seconds (default [`DEFAULT_DURATION_BUCKETS`]).
+    pub fn request_duration_buckets(mut self, buckets: impl Into<Vec<f64>>) -> Self {
+        self.buckets = buckets.into();
+        self
+    }
+
+    /// A counter of your own, `{ns}_{name}`.
+    pub fn counter(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
+        self.counters.push((name.into(), help.into()));
+        self
+    }
+
+    /// A gauge of your own.
+    pub fn gauge(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
+        self.gauges.push((name.into(), help.into()));
+        self
+    }
+
+    /// A histogram of your own with the given buckets.
+    pub fn histogram(mut self, name: impl Into<String>, help: impl Into<String>, buckets: impl Into<Vec<f64>>) -> Self {
+        self.histograms.push((name.into(), help.into(), buckets.into()));
+        self
+    }
+
+    /// The collector; an error for an invalid name, a name used twice, or buckets that are not
+    /// increasing.
+    pub fn build(self) -> Result<MetricsCollector, MetricsError> {
+        let registry = Registry::new();
+        let ns = self.namespace.as_str();
+        let opts = |name: &str, help: &str| Opts::new(name, help).namespace(ns);
+        let requests = IntCounterVec::new(opts("requests_total", "MCP requests answered."), &["method", "status"])?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new("request_duration_seconds", "Time from request to answer.")
+                .namespace(ns)
+                .buckets(self.buckets.clone()),
+            &["method", "status"],
+        )?;
+        let errors =
+            IntCounterVec::new(opts("errors_total", "MCP requests answered with an error."), &["method", "code"])?;
+        let in_flight = IntGauge::with_opts(opts("requests_in_flight", "MCP requests being handled."))?;
+        let connections = IntGauge::with_opts(opts("active_connections", "Open client connections."))?;
+        let sessions = IntGauge::with_opts(opts("active_sessions", "Open legacy sessions."))?;
+        let received = IntCounter::with_opts(opts("received_bytes_total", "Bytes of request params received."))?;
+        let sent = IntCounter::with_opts(opts("sent_bytes_total", "Bytes of JSON results sent."))?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(errors.clone()))?;
+        for gauge in [&in_flight, &connections, &sessions] {
+            registry.register(Box::new(gauge.clone()))?;
+        }
+        registry.register(Box::new(received.clone()))?;
+        registry.register(Box::new(sent.clone()))?;
+
+        let mut methods = HashMap::new();
+        let names = ClientRequest::METHODS.iter().chain(ClientNotification::METHODS).copied().chain([OTHER]);
+        for label in names {
+            methods.insert(
+                label,
+                MethodMetrics {
+                    ok: requests.with_label_values(&[label, "ok"]),
+                    error: requests.with_label_values(&[label, "error"]),
+                    ok_duration: duration.with_label_values(&[label, "ok"]),
+                    error_duration: duration.with_label_values(&[label, "error"]),
+                    label,
+                },
+            );
+        }
+
+        let mut counters = HashMap::new();
+        for (name, help) in self.counters {
+            let counter = IntCounter::with_opts(opts(&name, &help))?;
+            registry.register(Box::new(counter.clone()))?;
+            counters.insert(name, counter);
+        }
+        let mut gauges = HashMap::new();
+        for (name, help) in self.gauges {
+            let gauge = IntGauge::with_opts(opts(&name, &help))?;
+            registry.register(Box::new(gauge.clone()))?;
+            gauges.insert(name, gauge);
+        }
+        let mut histograms = HashMap::new();
+        for (name, help, buckets) in self.histograms {
+            let histogram =
+                Histogram::with_opts(HistogramOpts::new(name.clone(), help).namespace(ns).buckets(buckets))?;
+            registry.register(Box::new(histogram.clone()))?;
+            histograms.insert(name, histogram);
+        }
+        Ok(MetricsCollector {
+            inner: Arc::new(Inner {
+                namespace: self.namespace,
+                registry,
+                methods,
+                errors,
+                in_flight,
+                connections,
+                sessions,
+                received,
+                sent,
+                samplers: Mutex::default(),
+                counters,
+                gauges,
+                histograms,
+            }),
+        })
+    }
+}

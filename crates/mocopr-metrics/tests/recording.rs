@@ -1,0 +1,117 @@
+//! Known traffic through a real server behind the metrics layer, then the Prometheus text is
+//! read back: every count, error code, duration count and byte counter matches what was sent.
+
+use std::time::Duration;
+
+use mocopr_core::types::Tool;
+use mocopr_metrics::{MetricsCollector, MetricsLayer};
+use mocopr_server::{ConnectionConfig, McpServer, ToolError, serve_connection};
+use mocopr_transport::TransportConfig;
+use mocopr_transport::memory::pair;
+use serde_json::json;
+use tower_layer::Layer;
+
+/// The value of the sample `name{labels…}` whose labels include every `label` pair.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        matches.then(|| value.parse().ok()).flatten()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_errors_durations_and_bytes_match_the_traffic() {
+    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let server = McpServer::builder()
+        .tool(Tool::new("ok", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("fine") })
+        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            Ok::<_, ToolError>("late")
+        })
+        .build()
+        .expect("server");
+    let metrics = MetricsCollector::builder()
+        .counter("custom_total", "A user counter.")
+        .histogram("custom_seconds", "A user histogram.", vec![0.1, 1.0])
+        .build()
+        .expect("metrics");
+    let service = MetricsLayer::new(metrics.clone()).layer(server);
+    let (client_end, server_end) = pair(&TransportConfig::default());
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    let client =
+        mocopr_client::McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
+
+    for _ in 0..5 {
+        client.call_tool("ok", json!({})).await.expect("call");
+    }
+    for _ in 0..3 {
+        client.list_tools().await.expect("list");
+    }
+    for _ in 0..2 {
+        assert!(client.call_tool("missing", json!({})).await.is_err());
+    }
+    client.call_tool("slow", json!({})).await.expect("slow call");
+    client.request("no/such/method", json!({})).await.expect_err("unknown method");
+    metrics.counter("custom_total").expect("registered").inc_by(7);
+    metrics.histogram("custom_seconds").expect("registered").observe(0.5);
+    metrics.track_sessions(|| 3);
+
+    let text = metrics.encode();
+    let call_ok = [("method", "tools/call"), ("status", "ok")];
+    let call_error = [("method", "tools/call"), ("status", "error")];
+    assert_eq!(sample(&text, "mcp_requests_total", &call_ok), Some(6.0), "{text}");
+    assert_eq!(sample(&text, "mcp_requests_total", &call_error), Some(2.0));
+    assert_eq!(sample(&text, "mcp_requests_total", &[("method", "tools/list"), ("status", "ok")]), Some(3.0));
+    assert_eq!(sample(&text, "mcp_requests_total", &[("method", "other"), ("status", "error")]), Some(1.0));
+    assert!(!text.contains("no/such/method"), "unknown methods do not become labels");
+    assert_eq!(sample(&text, "mcp_errors_total", &[("method", "tools/call"), ("code", "-32602")]), Some(2.0));
+    assert_eq!(sample(&text, "mcp_errors_total", &[("method", "other"), ("code", "-32601")]), Some(1.0));
+    assert_eq!(sample(&text, "mcp_request_duration_seconds_count", &call_ok), Some(6.0));
+    // The slow call is the only one over 25 ms.
+    let under_25ms = sample(&text, "mcp_request_duration_seconds_bucket", &[call_ok[0], call_ok[1], ("le", "0.025")]);
+    assert_eq!(under_25ms, Some(5.0), "{text}");
+    let total = sample(&text, "mcp_request_duration_seconds_sum", &call_ok).expect("sum");
+    assert!(total >= 0.03, "{total}");
+    assert_eq!(sample(&text, "mcp_requests_in_flight", &[]), Some(0.0));
+    assert!(sample(&text, "mcp_received_bytes_total", &[]).is_some_and(|b| b > 0.0));
+    assert!(sample(&text, "mcp_sent_bytes_total", &[]).is_some_and(|b| b > 100.0));
+    assert_eq!(sample(&text, "mcp_active_sessions", &[]), Some(3.0));
+    assert_eq!(sample(&text, "mcp_custom_total", &[]), Some(7.0));
+    assert_eq!(sample(&text, "mcp_custom_seconds_count", &[]), Some(1.0));
+}
+
+#[tokio::test]
+async fn requests_in_flight_are_counted_while_they_run() {
+    let (release, wait) = tokio::sync::oneshot::channel::<()>();
+    let wait = std::sync::Arc::new(std::sync::Mutex::new(Some(wait)));
+    let server = tower::service_fn(move |request: mocopr_core::service::McpRequest| {
+        let wait = wait.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        async move {
+            if let Some(wait) = wait {
+                let _ = wait.await;
+            }
+            Ok::<_, std::convert::Infallible>(mocopr_core::service::McpResponse::result(
+                request.id,
+                mocopr_core::service::RawJson::serialize(&json!({})).expect("json"),
+            ))
+        }
+    });
+    let metrics = MetricsCollector::builder().build().expect("metrics");
+    let mut service = MetricsLayer::new(metrics.clone()).layer(server);
+    let request = || mocopr_core::service::McpRequest::new(1.into(), mocopr_core::service::Method::new("ping"), None);
+    let running = tokio::spawn(tower::Service::call(&mut service, request()));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        metrics.encode().lines().find(|l| l.starts_with("mcp_requests_in_flight ")),
+        Some("mcp_requests_in_flight 1")
+    );
+    // An abandoned request leaves the count too.
+    let abandoned = tower::Service::call(&mut service, request());
+    assert!(metrics.encode().contains("mcp_requests_in_flight 2"));
+    drop(abandoned);
+    let _ = release.send(());
+    running.await.expect("task").expect("answered");
+    assert!(metrics.encode().contains("mcp_requests_in_flight 0"));
+}
