@@ -1,0 +1,39 @@
+//! Profiling for MCP servers: "profile first, optimize second".
+//!
+//! - **CPU**: [`Profiler::cpu_profile`] samples every thread of the process (pprof, `SIGPROF`, no
+//!   `perf` permissions needed) for a while and gives a [`CpuProfile`]: folded stacks and a
+//!   flamegraph SVG (inferno).
+//! - **Memory**: [`CountingAllocator`] wraps the global allocator and counts allocated, freed,
+//!   live and peak bytes and allocations ([`memory_stats`]); with it installed, request tracing
+//!   also counts each request's allocations.
+//! - **Requests**: [`RequestTracingLayer`] gives every request a `tracing` span (method, id, era,
+//!   duration) and logs requests slower than a threshold as warnings.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use mocopr_profiling::{CountingAllocator, Profiler};
+//!
+//! #[global_allocator]
+//! static ALLOCATOR: CountingAllocator = CountingAllocator::system();
+//!
+//! # async fn run() -> Result<(), mocopr_profiling::ProfileError> {
+//! let profiler = Profiler::builder()
+//!     .with_cpu_profiling(99)
+//!     .with_memory_profiling()
+//!     .with_request_tracing(Duration::from_millis(100))
+//!     .build();
+//! let profile = profiler.cpu_profile(Duration::from_secs(5)).await?;
+//! std::fs::write("flamegraph.svg", profile.flamegraph_svg("my server")?).ok();
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod alloc;
+mod cpu;
+mod profiler;
+mod tracing_layer;
+
+pub use alloc::{CountingAllocator, MemoryStats, memory_stats, thread_allocations};
+pub use cpu::CpuProfile;
+pub use profiler::{ProfileError, Profiler, ProfilerBuilder};
+pub use tracing_layer::{RequestTracingFuture, RequestTracingLayer, RequestTracingService};

@@ -1,0 +1,150 @@
+//! [`Profiler`]: what is profiled, and CPU profiles on demand.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::alloc::{MemoryStats, memory_stats};
+use crate::cpu::CpuProfile;
+use crate::tracing_layer::RequestTracingLayer;
+
+/// Longest CPU profile taken at once.
+const MAX_PROFILE: Duration = Duration::from_secs(300);
+
+/// Why a profile could not be taken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// CPU profiling is off in this profiler.
+    #[error("CPU profiling is not enabled")]
+    CpuProfilingOff,
+    /// Another CPU profile is being taken (the sampler is process-wide).
+    #[error("a CPU profile is already being taken")]
+    Busy,
+    /// The sampler could not start or report.
+    #[error("profiler: {0}")]
+    Sampler(String),
+    /// Nothing was sampled (the process was idle).
+    #[error("no samples: the process was idle")]
+    NoSamples,
+    /// The flamegraph could not be drawn.
+    #[error("flamegraph: {0}")]
+    Flamegraph(String),
+}
+
+/// What a server profiles. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Profiler {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cpu_frequency: Option<u32>,
+    memory: bool,
+    slow_request: Option<Duration>,
+}
+
+/// The sampler is process-wide: one CPU profile at a time, whichever profiler asks.
+static SAMPLING: AtomicBool = AtomicBool::new(false);
+
+/// Builds a [`Profiler`].
+#[derive(Debug, Default)]
+pub struct ProfilerBuilder {
+    cpu_frequency: Option<u32>,
+    memory: bool,
+    slow_request: Option<Duration>,
+}
+
+impl ProfilerBuilder {
+    /// CPU profiles on demand, sampling `frequency` times a second (99 is customary: it stays
+    /// out of step with periodic work).
+    pub fn with_cpu_profiling(mut self, frequency: u32) -> Self {
+        self.cpu_frequency = Some(frequency.clamp(1, 10_000));
+        self
+    }
+
+    /// Memory accounting (needs [`CountingAllocator`](crate::CountingAllocator) as the global
+    /// allocator): [`Profiler::memory`], and allocations per request in request tracing.
+    pub fn with_memory_profiling(mut self) -> Self {
+        self.memory = true;
+        self
+    }
+
+    /// A `tracing` span per request, and a warning for requests slower than `slow_request`.
+    pub fn with_request_tracing(mut self, slow_request: Duration) -> Self {
+        self.slow_request = Some(slow_request);
+        self
+    }
+
+    /// The profiler.
+    pub fn build(self) -> Profiler {
+        Profiler {
+            inner: Arc::new(Inner {
+                cpu_frequency: self.cpu_frequency,
+                memory: self.memory,
+                slow_request: self.slow_request,
+            }),
+        }
+    }
+}
+
+impl Profiler {
+    /// Starts building a profiler (everything off).
+    pub fn builder() -> ProfilerBuilder {
+        ProfilerBuilder::default()
+    }
+
+    /// Samples the CPU for `duration` (at most 5 minutes) and returns what was on it. One at a
+    /// time per process. The sampling waits on a thread of its own, not on the caller's.
+    pub async fn cpu_profile(&self, duration: Duration) -> Result<CpuProfile, ProfileError> {
+        let frequency = self.inner.cpu_frequency.ok_or(ProfileError::CpuProfilingOff)?;
+        if SAMPLING.swap(true, Ordering::AcqRel) {
+            return Err(ProfileError::Busy);
+        }
+        let duration = duration.min(MAX_PROFILE);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("mocopr-cpu-profile".into())
+            .spawn(move || {
+                let result = sample(frequency, duration);
+                SAMPLING.store(false, Ordering::Release);
+                let _ = tx.send(result);
+            })
+            .map_err(|e| {
+                SAMPLING.store(false, Ordering::Release);
+                ProfileError::Sampler(e.to_string())
+            })?;
+        rx.await.unwrap_or_else(|_| Err(ProfileError::Sampler("the sampling thread stopped".into())))
+    }
+
+    /// The allocator's counts, when memory profiling is on (and the counting allocator is
+    /// installed: otherwise every count is 0).
+    pub fn memory(&self) -> Option<MemoryStats> {
+        self.inner.memory.then(memory_stats)
+    }
+
+    /// Whether memory profiling is on.
+    pub fn memory_profiling(&self) -> bool {
+        self.inner.memory
+    }
+
+    /// The request tracing layer, when request tracing is on.
+    pub fn request_tracing(&self) -> Option<RequestTracingLayer> {
+        let slow = self.inner.slow_request?;
+        Some(RequestTracingLayer::new(slow).with_allocations(self.inner.memory))
+    }
+}
+
+fn sample(frequency: u32, duration: Duration) -> Result<CpuProfile, ProfileError> {
+    let guard = pprof::ProfilerGuardBuilder::default()
+        .frequency(i32::try_from(frequency).unwrap_or(99))
+        // Frames of the C library and the signal trampoline say nothing about our code.
+        .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+        .build()
+        .map_err(|e| ProfileError::Sampler(e.to_string()))?;
+    std::thread::sleep(duration);
+    let report = guard.report().build().map_err(|e| ProfileError::Sampler(e.to_string()))?;
+    drop(guard);
+    Ok(CpuProfile::from_report(&report, duration, frequency))
+}

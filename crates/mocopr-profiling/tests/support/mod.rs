@@ -1,0 +1,44 @@
+//! A server with a CPU-bound tool and a cheap one, on an in-memory connection.
+
+use mocopr_client::McpClient;
+use mocopr_core::service::{McpRequest, McpResponse};
+use mocopr_core::types::Tool;
+use mocopr_server::{ConnectionConfig, McpServer, ToolError, serve_connection};
+use mocopr_transport::TransportConfig;
+use mocopr_transport::memory::pair;
+use serde_json::json;
+
+/// Work the profiler should find: counts primes below `limit` by trial division.
+#[inline(never)]
+pub(crate) fn count_primes_slowly(limit: u64) -> u64 {
+    (2..limit).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count() as u64
+}
+
+pub(crate) fn server() -> McpServer {
+    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    McpServer::builder()
+        .tool(Tool::new("primes", object(json!({"type": "object"}))), || async {
+            Ok::<_, ToolError>(count_primes_slowly(std::hint::black_box(20_000)).to_string())
+        })
+        .tool(Tool::new("nap", object(json!({"type": "object"}))), || async {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            Ok::<_, ToolError>("rested")
+        })
+        .tool(Tool::new("echo", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("echo".repeat(64)) })
+        .build()
+        .expect("server")
+}
+
+/// A client connected to `service` over an in-memory pair.
+pub(crate) async fn connect<S>(service: S) -> McpClient
+where
+    S: tower_service::Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let (client_end, server_end) = pair(&TransportConfig::default());
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect")
+}
