@@ -113,11 +113,20 @@ impl MetricsCollector {
         self.inner.samplers.lock().unwrap_or_else(PoisonError::into_inner).push(Box::new(sampler));
     }
 
-    /// Every metric in the Prometheus text format (what `/metrics` serves).
-    pub fn encode(&self) -> String {
+    /// The prefix of every metric name.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
+    pub(crate) fn run_samplers(&self) {
         for sampler in self.inner.samplers.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             sampler();
         }
+    }
+
+    /// Every metric in the Prometheus text format (what `/metrics` serves).
+    pub fn encode(&self) -> String {
+        self.run_samplers();
         let mut out = Vec::with_capacity(8 * 1024);
         // Encoding our own registry's families into a Vec does not fail.
         let _ = prometheus::TextEncoder::new().encode(&self.inner.registry.gather(), &mut out);

@@ -39,7 +39,9 @@
 
 mod collector;
 mod layer;
+mod snapshot;
 
 pub use collector::{DEFAULT_DURATION_BUCKETS, MetricsCollector, MetricsCollectorBuilder, MetricsError};
 pub use layer::{MetricsFuture, MetricsLayer, MetricsService};
 pub use prometheus;
+pub use snapshot::{MetricsSnapshot, quantile};

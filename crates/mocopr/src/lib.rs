@@ -30,6 +30,9 @@
 //! | `server` | [`server`]: `McpServer`, handlers, middleware layers | yes |
 //! | `client` | [`client`]: `McpClient` (era detection, MRTR loop) over stdio, in-memory pairs and HTTP (pooled connections) | yes |
 //! | `cache` | [`cache`]: `MultiLevelCache` (L1 + Redis L2), `CacheLayer`, `McpServer::builder().with_cache(..)` | yes |
+//! | `metrics` | [`metrics`]: `MetricsCollector` (Prometheus), `MetricsLayer`, `.with_metrics(..)` | yes |
+//! | `profiling` | [`profiling`]: `Profiler` (CPU flamegraphs, allocation counting, request tracing), `.with_profiler(..)` | yes |
+//! | `redis` | Redis session and event stores: several server processes behind one endpoint | no |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
@@ -63,17 +66,26 @@ pub use mocopr_client as client;
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use mocopr_batch as batch;
 
-/// The multi-level cache, its layer, and `with_cache` for the server builder.
+/// The multi-level cache and its layer (`with_cache` is on [`layered::LayeredBuilderExt`]).
 #[cfg(feature = "cache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
-pub mod cache {
-    pub use mocopr_cache::*;
+pub use mocopr_cache as cache;
 
-    pub use crate::cached::{CacheBuilderExt, CachedBuildError, CachedServer, CachedServerBuilder};
-}
+/// Prometheus metrics and their layer.
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use mocopr_metrics as metrics;
 
-#[cfg(feature = "cache")]
-mod cached;
+/// The profiler: CPU flamegraphs, allocation counting, request tracing.
+#[cfg(feature = "profiling")]
+#[cfg_attr(docsrs, doc(cfg(feature = "profiling")))]
+pub use mocopr_profiling as profiling;
+
+/// The server behind its layers: `McpServer::builder().with_cache(..).with_metrics(..)
+/// .with_profiler(..).build()`.
+#[cfg(feature = "layers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "layers")))]
+pub mod layered;
 
 /// `#[tool]`, `#[prompt]`, `#[resource]`.
 #[cfg(feature = "macros")]
@@ -103,10 +115,14 @@ pub mod prelude {
     #[cfg(feature = "batch")]
     pub use mocopr_batch::{BatchProcessor, ToolCall};
 
-    #[cfg(feature = "cache")]
-    pub use crate::cached::CacheBuilderExt;
+    #[cfg(feature = "layers")]
+    pub use crate::layered::LayeredBuilderExt;
     #[cfg(feature = "cache")]
     pub use mocopr_cache::{CacheConfig, RedisConfig};
+    #[cfg(feature = "metrics")]
+    pub use mocopr_metrics::MetricsCollector;
+    #[cfg(feature = "profiling")]
+    pub use mocopr_profiling::Profiler;
 
     #[cfg(all(feature = "server", feature = "http"))]
     pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};

@@ -30,7 +30,7 @@ async fn with_cache_answers_repeats_from_the_cache_and_forgets_on_change() {
         .build()
         .expect("cached server");
     let changes = server.get_ref().changes().clone();
-    let cache = server.cache().clone();
+    let cache = server.cache().expect("a cache").clone();
     let config = mocopr::transport::TransportConfig::default();
     let (client_end, server_end) = pair(&config);
     tokio::spawn(mocopr::server::serve_connection(
@@ -81,7 +81,7 @@ async fn a_change_in_another_process_clears_this_process_l1() {
     for log in &logs {
         log.ready().await;
     }
-    let cache = here.cache().clone();
+    let cache = here.cache().expect("a cache").clone();
     let mut heard = here.get_ref().changes().subscribe();
     let announcer = there.get_ref().changes().clone();
     let config = mocopr::transport::TransportConfig::default();

@@ -95,6 +95,8 @@ pub struct ServerConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive probes; `None` disables them.
     pub tcp_keepalive: Option<Duration>,
+    /// How many connections are open (kept by the listener; clones share it).
+    open_connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +107,7 @@ impl Default for ServerConfig {
             keep_alive: true,
             tcp_nodelay: true,
             tcp_keepalive: Some(DEFAULT_TCP_KEEPALIVE),
+            open_connections: std::sync::Arc::default(),
         }
     }
 }
@@ -138,5 +141,11 @@ impl ServerConfig {
     pub fn with_tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
         self.tcp_keepalive = interval;
         self
+    }
+
+    /// A handle on the number of connections the listener serving with this configuration has
+    /// open (e.g. for a metrics gauge).
+    pub fn open_connections(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        self.open_connections.clone()
     }
 }

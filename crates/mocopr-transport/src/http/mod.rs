@@ -27,7 +27,7 @@ pub use redis_events::RedisEventStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_sessions::{DEFAULT_LOCAL_SESSIONS, RedisSessionStore};
-pub use serve::{DEFAULT_PATH, serve_http};
+pub use serve::{DEFAULT_PATH, serve_http, serve_http_service};
 pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
 pub use sessions::{
     DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, SessionStoreError, new_session_id,

@@ -1,0 +1,59 @@
+//! All three layers at once through the facade: cache hits are counted by the metrics, and the
+//! profiler's request tracing wraps them all.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mocopr::prelude::*;
+use mocopr_transport::memory::pair;
+use serde_json::json;
+
+#[tokio::test]
+async fn cache_hits_are_counted_and_traced() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let mut tool = Tool::new("weather", json!({"type": "object"}).as_object().cloned().unwrap_or_default());
+    let mut hints = mocopr::core::types::ToolAnnotations::default();
+    hints.read_only_hint = Some(true);
+    hints.idempotent_hint = Some(true);
+    tool.annotations = Some(hints);
+    let metrics = MetricsCollector::builder().build().expect("metrics");
+    let profiler = Profiler::builder().with_request_tracing(Duration::from_secs(1)).build();
+    let server = McpServer::builder()
+        .tool(tool, move || {
+            let runs = counter.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ToolError>("sunny")
+            }
+        })
+        .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+        .with_metrics(metrics.clone())
+        .with_profiler(profiler)
+        .build()
+        .expect("layered server");
+    assert!(server.cache().is_some() && server.metrics().is_some() && server.profiler().is_some());
+    let config = mocopr::transport::TransportConfig::default();
+    let (client_end, server_end) = pair(&config);
+    tokio::spawn(mocopr::server::serve_connection(
+        server,
+        server_end.reader,
+        server_end.sink,
+        ConnectionConfig::default(),
+    ));
+    let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
+    for _ in 0..4 {
+        let result = client.call_tool("weather", json!({"city": "Oslo"})).await.expect("call");
+        assert_eq!(result.content[0].as_text(), Some("sunny"));
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "three answers came from the cache");
+    let text = metrics.encode();
+    assert!(
+        text.lines().any(|l| l.starts_with("mcp_requests_total{")
+            && l.contains("tools/call")
+            && l.contains("\"ok\"")
+            && l.ends_with(" 4")),
+        "every call is counted, hits included: {text}"
+    );
+}
