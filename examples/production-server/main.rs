@@ -9,9 +9,20 @@
 //!
 //! On by default: the L1 cache in front of the server (lists, resource reads and the read-only
 //! `weather` tool are answered from memory; `--no-cache` turns it off, `--redis URL` adds a Redis
-//! L2), a per-request timeout, bounded requests in flight per stdio connection, and HTTP limits
+//! L2), Prometheus metrics (`--no-metrics`), the profiler (CPU profiles on demand, allocation
+//! counting, request tracing with a slow-request log; `--no-tracing`), the dashboard beside the
+//! MCP endpoint over HTTP (`/dashboard`, `/metrics`, `/health`, `/debug/pprof/profile`), a
+//! per-request timeout, bounded requests in flight per stdio connection, and HTTP limits
 //! (connections, body size, sessions, header timeout). `cargo xtask loadtest` starts it and
 //! sends it the realistic mix (list_tools 10%, call_tool 70%, read_resource 20%).
+//!
+//! `--cpu-profile-to FILE` writes a flamegraph of `--cpu-profile-seconds` of CPU, taken
+//! `--cpu-profile-delay-ms` after start. The first CPU profile of a process (this, or
+//! `/debug/pprof/profile`) makes the sampler's table, about 180 MB resident from then on.
+//!
+//! Over HTTP only loopback `Host` / `Origin` values are accepted unless `--allowed-host NAME`
+//! (repeatable) or `--allow-any-host` says otherwise (behind a load balancer, name the hosts
+//! clients use).
 //!
 //! Tools: `echo {text}`, `add {a, b}`, `weather {city}` (a 5 ms backend lookup; read-only and
 //! idempotent, so cacheable), `search {query, limit?}` (scans the city table). Resources:
@@ -23,11 +34,18 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use mocopr::cache::{CacheConfig, RedisConfig};
+use mocopr::dashboard::PerformanceDashboard;
+use mocopr::layered::LayeredServer;
 use mocopr::prelude::*;
+use mocopr::profiling::CountingAllocator;
 use mocopr::server::layer::{ErrorResponseLayer, TimeoutLayer};
-use mocopr::server::{HttpConfig, ServerConfig, serve_http, serve_stdio};
+use mocopr::server::{HttpConfig, ServerConfig, serve_stdio};
+use mocopr::transport::http::serve_http_service;
 use tower::ServiceBuilder;
-use tower::util::Either;
+
+/// Counts allocations for the profiler's memory figures (a few atomic adds per allocation).
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator::system();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Transport {
@@ -49,8 +67,14 @@ struct Options {
     #[arg(long)]
     worker_threads: Option<usize>,
     /// Longest a request may run before it is answered with a timeout error, in milliseconds.
-    #[arg(long, default_value_t = 30_000)]
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout_ms: u64,
+    /// A `Host` (and `Origin` host) accepted besides loopback; repeatable.
+    #[arg(long = "allowed-host")]
+    allowed_hosts: Vec<String>,
+    /// Accept any `Host` / `Origin` (only behind something that checks them).
+    #[arg(long)]
+    allow_any_host: bool,
     /// Requests in flight per stdio connection (reading pauses at the bound).
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
@@ -64,7 +88,7 @@ struct Options {
     #[arg(long, default_value_t = 10_000)]
     max_sessions: usize,
     /// Longest a client may take to send its request headers, in milliseconds.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout_ms: u64,
     /// Serve without the cache.
     #[arg(long)]
@@ -78,6 +102,25 @@ struct Options {
     /// A Redis URL for the cache's L2 (e.g. redis://127.0.0.1:6379/); none by default.
     #[arg(long)]
     redis: Option<String>,
+    /// Serve without recording metrics.
+    #[arg(long)]
+    no_metrics: bool,
+    /// Serve without request tracing.
+    #[arg(long)]
+    no_tracing: bool,
+    /// Requests slower than this are logged as warnings, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    slow_request_ms: u64,
+    /// Write a CPU flamegraph (SVG) here, of `--cpu-profile-seconds` taken
+    /// `--cpu-profile-delay-ms` after start.
+    #[arg(long)]
+    cpu_profile_to: Option<std::path::PathBuf>,
+    /// When the CPU profile starts, in milliseconds after start.
+    #[arg(long, default_value_t = 2000)]
+    cpu_profile_delay_ms: u64,
+    /// How long the CPU profile samples, in seconds.
+    #[arg(long, default_value_t = 5)]
+    cpu_profile_seconds: u64,
 }
 
 fn main() {
@@ -101,18 +144,47 @@ fn fail(message: impl std::fmt::Display) -> ! {
 }
 
 async fn serve(options: Options) -> Result<(), String> {
-    let builder = tools::register(McpServer::builder().name("production-server").version(env!("CARGO_PKG_VERSION")));
-    let server = if options.no_cache {
-        Either::Right(builder.build().map_err(|e| e.to_string())?)
-    } else {
+    let metrics = MetricsCollector::builder().build().map_err(|e| e.to_string())?;
+    let mut profiler = Profiler::builder().with_cpu_profiling(99).with_memory_profiling();
+    if !options.no_tracing {
+        profiler = profiler.with_request_tracing(Duration::from_millis(options.slow_request_ms));
+    }
+    let profiler = profiler.build();
+    let mut builder =
+        tools::register(McpServer::builder().name("production-server").version(env!("CARGO_PKG_VERSION")))
+            .layered()
+            .with_profiler(profiler.clone());
+    if !options.no_metrics {
+        builder = builder.with_metrics(metrics.clone());
+    }
+    if !options.no_cache {
         let mut cache = CacheConfig::builder()
             .l1_max_entries(options.cache_entries)
             .default_ttl(Duration::from_secs(options.cache_ttl_secs));
         if let Some(url) = &options.redis {
             cache = cache.redis(RedisConfig::new(url.clone()));
         }
-        Either::Left(builder.with_cache(cache.build()).build().map_err(|e| e.to_string())?)
-    };
+        builder = builder.with_cache(cache.build());
+    }
+    let server: LayeredServer = builder.build().map_err(|e| e.to_string())?;
+    if let Some(path) = options.cpu_profile_to.clone() {
+        let (profiler, delay, seconds) = (profiler.clone(), options.cpu_profile_delay_ms, options.cpu_profile_seconds);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let written = match profiler.cpu_profile(Duration::from_secs(seconds)).await {
+                Ok(profile) => profile
+                    .flamegraph_svg("production-server")
+                    .map_err(|e| e.to_string())
+                    .and_then(|svg| std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))),
+                Err(e) => Err(e.to_string()),
+            };
+            match written {
+                Ok(()) => eprintln!("production-server: flamegraph written to {}", path.display()),
+                Err(e) => eprintln!("production-server: no flamegraph: {e}"),
+            }
+        });
+    }
+    let cache = server.cache().cloned();
     let service = ServiceBuilder::new()
         .layer(ErrorResponseLayer)
         .layer(TimeoutLayer::new(Duration::from_millis(options.request_timeout_ms)))
@@ -125,18 +197,45 @@ async fn serve(options: Options) -> Result<(), String> {
         Transport::Http => {
             let listener = tokio::net::TcpListener::bind(&options.bind).await.map_err(|e| e.to_string())?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
-            eprintln!("production-server: listening on http://{address}/mcp");
-            let http = HttpConfig::default()
+            let mut http = HttpConfig::default()
                 .with_max_body_size(options.max_body_bytes)
                 .with_max_sessions(options.max_sessions);
+            if options.allow_any_host {
+                http = http.allow_any_host();
+            } else if !options.allowed_hosts.is_empty() {
+                let hosts = mocopr::transport::http::LOOPBACK_HOSTS.iter().map(|h| h.to_string());
+                http = http.with_allowed_hosts(hosts.chain(options.allowed_hosts.iter().cloned()));
+            }
             let endpoint = mocopr::server::StreamableHttpService::new(service, http);
             let config = ServerConfig::default()
                 .with_max_connections(options.max_connections)
                 .with_header_timeout(Duration::from_millis(options.header_timeout_ms));
+            let open = config.open_connections();
+            metrics.track_connections(move || open.load(std::sync::atomic::Ordering::Relaxed));
+            let sessions = endpoint.sessions().clone();
+            metrics.track_sessions(move || sessions.open_sessions().unwrap_or(0));
+            let mut dashboard = PerformanceDashboard::builder().profiler(profiler);
+            if !options.no_metrics {
+                dashboard = dashboard.metrics(metrics);
+            }
+            if let Some(cache) = cache.filter(|_| options.redis.is_some()) {
+                dashboard = dashboard.health_check("cache-redis", move || {
+                    let cache = cache.clone();
+                    async move {
+                        match cache.l2_healthy().await {
+                            Some(false) => Err("Redis does not answer; the cache serves from L1".to_owned()),
+                            _ => Ok(()),
+                        }
+                    }
+                });
+            }
+            let app = dashboard.build().route_service("/mcp", endpoint);
+            eprintln!("production-server: listening on http://{address}/mcp");
+            eprintln!("production-server: dashboard on http://{address}/dashboard");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            serve_http(listener, endpoint, "/mcp", config, shutdown).await.map_err(|e| e.to_string())
+            serve_http_service(listener, app, config, shutdown).await.map_err(|e| e.to_string())
         }
     }
 }

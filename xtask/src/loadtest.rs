@@ -3,17 +3,26 @@
 //! (release) started on a free loopback port with embedded defaults and the performance guide's
 //! realistic mix (`examples/production-server/scenario.json`: list_tools 10% / call_tool 70% /
 //! read_resource 20%), 50 clients at 1,000 requests per second. The JSON report goes to
-//! `target/loadtest/report.json`.
+//! `target/loadtest/report.json`, the server's log to `target/loadtest/server.log`.
 //!
 //! Every argument but `--server-arg` goes to `mocopr-loadtest` (see its `--help`); with
 //! `--target` no server is started.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the server may take to say where it listens.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let (server_args, mut args): (Vec<String>, Vec<String>) = split_server_args(args);
-    let targeted = args.iter().any(|a| a == "--target" || a.starts_with("--target="));
+    let (server_args, args) = split_server_args(args);
+    // The load tester runs in the workspace root: paths given relative to where the command was
+    // typed are made absolute first.
+    let mut args = absolute_paths(args, &["--scenario", "--json"]);
+    let targeted = has(&args, "--target");
     let mut build = Command::new("cargo");
     build.args([
         "build",
@@ -31,26 +40,35 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     crate::run("build the load tester", &mut build)?;
     let release = crate::target_dir().join("release");
+    let out = crate::target_dir().join("loadtest");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut server = None;
     if !targeted {
-        let (child, url) = start_production_server(&release.join("examples").join("production-server"), &server_args)?;
-        args.extend(["--target".into(), url, "--server-pid".into(), child.id().to_string()]);
-        if !args.iter().any(|a| a == "--scenario" || a.starts_with("--scenario=")) {
+        let binary = release.join("examples").join("production-server");
+        let started = Server::start(&binary, &server_args, &out.join("server.log"))?;
+        args.extend(["--target".into(), started.url.clone(), "--server-pid".into(), started.child.id().to_string()]);
+        if !has(&args, "--scenario") {
             let scenario = crate::root().join("examples").join("production-server").join("scenario.json");
             args.extend(["--scenario".into(), scenario.display().to_string()]);
         }
-        server = Some(child);
+        server = Some(started);
     }
-    if !args.iter().any(|a| a == "--json" || a.starts_with("--json=")) {
-        let report = crate::target_dir().join("loadtest").join("report.json");
-        args.extend(["--json".into(), report.display().to_string()]);
+    if !has(&args, "--json") {
+        args.extend(["--json".into(), out.join("report.json").display().to_string()]);
     }
     let result = crate::run("load test", Command::new(release.join("mocopr-loadtest")).args(&args));
-    if let Some(mut child) = server {
-        let _ = child.kill();
-        let _ = child.wait();
+    if let Some(server) = &server {
+        let base = server.url.trim_end_matches("/mcp");
+        println!("dashboard (while the server runs): {base}/dashboard; metrics: {base}/metrics");
+        println!("flamegraph: GET {base}/debug/pprof/profile?seconds=10 during a run, or `cargo xtask flamegraph`");
+        println!("server log: {}", out.join("server.log").display());
     }
+    drop(server);
     result
+}
+
+fn has(args: &[String], flag: &str) -> bool {
+    args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")))
 }
 
 /// `--server-arg X` / `--server-arg=X` pairs (for the started server), and the rest.
@@ -69,39 +87,74 @@ fn split_server_args(args: &[String]) -> (Vec<String>, Vec<String>) {
     (server, rest)
 }
 
-/// Starts `production-server` over HTTP on a free loopback port; returns it and its URL.
-fn start_production_server(binary: &std::path::Path, extra: &[String]) -> Result<(Child, String), String> {
-    let mut child = Command::new(binary)
-        .args(["--transport", "http", "--bind", "127.0.0.1:0"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-    let Some(stderr) = child.stderr.take() else { return Err("no stderr".into()) };
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => match line.strip_prefix("production-server: listening on ") {
-                Some(url) => break url.trim().to_owned(),
-                None => eprintln!("{line}"),
-            },
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("production-server exited before it listened".into());
+/// The values of `flags` made absolute against the current directory.
+fn absolute_paths(args: Vec<String>, flags: &[&str]) -> Vec<String> {
+    let absolute =
+        |value: &str| std::path::absolute(value).map_or_else(|_| value.to_owned(), |p| p.display().to_string());
+    let mut out = Vec::with_capacity(args.len());
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match flags.iter().find_map(|flag| arg.strip_prefix(&format!("{flag}=")).map(|value| (flag, value))) {
+            Some((flag, value)) => out.push(format!("{flag}={}", absolute(value))),
+            None if flags.contains(&arg.as_str()) => {
+                out.push(arg);
+                out.extend(args.next().map(|value| absolute(&value)));
             }
+            None => out.push(arg),
         }
-    };
-    // Keep draining its stderr so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    eprintln!("production-server (pid {}) at {url}", child.id());
-    Ok((child, url))
+    }
+    out
+}
+
+/// The started `production-server`, killed when dropped (also when the load test fails).
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Starts it over HTTP on a free loopback port; its stderr goes to `log`.
+    fn start(binary: &Path, extra: &[String], log: &PathBuf) -> Result<Server, String> {
+        let mut child = Command::new(binary)
+            .args(["--transport", "http", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stderr = child.stderr.take();
+        let mut file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let (tx, rx) = mpsc::channel();
+        // Every line goes to the log; the first that says where it listens also comes here.
+        std::thread::spawn(move || {
+            let Some(stderr) = stderr else { return };
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(file, "{line}");
+                if let Some(url) = line.strip_prefix("production-server: listening on ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let mut server = Server { child, url: String::new() };
+        match rx.recv_timeout(START_TIMEOUT) {
+            Ok(url) => server.url = url,
+            Err(_) => return Err(format!("production-server did not start; see {}", log.display())),
+        }
+        eprintln!("production-server (pid {}) at {}", server.child.id(), server.url);
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_server_args;
+    use super::{absolute_paths, split_server_args};
 
     #[test]
     fn server_arguments_are_taken_out() {
@@ -112,5 +165,14 @@ mod tests {
         let (server, rest) = split_server_args(&args);
         assert_eq!(server, ["--no-cache", "--cache-entries=10"]);
         assert_eq!(rest, ["--duration", "5s", "--rate", "0"]);
+    }
+
+    #[test]
+    fn relative_paths_become_absolute() {
+        let args = ["--scenario", "a.json", "--json=out/r.json", "--rate", "5"].map(String::from).to_vec();
+        let out = absolute_paths(args, &["--scenario", "--json"]);
+        assert!(out[1].starts_with('/') && out[1].ends_with("/a.json"), "{out:?}");
+        assert!(out[2].starts_with("--json=/") && out[2].ends_with("/out/r.json"), "{out:?}");
+        assert_eq!(&out[3..], ["--rate", "5"]);
     }
 }

@@ -14,8 +14,8 @@ mod memory;
 mod redis;
 
 pub use load::{
-    LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester, LoadTesterBuilder, Operation,
-    OperationReport, Progress, Target, WeightedOperation,
+    DEFAULT_GRACE, LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester,
+    LoadTesterBuilder, Operation, OperationReport, Progress, Target, WeightedOperation,
 };
 pub use memory::{MemoryGrowth, MemoryStability, peak_rss_bytes, rss_bytes};
 pub use redis::{RedisServer, free_port};

@@ -32,6 +32,7 @@
 //! | `cache` | [`cache`]: `MultiLevelCache` (L1 + Redis L2), `CacheLayer`, `McpServer::builder().with_cache(..)` | yes |
 //! | `metrics` | [`metrics`]: `MetricsCollector` (Prometheus), `MetricsLayer`, `.with_metrics(..)` | yes |
 //! | `profiling` | [`profiling`]: `Profiler` (CPU flamegraphs, allocation counting, request tracing), `.with_profiler(..)` | yes |
+//! | `dashboard` | [`dashboard`]: `PerformanceDashboard` (`/metrics`, `/health`, `/debug/pprof/profile`, a live page) as an axum `Router` | yes |
 //! | `redis` | Redis session and event stores: several server processes behind one endpoint | no |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
@@ -80,6 +81,11 @@ pub use mocopr_metrics as metrics;
 #[cfg(feature = "profiling")]
 #[cfg_attr(docsrs, doc(cfg(feature = "profiling")))]
 pub use mocopr_profiling as profiling;
+
+/// The operations endpoints: `/metrics`, `/health`, CPU profiles, a live page.
+#[cfg(feature = "dashboard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dashboard")))]
+pub mod dashboard;
 
 /// The server behind its layers: `McpServer::builder().with_cache(..).with_metrics(..)
 /// .with_profiler(..).build()`.

@@ -33,8 +33,11 @@ struct Args {
     #[arg(long, default_value_t = 50)]
     clients: usize,
     /// Requests per second, all clients together; 0 = as fast as the server answers.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 1000.0, value_parser = rate)]
     rate: f64,
+    /// How long one request may take before it counts as an error (e.g. `30s`).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    request_timeout: Duration,
     /// Clients start one after another over this time.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     ramp_up: Duration,
@@ -44,6 +47,14 @@ struct Args {
     /// The server's process id, to report its peak memory when it is not a stdio target.
     #[arg(long)]
     server_pid: Option<u32>,
+}
+
+/// A rate: a finite number, 0 or more.
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate (requests per second, 0 for unlimited)")),
+    }
 }
 
 fn main() {
@@ -70,7 +81,8 @@ fn run(args: Args) -> Result<(), String> {
     let mut tester = LoadTester::builder(target, scenario)
         .clients(args.clients)
         .duration(args.duration)
-        .ramp_up(args.ramp_up.min(args.duration));
+        .ramp_up(args.ramp_up.min(args.duration))
+        .request_timeout(args.request_timeout);
     if args.rate > 0.0 {
         tester = tester.rate(args.rate);
     }

@@ -62,6 +62,7 @@ pub struct LoadTester {
     duration: Duration,
     ramp_up: Duration,
     request_timeout: Duration,
+    grace: Duration,
 }
 
 /// Builds a [`LoadTester`].
@@ -83,6 +84,7 @@ impl LoadTester {
                 duration: Duration::from_secs(10),
                 ramp_up: Duration::ZERO,
                 request_timeout: Duration::from_secs(30),
+                grace: DEFAULT_GRACE,
             },
         }
     }
@@ -101,14 +103,23 @@ impl LoadTester {
             errors: AtomicU64::new(0),
         });
         let started = Instant::now();
-        let deadline = started + self.duration;
-        // Each client's share of the rate, as a period between its requests.
-        let period = self.rate.map(|rate| Duration::from_secs_f64(self.clients as f64 / rate));
+        let window = Window {
+            deadline: started + self.duration,
+            // Requests still running this long after the deadline are cut off.
+            cutoff: started + self.duration + self.grace.min(self.request_timeout),
+            steady_from: started + self.ramp_up,
+        };
+        let period = self.period();
         let mut workers = tokio::task::JoinSet::new();
         for (index, client) in connected.clients.iter().cloned().enumerate() {
-            let start_after = self.ramp_up.mul_f64(index as f64 / self.clients as f64);
+            let share = index as f64 / self.clients as f64;
+            let mut first = started + self.ramp_up.mul_f64(share);
+            if let Some(period) = period {
+                // Each client on its own phase of the period: an even pace, not bursts.
+                first += period.mul_f64(share);
+            }
             let shared = shared.clone();
-            workers.spawn(worker(client, shared, index as u64, started + start_after, deadline, period));
+            workers.spawn(worker(client, shared, index as u64, first, window, period));
         }
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut results = Vec::with_capacity(self.clients);
@@ -129,18 +140,25 @@ impl LoadTester {
         Ok(self.report(results, elapsed, server_peak_rss_bytes))
     }
 
-    fn report(&self, results: Vec<Vec<OpStats>>, elapsed: Duration, rss: Option<u64>) -> LoadReport {
+    /// Each client's share of the rate, as a period between its requests.
+    fn period(&self) -> Option<Duration> {
+        self.rate.and_then(|rate| Duration::try_from_secs_f64(self.clients as f64 / rate).ok())
+    }
+
+    fn report(&self, results: Vec<ClientStats>, elapsed: Duration, rss: Option<u64>) -> LoadReport {
         let mut per_op: Vec<OpStats> = self.scenario.operations().iter().map(|_| OpStats::new()).collect();
+        let (mut steady, mut unfinished) = (0, 0);
         for result in results {
-            for (total, part) in per_op.iter_mut().zip(result) {
-                total.merge(&part);
+            for (total, part) in per_op.iter_mut().zip(&result.operations) {
+                total.merge(part);
             }
+            steady += result.steady;
+            unfinished += result.unfinished;
         }
         let mut all = OpStats::new();
         for op in &per_op {
             all.merge(op);
         }
-        let requests = all.latency.len();
         let operations = self
             .scenario
             .operations()
@@ -148,27 +166,45 @@ impl LoadTester {
             .zip(&per_op)
             .map(|(op, stats)| OperationReport {
                 operation: op.operation.label(),
-                requests: stats.latency.len(),
-                errors: stats.errors,
-                latency: LatencySummary::of(&stats.latency),
+                requests: stats.requests(),
+                errors: stats.errors(),
+                latency: LatencySummary::of(&stats.ok),
             })
             .collect();
+        let requests = all.requests();
+        let errors = all.errors();
         let secs = elapsed.as_secs_f64().max(f64::EPSILON);
+        let steady_secs = self.duration.saturating_sub(self.ramp_up).as_secs_f64();
         LoadReport {
             target: self.target.to_string(),
             clients: self.clients,
             target_rate: self.rate,
             duration_secs: self.duration.as_secs_f64(),
+            ramp_up_secs: self.ramp_up.as_secs_f64(),
             elapsed_secs: elapsed.as_secs_f64(),
             requests,
-            errors: all.errors,
-            error_rate: if requests == 0 { 0.0 } else { all.errors as f64 / requests as f64 },
+            errors,
+            unfinished,
+            error_rate: if requests == 0 { 0.0 } else { errors as f64 / requests as f64 },
             throughput: requests as f64 / secs,
-            latency: LatencySummary::of(&all.latency),
+            steady_throughput: (steady_secs > 0.0).then(|| steady as f64 / steady_secs),
+            latency: LatencySummary::of(&all.ok),
+            error_latency: LatencySummary::of(&all.failed),
             operations,
             server_peak_rss_bytes: rss,
         }
     }
+}
+
+/// How long requests running at the deadline may still finish, by default.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// When a test starts requests, when it stops waiting for them, and its steady part.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    deadline: Instant,
+    cutoff: Instant,
+    steady_from: Instant,
 }
 
 impl LoadTesterBuilder {
@@ -204,12 +240,28 @@ impl LoadTesterBuilder {
         self
     }
 
-    /// The load test; an error when the rate is not a positive number or the ramp-up is longer
-    /// than the duration.
+    /// How long requests still running at the end of the duration may take to finish before
+    /// they are cut off and counted as unfinished errors (default [`DEFAULT_GRACE`], never more
+    /// than the request timeout).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.tester.grace = grace;
+        self
+    }
+
+    /// The load test; an error when the rate is not a positive number (or so high a client's
+    /// period would be under a microsecond), the ramp-up is longer than the duration, or the
+    /// scenario is unusable.
     pub fn build(self) -> Result<LoadTester, LoadError> {
         let tester = self.tester;
-        if tester.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
-            return Err(LoadError::Config("the rate must be a positive number of requests per second".into()));
+        tester.scenario.validate()?;
+        if let Some(rate) = tester.rate {
+            let usable =
+                rate.is_finite() && rate > 0.0 && tester.period().is_some_and(|p| p >= Duration::from_micros(1));
+            if !usable {
+                return Err(LoadError::Config(format!(
+                    "rate {rate}: must be a positive number of requests per second, at most 1,000,000 per client"
+                )));
+            }
         }
         if tester.ramp_up > tester.duration {
             return Err(LoadError::Config("the ramp-up is longer than the test".into()));
@@ -235,69 +287,109 @@ impl Shared {
     }
 }
 
-/// One operation's measurements in one client (merged at the end).
+/// One operation's measurements in one client (merged at the end): successes and failures
+/// apart, so fast failures do not flatter the latency.
 struct OpStats {
-    latency: Histogram<u64>,
-    errors: u64,
+    ok: Histogram<u64>,
+    failed: Histogram<u64>,
 }
 
 impl OpStats {
     fn new() -> Self {
-        // 1 µs to 10 minutes at 3 significant digits; larger values saturate.
-        let latency = Histogram::new_with_bounds(1, 600_000_000, 3).expect("constant, valid bounds");
-        OpStats { latency, errors: 0 }
+        // Auto-resizing at 3 significant digits: small until long latencies are seen.
+        let histogram = || Histogram::new(3).expect("3 significant digits are valid");
+        OpStats { ok: histogram(), failed: histogram() }
+    }
+
+    fn requests(&self) -> u64 {
+        self.ok.len() + self.failed.len()
+    }
+
+    fn errors(&self) -> u64 {
+        self.failed.len()
     }
 
     fn merge(&mut self, other: &OpStats) {
-        // Same bounds on both sides: adding cannot fail.
-        let _ = self.latency.add(&other.latency);
-        self.errors += other.errors;
+        // Auto-resizing histograms take any values.
+        let _ = self.ok.add(&other.ok);
+        let _ = self.failed.add(&other.failed);
     }
 }
 
-/// One simulated client: requests drawn from the scenario until the deadline.
+/// What one client measured.
+struct ClientStats {
+    operations: Vec<OpStats>,
+    /// Requests completed in the steady part (after the ramp-up, before the deadline).
+    steady: u64,
+    /// Requests cut off after the deadline's grace.
+    unfinished: u64,
+}
+
+/// One simulated client: requests drawn from the scenario until the deadline. At a target rate
+/// it keeps a fixed schedule and measures each request from when it was due, so a slow server
+/// shows in the latency rather than in requests never sent.
 async fn worker(
     client: McpClient,
     shared: Arc<Shared>,
     seed: u64,
-    start: Instant,
-    deadline: Instant,
+    first: Instant,
+    window: Window,
     period: Option<Duration>,
-) -> Vec<OpStats> {
-    let mut stats: Vec<OpStats> = shared.scenario.operations().iter().map(|_| OpStats::new()).collect();
+) -> ClientStats {
+    let mut stats = ClientStats {
+        operations: shared.scenario.operations().iter().map(|_| OpStats::new()).collect(),
+        steady: 0,
+        unfinished: 0,
+    };
     let mut rng = fastrand::Rng::with_seed(seed);
     let total = shared.scenario.total_weight();
-    tokio::time::sleep_until(start.into()).await;
     let mut pace = period.map(|p| {
-        let mut interval = tokio::time::interval(p);
-        // A client that fell behind does not burst to catch up: the report shows the rate
-        // reached.
-        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut interval = tokio::time::interval_at(first.into(), p);
+        // Behind schedule, the client sends what was due at once (and measures from when it was).
+        interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
         interval
     });
-    while Instant::now() < deadline {
-        if let Some(pace) = pace.as_mut() {
-            pace.tick().await;
-            if Instant::now() >= deadline {
-                break;
-            }
+    if pace.is_none() {
+        tokio::time::sleep_until(first.into()).await;
+    }
+    loop {
+        let due = match pace.as_mut() {
+            Some(pace) => pace.tick().await.into_std(),
+            None => Instant::now(),
+        };
+        if due >= window.deadline || Instant::now() >= window.deadline {
+            break;
         }
         let index = shared.scenario.pick(rng.u64(0..total));
         let operation = &shared.scenario.operations()[index].operation;
-        let sent = Instant::now();
-        let ok = perform(&client, operation).await;
-        let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let op = &mut stats[index];
-        op.latency.saturating_record(micros.max(1));
+        let ok = match tokio::time::timeout_at(window.cutoff.into(), perform(&client, operation)).await {
+            Ok(ok) => ok,
+            Err(_) => {
+                stats.unfinished += 1;
+                false
+            }
+        };
+        let done = Instant::now();
+        let micros = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX).max(1);
+        let op = &mut stats.operations[index];
+        let histogram = if ok { &mut op.ok } else { &mut op.failed };
+        // Auto-resizing: `record` grows the histogram to fit (saturating would not).
+        if histogram.record(micros).is_err() {
+            histogram.saturating_record(micros);
+        }
+        if (window.steady_from..=window.deadline).contains(&done) {
+            stats.steady += 1;
+        }
         shared.requests.fetch_add(1, Ordering::Relaxed);
         if !ok {
-            op.errors += 1;
             shared.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if done >= window.cutoff {
+            break;
         }
     }
     stats
 }
-
 /// Sends one request; `true` when it succeeded.
 async fn perform(client: &McpClient, operation: &Operation) -> bool {
     match operation {

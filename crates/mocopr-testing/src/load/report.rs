@@ -52,7 +52,7 @@ pub struct OperationReport {
     /// Of which failed: a transport or JSON-RPC error, a timeout, or a tool result with
     /// `isError`.
     pub errors: u64,
-    /// Its latency.
+    /// Its successful requests' latency.
     pub latency: LatencySummary,
 }
 
@@ -69,18 +69,28 @@ pub struct LoadReport {
     pub target_rate: Option<f64>,
     /// How long requests were started for, in seconds (ramp-up included).
     pub duration_secs: f64,
+    /// Over how long the clients started, in seconds.
+    pub ramp_up_secs: f64,
     /// From the first request to the last answer, in seconds.
     pub elapsed_secs: f64,
     /// Requests completed.
     pub requests: u64,
-    /// Of which failed.
+    /// Of which failed (including `unfinished`).
     pub errors: u64,
+    /// Requests still running a grace period after the duration, cut off (and counted as
+    /// errors).
+    pub unfinished: u64,
     /// `errors / requests`.
     pub error_rate: f64,
     /// Requests completed per second of `elapsed_secs`.
     pub throughput: f64,
-    /// Latency of every request.
+    /// Requests completed per second after the ramp-up, up to the duration: the rate the
+    /// server sustained with every client running (`None` when the ramp-up is the whole test).
+    pub steady_throughput: Option<f64>,
+    /// Latency of the successful requests (at a target rate, from when each was due).
     pub latency: LatencySummary,
+    /// Latency of the failed ones.
+    pub error_latency: LatencySummary,
     /// Per operation, in scenario order.
     pub operations: Vec<OperationReport>,
     /// The server's peak resident memory (`VmHWM`) in bytes, when it was a child process of
@@ -105,8 +115,24 @@ impl fmt::Display for LoadReport {
         let rate = self.target_rate.map_or_else(|| "unlimited".to_owned(), |r| format!("{r:.0} req/s"));
         writeln!(f, "target      {}", self.target)?;
         writeln!(f, "clients     {} (rate {rate}, {:.1} s)", self.clients, self.duration_secs)?;
-        writeln!(f, "requests    {} in {:.2} s = {:.0} req/s", self.requests, self.elapsed_secs, self.throughput)?;
-        writeln!(f, "errors      {} ({:.2}%)", self.errors, self.error_rate * 100.0)?;
+        write!(f, "requests    {} in {:.2} s = {:.0} req/s", self.requests, self.elapsed_secs, self.throughput)?;
+        match self.steady_throughput {
+            Some(steady) => writeln!(f, " ({steady:.0} req/s after the {:.1} s ramp-up)", self.ramp_up_secs)?,
+            None => writeln!(f)?,
+        }
+        if let (Some(target), Some(steady)) = (self.target_rate, self.steady_throughput)
+            && steady < 0.95 * target
+        {
+            writeln!(
+                f,
+                "            the target rate was not reached: {steady:.0} of {target:.0} req/s (each client sends one request at a time)"
+            )?;
+        }
+        write!(f, "errors      {} ({:.2}%)", self.errors, self.error_rate * 100.0)?;
+        if self.unfinished > 0 {
+            write!(f, ", {} cut off unfinished", self.unfinished)?;
+        }
+        writeln!(f)?;
         let l = &self.latency;
         writeln!(
             f,

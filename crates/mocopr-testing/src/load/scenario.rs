@@ -101,8 +101,25 @@ pub struct WeightedOperation {
 ///     { "weight": 20, "op": "read_resource", "uri": "mem://hello" } ] }
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedScenario")]
 pub struct LoadScenario {
     operations: Vec<WeightedOperation>,
+}
+
+/// A scenario as read, before it is checked.
+#[derive(Deserialize)]
+struct UncheckedScenario {
+    operations: Vec<WeightedOperation>,
+}
+
+impl TryFrom<UncheckedScenario> for LoadScenario {
+    type Error = LoadError;
+
+    fn try_from(unchecked: UncheckedScenario) -> Result<Self, LoadError> {
+        let scenario = LoadScenario { operations: unchecked.operations };
+        scenario.validate()?;
+        Ok(scenario)
+    }
 }
 
 impl LoadScenario {
@@ -113,9 +130,7 @@ impl LoadScenario {
 
     /// A scenario from its JSON form.
     pub fn from_json(json: &str) -> Result<Self, LoadError> {
-        let scenario: LoadScenario =
-            serde_json::from_str(json).map_err(|e| LoadError::Scenario(format!("not a scenario: {e}")))?;
-        scenario.validated()
+        serde_json::from_str(json).map_err(|e| LoadError::Scenario(format!("not a scenario: {e}")))
     }
 
     /// The operations and their weights.
@@ -123,7 +138,8 @@ impl LoadScenario {
         &self.operations
     }
 
-    fn validated(self) -> Result<Self, LoadError> {
+    /// Checks that some operation has a weight and tool arguments are objects.
+    pub(crate) fn validate(&self) -> Result<(), LoadError> {
         if self.operations.iter().all(|o| o.weight == 0) {
             return Err(LoadError::Scenario("a scenario needs an operation with a weight above 0".into()));
         }
@@ -134,7 +150,7 @@ impl LoadScenario {
                 return Err(LoadError::Scenario(format!("{}: arguments must be an object", op.operation.label())));
             }
         }
-        Ok(self)
+        Ok(())
     }
 
     /// The index of the operation a uniform draw in `0..total_weight` lands on.
@@ -146,7 +162,7 @@ impl LoadScenario {
             }
             left -= u64::from(op.weight);
         }
-        self.operations.len() - 1
+        self.operations.len().saturating_sub(1)
     }
 
     pub(crate) fn total_weight(&self) -> u64 {
@@ -169,7 +185,9 @@ impl LoadScenarioBuilder {
 
     /// The scenario; an error when no operation has a weight or tool arguments are not objects.
     pub fn build(self) -> Result<LoadScenario, LoadError> {
-        LoadScenario { operations: self.operations }.validated()
+        let scenario = LoadScenario { operations: self.operations };
+        scenario.validate()?;
+        Ok(scenario)
     }
 }
 

@@ -106,6 +106,11 @@ where
         let standalone = Mutex::default();
         StreamableHttpService { shared: Arc::new(Shared { service, config, sessions, events, standalone }) }
     }
+
+    /// The store of this endpoint's legacy sessions (e.g. to count them).
+    pub fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.shared.sessions
+    }
 }
 
 impl<S, B> Service<Request<B>> for StreamableHttpService<S>

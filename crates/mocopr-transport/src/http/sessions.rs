@@ -34,6 +34,10 @@ pub trait SessionStore: Send + Sync + 'static {
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<Session>>, SessionStoreError>>;
     /// Ends a session; `false` when it did not exist.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool>;
+    /// How many sessions are open, when the store knows (for a metrics gauge).
+    fn open_sessions(&self) -> Option<usize> {
+        None
+    }
     /// Keeps the session's changed state (`before` is what it was before the request).
     /// Stores holding the session object itself (in memory) have nothing to do.
     fn save<'a>(&'a self, id: &'a str, session: &'a Session, before: &'a SessionState) -> BoxFuture<'a, ()> {
@@ -120,6 +124,10 @@ impl SessionStore for InMemorySessionStore {
 
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(std::future::ready(self.lock().remove(id).is_some()))
+    }
+
+    fn open_sessions(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 

@@ -1,0 +1,198 @@
+//! [`PerformanceDashboard`]: the operations endpoints of a server, as an axum `Router` to serve
+//! beside the MCP endpoint.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /metrics` | every metric in the Prometheus text format |
+//! | `GET /health` | readiness: each health check (e.g. the cache's Redis), `200` when all pass, `503` otherwise, as JSON |
+//! | `GET /health/live` | liveness: `200` while the process serves |
+//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded` | a CPU profile of the next `N` seconds (default 30, at most 300), as a flamegraph SVG or folded stacks |
+//! | `GET /dashboard` | a live page: throughput, latency percentiles and memory, updated every second |
+//! | `GET /dashboard/stats.json` | what the page reads |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::future::BoxFuture;
+use mocopr_metrics::MetricsCollector;
+use mocopr_profiling::{ProfileError, Profiler};
+use serde_json::json;
+
+/// The live page.
+const PAGE: &str = include_str!("page.html");
+/// Default and longest CPU profile.
+const DEFAULT_PROFILE: Duration = Duration::from_secs(30);
+const MAX_PROFILE_SECONDS: u64 = 300;
+
+/// A readiness check: `Ok` when the dependency answers, else what is wrong.
+pub type HealthCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// Builds the dashboard's routes.
+#[derive(Default)]
+pub struct PerformanceDashboard {
+    metrics: Option<MetricsCollector>,
+    profiler: Option<Profiler>,
+    checks: Vec<(String, HealthCheck)>,
+}
+
+impl std::fmt::Debug for PerformanceDashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerformanceDashboard")
+            .field("metrics", &self.metrics.is_some())
+            .field("profiler", &self.profiler.is_some())
+            .field("checks", &self.checks.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PerformanceDashboard {
+    /// Starts building a dashboard.
+    pub fn builder() -> Self {
+        PerformanceDashboard::default()
+    }
+
+    /// Serves `/metrics` and the page's request charts from `metrics`.
+    pub fn metrics(mut self, metrics: MetricsCollector) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Serves CPU profiles, and the page's heap chart (with memory profiling) from `profiler`.
+    pub fn profiler(mut self, profiler: Profiler) -> Self {
+        self.profiler = Some(profiler);
+        self
+    }
+
+    /// Adds a readiness check named `name` to `/health`.
+    pub fn health_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.checks.push((name.into(), Arc::new(move || Box::pin(check()))));
+        self
+    }
+
+    /// The routes, to merge into the application's router.
+    pub fn build(self) -> Router {
+        let state = Arc::new(self);
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route("/health", get(health))
+            .route("/health/live", get(|| async { "ok" }))
+            .route("/debug/pprof/profile", get(profile))
+            .route("/dashboard", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE) }))
+            .route("/dashboard/stats.json", get(stats))
+            .with_state(state)
+    }
+}
+
+type Shared = State<Arc<PerformanceDashboard>>;
+
+async fn metrics(State(dashboard): Shared) -> Response {
+    match &dashboard.metrics {
+        Some(metrics) => {
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.encode()).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "metrics are not collected").into_response(),
+    }
+}
+
+async fn health(State(dashboard): Shared) -> Response {
+    let mut checks = BTreeMap::new();
+    let mut ready = true;
+    for (name, check) in &dashboard.checks {
+        // A check that hangs is a failed check.
+        let outcome =
+            tokio::time::timeout(Duration::from_secs(5), check()).await.unwrap_or_else(|_| Err("timed out".into()));
+        ready &= outcome.is_ok();
+        checks.insert(
+            name.clone(),
+            match outcome {
+                Ok(()) => json!({"ok": true}),
+                Err(error) => json!({"ok": false, "error": error}),
+            },
+        );
+    }
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({"status": if ready { "ok" } else { "unavailable" }, "live": true, "checks": checks});
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ProfileQuery {
+    seconds: Option<u64>,
+    format: Option<String>,
+}
+
+async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) -> Response {
+    let Some(profiler) = &dashboard.profiler else {
+        return (StatusCode::NOT_FOUND, "no profiler").into_response();
+    };
+    let seconds = match query.seconds {
+        Some(s) if s == 0 || s > MAX_PROFILE_SECONDS => {
+            return (StatusCode::BAD_REQUEST, format!("seconds must be 1 to {MAX_PROFILE_SECONDS}")).into_response();
+        }
+        Some(s) => Duration::from_secs(s),
+        None => DEFAULT_PROFILE,
+    };
+    let svg = match query.format.as_deref() {
+        None | Some("svg") => true,
+        Some("folded") => false,
+        Some(other) => {
+            return (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: svg or folded")).into_response();
+        }
+    };
+    let profile = match profiler.cpu_profile(seconds).await {
+        Ok(profile) => profile,
+        Err(error @ ProfileError::CpuProfilingOff) => {
+            return (StatusCode::NOT_FOUND, error.to_string()).into_response();
+        }
+        Err(error @ ProfileError::Busy) => return (StatusCode::CONFLICT, error.to_string()).into_response(),
+        Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    };
+    if !svg {
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], profile.folded()).into_response();
+    }
+    match profile.flamegraph_svg("CPU") {
+        Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    }
+}
+
+async fn stats(State(dashboard): Shared) -> Response {
+    let snapshot = dashboard.metrics.as_ref().map(MetricsCollector::snapshot).unwrap_or_default();
+    let buckets: Vec<_> = snapshot
+        .duration_buckets
+        .iter()
+        // JSON has no infinity: the last bound is `null`.
+        .map(|(bound, count)| json!([bound.is_finite().then_some(*bound), count]))
+        .collect();
+    let heap = dashboard.profiler.as_ref().and_then(Profiler::memory).filter(|m| m.allocations > 0);
+    let body = json!({
+        "time_ms": SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        "requests": snapshot.requests,
+        "errors": snapshot.errors,
+        "in_flight": snapshot.in_flight,
+        "connections": snapshot.connections,
+        "sessions": snapshot.sessions,
+        "duration_buckets": buckets,
+        "rss_bytes": resident_bytes(),
+        "heap_live_bytes": heap.map(|m| m.live_bytes),
+    });
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string())
+        .into_response()
+}
+
+/// This process's resident memory (`VmRSS`), where `/proc` says.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
+}
