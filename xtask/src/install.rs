@@ -48,7 +48,10 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
                 run("apt-get update", Command::new("apt-get").arg("update"))?;
                 run(
                     &format!("install {}", tool.name),
-                    Command::new("apt-get").args(["install", "-y"]).args(packages.split(' ')),
+                    Command::new("apt-get")
+                        .args(["install", "-y", "--no-install-recommends"])
+                        .args(packages.split(' '))
+                        .env("DEBIAN_FRONTEND", "noninteractive"),
                 )?;
             }
         }

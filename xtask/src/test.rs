@@ -10,6 +10,8 @@ const TOOLS: &[Tool] = &[
     Tool { name: "clippy", probe: ("cargo", &["clippy", "--version"]), install: Install::RustupComponent("clippy") },
     // The cache and store tests start their own `redis-server` on a free loopback port.
     Tool { name: "redis-server", probe: ("redis-server", &["--version"]), install: Install::Apt(&["redis-server"]) },
+    // The dashboard's live page is tested in headless Chromium.
+    Tool { name: "chromium", probe: ("chromium", &["--version"]), install: Install::Apt(&["chromium"]) },
 ];
 
 pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
