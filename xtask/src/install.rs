@@ -49,7 +49,7 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
                 run(
                     &format!("install {}", tool.name),
                     Command::new("apt-get")
-                        .args(["install", "-y", "--no-install-recommends"])
+                        .args(["install", "-y"])
                         .args(packages.split(' '))
                         .env("DEBIAN_FRONTEND", "noninteractive"),
                 )?;
