@@ -72,5 +72,10 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // `--profile-time N` writes a flamegraph per benchmark (`cargo xtask flamegraph --bench NAME`).
+    config = mocopr_benches::criterion();
+    targets = bench
+}
 criterion_main!(benches);

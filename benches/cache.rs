@@ -154,5 +154,10 @@ fn slow_tool_with_and_without_cache(c: &mut Criterion) {
 
 use futures_util::StreamExt as _;
 
-criterion_group!(benches, l1_hit, l2_hit_vs_raw_get, lz4_on_off, slow_tool_with_and_without_cache);
+criterion_group! {
+    name = benches;
+    // `--profile-time N` writes a flamegraph per benchmark (`cargo xtask flamegraph --bench NAME`).
+    config = mocopr_benches::criterion();
+    targets = l1_hit, l2_hit_vs_raw_get, lz4_on_off, slow_tool_with_and_without_cache
+}
 criterion_main!(benches);

@@ -68,7 +68,7 @@ fn layers(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    config = mocopr_benches::criterion().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
     targets = layers
 }
 criterion_main!(benches);

@@ -68,5 +68,10 @@ fn encode_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode_benches, encode_benches);
+criterion_group! {
+    name = benches;
+    // `--profile-time N` writes a flamegraph per benchmark (`cargo xtask flamegraph --bench NAME`).
+    config = mocopr_benches::criterion();
+    targets = decode_benches, encode_benches
+}
 criterion_main!(benches);

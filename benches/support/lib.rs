@@ -91,3 +91,40 @@ pub fn read_result(target: usize) -> Vec<u8> {
     }))
     .unwrap_or_default()
 }
+
+/// Criterion's configuration for every MoCoPr bench: the defaults, with a CPU profiler that
+/// writes `flamegraph.svg` in each benchmark's directory when run with `--profile-time N`.
+pub fn criterion() -> criterion::Criterion {
+    criterion::Criterion::default().with_profiler(FlamegraphProfiler::default())
+}
+
+/// Samples the CPU (in process, no `perf` needed) while criterion profiles a benchmark.
+#[derive(Debug, Default)]
+pub struct FlamegraphProfiler {
+    running: Option<mocopr_profiling::CpuSampler>,
+}
+
+impl criterion::profiler::Profiler for FlamegraphProfiler {
+    fn start_profiling(&mut self, benchmark_id: &str, _dir: &std::path::Path) {
+        match mocopr_profiling::CpuSampler::start(997) {
+            Ok(sampler) => self.running = Some(sampler),
+            Err(e) => eprintln!("{benchmark_id}: no CPU profile: {e}"),
+        }
+    }
+
+    fn stop_profiling(&mut self, benchmark_id: &str, dir: &std::path::Path) {
+        let Some(sampler) = self.running.take() else { return };
+        let written = sampler
+            .stop()
+            .and_then(|profile| profile.flamegraph_svg(benchmark_id))
+            .map_err(|e| e.to_string())
+            .and_then(|svg| {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                std::fs::write(dir.join("flamegraph.svg"), svg).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => eprintln!("{benchmark_id}: flamegraph in {}", dir.join("flamegraph.svg").display()),
+            Err(e) => eprintln!("{benchmark_id}: no flamegraph: {e}"),
+        }
+    }
+}

@@ -107,14 +107,14 @@ fn absolute_paths(args: Vec<String>, flags: &[&str]) -> Vec<String> {
 }
 
 /// The started `production-server`, killed when dropped (also when the load test fails).
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
     /// Starts it over HTTP on a free loopback port; its stderr goes to `log`.
-    fn start(binary: &Path, extra: &[String], log: &PathBuf) -> Result<Server, String> {
+    pub(crate) fn start(binary: &Path, extra: &[String], log: &PathBuf) -> Result<Server, String> {
         let mut child = Command::new(binary)
             .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(extra)

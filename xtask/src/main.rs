@@ -2,7 +2,9 @@
 //!
 //! Commands are plain Rust so they behave the same on every machine: no shell scripts, no make.
 
+mod bench;
 mod conformance;
+mod flamegraph;
 mod install;
 mod loadtest;
 mod test;
@@ -32,6 +34,14 @@ commands:
              starts production-server (release) on loopback, passing it each --server-arg, and
              sends the realistic mix: 50 clients, 1,000 req/s, list_tools 10% / call_tool 70% /
              read_resource 20% (examples/production-server/scenario.json)
+  bench [NAME…]
+             the criterion suites (all, or the named benches), then a summary table of this
+             run's medians and throughputs
+  flamegraph [--example production-server | --bench NAME [FILTER]] [--seconds 10]
+             a CPU flamegraph sampled in process (no perf permissions needed): production-server
+             under load (default; target/flamegraph/production-server.svg), or each benchmark of
+             a bench (criterion --profile-time); other examples through `cargo flamegraph` when
+             perf is usable
   help       this text
 ";
 
@@ -41,6 +51,8 @@ fn main() -> ExitCode {
         Some("test") => test::run_all(&args[1..]),
         Some("conformance") => conformance::run_all(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("flamegraph") => flamegraph::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -35,5 +35,5 @@ mod tracing_layer;
 
 pub use alloc::{CountingAllocator, MemoryStats, memory_stats, thread_allocations};
 pub use cpu::CpuProfile;
-pub use profiler::{ProfileError, Profiler, ProfilerBuilder};
+pub use profiler::{CpuSampler, ProfileError, Profiler, ProfilerBuilder};
 pub use tracing_layer::{RequestTracingFuture, RequestTracingLayer, RequestTracingService};

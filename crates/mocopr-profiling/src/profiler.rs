@@ -99,22 +99,16 @@ impl Profiler {
     /// time per process. The sampling waits on a thread of its own, not on the caller's.
     pub async fn cpu_profile(&self, duration: Duration) -> Result<CpuProfile, ProfileError> {
         let frequency = self.inner.cpu_frequency.ok_or(ProfileError::CpuProfilingOff)?;
-        if SAMPLING.swap(true, Ordering::AcqRel) {
-            return Err(ProfileError::Busy);
-        }
+        let sampler = CpuSampler::start(frequency)?;
         let duration = duration.min(MAX_PROFILE);
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("mocopr-cpu-profile".into())
             .spawn(move || {
-                let result = sample(frequency, duration);
-                SAMPLING.store(false, Ordering::Release);
-                let _ = tx.send(result);
+                std::thread::sleep(duration);
+                let _ = tx.send(sampler.stop());
             })
-            .map_err(|e| {
-                SAMPLING.store(false, Ordering::Release);
-                ProfileError::Sampler(e.to_string())
-            })?;
+            .map_err(|e| ProfileError::Sampler(e.to_string()))?;
         rx.await.unwrap_or_else(|_| Err(ProfileError::Sampler("the sampling thread stopped".into())))
     }
 
@@ -136,15 +130,56 @@ impl Profiler {
     }
 }
 
-fn sample(frequency: u32, duration: Duration) -> Result<CpuProfile, ProfileError> {
-    let guard = pprof::ProfilerGuardBuilder::default()
-        .frequency(i32::try_from(frequency).unwrap_or(99))
-        // Frames of the C library and the signal trampoline say nothing about our code.
-        .blocklist(&["libc", "libgcc", "pthread", "vdso"])
-        .build()
-        .map_err(|e| ProfileError::Sampler(e.to_string()))?;
-    std::thread::sleep(duration);
-    let report = guard.report().build().map_err(|e| ProfileError::Sampler(e.to_string()))?;
-    drop(guard);
-    Ok(CpuProfile::from_report(&report, duration, frequency))
+/// CPU sampling from [`start`](Self::start) to [`stop`](Self::stop), for callers that decide
+/// when to stop (a benchmark harness, a test). One per process at a time; dropping it without
+/// stopping ends the sampling too.
+pub struct CpuSampler {
+    guard: Option<pprof::ProfilerGuard<'static>>,
+    started: std::time::Instant,
+    frequency: u32,
+}
+
+impl std::fmt::Debug for CpuSampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpuSampler").field("frequency", &self.frequency).field("started", &self.started).finish()
+    }
+}
+
+impl CpuSampler {
+    /// Starts sampling every thread `frequency` times a second; [`ProfileError::Busy`] while
+    /// another sampler runs.
+    pub fn start(frequency: u32) -> Result<CpuSampler, ProfileError> {
+        if SAMPLING.swap(true, Ordering::AcqRel) {
+            return Err(ProfileError::Busy);
+        }
+        let frequency = frequency.clamp(1, 10_000);
+        let guard = pprof::ProfilerGuardBuilder::default()
+            .frequency(i32::try_from(frequency).unwrap_or(99))
+            // Frames of the C library and the signal trampoline say nothing about our code.
+            .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+            .build()
+            .map_err(|e| {
+                SAMPLING.store(false, Ordering::Release);
+                ProfileError::Sampler(e.to_string())
+            })?;
+        Ok(CpuSampler { guard: Some(guard), started: std::time::Instant::now(), frequency })
+    }
+
+    /// Stops sampling and returns what was on the CPU.
+    pub fn stop(mut self) -> Result<CpuProfile, ProfileError> {
+        let duration = self.started.elapsed();
+        let guard = self.guard.take().ok_or_else(|| ProfileError::Sampler("already stopped".into()))?;
+        let report = guard.report().build().map_err(|e| ProfileError::Sampler(e.to_string()));
+        drop(guard);
+        SAMPLING.store(false, Ordering::Release);
+        Ok(CpuProfile::from_report(&report?, duration, self.frequency))
+    }
+}
+
+impl Drop for CpuSampler {
+    fn drop(&mut self) {
+        if self.guard.take().is_some() {
+            SAMPLING.store(false, Ordering::Release);
+        }
+    }
 }
