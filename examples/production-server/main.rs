@@ -214,7 +214,11 @@ async fn serve(options: Options) -> Result<(), String> {
             metrics.track_connections(move || open.load(std::sync::atomic::Ordering::Relaxed));
             let sessions = endpoint.sessions().clone();
             metrics.track_sessions(move || sessions.open_sessions().unwrap_or(0));
-            let mut dashboard = PerformanceDashboard::builder().profiler(profiler);
+            let dashboard_hosts = (!options.allow_any_host).then(|| {
+                let loopback = mocopr::transport::http::LOOPBACK_HOSTS.iter().map(|h| h.to_string());
+                loopback.chain(options.allowed_hosts.iter().cloned()).collect()
+            });
+            let mut dashboard = PerformanceDashboard::builder().profiler(profiler).allowed_hosts(dashboard_hosts);
             if !options.no_metrics {
                 dashboard = dashboard.metrics(metrics);
             }

@@ -48,8 +48,16 @@ async fn production_server() -> (Child, String, String) {
 }
 
 async fn get(url: &str) -> (StatusCode, String) {
+    get_with(url, &[]).await
+}
+
+async fn get_with(url: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::get(url).body(Full::new(Bytes::new())).expect("request");
+    let mut request = Request::get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(Bytes::new())).expect("request");
     let response =
         tokio::time::timeout(Duration::from_secs(30), client.request(request)).await.expect("in time").expect("GET");
     let status = response.status();
@@ -105,20 +113,34 @@ async fn metrics_health_profile_and_dashboard() {
             }
         })
     };
+    let (status, folded) = get(&format!("{base}/debug/pprof/profile?seconds=2&format=folded")).await;
+    assert_eq!(status, StatusCode::OK, "{folded}");
+    assert!(folded.lines().count() > 3 && folded.contains("mocopr"), "stacks of the server's own code: {folded}");
     let (status, svg) = get(&format!("{base}/debug/pprof/profile?seconds=1")).await;
-    assert_eq!(status, StatusCode::OK, "{svg}");
-    assert!(svg.contains("<svg") && svg.contains("production_server"), "a flamegraph of the server's own code");
+    assert!(status == StatusCode::OK && svg.contains("<svg"), "a flamegraph SVG: {status}");
     let (status, _) = get(&format!("{base}/debug/pprof/profile?seconds=0")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A page on another site cannot reach the operations endpoints, directly or by rebinding.
+    let (status, _) = get_with(&format!("{base}/metrics"), &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = get_with(&format!("{base}/debug/pprof/profile?seconds=1"), &[("host", "evil.example")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The live page, in a real browser, while traffic flows.
     let page = format!("{base}/dashboard");
-    let dom = tokio::process::Command::new("chromium")
-        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", &page])
+    let profile_dir = std::env::temp_dir().join(format!("mocopr-chromium-{}", std::process::id()));
+    let chromium = tokio::process::Command::new("chromium")
+        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"])
+        .arg(format!("--user-data-dir={}", profile_dir.display()))
+        .args(["--dump-dom", &page])
         .stderr(Stdio::null())
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let dom = tokio::time::timeout(Duration::from_secs(60), chromium)
         .await
+        .expect("chromium finished in time")
         .expect("chromium (cargo xtask test installs it)");
+    let _ = std::fs::remove_dir_all(&profile_dir);
     load.abort();
     let dom = String::from_utf8_lossy(&dom.stdout);
     let attribute = |name: &str| -> Vec<u64> {

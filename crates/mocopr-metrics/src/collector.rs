@@ -49,6 +49,9 @@ pub(crate) struct MethodMetrics {
     pub(crate) error: IntCounter,
     pub(crate) ok_duration: Histogram,
     pub(crate) error_duration: Histogram,
+    /// Requests dropped before an answer (a timeout layer above, a client that went away).
+    pub(crate) cancelled: IntCounter,
+    pub(crate) cancelled_duration: Histogram,
     pub(crate) label: &'static str,
 }
 
@@ -234,6 +237,8 @@ impl MetricsCollectorBuilder {
                     error: requests.with_label_values(&[label, "error"]),
                     ok_duration: duration.with_label_values(&[label, "ok"]),
                     error_duration: duration.with_label_values(&[label, "error"]),
+                    cancelled: requests.with_label_values(&[label, "cancelled"]),
+                    cancelled_duration: duration.with_label_values(&[label, "cancelled"]),
                     label,
                 },
             );

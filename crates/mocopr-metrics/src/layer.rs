@@ -64,9 +64,10 @@ where
         let method = self.collector.method(request.method.as_str()).label;
         let received = request.params.as_ref().map_or(0, |p| p.len());
         let in_flight = InFlight::enter(self.collector.in_flight());
+        let started = Instant::now();
         MetricsFuture {
             inner: self.inner.call(request),
-            record: Some(Record { collector: self.collector.clone(), method, received, started: Instant::now() }),
+            record: Pending(Some(Record { collector: self.collector.clone(), method, received, started })),
             _in_flight: in_flight,
         }
     }
@@ -78,6 +79,19 @@ struct Record {
     method: &'static str,
     received: usize,
     started: Instant,
+}
+
+/// A request not answered yet; dropped that way, it is counted as cancelled.
+struct Pending(Option<Record>);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(record) = self.0.take() {
+            let metrics = record.collector.method(record.method);
+            metrics.cancelled.inc();
+            metrics.cancelled_duration.observe(record.started.elapsed().as_secs_f64());
+        }
+    }
 }
 
 /// Counts a request in flight until dropped (answered or abandoned).
@@ -101,7 +115,7 @@ pin_project_lite::pin_project! {
     pub struct MetricsFuture<F> {
         #[pin]
         inner: F,
-        record: Option<Record>,
+        record: Pending,
         _in_flight: InFlight,
     }
 }
@@ -115,7 +129,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
-        if let (Some(record), Ok(response)) = (this.record.take(), &result) {
+        if let (Some(record), Ok(response)) = (this.record.0.take(), &result) {
             let seconds = record.started.elapsed().as_secs_f64();
             let metrics = record.collector.method(record.method);
             let sent = match &response.outcome {

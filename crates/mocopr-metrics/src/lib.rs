@@ -7,7 +7,7 @@
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
-//! | `{ns}_requests_total` | counter | `method`, `status` (`ok` / `error`) |
+//! | `{ns}_requests_total` | counter | `method`, `status` (`ok` / `error` / `cancelled`: dropped unanswered, e.g. by a timeout) |
 //! | `{ns}_request_duration_seconds` | histogram | `method`, `status` |
 //! | `{ns}_errors_total` | counter | `method`, `code` (JSON-RPC error code) |
 //! | `{ns}_requests_in_flight` | gauge | |

@@ -59,7 +59,11 @@ impl MetricsCollector {
     pub fn snapshot(&self) -> MetricsSnapshot {
         self.run_samplers();
         let families = self.registry().gather();
-        let name = |suffix: &str| format!("{}_{suffix}", self.namespace());
+        // As prometheus names them: no prefix for an empty namespace.
+        let name = |suffix: &str| match self.namespace() {
+            "" => suffix.to_owned(),
+            ns => format!("{ns}_{suffix}"),
+        };
         let find = |suffix: &str| -> Option<&MetricFamily> { families.iter().find(|f| f.name() == name(suffix)) };
         let mut snapshot = MetricsSnapshot::default();
         if let Some(family) = find("requests_total") {

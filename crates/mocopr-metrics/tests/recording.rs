@@ -113,5 +113,10 @@ async fn requests_in_flight_are_counted_while_they_run() {
     drop(abandoned);
     let _ = release.send(());
     running.await.expect("task").expect("answered");
-    assert!(metrics.encode().contains("mcp_requests_in_flight 0"));
+    let text = metrics.encode();
+    assert!(text.contains("mcp_requests_in_flight 0"));
+    assert!(
+        text.lines().any(|l| l.starts_with("mcp_requests_total{") && l.contains("\"cancelled\"") && l.ends_with(" 1")),
+        "the abandoned request is counted as cancelled: {text}"
+    );
 }

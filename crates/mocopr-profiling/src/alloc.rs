@@ -15,6 +15,7 @@ static FREED: AtomicU64 = AtomicU64::new(0);
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static DEALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     // `const`-initialized: reading it never allocates (no recursion into the allocator).
@@ -48,15 +49,17 @@ impl<A> CountingAllocator<A> {
 
 fn allocated(size: usize) {
     let size = size as u64;
-    let total = ALLOCATED.fetch_add(size, Ordering::Relaxed) + size;
+    ALLOCATED.fetch_add(size, Ordering::Relaxed);
     ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    PEAK.fetch_max(total.saturating_sub(FREED.load(Ordering::Relaxed)), Ordering::Relaxed);
+    let live = LIVE.fetch_add(size, Ordering::Relaxed).wrapping_add(size);
+    PEAK.fetch_max(live, Ordering::Relaxed);
     // During thread teardown the slot may be gone: that allocation is only not counted per thread.
     let _ = THREAD_ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
 }
 
 fn freed(size: usize) {
     FREED.fetch_add(size as u64, Ordering::Relaxed);
+    LIVE.fetch_sub(size as u64, Ordering::Relaxed);
     DEALLOCATIONS.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -109,7 +112,7 @@ pub struct MemoryStats {
     pub freed_bytes: u64,
     /// Bytes allocated and not yet freed.
     pub live_bytes: u64,
-    /// The most bytes live at once (approximate under heavy concurrency).
+    /// The most bytes live at once.
     pub peak_bytes: u64,
     /// Allocations made.
     pub allocations: u64,
@@ -125,6 +128,8 @@ pub fn memory_stats() -> MemoryStats {
         allocated_bytes,
         freed_bytes,
         live_bytes: allocated_bytes.saturating_sub(freed_bytes),
+        // (Each counter is read on its own: under concurrent allocation the figures are a
+        // moment apart.)
         peak_bytes: PEAK.load(Ordering::Relaxed),
         allocations: ALLOCATIONS.load(Ordering::Relaxed),
         deallocations: DEALLOCATIONS.load(Ordering::Relaxed),

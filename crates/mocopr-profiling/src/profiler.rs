@@ -96,20 +96,16 @@ impl Profiler {
     }
 
     /// Samples the CPU for `duration` (at most 5 minutes) and returns what was on it. One at a
-    /// time per process. The sampling waits on a thread of its own, not on the caller's.
+    /// time per process; dropping the future stops sampling. Needs a Tokio runtime.
     pub async fn cpu_profile(&self, duration: Duration) -> Result<CpuProfile, ProfileError> {
         let frequency = self.inner.cpu_frequency.ok_or(ProfileError::CpuProfilingOff)?;
         let sampler = CpuSampler::start(frequency)?;
-        let duration = duration.min(MAX_PROFILE);
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("mocopr-cpu-profile".into())
-            .spawn(move || {
-                std::thread::sleep(duration);
-                let _ = tx.send(sampler.stop());
-            })
-            .map_err(|e| ProfileError::Sampler(e.to_string()))?;
-        rx.await.unwrap_or_else(|_| Err(ProfileError::Sampler("the sampling thread stopped".into())))
+        // Dropping this future (the client went away) drops the sampler, which stops sampling.
+        tokio::time::sleep(duration.min(MAX_PROFILE)).await;
+        // Naming the sampled frames reads debug info: off the async threads.
+        tokio::task::spawn_blocking(move || sampler.stop())
+            .await
+            .unwrap_or_else(|e| Err(ProfileError::Sampler(e.to_string())))
     }
 
     /// The allocator's counts, when memory profiling is on (and the counting allocator is

@@ -37,7 +37,7 @@ async fn slow_requests_are_logged_with_their_method_id_and_era() {
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let profiler = Profiler::builder().with_request_tracing(Duration::from_millis(100)).build();
+    let profiler = Profiler::builder().with_request_tracing(Duration::from_millis(500)).build();
     let service = profiler.request_tracing().expect("tracing on").layer(support::server());
     let client = support::connect(service).await;
     for _ in 0..5 {

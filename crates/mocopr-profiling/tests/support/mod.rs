@@ -21,7 +21,7 @@ pub(crate) fn server() -> McpServer {
             Ok::<_, ToolError>(count_primes_slowly(std::hint::black_box(20_000)).to_string())
         })
         .tool(Tool::new("nap", object(json!({"type": "object"}))), || async {
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
             Ok::<_, ToolError>("rested")
         })
         .tool(Tool::new("echo", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("echo".repeat(64)) })

@@ -21,6 +21,7 @@ pub use config::{
 pub use events::{
     DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position,
 };
+pub use origin::allowed as host_allowed;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_events::RedisEventStore;

@@ -4,8 +4,9 @@
 use http::HeaderMap;
 use http::header::{HOST, ORIGIN};
 
-/// Whether the request's `Host` and (when present) `Origin` name an allowed host.
-pub(crate) fn allowed(headers: &HeaderMap, allowed_hosts: Option<&[String]>) -> bool {
+/// Whether the request's `Host` and (when present) `Origin` name an allowed host (`None`:
+/// any host).
+pub fn allowed(headers: &HeaderMap, allowed_hosts: Option<&[String]>) -> bool {
     let Some(allowed_hosts) = allowed_hosts else { return true };
     let host_ok = headers
         .get(HOST)

@@ -71,9 +71,13 @@ where
             () = &mut shutdown => return Ok(()),
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
-                // A failed accept (e.g. the peer reset before we got to it) affects one
-                // connection only; keep serving.
-                Err(_) => continue,
+                // A failed accept affects one connection (a peer that reset) or says the process
+                // is out of descriptors: keep serving, after a pause so the latter is no busy
+                // loop.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
             },
         };
         let _ = stream.set_nodelay(config.tcp_nodelay);

@@ -1,4 +1,4 @@
-//! [`PerformanceDashboard`]: the operations endpoints of a server, as an axum `Router` to serve
+//! `PerformanceDashboard`: the operations endpoints of a server, as an axum `Router` to serve
 //! beside the MCP endpoint.
 //!
 //! | route | what |
@@ -9,6 +9,11 @@
 //! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded` | a CPU profile of the next `N` seconds (default 30, at most 300), as a flamegraph SVG or folded stacks |
 //! | `GET /dashboard` | a live page: throughput, latency percentiles and memory, updated every second |
 //! | `GET /dashboard/stats.json` | what the page reads |
+//!
+//! Requests are refused (`403`) unless their `Host` and `Origin` name an allowed host (loopback
+//! by default, as the MCP endpoint's) and they are not a browser's cross-site request
+//! (`Sec-Fetch-Site: cross-site`): a web page the operator opens cannot start profiles or read
+//! metrics, directly or by DNS rebinding.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,12 +38,28 @@ const MAX_PROFILE_SECONDS: u64 = 300;
 /// A readiness check: `Ok` when the dependency answers, else what is wrong.
 pub type HealthCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
+/// How long `/health` waits for its checks, all together.
+const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+
 /// Builds the dashboard's routes.
-#[derive(Default)]
 pub struct PerformanceDashboard {
     metrics: Option<MetricsCollector>,
     profiler: Option<Profiler>,
     checks: Vec<(String, HealthCheck)>,
+    allowed_hosts: Option<Vec<String>>,
+    started: std::time::Instant,
+}
+
+impl Default for PerformanceDashboard {
+    fn default() -> Self {
+        PerformanceDashboard {
+            metrics: None,
+            profiler: None,
+            checks: Vec::new(),
+            allowed_hosts: Some(mocopr_transport::http::LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 impl std::fmt::Debug for PerformanceDashboard {
@@ -69,7 +90,15 @@ impl PerformanceDashboard {
         self
     }
 
-    /// Adds a readiness check named `name` to `/health`.
+    /// The hosts requests may name in `Host` / `Origin` (default: loopback); `None` accepts any
+    /// (only behind something that checks them). Give the MCP endpoint's.
+    pub fn allowed_hosts(mut self, hosts: Option<Vec<String>>) -> Self {
+        self.allowed_hosts = hosts;
+        self
+    }
+
+    /// Adds a readiness check named `name` to `/health` (checks run together, and a check that
+    /// has not answered within two seconds has failed).
     pub fn health_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -81,6 +110,7 @@ impl PerformanceDashboard {
 
     /// The routes, to merge into the application's router.
     pub fn build(self) -> Router {
+        let allowed = Arc::new(self.allowed_hosts.clone());
         let state = Arc::new(self);
         Router::new()
             .route("/metrics", get(metrics))
@@ -90,6 +120,17 @@ impl PerformanceDashboard {
             .route("/dashboard", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE) }))
             .route("/dashboard/stats.json", get(stats))
             .with_state(state)
+            .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let allowed = allowed.clone();
+                async move {
+                    let headers = request.headers();
+                    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
+                    if cross_site || !mocopr_transport::http::host_allowed(headers, allowed.as_deref()) {
+                        return (StatusCode::FORBIDDEN, "Host, Origin or site not allowed").into_response();
+                    }
+                    next.run(request).await
+                }
+            }))
     }
 }
 
@@ -105,21 +146,20 @@ async fn metrics(State(dashboard): Shared) -> Response {
 }
 
 async fn health(State(dashboard): Shared) -> Response {
-    let mut checks = BTreeMap::new();
-    let mut ready = true;
-    for (name, check) in &dashboard.checks {
-        // A check that hangs is a failed check.
-        let outcome =
-            tokio::time::timeout(Duration::from_secs(5), check()).await.unwrap_or_else(|_| Err("timed out".into()));
-        ready &= outcome.is_ok();
-        checks.insert(
-            name.clone(),
-            match outcome {
-                Ok(()) => json!({"ok": true}),
-                Err(error) => json!({"ok": false, "error": error}),
-            },
-        );
-    }
+    // All at once, under one deadline: a check that hangs is a failed check.
+    let outcomes = futures_util::future::join_all(dashboard.checks.iter().map(|(name, check)| async move {
+        let outcome = tokio::time::timeout(HEALTH_DEADLINE, check()).await.unwrap_or_else(|_| Err("timed out".into()));
+        (name.clone(), outcome)
+    }))
+    .await;
+    let ready = outcomes.iter().all(|(_, outcome)| outcome.is_ok());
+    let checks: BTreeMap<String, serde_json::Value> = outcomes
+        .into_iter()
+        .map(|(name, outcome)| match outcome {
+            Ok(()) => (name, json!({"ok": true})),
+            Err(error) => (name, json!({"ok": false, "error": error})),
+        })
+        .collect();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = json!({"status": if ready { "ok" } else { "unavailable" }, "live": true, "checks": checks});
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
@@ -160,9 +200,11 @@ async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) ->
     if !svg {
         return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], profile.folded()).into_response();
     }
-    match profile.flamegraph_svg("CPU") {
-        Ok(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+    // Drawing a long profile takes a while: off the async threads.
+    match tokio::task::spawn_blocking(move || profile.flamegraph_svg("CPU")).await {
+        Ok(Ok(svg)) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        Ok(Err(error)) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }
 }
 
@@ -177,6 +219,8 @@ async fn stats(State(dashboard): Shared) -> Response {
     let heap = dashboard.profiler.as_ref().and_then(Profiler::memory).filter(|m| m.allocations > 0);
     let body = json!({
         "time_ms": SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        // Monotonic, for rates: wall-clock time may be adjusted.
+        "uptime_ms": dashboard.started.elapsed().as_millis() as u64,
         "requests": snapshot.requests,
         "errors": snapshot.errors,
         "in_flight": snapshot.in_flight,
