@@ -108,6 +108,10 @@ struct Options {
     /// Serve without request tracing.
     #[arg(long)]
     no_tracing: bool,
+    /// Log level of what goes to stderr (`error`, `warn`, `info`, `debug`, `trace`); at `info`
+    /// and below every request's span is recorded too.
+    #[arg(long, default_value = "warn")]
+    log_level: tracing::Level,
     /// Requests slower than this are logged as warnings, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     slow_request_ms: u64,
@@ -125,6 +129,8 @@ struct Options {
 
 fn main() {
     let options = Options::parse();
+    // Logs (slow-request warnings among them) go to stderr; stdout may be the MCP stream.
+    tracing_subscriber::fmt().with_max_level(options.log_level).with_writer(std::io::stderr).with_ansi(false).init();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = options.worker_threads {
         runtime.worker_threads(threads.max(1));
