@@ -116,6 +116,8 @@ async fn metrics_health_profile_and_dashboard() {
     let (status, folded) = get(&format!("{base}/debug/pprof/profile?seconds=2&format=folded")).await;
     assert_eq!(status, StatusCode::OK, "{folded}");
     assert!(folded.lines().count() > 3 && folded.contains("mocopr"), "stacks of the server's own code: {folded}");
+    let (status, pprof) = get(&format!("{base}/debug/pprof/profile?seconds=1&format=pprof")).await;
+    assert!(status == StatusCode::OK && pprof.contains("nanoseconds"), "a pprof protobuf: {status}");
     let (status, svg) = get(&format!("{base}/debug/pprof/profile?seconds=1")).await;
     assert!(status == StatusCode::OK && svg.contains("<svg"), "a flamegraph SVG: {status}");
     let (status, _) = get(&format!("{base}/debug/pprof/profile?seconds=0")).await;

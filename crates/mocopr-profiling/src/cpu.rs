@@ -35,6 +35,23 @@ impl CpuProfile {
         CpuProfile { stacks, duration, frequency }
     }
 
+    /// A profile of the given stacks (`thread;outermost;…;innermost`, count).
+    pub fn from_stacks(mut stacks: Vec<(String, u64)>, duration: Duration, frequency: u32) -> Self {
+        stacks.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        CpuProfile { stacks, duration, frequency }
+    }
+
+    /// The stacks and their sample counts, most samples first.
+    pub fn stacks(&self) -> &[(String, u64)] {
+        &self.stacks
+    }
+
+    /// The profile in pprof's protobuf format (uncompressed), for `go tool pprof` and other
+    /// profile viewers.
+    pub fn pprof(&self) -> Vec<u8> {
+        crate::pprof_format::encode(self)
+    }
+
     /// Samples taken.
     pub fn samples(&self) -> u64 {
         self.stacks.iter().map(|(_, n)| n).sum()

@@ -1,8 +1,8 @@
 //! Profiling for MCP servers: "profile first, optimize second".
 //!
 //! - **CPU**: [`Profiler::cpu_profile`] samples every thread of the process (pprof, `SIGPROF`, no
-//!   `perf` permissions needed) for a while and gives a [`CpuProfile`]: folded stacks and a
-//!   flamegraph SVG (inferno).
+//!   `perf` permissions needed) for a while and gives a [`CpuProfile`]: folded stacks, a
+//!   flamegraph SVG (inferno), and pprof's protobuf format.
 //! - **Memory**: [`CountingAllocator`] wraps the global allocator and counts allocated, freed,
 //!   live and peak bytes and allocations ([`memory_stats`]); with it installed, request tracing
 //!   also counts each request's allocations.
@@ -30,6 +30,7 @@
 
 mod alloc;
 mod cpu;
+mod pprof_format;
 mod profiler;
 mod tracing_layer;
 

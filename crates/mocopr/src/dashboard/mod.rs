@@ -6,7 +6,7 @@
 //! | `GET /metrics` | every metric in the Prometheus text format |
 //! | `GET /health` | readiness: each health check (e.g. the cache's Redis), `200` when all pass, `503` otherwise, as JSON |
 //! | `GET /health/live` | liveness: `200` while the process serves |
-//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded` | a CPU profile of the next `N` seconds (default 30, at most 300), as a flamegraph SVG or folded stacks |
+//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded\|pprof` | a CPU profile of the next `N` seconds (default 30, at most 300), as a flamegraph SVG, folded stacks, or pprof's protobuf (for `go tool pprof`) |
 //! | `GET /dashboard` | a live page: throughput, latency percentiles and memory, updated every second |
 //! | `GET /dashboard/stats.json` | what the page reads |
 //!
@@ -182,11 +182,12 @@ async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) ->
         Some(s) => Duration::from_secs(s),
         None => DEFAULT_PROFILE,
     };
-    let svg = match query.format.as_deref() {
-        None | Some("svg") => true,
-        Some("folded") => false,
+    let format = match query.format.as_deref() {
+        None | Some("svg") => "svg",
+        Some(format @ ("folded" | "pprof")) => format,
         Some(other) => {
-            return (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: svg or folded")).into_response();
+            return (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: svg, folded or pprof"))
+                .into_response();
         }
     };
     let profile = match profiler.cpu_profile(seconds).await {
@@ -197,8 +198,14 @@ async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) ->
         Err(error @ ProfileError::Busy) => return (StatusCode::CONFLICT, error.to_string()).into_response(),
         Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     };
-    if !svg {
-        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], profile.folded()).into_response();
+    match format {
+        "folded" => return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], profile.folded()).into_response(),
+        "pprof" => {
+            let disposition = (header::CONTENT_DISPOSITION, "attachment; filename=\"profile.pb\"");
+            return ([(header::CONTENT_TYPE, "application/octet-stream"), disposition], profile.pprof())
+                .into_response();
+        }
+        _ => {}
     }
     // Drawing a long profile takes a while: off the async threads.
     match tokio::task::spawn_blocking(move || profile.flamegraph_svg("CPU")).await {
