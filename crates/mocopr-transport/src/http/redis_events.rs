@@ -59,11 +59,7 @@ impl RedisEventStore {
     /// Redis is down). Commands time out after `timeout`. Needs a Tokio runtime.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let connection = lazy_connection(&client, timeout)?;
         let inner = Inner {
             client,
             connection,
@@ -154,6 +150,16 @@ impl RedisEventStore {
             tokio::spawn(tail(weak, key));
         });
     }
+}
+
+/// A connection manager that connects on first use (a server starts while Redis is down), with
+/// every command under `timeout` and one retry: what both Redis stores use.
+pub(super) fn lazy_connection(client: &redis::Client, timeout: Duration) -> redis::RedisResult<ConnectionManager> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(1);
+    ConnectionManager::new_lazy_with_config(client.clone(), config)
 }
 
 /// `XRANGE` / `XREAD` entries: id and field-value pairs.

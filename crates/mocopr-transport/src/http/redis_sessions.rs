@@ -89,12 +89,8 @@ impl RedisSessionStore {
     /// while Redis is down). Commands time out after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
         Ok(RedisSessionStore {
-            connection: ConnectionManager::new_lazy_with_config(client, config)?,
+            connection: super::redis_events::lazy_connection(&client, timeout)?,
             prefix: "mcp:session".into(),
             idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             local: Arc::default(),
