@@ -43,24 +43,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 fn production_server(seconds: u64) -> Result<(), String> {
-    crate::run(
-        "build",
-        Command::new("cargo").args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "mocopr-testing",
-            "--features",
-            "cli",
-            "--bin",
-            "mocopr-loadtest",
-            "-p",
-            "mocopr-examples",
-            "--example",
-            "production-server",
-        ]),
-    )?;
+    crate::loadtest::build_release(true)?;
     let out = crate::target_dir().join("flamegraph");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let svg = out.join("production-server.svg");

@@ -23,22 +23,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // typed are made absolute first.
     let mut args = absolute_paths(args, &["--scenario", "--json"]);
     let targeted = has(&args, "--target");
-    let mut build = Command::new("cargo");
-    build.args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "mocopr-testing",
-        "--features",
-        "cli",
-        "--bin",
-        "mocopr-loadtest",
-    ]);
-    if !targeted {
-        build.args(["-p", "mocopr-examples", "--example", "production-server"]);
-    }
-    crate::run("build the load tester", &mut build)?;
+    build_release(!targeted)?;
     let release = crate::target_dir().join("release");
     let out = crate::target_dir().join("loadtest");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -65,6 +50,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     drop(server);
     result
+}
+
+/// Builds `mocopr-loadtest` (and `production-server` when `server`) in release.
+pub(crate) fn build_release(server: bool) -> Result<(), String> {
+    let mut build = Command::new("cargo");
+    build.args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "mocopr-testing",
+        "--features",
+        "cli",
+        "--bin",
+        "mocopr-loadtest",
+    ]);
+    if server {
+        build.args(["-p", "mocopr-examples", "--example", "production-server"]);
+    }
+    crate::run("build the load tester", &mut build)
 }
 
 fn has(args: &[String], flag: &str) -> bool {

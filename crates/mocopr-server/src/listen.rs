@@ -31,11 +31,14 @@ pub(crate) fn forward_to_session(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            let message = change.to_notification();
-            if !session.state().is_some_and(|s| s.wants(&message)) {
+            let resource = match &change {
+                Change::ResourceUpdated(uri) => Some(uri.as_str()),
+                _ => None,
+            };
+            if !session.state().is_some_and(|s| s.wants_change(resource)) {
                 continue;
             }
-            if !stream.send_raw(message).await {
+            if !stream.send_raw(change.to_notification()).await {
                 return;
             }
         }

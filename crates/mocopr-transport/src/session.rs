@@ -66,10 +66,17 @@ impl SessionState {
         match notification.method.as_str() {
             "notifications/resources/updated" => {
                 let uri = notification.params.and_then(|p| p.uri).unwrap_or_default();
-                self.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str()))
+                self.wants_change(Some(&uri))
             }
             _ => true,
         }
+    }
+
+    /// [`wants`](Self::wants) for a change not serialized yet: a list change (`None`) once
+    /// initialized, an update of `resource` when it is under a subscribed URI.
+    pub fn wants_change(&self, resource: Option<&str>) -> bool {
+        self.initialized
+            && resource.is_none_or(|uri| self.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str())))
     }
 
     /// The state right after a successful `initialize`.

@@ -131,15 +131,7 @@ impl RedisEventStore {
 
     /// Whether the log's newest entry is at or after `id`.
     async fn has_reached(&self, id: &str) -> bool {
-        let newest: redis::RedisResult<Entries> = redis::cmd("XREVRANGE")
-            .arg(&self.key)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut self.inner.connection.clone())
-            .await;
-        let newest = newest.ok().and_then(|entries| entries.into_iter().next()).map(|(id, _)| id);
+        let newest = newest_id(&self.key, &mut self.inner.connection.clone()).await.ok().flatten();
         newest.as_deref().and_then(event_position) >= event_position(id)
     }
 
@@ -172,12 +164,13 @@ impl Inner {
         let local = field(b"o").is_some_and(|origin| origin == self.origin.as_bytes());
         Some(Event::new(Some(id), message, local))
     }
+}
 
-    async fn last_id(&self, key: &str, connection: &mut MultiplexedConnection) -> redis::RedisResult<String> {
-        let newest: Entries =
-            redis::cmd("XREVRANGE").arg(key).arg("+").arg("-").arg("COUNT").arg(1).query_async(connection).await?;
-        Ok(newest.into_iter().next().map_or_else(|| "0-0".to_owned(), |(id, _)| id))
-    }
+/// The id of the log's newest entry; `None` for an empty (or absent) log.
+async fn newest_id(key: &str, connection: &mut impl redis::aio::ConnectionLike) -> redis::RedisResult<Option<String>> {
+    let newest: Entries =
+        redis::cmd("XREVRANGE").arg(key).arg("+").arg("-").arg("COUNT").arg(1).query_async(connection).await?;
+    Ok(newest.into_iter().next().map(|(id, _)| id))
 }
 
 /// Reads new entries as they are appended and broadcasts them, until the store is dropped.
@@ -196,7 +189,7 @@ async fn tail(store: Weak<Inner>, key: String) {
             let Some(connection) = connection.as_mut() else { return Ok(()) };
             let after = match &last {
                 Some(id) => id.clone(),
-                None => inner.last_id(&key, connection).await?,
+                None => newest_id(&key, connection).await?.unwrap_or_else(|| "0-0".to_owned()),
             };
             last = Some(after.clone());
             inner.ready.send_replace(true);
