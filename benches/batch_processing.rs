@@ -10,31 +10,29 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mocopr_batch::{BatchProcessor, ToolCall};
 use mocopr_client::McpClient;
 use mocopr_core::ProtocolVersion;
-use mocopr_core::types::Tool;
-use mocopr_server::{Args, ConnectionConfig, McpServer, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{Args, HandlerError, McpServer, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 
 const CALLS: usize = 1_000;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Text {
     text: String,
 }
 
 async fn client(version: ProtocolVersion) -> McpClient {
-    let object = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     let server = McpServer::builder()
-        .protocol_versions(&[version])
-        .tool(Tool::new("echo", object), |Args(t): Args<Text>| async move { Ok::<_, ToolError>(t.text) })
+        .with_protocol_versions(&[version])
+        .tool("echo", |Args(t): Args<Text>| async move { Ok::<_, HandlerError>(t.text) })
         .build()
         .expect("server");
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     McpClient::builder()
-        .probe_timeout(Duration::from_secs(2))
+        .with_probe_timeout(Duration::from_secs(2))
         .connect(client_end.reader, client_end.sink)
         .await
         .expect("connect")
@@ -60,7 +58,7 @@ fn bench(c: &mut Criterion) {
             });
         });
         let processor = runtime.block_on(async {
-            BatchProcessor::builder().max_batch_size(100).concurrency_limit(64).build(client.clone())
+            BatchProcessor::builder().with_max_batch_size(100).with_concurrency_limit(64).build(client.clone())
         });
         group.bench_function(format!("execute_batch/{label}"), |b| {
             b.to_async(&runtime).iter(|| async {

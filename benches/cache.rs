@@ -15,9 +15,9 @@ use mocopr_benches::read_result;
 use mocopr_cache::{CacheConfig, CacheLayer, CachePolicy, MultiLevelCache, RedisConfig, entry};
 use mocopr_client::McpClient;
 use mocopr_core::types::{Tool, ToolAnnotations};
-use mocopr_server::{Args, ConnectionConfig, McpServer, ToolError, serve_connection};
+use mocopr_server::{Args, HandlerError, McpServer, StdioConfig, serve_connection};
 use mocopr_testing::RedisServer;
-use mocopr_transport::TransportConfig;
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 use tower_layer::Layer;
@@ -49,7 +49,7 @@ fn l2_hit_vs_raw_get(c: &mut Criterion) {
     let value = Bytes::from(read_result(1024));
     let (cache, mut raw) = rt.block_on(async {
         // No L1 room: every lookup goes to Redis.
-        let config = CacheConfig::builder().l1_max_entries(0).redis(RedisConfig::new(redis.url())).build();
+        let config = CacheConfig::builder().with_l1_max_entries(0).with_l2_cache(RedisConfig::new(redis.url())).build();
         let cache = MultiLevelCache::new(config).expect("cache");
         cache.insert("mcp:resources/read:l2", value.clone(), Some(Duration::from_secs(600)), None).await;
         let client = redis::Client::open(redis.url()).expect("client");
@@ -94,14 +94,14 @@ fn lz4_on_off(c: &mut Criterion) {
     group.finish();
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct City {
     city: String,
 }
 
 /// A client to a server whose read-only tool sleeps 5 ms, with or without the cache layer.
 async fn slow_tool_client(cached: bool) -> McpClient {
-    let mut tool = Tool::new("forecast", json!({"type": "object"}).as_object().cloned().unwrap_or_default());
+    let mut tool = Tool::new("forecast");
     let mut hints = ToolAnnotations::default();
     hints.read_only_hint = Some(true);
     hints.idempotent_hint = Some(true);
@@ -109,17 +109,17 @@ async fn slow_tool_client(cached: bool) -> McpClient {
     let server = McpServer::builder()
         .tool(tool, |Args(c): Args<City>| async move {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            Ok::<_, ToolError>(format!("sunny in {}", c.city))
+            Ok::<_, HandlerError>(format!("sunny in {}", c.city))
         })
         .build()
         .expect("server");
-    let (client_end, server_end) = pair(&TransportConfig::default());
+    let (client_end, server_end) = pair(&FramingConfig::default());
     if cached {
         let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
         let service = CacheLayer::new(cache, CachePolicy::for_tools(server.tools())).layer(server);
-        tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+        tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
     } else {
-        tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+        tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     }
     McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect")
 }

@@ -10,23 +10,21 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mocopr_core::RequestId;
 use mocopr_core::service::{McpRequest, McpResponse, Method, RawJson};
-use mocopr_core::types::Tool;
 use mocopr_metrics::{MetricsCollector, MetricsLayer};
 use mocopr_profiling::RequestTracingLayer;
-use mocopr_server::{Args, McpServer, ToolError};
+use mocopr_server::{Args, HandlerError, McpServer};
 use serde_json::json;
 use tower::ServiceExt;
 use tower_layer::Layer;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Text {
     text: String,
 }
 
 fn server() -> McpServer {
-    let object = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     McpServer::builder()
-        .tool(Tool::new("echo", object), |Args(t): Args<Text>| async move { Ok::<_, ToolError>(t.text) })
+        .tool("echo", |Args(t): Args<Text>| async move { Ok::<_, HandlerError>(t.text) })
         .build()
         .expect("server")
 }

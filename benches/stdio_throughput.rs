@@ -10,7 +10,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mocopr_benches::{echo_call_line, example_binary, payload_100, peak_rss_kib};
 use mocopr_transport::child::{ChildProcess, Stderr};
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use tokio::process::Command;
 
 const IN_FLIGHT: u64 = 32;
@@ -69,7 +69,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(8));
     for (label, command) in servers {
         let mut child = runtime.block_on(async {
-            ChildProcess::spawn(command, Stderr::Inherit, &TransportConfig::default()).expect("spawn")
+            ChildProcess::spawn(command, Stderr::Inherit, &FramingConfig::default()).expect("spawn")
         });
         let pid = child.id().unwrap_or_default();
         let mut next_id = 0;

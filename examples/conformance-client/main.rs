@@ -20,7 +20,7 @@ struct Defaults;
 
 impl InputHandler for Defaults {
     fn capabilities(&self) -> ClientCapabilities {
-        serde_json::from_value(json!({"elicitation": {}})).unwrap_or_default()
+        mocopr_core::types::ClientCapabilities::default().with_elicitation()
     }
 
     fn elicit(&self, params: ElicitRequestParams) -> BoxFuture<'_, Result<ElicitResult, ErrorObject>> {
@@ -45,8 +45,8 @@ fn default_of(field: &PrimitiveSchema) -> Option<Value> {
 
 async fn run(url: &str, scenario: &str) -> Result<(), ClientError> {
     let client = McpClient::builder()
-        .info("mocopr-conformance-client", env!("CARGO_PKG_VERSION"))
-        .input_handler(Defaults)
+        .with_info("mocopr-conformance-client", env!("CARGO_PKG_VERSION"))
+        .with_input_handler(Defaults)
         .connect_http(url)
         .await?;
     let tools = client.list_tools().await?;

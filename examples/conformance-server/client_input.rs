@@ -4,30 +4,36 @@
 //! real `sampling/createMessage` or `elicitation/create` request on the call's stream, a
 //! 2026-07-28 request gets an `InputRequiredResult` and is retried with the answer.
 
+use std::collections::BTreeMap;
+
 use mocopr_core::types::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, InputResponse, OneOrMany,
-    SamplingContent,
+    PrimitiveSchema, RequestedSchema, SamplingContent, SamplingMessage,
 };
-use mocopr_server::{Args, McpServerBuilder, RequestCtx, ToolError};
+use mocopr_server::{Args, HandlerError, McpServerBuilder, RequestCtx};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::tools::{definition, no_arguments};
 
-/// A form elicitation: `message` and a flat object schema of `properties`.
-pub(crate) fn form(message: &str, properties: Value, required: &[&str]) -> Result<ElicitRequestParams, ToolError> {
-    Ok(serde_json::from_value(json!({
-        "message": message,
-        "requestedSchema": { "type": "object", "properties": properties, "required": required }
-    }))?)
+/// A form elicitation: `message` and a flat object schema of `properties`, written as the
+/// conformance suite writes them: JSON Schema fragments (untyped JSON, decoded here once into
+/// the typed form fields).
+pub(crate) fn form(message: &str, properties: Value, required: &[&str]) -> Result<ElicitRequestParams, HandlerError> {
+    let fields: BTreeMap<String, PrimitiveSchema> = serde_json::from_value(properties)?;
+    let schema = fields.into_iter().fold(RequestedSchema::new(), |schema, (name, field)| {
+        if required.contains(&name.as_str()) {
+            schema.required_property(name, field)
+        } else {
+            schema.property(name, field)
+        }
+    });
+    Ok(ElicitRequestParams::form(message, schema))
 }
 
 /// A sampling request of one user text message.
-pub(crate) fn sampling(text: &str, max_tokens: u64) -> Result<CreateMessageRequestParams, ToolError> {
-    Ok(serde_json::from_value(json!({
-        "messages": [{ "role": "user", "content": { "type": "text", "text": text } }],
-        "maxTokens": max_tokens
-    }))?)
+pub(crate) fn sampling(text: &str, max_tokens: u64) -> CreateMessageRequestParams {
+    CreateMessageRequestParams::new(vec![SamplingMessage::user_text(text)], max_tokens)
 }
 
 /// `action=…, content={…}` of an elicitation answer.
@@ -97,22 +103,22 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct PromptArgs {
     prompt: String,
 }
 
-async fn sample(Args(args): Args<PromptArgs>, ctx: RequestCtx) -> Result<String, ToolError> {
-    let result = ctx.sample("llm_response", sampling(&args.prompt, 100)?).await?;
+async fn sample(Args(args): Args<PromptArgs>, ctx: RequestCtx) -> Result<String, HandlerError> {
+    let result = ctx.sample("llm_response", sampling(&args.prompt, 100)).await?;
     Ok(format!("LLM response: {}", sampled_text(&result)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct MessageArgs {
     message: String,
 }
 
-async fn elicit(Args(args): Args<MessageArgs>, ctx: RequestCtx) -> Result<String, ToolError> {
+async fn elicit(Args(args): Args<MessageArgs>, ctx: RequestCtx) -> Result<String, HandlerError> {
     let properties = json!({
         "username": { "type": "string", "description": "User's response" },
         "email": { "type": "string", "description": "User's email address" }
@@ -121,7 +127,7 @@ async fn elicit(Args(args): Args<MessageArgs>, ctx: RequestCtx) -> Result<String
     Ok(format!("User response: {}", describe(&result)))
 }
 
-async fn sep1034_defaults(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn sep1034_defaults(ctx: RequestCtx) -> Result<String, HandlerError> {
     let properties = json!({
         "name": { "type": "string", "description": "User name", "default": "John Doe" },
         "age": { "type": "integer", "description": "User age", "default": 30 },
@@ -139,7 +145,7 @@ async fn sep1034_defaults(ctx: RequestCtx) -> Result<String, ToolError> {
     Ok(format!("Elicitation completed: {}", describe(&result)))
 }
 
-async fn sep1330_enums(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn sep1330_enums(ctx: RequestCtx) -> Result<String, HandlerError> {
     let properties = json!({
         "untitledSingle": {
             "type": "string",

@@ -10,7 +10,7 @@
 //!   `subscriptions/listen` streams.
 
 use mocopr_core::types::LoggingLevel;
-use mocopr_server::{McpServerBuilder, RequestCtx, ToolError};
+use mocopr_server::{HandlerError, McpServerBuilder, RequestCtx};
 use serde_json::{Value, json};
 
 use crate::client_input::{describe, form, sampled_text, sampling};
@@ -26,28 +26,28 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         .tool(tool("test_trigger_prompt_change", "Announces that the prompt list changed."), trigger_prompt_change)
 }
 
-async fn missing_capability(ctx: RequestCtx) -> Result<String, ToolError> {
-    let answer = ctx.sample("probe", sampling("Reply with OK.", 10)?).await?;
+async fn missing_capability(ctx: RequestCtx) -> Result<String, HandlerError> {
+    let answer = ctx.sample("probe", sampling("Reply with OK.", 10)).await?;
     Ok(format!("Success: the client sampled \"{}\"", sampled_text(&answer)))
 }
 
-async fn streaming_elicitation(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn streaming_elicitation(ctx: RequestCtx) -> Result<String, HandlerError> {
     let params = form("Continue the streaming check?", json!({ "ok": { "type": "boolean" } }), &["ok"])?;
     let answer = ctx.elicit("stream_check", params).await?;
     Ok(format!("Streaming complete: {}", describe(&answer)))
 }
 
-async fn logging_tool(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn logging_tool(ctx: RequestCtx) -> Result<String, HandlerError> {
     ctx.log(LoggingLevel::Info, Some("conformance-server"), Value::from("Diagnostic trace logging activated")).await;
     Ok("Logging evaluated".to_owned())
 }
 
-async fn trigger_tool_change(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn trigger_tool_change(ctx: RequestCtx) -> Result<String, HandlerError> {
     ctx.changes().tools_changed();
     Ok("Mutation triggered: tools".to_owned())
 }
 
-async fn trigger_prompt_change(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn trigger_prompt_change(ctx: RequestCtx) -> Result<String, HandlerError> {
     ctx.changes().prompts_changed();
     Ok("Mutation triggered: prompts".to_owned())
 }

@@ -29,22 +29,22 @@ mod tools;
 
 use std::error::Error;
 
-use mocopr_server::{HttpConfig, McpServer, ServerConfig, serve_http};
+use mocopr_server::{EndpointConfig, McpServer, serve_http};
 
 /// Every fixture, registered on one server.
 fn build() -> Result<McpServer, Box<dyn Error>> {
     let builder = McpServer::builder()
-        .name("mocopr-conformance-server")
-        .title("MoCoPr conformance server")
-        .version(env!("CARGO_PKG_VERSION"))
-        .instructions("Test fixtures for the MCP conformance suite; nothing here is useful to a model.");
+        .with_name("mocopr-conformance-server")
+        .with_title("MoCoPr conformance server")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_instructions("Test fixtures for the MCP conformance suite; nothing here is useful to a model.");
     let builder = tools::register(builder);
     let builder = client_input::register(builder);
     let builder = diagnostics::register(builder);
     let builder = mrtr::register(builder);
     let builder = prompts::register(builder);
     let builder = tasks::register(builder);
-    let builder = resources::register(builder)?;
+    let builder = resources::register(builder);
     Ok(builder.build()?)
 }
 
@@ -60,8 +60,8 @@ async fn serve(server: McpServer, port: u16) -> Result<(), Box<dyn Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("conformance-server: listening on http://{}/mcp", listener.local_addr()?);
     // The default Host/Origin allow-list is loopback only: DNS rebinding is refused.
-    let endpoint = server.into_http(HttpConfig::default());
-    serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()).await?;
+    let endpoint = server.into_http(EndpointConfig::default());
+    serve_http(listener, endpoint).with_path("/mcp").await?;
     Ok(())
 }
 

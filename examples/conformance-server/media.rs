@@ -51,7 +51,7 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-fn png_red_pixel() -> Vec<u8> {
+pub(crate) fn png_red_pixel() -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     // Width 1, height 1, 8 bits per channel, colour type 2 (RGB), no interlace.
     let mut header = Vec::new();

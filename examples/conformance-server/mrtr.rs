@@ -7,11 +7,8 @@
 //! own string in `requestState`, which the server signs (HMAC) and verifies on the retry, so a
 //! tampered state never reaches the handler.
 
-use mocopr_core::types::{
-    ContentBlock, ElicitRequestParams, GetPromptResult, InputCall, InputResponse, MetaOnlyParams, Prompt,
-    PromptMessage, Role,
-};
-use mocopr_server::{McpServerBuilder, PromptArgs, RequestCtx, ToolError};
+use mocopr_core::types::{ElicitRequestParams, GetPromptResult, InputCall, InputResponse, MetaOnlyParams, Prompt};
+use mocopr_server::{HandlerError, McpServerBuilder, RequestCtx};
 use serde_json::json;
 
 use crate::client_input::{describe, field, form, sampled_text, sampling, summary};
@@ -21,11 +18,11 @@ type Requests = Vec<(String, InputCall)>;
 
 /// Asks for `requests`; when an answer is still missing, the `InputRequiredResult` carries
 /// `state` for the retry.
-async fn ask(ctx: &RequestCtx, requests: Requests, state: &str) -> Result<Vec<InputResponse>, ToolError> {
+async fn ask(ctx: &RequestCtx, requests: Requests, state: &str) -> Result<Vec<InputResponse>, HandlerError> {
     match ctx.inputs(requests).await {
-        Err(ToolError::InputRequired(mut result)) => {
+        Err(HandlerError::InputRequired(mut result)) => {
             result.request_state = Some(state.to_owned());
-            Err(ToolError::InputRequired(result))
+            Err(HandlerError::InputRequired(result))
         }
         other => other,
     }
@@ -35,9 +32,9 @@ async fn ask(ctx: &RequestCtx, requests: Requests, state: &str) -> Result<Vec<In
 /// that come without it are asked for again.
 async fn ask_with_state(
     ctx: &RequestCtx,
-    requests: impl Fn() -> Result<Requests, ToolError>,
+    requests: impl Fn() -> Result<Requests, HandlerError>,
     state: &str,
-) -> Result<Vec<InputResponse>, ToolError> {
+) -> Result<Vec<InputResponse>, HandlerError> {
     let answers = ask(ctx, requests()?, state).await?;
     if ctx.protocol_version().is_modern() && ctx.request_state() != Some(state) {
         return Err(ctx.input_required(requests()?, Some(state.to_owned())));
@@ -46,23 +43,23 @@ async fn ask_with_state(
 }
 
 /// A form asking for one required field of JSON type `kind`.
-fn question(message: &str, field_name: &str, kind: &str) -> Result<ElicitRequestParams, ToolError> {
+fn question(message: &str, field_name: &str, kind: &str) -> Result<ElicitRequestParams, HandlerError> {
     form(message, json!({ field_name: { "type": kind } }), &[field_name])
 }
 
 /// [`question`] under `key`, as one of several input requests.
-fn elicit(key: &str, message: &str, field_name: &str, kind: &str) -> Result<(String, InputCall), ToolError> {
+fn elicit(key: &str, message: &str, field_name: &str, kind: &str) -> Result<(String, InputCall), HandlerError> {
     Ok((key.to_owned(), InputCall::Elicit(question(message, field_name, kind)?)))
 }
 
-fn confirm() -> Result<Requests, ToolError> {
+fn confirm() -> Result<Requests, HandlerError> {
     Ok(vec![elicit("confirm", "Please confirm", "ok", "boolean")?])
 }
 
 pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
     let tool = |name: &str, description: &str| definition(name, description, no_arguments());
-    let mut prompt = Prompt::new("test_input_required_result_prompt");
-    prompt.description = Some("MRTR: a prompt that first asks the user for context.".to_owned());
+    let prompt = Prompt::new("test_input_required_result_prompt")
+        .with_description("MRTR: a prompt that first asks the user for context.");
     builder
         .tool(tool("test_input_required_result_elicitation", "MRTR: asks for the user's name."), elicitation)
         .tool(tool("test_input_required_result_sampling", "MRTR: asks the client's model a question."), sample)
@@ -84,7 +81,7 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         .prompt(prompt, context_prompt)
 }
 
-async fn elicitation(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn elicitation(ctx: RequestCtx) -> Result<String, HandlerError> {
     let answer = ctx.elicit("user_name", question("What is your name?", "name", "string")?).await?;
     Ok(match field(&answer, "name") {
         Some(name) => format!("Hello, {name}!"),
@@ -92,28 +89,28 @@ async fn elicitation(ctx: RequestCtx) -> Result<String, ToolError> {
     })
 }
 
-async fn sample(ctx: RequestCtx) -> Result<String, ToolError> {
-    let answer = ctx.sample("capital_question", sampling("What is the capital of France?", 100)?).await?;
+async fn sample(ctx: RequestCtx) -> Result<String, HandlerError> {
+    let answer = ctx.sample("capital_question", sampling("What is the capital of France?", 100)).await?;
     Ok(format!("Sampling result: {}", sampled_text(&answer)))
 }
 
-async fn list_roots(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn list_roots(ctx: RequestCtx) -> Result<String, HandlerError> {
     let roots = ctx.list_roots("client_roots").await?.roots;
     let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
     Ok(format!("Found {} root(s): {}", roots.len(), uris.join(", ")))
 }
 
-async fn request_state(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn request_state(ctx: RequestCtx) -> Result<String, HandlerError> {
     let answers = ask_with_state(&ctx, confirm, "request-state").await?;
     let answer = answers.first().map(summary).unwrap_or_default();
     Ok(format!("state-ok: requestState validated; {answer}"))
 }
 
-async fn multiple_inputs(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn multiple_inputs(ctx: RequestCtx) -> Result<String, HandlerError> {
     let requests = || {
         Ok(vec![
             elicit("user_name", "What is your name?", "name", "string")?,
-            ("greeting".to_owned(), InputCall::CreateMessage(sampling("Generate a greeting", 50)?)),
+            ("greeting".to_owned(), InputCall::CreateMessage(sampling("Generate a greeting", 50))),
             ("client_roots".to_owned(), InputCall::ListRoots(MetaOnlyParams::default())),
         ])
     };
@@ -125,9 +122,9 @@ async fn multiple_inputs(ctx: RequestCtx) -> Result<String, ToolError> {
 /// Round 1 asks for a name; round 2 (state `round-1`) asks for a colour and carries the name in
 /// the next state; round 3 (state `round-2:<name>`) completes. A legacy session asks both
 /// questions in one call.
-async fn multi_round(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn multi_round(ctx: RequestCtx) -> Result<String, HandlerError> {
     let step2 =
-        || Ok::<_, ToolError>(vec![elicit("step2", "Step 2: What is your favorite color?", "color", "string")?]);
+        || Ok::<_, HandlerError>(vec![elicit("step2", "Step 2: What is your favorite color?", "color", "string")?]);
     let name = match ctx.request_state().and_then(|s| s.strip_prefix("round-2:")) {
         Some(name) => name.to_owned(),
         None => {
@@ -152,7 +149,7 @@ fn elicited_string(name: &str) -> impl Fn(&InputResponse) -> Option<String> + '_
     }
 }
 
-async fn tampered_state(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn tampered_state(ctx: RequestCtx) -> Result<String, HandlerError> {
     // A retry whose requestState was altered is refused by the server with -32602 before this
     // handler runs; reaching the end means the state verified.
     ask_with_state(&ctx, confirm, "tamper-test").await?;
@@ -161,14 +158,14 @@ async fn tampered_state(ctx: RequestCtx) -> Result<String, ToolError> {
 
 /// Asks only for what the client declared (`_meta` client capabilities on the 2026-07-28 wire,
 /// `initialize` on a legacy session).
-async fn capabilities(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn capabilities(ctx: RequestCtx) -> Result<String, HandlerError> {
     let caps = ctx.client_capabilities();
     let mut requests = Vec::new();
     if caps.supports_form_elicitation() {
         requests.push(elicit("elicit_input", "Elicitation input", "value", "string")?);
     }
     if caps.sampling.is_some() {
-        requests.push(("sample_input".to_owned(), InputCall::CreateMessage(sampling("Sample request", 50)?)));
+        requests.push(("sample_input".to_owned(), InputCall::CreateMessage(sampling("Sample request", 50))));
     }
     if caps.roots.is_some() {
         requests.push(("roots_input".to_owned(), InputCall::ListRoots(MetaOnlyParams::default())));
@@ -181,12 +178,11 @@ async fn capabilities(ctx: RequestCtx) -> Result<String, ToolError> {
     Ok(format!("capabilities-ok: received {}", keys.join(",")))
 }
 
-async fn context_prompt(_args: PromptArgs, ctx: RequestCtx) -> Result<GetPromptResult, ToolError> {
+async fn context_prompt(ctx: RequestCtx) -> Result<GetPromptResult, HandlerError> {
     let params = question("What context should the prompt use?", "context", "string")?;
     let answer = ctx.elicit("user_context", params).await?;
     let context = field(&answer, "context").unwrap_or_else(|| "none".to_owned());
-    let mut result: GetPromptResult = serde_json::from_value(json!({ "messages": [] }))?;
-    result.description = Some("A prompt built from the user's context".to_owned());
-    result.messages.push(PromptMessage::new(Role::User, ContentBlock::text(format!("Prompt with context: {context}"))));
-    Ok(result)
+    Ok(GetPromptResult::new()
+        .with_description("A prompt built from the user's context")
+        .user(format!("Prompt with context: {context}")))
 }

@@ -7,22 +7,14 @@
 use std::future::{Ready, ready};
 
 use mocopr_core::types::{Resource, ResourceContents, ResourceTemplate};
-use mocopr_server::{McpServerBuilder, RequestCtx, ResourceRequest, ToolError};
-use serde_json::{Value, json};
+use mocopr_server::{Args, McpServerBuilder, ResourceUri};
+use serde_json::json;
 
 use crate::media;
 
 /// A listed resource: URI, name, title, description and MIME type.
 fn resource(uri: &str, name: &str, title: &str, description: &str, mime_type: &str) -> Resource {
-    let mut resource = Resource::new(uri, name);
-    resource.title = Some(title.to_owned());
-    resource.description = Some(description.to_owned());
-    resource.mime_type = Some(mime_type.to_owned());
-    resource
-}
-
-fn contents(value: Value) -> Result<Vec<ResourceContents>, ToolError> {
-    Ok(vec![serde_json::from_value(value)?])
+    Resource::new(uri, name).with_title(title).with_description(description).with_mime_type(mime_type)
 }
 
 /// The handler of a resource whose contents never change.
@@ -30,18 +22,15 @@ fn text(
     uri: &'static str,
     mime_type: &'static str,
     text: String,
-) -> impl Fn(ResourceRequest, RequestCtx) -> Ready<Result<Vec<ResourceContents>, ToolError>> + Send + Sync + 'static {
-    move |_request, _ctx| ready(contents(json!({ "uri": uri, "mimeType": mime_type, "text": text })))
+) -> impl Fn() -> Ready<ResourceContents> + Clone + Send + Sync + 'static {
+    move || ready(ResourceContents::text(uri, text.clone()).with_mime_type(mime_type))
 }
 
-pub(crate) fn register(builder: McpServerBuilder) -> Result<McpServerBuilder, serde_json::Error> {
-    let template: ResourceTemplate = serde_json::from_value(json!({
-        "uriTemplate": "test://template/{id}/data",
-        "name": "template",
-        "title": "Resource Template",
-        "description": "A resource template with parameter substitution",
-        "mimeType": "application/json"
-    }))?;
+pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
+    let template = ResourceTemplate::new("test://template/{id}/data", "template")
+        .with_title("Resource Template")
+        .with_description("A resource template with parameter substitution")
+        .with_mime_type("application/json");
     let builder = builder
         .resource(
             resource(
@@ -61,8 +50,8 @@ pub(crate) fn register(builder: McpServerBuilder) -> Result<McpServerBuilder, se
                 "A static binary resource (a 1x1 PNG) for testing",
                 "image/png",
             ),
-            |_request, _ctx| async {
-                contents(json!({ "uri": "test://static-binary", "mimeType": "image/png", "blob": media::png_base64() }))
+            || async {
+                ResourceContents::blob("test://static-binary", media::png_red_pixel()).with_mime_type("image/png")
             },
         )
         .resource(
@@ -99,11 +88,16 @@ pub(crate) fn register(builder: McpServerBuilder) -> Result<McpServerBuilder, se
                 json!({ "test": "data", "value": 123 }).to_string(),
             ),
         );
-    Ok(builder.resource_template(template, templated))
+    builder.resource(template, templated)
 }
 
-async fn templated(request: ResourceRequest, _ctx: RequestCtx) -> Result<Vec<ResourceContents>, ToolError> {
-    let id = request.variables.get("id").cloned().unwrap_or_default();
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct TemplateVars {
+    id: String,
+}
+
+async fn templated(ResourceUri(uri): ResourceUri, Args(vars): Args<TemplateVars>) -> ResourceContents {
+    let id = vars.id;
     let data = json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") });
-    contents(json!({ "uri": request.uri, "mimeType": "application/json", "text": data.to_string() }))
+    ResourceContents::text(uri, data.to_string()).with_mime_type("application/json")
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use mocopr_core::types::{InputCall, InputResponse};
-use mocopr_server::{Args, McpServerBuilder, RequestCtx, TaskSupport, ToolError};
+use mocopr_server::{Args, HandlerError, McpServerBuilder, RequestCtx, TaskSupport};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -73,23 +73,23 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct GreetArgs {
     name: String,
 }
 
-async fn greet(Args(args): Args<GreetArgs>) -> Result<String, ToolError> {
+async fn greet(Args(args): Args<GreetArgs>) -> Result<String, HandlerError> {
     Ok(format!("Hello, {}!", args.name))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SlowArgs {
     seconds: f64,
     #[serde(default)]
     label: Option<String>,
 }
 
-async fn slow_compute(Args(args): Args<SlowArgs>) -> Result<String, ToolError> {
+async fn slow_compute(Args(args): Args<SlowArgs>) -> Result<String, HandlerError> {
     // The schema bounds `seconds` to [0, 3600]; zero finishes on the first poll, so it is
     // answered directly instead of becoming a task.
     if args.seconds > 0.0 {
@@ -99,23 +99,23 @@ async fn slow_compute(Args(args): Args<SlowArgs>) -> Result<String, ToolError> {
     Ok(format!("slow_compute `{label}` finished after {} s", args.seconds))
 }
 
-async fn failing_job() -> Result<String, ToolError> {
+async fn failing_job() -> Result<String, HandlerError> {
     tokio::time::sleep(Duration::from_secs(1)).await;
-    Err(ToolError::new("failing_job failed, as it always does"))
+    Err(HandlerError::new("failing_job failed, as it always does"))
 }
 
-async fn protocol_error_job() -> Result<String, ToolError> {
+async fn protocol_error_job() -> Result<String, HandlerError> {
     // Long enough to become a task first; the error then fails the task.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    Err(ToolError::internal("protocol_error_job fails at the protocol level, as it always does"))
+    Err(HandlerError::internal("protocol_error_job fails at the protocol level, as it always does"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct FileArgs {
     filename: String,
 }
 
-async fn confirm_delete(Args(args): Args<FileArgs>, ctx: RequestCtx) -> Result<String, ToolError> {
+async fn confirm_delete(Args(args): Args<FileArgs>, ctx: RequestCtx) -> Result<String, HandlerError> {
     let message = format!("Delete {}?", args.filename);
     let answer =
         ctx.elicit("confirm", form(&message, json!({ "confirm": { "type": "boolean" } }), &["confirm"])?).await?;
@@ -127,7 +127,7 @@ async fn confirm_delete(Args(args): Args<FileArgs>, ctx: RequestCtx) -> Result<S
     })
 }
 
-async fn multi_input(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn multi_input(ctx: RequestCtx) -> Result<String, HandlerError> {
     let properties = || json!({ "name": { "type": "string" }, "confirm": { "type": "boolean" } });
     let requests = vec![
         ("first".to_owned(), InputCall::Elicit(form("First question", properties(), &["name"])?)),
@@ -140,7 +140,7 @@ async fn multi_input(ctx: RequestCtx) -> Result<String, ToolError> {
 
 /// Round 1 answers `input_required` synchronously (no task yet); the retry carrying the name
 /// waits a little, so it becomes a task whose result greets the name.
-async fn tool_with_task(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn tool_with_task(ctx: RequestCtx) -> Result<String, HandlerError> {
     let name = match ctx.input_response("user_name") {
         Some(InputResponse::Elicit(answer)) => field(answer, "name"),
         _ => None,

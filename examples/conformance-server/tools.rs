@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use mocopr_core::types::{ContentBlock, LoggingLevel, Tool};
-use mocopr_server::{Args, McpServerBuilder, RequestCtx, ToolError};
+use mocopr_core::types::{ContentBlock, LoggingLevel, ResourceContents, Tool};
+use mocopr_server::{Args, HandlerError, McpServerBuilder, RequestCtx};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -21,9 +21,7 @@ pub(crate) fn definition(name: &str, description: &str, schema: Value) -> Tool {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    let mut tool = Tool::new(name, schema);
-    tool.description = Some(description.to_owned());
-    tool
+    Tool::new(name).with_description(description).with_input_schema(schema)
 }
 
 /// The input schema of a tool without arguments.
@@ -31,9 +29,9 @@ pub(crate) fn no_arguments() -> Value {
     json!({ "type": "object", "properties": {} })
 }
 
-/// A content block written as JSON.
-pub(crate) fn block(value: Value) -> Result<ContentBlock, ToolError> {
-    Ok(serde_json::from_value(value)?)
+/// A block embedding the text resource `uri`.
+pub(crate) fn embedded_text(uri: &str, mime_type: &str, text: impl Into<String>) -> ContentBlock {
+    ContentBlock::embedded_resource(ResourceContents::text(uri, text).with_mime_type(mime_type))
 }
 
 pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
@@ -92,51 +90,41 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         )
 }
 
-async fn simple_text() -> Result<String, ToolError> {
+async fn simple_text() -> Result<String, HandlerError> {
     Ok("This is a simple text response for testing.".to_owned())
 }
 
-async fn image() -> Result<Vec<ContentBlock>, ToolError> {
+async fn image() -> Result<Vec<ContentBlock>, HandlerError> {
     Ok(vec![ContentBlock::image(media::png_base64(), "image/png")])
 }
 
-async fn audio() -> Result<Vec<ContentBlock>, ToolError> {
-    Ok(vec![block(json!({ "type": "audio", "data": media::wav_base64(), "mimeType": "audio/wav" }))?])
+async fn audio() -> ContentBlock {
+    ContentBlock::audio(media::wav_base64(), "audio/wav")
 }
 
-async fn embedded_resource() -> Result<Vec<ContentBlock>, ToolError> {
-    Ok(vec![block(json!({
-        "type": "resource",
-        "resource": {
-            "uri": "test://embedded-resource",
-            "mimeType": "text/plain",
-            "text": "This is an embedded resource content."
-        }
-    }))?])
+async fn embedded_resource() -> ContentBlock {
+    embedded_text("test://embedded-resource", "text/plain", "This is an embedded resource content.")
 }
 
-async fn multiple_content_types() -> Result<Vec<ContentBlock>, ToolError> {
-    Ok(vec![
+async fn multiple_content_types() -> Vec<ContentBlock> {
+    vec![
         ContentBlock::text("Multiple content types test:"),
         ContentBlock::image(media::png_base64(), "image/png"),
-        block(json!({
-            "type": "resource",
-            "resource": {
-                "uri": "test://mixed-content-resource",
-                "mimeType": "application/json",
-                "text": json!({ "test": "data", "value": 123 }).to_string()
-            }
-        }))?,
-    ])
+        embedded_text(
+            "test://mixed-content-resource",
+            "application/json",
+            json!({ "test": "data", "value": 123 }).to_string(),
+        ),
+    ]
 }
 
-async fn error() -> Result<String, ToolError> {
-    Err(ToolError::new(ERROR_TEXT))
+async fn error() -> Result<String, HandlerError> {
+    Err(HandlerError::new(ERROR_TEXT))
 }
 
 /// Three log messages: only sent when the client asked for `info` or more verbose (legacy:
 /// `logging/setLevel`; modern: the request's `_meta` log level).
-async fn with_logging(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn with_logging(ctx: RequestCtx) -> Result<String, HandlerError> {
     let steps = ["Tool execution started", "Tool processing data", "Tool execution completed"];
     for (i, step) in steps.into_iter().enumerate() {
         if i > 0 {
@@ -148,7 +136,7 @@ async fn with_logging(ctx: RequestCtx) -> Result<String, ToolError> {
 }
 
 /// Progress 0, 50, 100 of 100, 50 ms apart: only sent when the request has a progress token.
-async fn with_progress(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn with_progress(ctx: RequestCtx) -> Result<String, HandlerError> {
     for (i, step) in [0u32, 50, 100].into_iter().enumerate() {
         if i > 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -185,19 +173,20 @@ fn json_schema_2020_12() -> Value {
     })
 }
 
-async fn echo_arguments(Args(args): Args<Value>) -> Result<String, ToolError> {
-    Ok(format!("JSON Schema 2020-12 tool called with: {args}"))
+/// The arguments are echoed as JSON, whatever they are.
+async fn echo_arguments(Args(args): Args<Map<String, Value>>) -> Result<String, HandlerError> {
+    Ok(format!("JSON Schema 2020-12 tool called with: {}", Value::Object(args)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RegionArgs {
     region: String,
 }
 
-async fn x_mcp_header(Args(args): Args<RegionArgs>) -> Result<String, ToolError> {
+async fn x_mcp_header(Args(args): Args<RegionArgs>) -> Result<String, HandlerError> {
     Ok(format!("Region: {}", args.region))
 }
 
-async fn reconnection() -> Result<String, ToolError> {
+async fn reconnection() -> Result<String, HandlerError> {
     Ok("Reconnection test completed: the result was delivered on the original stream.".to_owned())
 }

@@ -33,15 +33,13 @@ mod tools;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use mocopr::cache::MultiLevelCache;
 use mocopr::cache::{CacheConfig, RedisConfig};
-use mocopr::dashboard::PerformanceDashboard;
-use mocopr::layered::LayeredServer;
+use mocopr::dashboard::{DashboardExt, PerformanceDashboard};
 use mocopr::prelude::*;
 use mocopr::profiling::CountingAllocator;
-use mocopr::server::layer::{ErrorResponseLayer, TimeoutLayer};
-use mocopr::server::{HttpConfig, ServerConfig, serve_stdio};
-use mocopr::transport::http::serve_http_service;
-use tower::ServiceBuilder;
+use mocopr::server::layer::TimeoutLayer;
+use mocopr::server::{EndpointConfig, ListenerConfig, serve_http, serve_stdio};
 
 /// Counts allocations for the profiler's memory figures (a few atomic adds per allocation).
 #[global_allocator]
@@ -157,22 +155,26 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     let profiler = profiler.build();
     let mut builder =
-        tools::register(McpServer::builder().name("production-server").version(env!("CARGO_PKG_VERSION")))
-            .layered()
-            .with_profiler(profiler.clone());
-    if !options.no_metrics {
-        builder = builder.with_metrics(metrics.clone());
-    }
+        tools::register(McpServer::builder().with_name("production-server").with_version(env!("CARGO_PKG_VERSION")));
+    // Layers wrap in the order added: cache, then metrics (hits counted), then tracing, then
+    // the timeout, which sees every request first.
     if !options.no_cache {
         let mut cache = CacheConfig::builder()
-            .l1_max_entries(options.cache_entries)
-            .default_ttl(Duration::from_secs(options.cache_ttl_secs));
+            .with_l1_max_entries(options.cache_entries)
+            .with_default_ttl(Duration::from_secs(options.cache_ttl_secs));
         if let Some(url) = &options.redis {
-            cache = cache.redis(RedisConfig::new(url.clone()));
+            cache = cache.with_l2_cache(RedisConfig::new(url.clone()));
         }
         builder = builder.with_cache(cache.build());
     }
-    let server: LayeredServer = builder.build().map_err(|e| e.to_string())?;
+    if !options.no_metrics {
+        builder = builder.with_metrics(metrics.clone());
+    }
+    let server = builder
+        .with_profiler(profiler.clone())
+        .layer(TimeoutLayer::new(Duration::from_millis(options.request_timeout_ms)))
+        .build()
+        .map_err(|e| e.to_string())?;
     if let Some(path) = options.cpu_profile_to.clone() {
         let (profiler, delay, seconds) = (profiler.clone(), options.cpu_profile_delay_ms, options.cpu_profile_seconds);
         tokio::spawn(async move {
@@ -190,32 +192,29 @@ async fn serve(options: Options) -> Result<(), String> {
             }
         });
     }
-    let cache = server.cache().cloned();
-    let service = ServiceBuilder::new()
-        .layer(ErrorResponseLayer)
-        .layer(TimeoutLayer::new(Duration::from_millis(options.request_timeout_ms)))
-        .service(server);
+    let cache = server.extension::<MultiLevelCache>().cloned();
     match options.transport {
         Transport::Stdio => {
-            let config = ConnectionConfig::default().with_max_in_flight(options.max_in_flight);
-            serve_stdio(service, config).await.map_err(|e| e.to_string())
+            let config = StdioConfig::builder().with_max_in_flight(options.max_in_flight).build();
+            serve_stdio(server, config).await.map_err(|e| e.to_string())
         }
         Transport::Http => {
             let listener = tokio::net::TcpListener::bind(&options.bind).await.map_err(|e| e.to_string())?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
-            let mut http = HttpConfig::default()
+            let mut http = EndpointConfig::builder()
                 .with_max_body_size(options.max_body_bytes)
                 .with_max_sessions(options.max_sessions);
             if options.allow_any_host {
-                http = http.allow_any_host();
+                http = http.with_any_host();
             } else if !options.allowed_hosts.is_empty() {
                 let hosts = mocopr::transport::http::LOOPBACK_HOSTS.iter().map(|h| h.to_string());
                 http = http.with_allowed_hosts(hosts.chain(options.allowed_hosts.iter().cloned()));
             }
-            let endpoint = mocopr::server::StreamableHttpService::new(service, http);
-            let config = ServerConfig::default()
+            let endpoint = server.into_http(http.build());
+            let config = ListenerConfig::builder()
                 .with_max_connections(options.max_connections)
-                .with_header_timeout(Duration::from_millis(options.header_timeout_ms));
+                .with_header_timeout(Duration::from_millis(options.header_timeout_ms))
+                .build();
             let open = config.open_connections();
             metrics.track_connections(move || open.load(std::sync::atomic::Ordering::Relaxed));
             let sessions = endpoint.sessions().clone();
@@ -224,12 +223,13 @@ async fn serve(options: Options) -> Result<(), String> {
                 let loopback = mocopr::transport::http::LOOPBACK_HOSTS.iter().map(|h| h.to_string());
                 loopback.chain(options.allowed_hosts.iter().cloned()).collect()
             });
-            let mut dashboard = PerformanceDashboard::builder().profiler(profiler).allowed_hosts(dashboard_hosts);
+            let mut dashboard =
+                PerformanceDashboard::builder().with_profiler(profiler).with_allowed_hosts(dashboard_hosts);
             if !options.no_metrics {
-                dashboard = dashboard.metrics(metrics);
+                dashboard = dashboard.with_metrics(metrics);
             }
             if let Some(cache) = cache.filter(|_| options.redis.is_some()) {
-                dashboard = dashboard.health_check("cache-redis", move || {
+                dashboard = dashboard.with_health_check("cache-redis", move || {
                     let cache = cache.clone();
                     async move {
                         match cache.l2_healthy().await {
@@ -239,13 +239,17 @@ async fn serve(options: Options) -> Result<(), String> {
                     }
                 });
             }
-            let app = dashboard.build().route_service("/mcp", endpoint);
+            let app = endpoint.with_dashboard(dashboard.build());
             eprintln!("production-server: listening on http://{address}/mcp");
             eprintln!("production-server: dashboard on http://{address}/dashboard");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            serve_http_service(listener, app, config, shutdown).await.map_err(|e| e.to_string())
+            serve_http(listener, app)
+                .with_config(config)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| e.to_string())
         }
     }
 }

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use mocopr::core::types::{CacheScope, Resource, ResourceContents, Tool, ToolAnnotations};
+use mocopr::core::types::CacheScope;
 use mocopr::prelude::*;
 use mocopr::server::McpServerBuilder;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -26,61 +27,56 @@ const CITIES: &[(&str, &str, f64)] = &[
     ("Cusco", "PE", 12.4),
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct EchoArgs {
+    /// The text to return.
     text: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct AddArgs {
     a: f64,
     b: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Sum {
     sum: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct WeatherArgs {
+    /// A city name, e.g. Oslo.
     city: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Weather {
     city: String,
     celsius: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct SearchArgs {
+    /// Part of a city name, or a country code.
     query: String,
+    /// The most cities to return (default 10, at most 100).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     limit: Option<usize>,
 }
 
-fn schema(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    value.as_object().cloned().unwrap_or_default()
-}
-
-fn tool(name: &str, description: &str, input: serde_json::Value) -> Tool {
-    let mut tool = Tool::new(name, schema(input));
-    tool.description = Some(description.into());
-    tool
-}
-
-async fn weather(Args(args): Args<WeatherArgs>) -> Result<Structured<Weather>, ToolError> {
+async fn weather(Args(args): Args<WeatherArgs>) -> Result<Structured<Weather>, HandlerError> {
     // The backend: a network round trip we wait on.
     tokio::time::sleep(BACKEND_LATENCY).await;
     let (name, _, celsius) = CITIES
         .iter()
         .find(|(name, _, _)| name.eq_ignore_ascii_case(&args.city))
-        .ok_or_else(|| ToolError::invalid_params(format!("unknown city {:?}", args.city)))?;
+        .ok_or_else(|| HandlerError::invalid_params(format!("unknown city {:?}", args.city)))?;
     Ok(Structured(Weather { city: (*name).to_owned(), celsius: *celsius }))
 }
 
-async fn search(Args(args): Args<SearchArgs>) -> Result<String, ToolError> {
+async fn search(Args(args): Args<SearchArgs>) -> Result<String, HandlerError> {
     let query = args.query.to_lowercase();
     let hits: Vec<&str> = CITIES
         .iter()
@@ -101,53 +97,35 @@ fn report() -> String {
     text
 }
 
+async fn cities() -> Result<String, HandlerError> {
+    let cities: Vec<_> = CITIES.iter().map(|(name, country, _)| json!({"name": name, "country": country})).collect();
+    Ok(serde_json::to_string(&cities)?)
+}
+
 /// Adds the tools and resources to `builder`.
 pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
-    let mut weather_tool = tool(
-        "weather",
-        "Current temperature of a city, from a slow backend.",
-        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-    );
-    let mut hints = ToolAnnotations::default();
-    hints.read_only_hint = Some(true);
-    hints.idempotent_hint = Some(true);
-    weather_tool.annotations = Some(hints);
+    let weather_tool = Tool::new("weather")
+        .with_description("Current temperature of a city, from a slow backend.")
+        .with_annotations(ToolAnnotations::new().with_read_only_hint(true).with_idempotent_hint(true));
     let report = report();
     builder
         // Reads say how long they stay fresh, so clients and the cache may keep them.
-        .read_cache_hints(60_000, CacheScope::Public)
-        .tool(
-            tool(
-                "echo",
-                "Returns its input text.",
-                json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
-            ),
-            |Args(args): Args<EchoArgs>| async move { Ok::<_, ToolError>(args.text) },
-        )
-        .tool(
-            tool(
-                "add",
-                "Adds two numbers.",
-                json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}),
-            ),
-            |Args(args): Args<AddArgs>| async move { Ok::<_, ToolError>(Structured(Sum { sum: args.a + args.b })) },
-        )
+        .with_read_cache_hints(60_000, CacheScope::Public)
+        .tool(Tool::new("echo").with_description("Returns its input text."), |Args(args): Args<EchoArgs>| async move {
+            args.text
+        })
+        .tool(Tool::new("add").with_description("Adds two numbers."), |Args(args): Args<AddArgs>| async move {
+            Structured(Sum { sum: args.a + args.b })
+        })
         .tool(weather_tool, weather)
         .tool(
-            tool(
-                "search",
-                "Cities whose name contains the query, or in the country with that code.",
-                json!({"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}}, "required": ["query"]}),
-            ),
+            Tool::new("search")
+                .with_description("Cities whose name contains the query, or in the country with that code."),
             search,
         )
-        .resource(Resource::new("data://cities", "cities"), |req, _ctx| async move {
-            let cities: Vec<_> =
-                CITIES.iter().map(|(name, country, _)| json!({"name": name, "country": country})).collect();
-            Ok(vec![ResourceContents::text(req.uri, serde_json::to_string(&cities)?)])
-        })
-        .resource(Resource::new("data://report", "report"), move |req, _ctx| {
+        .resource(Resource::new("data://cities", "cities").with_mime_type("application/json"), cities)
+        .resource(Resource::new("data://report", "report").with_mime_type("text/csv"), move || {
             let report = report.clone();
-            async move { Ok(vec![ResourceContents::text(req.uri, report)]) }
+            async move { report }
         })
 }

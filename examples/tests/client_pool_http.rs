@@ -47,7 +47,7 @@ async fn client(url: &str, pool: PoolConfig) -> McpClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_callers_on_four_connections_all_succeed_within_the_bound() {
     let (_server, url) = echo_server().await;
-    let pool = PoolConfig::builder().max_connections(4).connection_timeout(Duration::from_secs(30)).build();
+    let pool = PoolConfig::builder().with_max_connections(4).with_connection_timeout(Duration::from_secs(30)).build();
     let client = client(&url, pool).await;
     let most = Arc::new(AtomicUsize::new(0));
     let sampler = {
@@ -92,9 +92,9 @@ async fn forty_callers_on_four_connections_all_succeed_within_the_bound() {
 async fn idle_connections_close_after_the_idle_timeout() {
     let (_server, url) = echo_server().await;
     let pool = PoolConfig::builder()
-        .max_connections(8)
-        .idle_timeout(Duration::from_millis(300))
-        .health_check_interval(Duration::from_millis(100))
+        .with_max_connections(8)
+        .with_idle_timeout(Duration::from_millis(300))
+        .with_health_check_interval(Duration::from_millis(100))
         .build();
     let client = client(&url, pool).await;
     let calls = (0..8).map(|i| client.call_tool("echo", json!({ "text": i.to_string() })));
@@ -115,10 +115,10 @@ async fn idle_connections_close_after_the_idle_timeout() {
 async fn a_dead_server_is_detected_by_the_health_check() {
     let (mut server, url) = echo_server().await;
     let pool = PoolConfig::builder()
-        .max_connections(4)
-        .min_idle(2)
-        .health_check_interval(Duration::from_millis(100))
-        .connection_timeout(Duration::from_secs(2))
+        .with_max_connections(4)
+        .with_min_idle_connections(2)
+        .with_health_check_interval(Duration::from_millis(100))
+        .with_connection_timeout(Duration::from_secs(2))
         .build();
     let client = client(&url, pool).await;
     client.call_tool("echo", json!({"text": "alive"})).await.expect("call");

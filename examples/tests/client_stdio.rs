@@ -34,7 +34,7 @@ async fn every_era_of_server_answers_the_same_calls_over_stdio() {
         (Some("2025-03-26"), ProtocolVersion::V2025_03_26),
     ] {
         let (client, child) = McpClient::builder()
-            .probe_timeout(Duration::from_secs(5))
+            .with_probe_timeout(Duration::from_secs(5))
             .connect_child(echo_server(versions))
             .await
             .expect("connect to echo-server");
@@ -59,7 +59,7 @@ async fn every_era_of_server_answers_the_same_calls_over_stdio() {
 #[tokio::test]
 async fn the_era_cache_remembers_a_legacy_command() {
     let cache = EraCache::new();
-    let connect = || McpClient::builder().era_cache(cache.clone()).connect_child(echo_server(Some("2025-06-18")));
+    let connect = || McpClient::builder().with_era_cache(cache.clone()).connect_child(echo_server(Some("2025-06-18")));
     let (first, child) = connect().await.expect("first connection");
     assert_eq!(first.server().map(|s| s.version), Some(ProtocolVersion::V2025_06_18));
     drop(first);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_transport::child::{ChildProcess, Stderr};
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -32,7 +32,7 @@ async fn echo_server_serves_both_eras_over_stdio() {
     let mut command = Command::new(example("echo-server"));
     command.arg("stdio");
     let mut child =
-        ChildProcess::spawn(command, Stderr::Inherit, &TransportConfig::default()).expect("spawn echo-server");
+        ChildProcess::spawn(command, Stderr::Inherit, &FramingConfig::default()).expect("spawn echo-server");
 
     let echo = call(&mut child, &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"héllo"}},{META}}}}}"#)).await;
     assert_eq!(echo["result"]["content"], serde_json::json!([{"type": "text", "text": "héllo"}]));

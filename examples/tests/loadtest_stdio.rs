@@ -15,15 +15,15 @@ fn example(name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stdio_server_is_load_tested_and_its_peak_memory_reported() {
     let scenario = LoadScenario::builder()
-        .operation(1, Operation::ListTools)
-        .operation(3, Operation::call_tool("add", json!({"a": 1, "b": 2})))
-        .operation(1, Operation::read_resource("mem://hello"))
+        .with_operation(1, Operation::ListTools)
+        .with_operation(3, Operation::call_tool("add", json!({"a": 1, "b": 2})))
+        .with_operation(1, Operation::read_resource("mem://hello"))
         .build()
         .expect("scenario");
     let target = Target::parse(&format!("stdio:{} stdio", example("echo-server"))).expect("target");
     let report = LoadTester::builder(target, scenario)
-        .clients(8)
-        .duration(Duration::from_millis(800))
+        .with_concurrent_clients(8)
+        .with_duration(Duration::from_millis(800))
         .build()
         .expect("tester")
         .run()

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use mocopr_transport::child::{ChildProcess, Stderr};
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use tokio::process::Command;
 
 const MIB: usize = 256;
@@ -35,7 +35,11 @@ async fn a_256_mib_resource_streams_through_a_small_server() {
     let mut command = Command::new(example("streaming-server"));
     command.arg("stdio");
     // The client side holds the whole 341 MiB line; the server must not.
-    let config = TransportConfig::default().with_max_frame_size(512 * 1024 * 1024).with_read_buffer_size(1024 * 1024);
+    let config = FramingConfig::builder()
+        .with_max_frame_size(512 * 1024 * 1024)
+        .with_read_buffer_size(1024 * 1024)
+        .build()
+        .expect("valid framing");
     let mut child = ChildProcess::spawn(command, Stderr::Inherit, &config).expect("spawn streaming-server");
     let pid = child.id().expect("pid");
     let request = format!(

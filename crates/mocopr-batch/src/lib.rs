@@ -16,7 +16,7 @@
 //! use mocopr_batch::{BatchProcessor, ToolCall};
 //! use serde_json::json;
 //!
-//! let processor = BatchProcessor::builder().max_batch_size(50).concurrency_limit(32).build(client);
+//! let processor = BatchProcessor::builder().with_max_batch_size(50).with_concurrency_limit(32).build(client);
 //! let calls: Vec<ToolCall> = (0..1000).map(|i| ToolCall::new("echo", json!({ "text": i.to_string() }))).collect();
 //! for (call, result) in calls.iter().zip(processor.execute_batch(&calls).await) {
 //!     match result {

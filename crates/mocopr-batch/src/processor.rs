@@ -41,20 +41,20 @@ pub struct BatchProcessorBuilder {
 impl BatchProcessorBuilder {
     /// Most calls in one batch array, and in one group collected by [`BatchProcessor::submit`]
     /// (default 100; at most the core's batch limit of 1,024).
-    pub fn max_batch_size(mut self, size: usize) -> Self {
+    pub fn with_max_batch_size(mut self, size: usize) -> Self {
         self.max_batch_size = size.clamp(1, DEFAULT_MAX_BATCH_LEN);
         self
     }
 
     /// How long [`BatchProcessor::submit`] waits for more calls after the first of a group
     /// (default 5 ms).
-    pub fn batch_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_batch_timeout(mut self, timeout: Duration) -> Self {
         self.batch_timeout = timeout;
         self
     }
 
     /// Most calls in flight at once, across all batches of this processor (default 64).
-    pub fn concurrency_limit(mut self, limit: usize) -> Self {
+    pub fn with_concurrency_limit(mut self, limit: usize) -> Self {
         self.concurrency_limit = limit.clamp(1, Semaphore::MAX_PERMITS);
         self
     }

@@ -10,13 +10,12 @@ use bytes::Bytes;
 use mocopr_batch::{BatchProcessor, ToolCall};
 use mocopr_client::{ClientError, McpClient};
 use mocopr_core::ProtocolVersion;
-use mocopr_core::types::Tool;
-use mocopr_server::{Args, ConnectionConfig, McpServer, ToolError, serve_connection};
+use mocopr_server::{Args, HandlerError, McpServer, StdioConfig, serve_connection};
 use mocopr_transport::memory::pair;
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use serde_json::{Value, json};
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Text {
     text: String,
 }
@@ -31,22 +30,19 @@ struct Seen {
 }
 
 fn server(version: ProtocolVersion, seen: Arc<Seen>) -> McpServer {
-    let object = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     McpServer::builder()
-        .protocol_versions(&[version])
-        .tool(Tool::new("echo", object.clone()), |Args(t): Args<Text>| async move { Ok::<_, ToolError>(t.text) })
-        .tool(Tool::new("fail", object.clone()), || async { Err::<String, _>(ToolError::new("injected failure")) })
-        .tool(Tool::new("reject", object.clone()), || async {
-            Err::<String, _>(ToolError::invalid_params("injected protocol error"))
-        })
-        .tool(Tool::new("slow", object), move || {
+        .with_protocol_versions(&[version])
+        .tool("echo", |Args(t): Args<Text>| async move { Ok::<_, HandlerError>(t.text) })
+        .tool("fail", || async { Err::<String, _>(HandlerError::new("injected failure")) })
+        .tool("reject", || async { Err::<String, _>(HandlerError::invalid_params("injected protocol error")) })
+        .tool("slow", move || {
             let seen = seen.clone();
             async move {
                 let now = seen.running.fetch_add(1, Ordering::SeqCst) + 1;
                 seen.most_running.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 seen.running.fetch_sub(1, Ordering::SeqCst);
-                Ok::<_, ToolError>("done")
+                Ok::<_, HandlerError>("done")
             }
         })
         .build()
@@ -56,14 +52,14 @@ fn server(version: ProtocolVersion, seen: Arc<Seen>) -> McpServer {
 /// A client connected to `server` through a tap that records what the client sends.
 async fn connect(version: ProtocolVersion) -> (McpClient, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_end, tap_client) = pair(&config);
     let (tap_server, server_end) = pair(&config);
     tokio::spawn(serve_connection(
         server(version, seen.clone()),
         server_end.reader,
         server_end.sink,
-        ConnectionConfig::default(),
+        StdioConfig::default(),
     ));
     // Client to server, counting batch arrays; server to client, as is.
     let (mut from_client, to_server) = (tap_client.reader, tap_server.sink);
@@ -94,7 +90,7 @@ async fn connect(version: ProtocolVersion) -> (McpClient, Arc<Seen>) {
         }
     });
     let client = McpClient::builder()
-        .probe_timeout(Duration::from_secs(2))
+        .with_probe_timeout(Duration::from_secs(2))
         .connect(client_end.reader, client_end.sink)
         .await
         .expect("connect");
@@ -130,7 +126,7 @@ fn check_in_order(calls: &[ToolCall], results: &[Result<mocopr_core::types::Call
 #[tokio::test]
 async fn a_modern_server_gets_pipelined_calls_in_order_with_failures_isolated() {
     let (client, seen) = connect(ProtocolVersion::V2026_07_28).await;
-    let processor = BatchProcessor::builder().max_batch_size(16).concurrency_limit(8).build(client);
+    let processor = BatchProcessor::builder().with_max_batch_size(16).with_concurrency_limit(8).build(client);
     let calls = mixed_calls(200);
     let results = processor.execute_batch(&calls).await;
     check_in_order(&calls, &results);
@@ -140,7 +136,7 @@ async fn a_modern_server_gets_pipelined_calls_in_order_with_failures_isolated() 
 #[tokio::test]
 async fn a_2025_06_18_server_gets_no_batch_arrays() {
     let (client, seen) = connect(ProtocolVersion::V2025_06_18).await;
-    let processor = BatchProcessor::builder().max_batch_size(16).build(client);
+    let processor = BatchProcessor::builder().with_max_batch_size(16).build(client);
     let calls = mixed_calls(50);
     check_in_order(&calls, &processor.execute_batch(&calls).await);
     assert!(seen.arrays.lock().expect("lock").is_empty());
@@ -149,7 +145,7 @@ async fn a_2025_06_18_server_gets_no_batch_arrays() {
 #[tokio::test]
 async fn a_2025_03_26_server_gets_batch_arrays_in_order_with_failures_isolated() {
     let (client, seen) = connect(ProtocolVersion::V2025_03_26).await;
-    let processor = BatchProcessor::builder().max_batch_size(16).concurrency_limit(64).build(client);
+    let processor = BatchProcessor::builder().with_max_batch_size(16).with_concurrency_limit(64).build(client);
     let calls = mixed_calls(200);
     let results = processor.execute_batch(&calls).await;
     check_in_order(&calls, &results);
@@ -163,7 +159,7 @@ async fn a_2025_03_26_server_gets_batch_arrays_in_order_with_failures_isolated()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_concurrency_limit_bounds_calls_in_flight() {
     let (client, seen) = connect(ProtocolVersion::V2026_07_28).await;
-    let processor = BatchProcessor::builder().concurrency_limit(4).build(client);
+    let processor = BatchProcessor::builder().with_concurrency_limit(4).build(client);
     let calls: Vec<ToolCall> = (0..40).map(|_| ToolCall::new("slow", json!({}))).collect();
     let results = processor.execute_batch(&calls).await;
     assert!(results.iter().all(Result::is_ok));
@@ -174,7 +170,8 @@ async fn the_concurrency_limit_bounds_calls_in_flight() {
 #[tokio::test]
 async fn submitted_calls_are_grouped_by_size_then_by_timeout() {
     let (client, seen) = connect(ProtocolVersion::V2025_03_26).await;
-    let processor = BatchProcessor::builder().max_batch_size(10).batch_timeout(Duration::from_millis(50)).build(client);
+    let processor =
+        BatchProcessor::builder().with_max_batch_size(10).with_batch_timeout(Duration::from_millis(50)).build(client);
     let calls = mixed_calls(25);
     let submitted = calls.iter().cloned().map(|call| processor.submit(call));
     let results = tokio::time::timeout(Duration::from_secs(10), futures_util::future::join_all(submitted))
@@ -187,7 +184,7 @@ async fn submitted_calls_are_grouped_by_size_then_by_timeout() {
 #[tokio::test]
 async fn dropping_the_processor_still_answers_what_was_submitted() {
     let (client, _seen) = connect(ProtocolVersion::V2026_07_28).await;
-    let processor = BatchProcessor::builder().batch_timeout(Duration::from_millis(20)).build(client);
+    let processor = BatchProcessor::builder().with_batch_timeout(Duration::from_millis(20)).build(client);
     let pending = {
         let processor = processor.clone();
         tokio::spawn(async move { processor.submit(ToolCall::new("echo", json!({"text": "last"}))).await })
@@ -202,17 +199,12 @@ async fn over_http_a_2025_03_26_server_gets_batch_arrays_too() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
     let server = server(ProtocolVersion::V2025_03_26, Arc::new(Seen::default()));
-    let endpoint = server.into_http(mocopr_server::HttpConfig::default());
-    tokio::spawn(mocopr_server::serve_http(
-        listener,
-        endpoint,
-        "/mcp",
-        mocopr_server::ServerConfig::default(),
-        std::future::pending(),
-    ));
-    let client = McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect");
+    let endpoint = server.into_http(mocopr_server::EndpointConfig::default());
+    tokio::spawn(mocopr_server::serve_http(listener, endpoint).with_path("/mcp").into_future());
+    let client =
+        McpClient::builder().with_probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect");
     assert_eq!(client.server().map(|s| s.version), Some(ProtocolVersion::V2025_03_26));
-    let processor = BatchProcessor::builder().max_batch_size(16).build(client);
+    let processor = BatchProcessor::builder().with_max_batch_size(16).build(client);
     let calls = mixed_calls(100);
     check_in_order(&calls, &processor.execute_batch(&calls).await);
 }

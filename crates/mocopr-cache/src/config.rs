@@ -59,19 +59,19 @@ impl RedisConfig {
     }
 
     /// Longest wait for a connection.
-    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
         self
     }
 
     /// Longest wait for one command.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
         self
     }
 
     /// Pause after a failure before L2 is tried again.
-    pub fn retry_interval(mut self, interval: Duration) -> Self {
+    pub fn with_retry_interval(mut self, interval: Duration) -> Self {
         self.retry_interval = interval;
         self
     }
@@ -106,37 +106,37 @@ pub struct CacheConfigBuilder {
 
 impl CacheConfigBuilder {
     /// Most entries kept in process.
-    pub fn l1_max_entries(mut self, entries: u64) -> Self {
+    pub fn with_l1_max_entries(mut self, entries: u64) -> Self {
         self.config.l1_max_entries = entries;
         self
     }
 
     /// Lifetime of an entry when the caller gives none.
-    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_default_ttl(mut self, ttl: Duration) -> Self {
         self.config.default_ttl = ttl;
         self
     }
 
     /// Size from which values are stored compressed.
-    pub fn compression_threshold(mut self, bytes: usize) -> Self {
+    pub fn with_compression_threshold(mut self, bytes: usize) -> Self {
         self.config.compression_threshold = bytes;
         self
     }
 
     /// Largest value cached.
-    pub fn max_value_size(mut self, bytes: usize) -> Self {
+    pub fn with_max_value_size(mut self, bytes: usize) -> Self {
         self.config.max_value_size = bytes;
         self
     }
 
     /// The key namespace.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.config.namespace = namespace.into();
         self
     }
 
     /// Adds the Redis L2.
-    pub fn redis(mut self, redis: RedisConfig) -> Self {
+    pub fn with_l2_cache(mut self, redis: RedisConfig) -> Self {
         self.config.redis = Some(redis);
         self
     }

@@ -68,13 +68,13 @@ impl CachePolicy {
     }
 
     /// Also caches `tool`'s results (the user vouches that they depend only on the arguments).
-    pub fn cache_tool(mut self, tool: impl Into<String>) -> Self {
+    pub fn with_cached_tool(mut self, tool: impl Into<String>) -> Self {
         self.tools.insert(tool.into());
         self
     }
 
     /// How long results are kept.
-    pub fn ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
     }

@@ -10,26 +10,21 @@ use mocopr_cache::{CacheConfig, CacheLayer, CachePolicy, MultiLevelCache, RedisC
 use mocopr_client::McpClient;
 use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{CacheScope, Tool, ToolAnnotations};
-use mocopr_server::{Args, ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{Args, HandlerError, McpServer, RequestCtx, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::{Value, json};
 use tower_layer::Layer;
 
 use mocopr_testing::RedisServer;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Query {
     q: String,
 }
 
 fn read_only(name: &str) -> Tool {
-    let mut tool = Tool::new(name, json!({"type": "object"}).as_object().cloned().unwrap_or_default());
-    let mut hints = ToolAnnotations::default();
-    hints.read_only_hint = Some(true);
-    hints.idempotent_hint = Some(true);
-    tool.annotations = Some(hints);
-    tool
+    Tool::new(name).with_annotations(ToolAnnotations::new().with_read_only_hint(true).with_idempotent_hint(true))
 }
 
 struct Fixture {
@@ -41,21 +36,21 @@ fn server(versions: &[ProtocolVersion]) -> Fixture {
     let runs = Arc::new(AtomicUsize::new(0));
     let (lookup_runs, plain_runs, mrtr_runs, failing_runs) = (runs.clone(), runs.clone(), runs.clone(), runs.clone());
     let server = McpServer::builder()
-        .protocol_versions(versions)
-        .list_cache_hints(60_000, CacheScope::Public)
+        .with_protocol_versions(versions)
+        .with_list_cache_hints(60_000, CacheScope::Public)
         .tool(read_only("lookup"), move |Args(query): Args<Query>| {
             let runs = lookup_runs.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                Ok::<_, ToolError>(format!("answer to {}", query.q))
+                Ok::<_, HandlerError>(format!("answer to {}", query.q))
             }
         })
-        .tool(Tool::new("plain", json!({"type": "object"}).as_object().cloned().unwrap_or_default()), move || {
+        .tool(Tool::new("plain"), move || {
             let runs = plain_runs.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ToolError>("plain")
+                Ok::<_, HandlerError>("plain")
             }
         })
         .tool(read_only("asks"), move |ctx: RequestCtx| {
@@ -66,14 +61,14 @@ fn server(versions: &[ProtocolVersion]) -> Fixture {
                     "message": "ok?", "requestedSchema": {"type": "object", "properties": {}}
                 }))?;
                 let answer = ctx.elicit("confirm", params).await?;
-                Ok::<_, ToolError>(format!("{:?}", answer.action))
+                Ok::<_, HandlerError>(format!("{:?}", answer.action))
             }
         })
         .tool(read_only("failing"), move || {
             let runs = failing_runs.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Err::<String, _>(ToolError::new("not today"))
+                Err::<String, _>(HandlerError::new("not today"))
             }
         })
         .build()
@@ -84,12 +79,12 @@ fn server(versions: &[ProtocolVersion]) -> Fixture {
 async fn client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
     let policy = CachePolicy::for_tools(fixture.server.tools());
     let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
     McpClient::builder()
-        .input_handler(Accepts)
-        .probe_timeout(Duration::from_secs(2))
+        .with_input_handler(Accepts)
+        .with_probe_timeout(Duration::from_secs(2))
         .connect(client_end.reader, client_end.sink)
         .await
         .expect("connect")
@@ -100,7 +95,7 @@ struct Accepts;
 
 impl mocopr_client::InputHandler for Accepts {
     fn capabilities(&self) -> mocopr_core::types::ClientCapabilities {
-        serde_json::from_value(json!({"elicitation": {}})).unwrap_or_default()
+        mocopr_core::types::ClientCapabilities::default().with_elicitation()
     }
 
     fn elicit(
@@ -121,15 +116,9 @@ async fn http_client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpC
     let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let endpoint = mocopr_server::StreamableHttpService::new(service, mocopr_server::HttpConfig::default());
-    tokio::spawn(mocopr_server::serve_http(
-        listener,
-        endpoint,
-        "/mcp",
-        mocopr_server::ServerConfig::default(),
-        std::future::pending(),
-    ));
-    McpClient::builder().input_handler(Accepts).connect_http(&url).await.expect("connect")
+    let endpoint = mocopr_server::StreamableHttpService::new(service, mocopr_server::EndpointConfig::default());
+    tokio::spawn(mocopr_server::serve_http(listener, endpoint).with_path("/mcp").into_future());
+    McpClient::builder().with_input_handler(Accepts).connect_http(&url).await.expect("connect")
 }
 
 #[tokio::test]
@@ -195,7 +184,7 @@ async fn input_requests_retries_and_tool_errors_are_never_cached() {
 async fn lists_are_cached_invalidated_by_tag_and_served_with_their_remaining_ttl() {
     let fixture = server(&[ProtocolVersion::V2026_07_28]);
     let cache =
-        MultiLevelCache::new(CacheConfig::builder().default_ttl(Duration::from_secs(5)).build()).expect("cache");
+        MultiLevelCache::new(CacheConfig::builder().with_default_ttl(Duration::from_secs(5)).build()).expect("cache");
     let client = client_through(&fixture, &cache).await;
     let first = client.request("tools/list", json!({})).await.expect("list");
     assert_eq!(first["ttlMs"], 60_000, "the server's own hint on a miss");
@@ -214,9 +203,9 @@ async fn a_frozen_redis_costs_no_request() {
     let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let fixture = server(&[ProtocolVersion::V2026_07_28]);
     let redis_config = RedisConfig::new(redis.url())
-        .response_timeout(Duration::from_millis(100))
-        .connection_timeout(Duration::from_millis(100));
-    let cache = MultiLevelCache::new(CacheConfig::builder().redis(redis_config).build()).expect("cache");
+        .with_response_timeout(Duration::from_millis(100))
+        .with_connection_timeout(Duration::from_millis(100));
+    let cache = MultiLevelCache::new(CacheConfig::builder().with_l2_cache(redis_config).build()).expect("cache");
     let client = client_through(&fixture, &cache).await;
     client.call_tool("lookup", json!({"q": "warm"})).await.expect("call");
     redis.pause().expect("SIGSTOP");

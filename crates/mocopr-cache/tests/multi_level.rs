@@ -13,13 +13,13 @@ use mocopr_core::binary::{ValueEncoding, split_cache_entry};
 use mocopr_testing::{RedisServer, free_port};
 
 fn config(redis: Option<&str>) -> CacheConfig {
-    let mut builder = CacheConfig::builder().default_ttl(Duration::from_secs(30)).compression_threshold(1024);
+    let mut builder = CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).with_compression_threshold(1024);
     if let Some(url) = redis {
-        builder = builder.redis(
+        builder = builder.with_l2_cache(
             RedisConfig::new(url)
-                .connection_timeout(Duration::from_millis(200))
-                .response_timeout(Duration::from_millis(200))
-                .retry_interval(Duration::from_millis(300)),
+                .with_connection_timeout(Duration::from_millis(200))
+                .with_response_timeout(Duration::from_millis(200))
+                .with_retry_interval(Duration::from_millis(300)),
         );
     }
     builder.build()
@@ -120,7 +120,7 @@ async fn an_uncacheable_outcome_goes_to_its_caller_only() {
 
 #[tokio::test]
 async fn oversized_values_are_not_cached_and_say_so() {
-    let cache = MultiLevelCache::new(CacheConfig::builder().max_value_size(1000).build()).expect("cache");
+    let cache = MultiLevelCache::new(CacheConfig::builder().with_max_value_size(1000).build()).expect("cache");
     cache.insert("big", Bytes::from(vec![b'x'; 1001]), None, None).await;
     assert!(cache.get("big").await.is_none());
     assert_eq!(cache.stats().oversized, 1);

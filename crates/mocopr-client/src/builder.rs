@@ -9,7 +9,7 @@ use tokio::process::Command;
 
 use mocopr_core::types::Implementation;
 use mocopr_transport::child::{ChildHandle, ChildProcess, Stderr};
-use mocopr_transport::{FrameReader, FrameSink, TransportConfig};
+use mocopr_transport::{FrameReader, FrameSink, FramingConfig};
 
 use crate::cache::ResultCache;
 use crate::client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, McpClient};
@@ -23,7 +23,7 @@ pub struct McpClientBuilder {
     handler: Arc<dyn InputHandler>,
     timeout: Duration,
     probe_timeout: Duration,
-    transport: TransportConfig,
+    transport: FramingConfig,
     #[cfg(feature = "http")]
     pool: mocopr_transport::PoolConfig,
     era_cache: Option<EraCache>,
@@ -44,7 +44,7 @@ impl McpClient {
             handler: Arc::new(NoInput),
             timeout: DEFAULT_REQUEST_TIMEOUT,
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
-            transport: TransportConfig::default(),
+            transport: FramingConfig::default(),
             #[cfg(feature = "http")]
             pool: mocopr_transport::PoolConfig::default(),
             era_cache: None,
@@ -55,32 +55,32 @@ impl McpClient {
 
 impl McpClientBuilder {
     /// The client's name and version (`clientInfo`).
-    pub fn info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+    pub fn with_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
         self.info = Implementation::new(name, version);
         self
     }
 
     /// How the client answers the server's requests for input (and which capabilities it declares).
-    pub fn input_handler(mut self, handler: impl InputHandler) -> Self {
+    pub fn with_input_handler(mut self, handler: impl InputHandler) -> Self {
         self.handler = Arc::new(handler);
         self
     }
 
     /// How long each call waits for its answer.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// How long the `server/discover` probe waits before assuming a legacy server.
-    pub fn probe_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
         self.probe_timeout = timeout;
         self
     }
 
     /// Framing and buffer knobs; `max_frame_size` is also the largest HTTP response body or
     /// server-sent event accepted (default 16 MiB).
-    pub fn transport(mut self, transport: TransportConfig) -> Self {
+    pub fn with_framing(mut self, transport: FramingConfig) -> Self {
         self.transport = transport;
         self
     }
@@ -99,7 +99,7 @@ impl McpClientBuilder {
     /// Remembers each server's era in `cache` (shared by the clients given the same cache), so
     /// the next connection to the same URL or command skips the `server/discover` probe when
     /// the server was legacy, and probes with the right version when it was modern.
-    pub fn era_cache(mut self, cache: EraCache) -> Self {
+    pub fn with_era_cache(mut self, cache: EraCache) -> Self {
         self.era_cache = Some(cache);
         self
     }
@@ -107,12 +107,12 @@ impl McpClientBuilder {
     /// Keeps cacheable results (lists, resource reads) in `cache` for as long as the server's
     /// `ttlMs` allows, dropping them on change notifications. Off by default. Clients given the
     /// same cache share `public` results of the same server; `private` ones stay per client.
-    pub fn result_cache(mut self, cache: ResultCache) -> Self {
+    pub fn with_result_cache(mut self, cache: ResultCache) -> Self {
         self.result_cache = Some(cache);
         self
     }
 
-    fn settings(self, server_key: Option<String>) -> (Settings, TransportConfig) {
+    fn settings(self, server_key: Option<String>) -> (Settings, FramingConfig) {
         let era = self.era_cache.zip(server_key.clone());
         let settings = Settings {
             info: self.info,

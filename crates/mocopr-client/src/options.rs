@@ -31,14 +31,14 @@ impl CallOptions {
     }
 
     /// How long this call waits for its answer (each round of an MRTR exchange separately).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// Called with each `notifications/progress` the server sends for this call (the call
     /// carries a `progressToken` of its own).
-    pub fn on_progress(mut self, callback: impl Fn(ProgressNotificationParams) + Send + Sync + 'static) -> Self {
+    pub fn with_progress(mut self, callback: impl Fn(ProgressNotificationParams) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(callback));
         self
     }

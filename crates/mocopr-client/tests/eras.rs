@@ -8,8 +8,8 @@ use futures_util::future::BoxFuture;
 use mocopr_client::{ClientError, InputHandler, McpClient};
 use mocopr_core::types::{ClientCapabilities, ElicitAction, ElicitRequestParams, ElicitResult, Tool};
 use mocopr_core::{ErrorObject, ProtocolVersion};
-use mocopr_server::{ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{HandlerError, McpServer, RequestCtx, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ struct Alice;
 
 impl InputHandler for Alice {
     fn capabilities(&self) -> ClientCapabilities {
-        serde_json::from_value(json!({"elicitation": {}})).unwrap_or_default()
+        mocopr_core::types::ClientCapabilities::default().with_elicitation()
     }
 
     fn elicit(&self, _params: ElicitRequestParams) -> BoxFuture<'_, Result<ElicitResult, ErrorObject>> {
@@ -28,13 +28,12 @@ impl InputHandler for Alice {
 
 fn server(versions: &[ProtocolVersion]) -> McpServer {
     let object = |v: Value| v.as_object().cloned().unwrap_or_default();
-    let mut builder = McpServer::builder().name("target").page_size(2).protocol_versions(versions);
+    let mut builder = McpServer::builder().with_name("target").with_page_size(2).with_protocol_versions(versions);
     for name in ["a", "b", "c", "d", "e"] {
-        builder =
-            builder.tool(Tool::new(name, object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("x") });
+        builder = builder.tool(Tool::new(name), || async { Ok::<_, HandlerError>("x") });
     }
     builder
-        .tool(Tool::new("greet", object(json!({"type": "object"}))), |ctx: RequestCtx| async move {
+        .tool(Tool::new("greet"), |ctx: RequestCtx| async move {
             let params: ElicitRequestParams = serde_json::from_value(json!({
                 "message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
             }))?;
@@ -42,37 +41,34 @@ fn server(versions: &[ProtocolVersion]) -> McpServer {
             let name = answer.content.and_then(|c| c.get("name").and_then(Value::as_str).map(str::to_owned));
             match answer.action {
                 ElicitAction::Accept => {
-                    Ok::<_, ToolError>(format!("Hello, {}! ({})", name.unwrap_or_default(), ctx.protocol_version()))
+                    Ok::<_, HandlerError>(format!("Hello, {}! ({})", name.unwrap_or_default(), ctx.protocol_version()))
                 }
                 _ => Ok("declined".to_string()),
             }
         })
         .tool(
-            Tool::new(
-                "regional",
-                object(
-                    json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}),
-                ),
-            ),
-            || async { Ok::<_, ToolError>("in region") },
+            Tool::new("regional").with_input_schema(object(
+                json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}),
+            )),
+            || async { Ok::<_, HandlerError>("in region") },
         )
-        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("slow"), || async {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok::<_, ToolError>("late")
+            Ok::<_, HandlerError>("late")
         })
         .build()
         .expect("server")
 }
 
 async fn connect(server: McpServer, timeout: Duration) -> McpClient {
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     McpClient::builder()
-        .info("test-client", "1.0")
-        .input_handler(Alice)
-        .timeout(timeout)
-        .probe_timeout(Duration::from_secs(2))
+        .with_info("test-client", "1.0")
+        .with_input_handler(Alice)
+        .with_timeout(timeout)
+        .with_probe_timeout(Duration::from_secs(2))
         .connect(client_end.reader, client_end.sink)
         .await
         .expect("connect")
@@ -112,14 +108,8 @@ async fn calls_time_out_and_server_errors_come_back_typed() {
 async fn http_url(server: McpServer) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let endpoint = server.into_http(mocopr_server::HttpConfig::default());
-    tokio::spawn(mocopr_server::serve_http(
-        listener,
-        endpoint,
-        "/mcp",
-        mocopr_server::ServerConfig::default(),
-        std::future::pending(),
-    ));
+    let endpoint = server.into_http(mocopr_server::EndpointConfig::default());
+    tokio::spawn(mocopr_server::serve_http(listener, endpoint).with_path("/mcp").into_future());
     url
 }
 
@@ -131,8 +121,8 @@ async fn over_http_both_eras_work_with_the_same_calls() {
     ] {
         let url = http_url(server(versions)).await;
         let client = McpClient::builder()
-            .input_handler(Alice)
-            .probe_timeout(Duration::from_secs(2))
+            .with_input_handler(Alice)
+            .with_probe_timeout(Duration::from_secs(2))
             .connect_http(&url)
             .await
             .expect("connect");

@@ -10,12 +10,12 @@ use std::time::Duration;
 use futures_util::{StreamExt, TryStreamExt};
 use mocopr_client::{CallOptions, ClientError, EraCache, McpClient};
 use mocopr_core::types::{
-    Completion, CompletionArgument, CompletionReference, Resource, ResourceContents, ResourceTemplate,
-    SubscriptionFilter, Tool,
+    CompleteRequestParams, Completion, CompletionArgument, CompletionReference, Resource, ResourceContents,
+    ResourceTemplate, SubscriptionFilter, Tool,
 };
 use mocopr_core::{ProtocolVersion, ServerNotification};
-use mocopr_server::{ConnectionConfig, HttpConfig, McpServer, RequestCtx, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{EndpointConfig, HandlerError, McpServer, RequestCtx, ResourceUri, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 
@@ -27,61 +27,53 @@ const MODERN: &[ProtocolVersion] = &[ProtocolVersion::V2026_07_28];
 const LEGACY: &[ProtocolVersion] = &[ProtocolVersion::V2025_11_25];
 
 fn server(versions: &[ProtocolVersion]) -> McpServer {
-    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
-    let mut builder = McpServer::builder().name("features").page_size(2).protocol_versions(versions);
+    let mut builder = McpServer::builder().with_name("features").with_page_size(2).with_protocol_versions(versions);
     for i in 0..5 {
-        builder = builder.tool(Tool::new(format!("tool{i}"), object(json!({"type": "object"}))), || async {
-            Ok::<_, ToolError>("x")
-        });
+        builder = builder.tool(Tool::new(format!("tool{i}")), || async { Ok::<_, HandlerError>("x") });
     }
     for i in 0..3 {
-        builder = builder.resource_template(
+        builder = builder.resource(
             ResourceTemplate::new(format!("mem://t{i}/{{id}}"), format!("t{i}")),
-            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "t")]) },
+            |ResourceUri(uri): ResourceUri| async move { ResourceContents::text(uri, "t") },
         );
     }
     builder
-        .tool(Tool::new("work", object(json!({"type": "object"}))), |ctx: RequestCtx| async move {
+        .tool(Tool::new("work"), |ctx: RequestCtx| async move {
             for step in 1..=3 {
                 ctx.progress(f64::from(step), Some(3.0), Some(format!("step {step}"))).await;
             }
-            Ok::<_, ToolError>("worked")
+            Ok::<_, HandlerError>("worked")
         })
-        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("slow"), || async {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok::<_, ToolError>("late")
+            Ok::<_, HandlerError>("late")
         })
-        .resource(
-            Resource::new("mem://a", "a"),
-            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "a")]) },
-        )
-        .completion(|params, _ctx| async move {
-            let mut completion = Completion::default();
-            completion.values = ["alpha", "beta", "alpine"]
-                .into_iter()
-                .filter(|v| v.starts_with(params.argument.value.as_str()))
-                .map(str::to_owned)
-                .collect();
-            Ok(completion)
+        .resource(Resource::new("mem://a", "a"), |ResourceUri(uri): ResourceUri| async move {
+            ResourceContents::text(uri, "a")
+        })
+        .completion(|params: CompleteRequestParams| async move {
+            Completion::new(
+                ["alpha", "beta", "alpine"].into_iter().filter(|v| v.starts_with(params.argument.value.as_str())),
+            )
         })
         .build()
         .expect("server")
 }
 
 async fn in_memory(server: McpServer) -> McpClient {
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     McpClient::builder()
-        .probe_timeout(Duration::from_secs(2))
+        .with_probe_timeout(Duration::from_secs(2))
         .connect(client_end.reader, client_end.sink)
         .await
         .expect("connect")
 }
 
 async fn over_http(server: McpServer) -> McpClient {
-    let (url, _) = serve_http(server, HttpConfig::default()).await;
-    McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect")
+    let (url, _) = serve_http(server, EndpointConfig::default()).await;
+    McpClient::builder().with_probe_timeout(Duration::from_secs(2)).connect_http(&url).await.expect("connect")
 }
 
 /// One client per (transport, era).
@@ -127,7 +119,7 @@ async fn completion_progress_and_per_call_timeouts() {
 
         let steps = Arc::new(Mutex::new(Vec::new()));
         let recorder = steps.clone();
-        let options = CallOptions::new().on_progress(move |p| {
+        let options = CallOptions::new().with_progress(move |p| {
             recorder.lock().expect("lock").push((p.progress.as_f64(), p.message));
         });
         let result = client.call_tool_with("work", json!({}), &options).await.expect("call");
@@ -136,7 +128,7 @@ async fn completion_progress_and_per_call_timeouts() {
         assert_eq!(steps.len(), 3, "{label}: every progress notification reached the callback: {steps:?}");
         assert_eq!(steps[2], (Some(3.0), Some("step 3".to_owned())), "{label}");
 
-        let quick = CallOptions::new().timeout(Duration::from_millis(100));
+        let quick = CallOptions::new().with_timeout(Duration::from_millis(100));
         let late = client.call_tool_with("slow", json!({}), &quick).await;
         assert!(matches!(late, Err(ClientError::Timeout(d)) if d == Duration::from_millis(100)), "{label}: {late:?}");
     }
@@ -173,10 +165,11 @@ async fn listen_delivers_what_was_asked_for_in_both_eras() {
 
 #[tokio::test]
 async fn the_era_cache_skips_the_probe_for_a_known_legacy_server() {
-    let (url, seen) = serve_http(server(LEGACY), HttpConfig::default()).await;
+    let (url, seen) = serve_http(server(LEGACY), EndpointConfig::default()).await;
     let cache = EraCache::new();
-    let connect =
-        || McpClient::builder().era_cache(cache.clone()).probe_timeout(Duration::from_secs(2)).connect_http(&url);
+    let connect = || {
+        McpClient::builder().with_era_cache(cache.clone()).with_probe_timeout(Duration::from_secs(2)).connect_http(&url)
+    };
     let first = connect().await.expect("first connection");
     assert_eq!(cache.get(&url), Some(ProtocolVersion::V2025_11_25));
     let after_first = seen.count("server/discover");
@@ -189,10 +182,10 @@ async fn the_era_cache_skips_the_probe_for_a_known_legacy_server() {
 
 #[tokio::test]
 async fn an_expired_legacy_session_is_re_initialized_and_the_call_goes_through() {
-    let mut config = HttpConfig::default().with_max_sessions(1);
+    let mut config = EndpointConfig::builder().with_max_sessions(1).build();
     config.session_idle_timeout = Duration::from_millis(50);
     let (url, seen) = serve_http(server(LEGACY), config).await;
-    let connect = || McpClient::builder().probe_timeout(Duration::from_secs(2)).connect_http(&url);
+    let connect = || McpClient::builder().with_probe_timeout(Duration::from_secs(2)).connect_http(&url);
     let first = connect().await.expect("first client");
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A second session takes the only slot; the first one's is dropped.
@@ -248,7 +241,7 @@ async fn empty_400_server() -> String {
 async fn an_empty_400_answers_the_probe_at_once() {
     let url = empty_400_server().await;
     let started = std::time::Instant::now();
-    let connected = McpClient::builder().probe_timeout(Duration::from_secs(30)).connect_http(&url).await;
+    let connected = McpClient::builder().with_probe_timeout(Duration::from_secs(30)).connect_http(&url).await;
     // The probe's 400 means legacy; the legacy `initialize` then fails the same way.
     match connected {
         Err(ClientError::Server(error)) => assert!(error.message.contains("400"), "{error:?}"),
@@ -260,14 +253,14 @@ async fn an_empty_400_answers_the_probe_at_once() {
 #[tokio::test]
 async fn an_http_answer_over_the_message_limit_fails_the_call() {
     let server = McpServer::builder()
-        .resource(Resource::new("mem://big", "big"), |req, _ctx| async move {
-            Ok(vec![ResourceContents::text(req.uri, "x".repeat(64 * 1024))])
+        .resource(Resource::new("mem://big", "big"), |ResourceUri(uri): ResourceUri| async move {
+            ResourceContents::text(uri, "x".repeat(64 * 1024))
         })
         .build()
         .expect("server");
-    let (url, _) = serve_http(server, HttpConfig::default()).await;
-    let small = TransportConfig::default().with_max_frame_size(16 * 1024);
-    let client = McpClient::builder().transport(small).connect_http(&url).await.expect("connect");
+    let (url, _) = serve_http(server, EndpointConfig::default()).await;
+    let small = FramingConfig::builder().with_max_frame_size(16 * 1024).build().expect("valid framing");
+    let client = McpClient::builder().with_framing(small).connect_http(&url).await.expect("connect");
     match client.read_resource("mem://big").await {
         Err(ClientError::Server(error)) => assert!(error.message.contains("length limit"), "{error:?}"),
         other => panic!("a 64 KiB answer passed a 16 KiB limit: {other:?}"),

@@ -8,25 +8,23 @@ use futures_util::StreamExt;
 use mocopr_client::{McpClient, ResultCache};
 use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{CacheScope, Resource, ResourceContents, SubscriptionFilter, Tool};
-use mocopr_server::{HttpConfig, McpServer, ToolError};
-use serde_json::json;
+use mocopr_server::{EndpointConfig, HandlerError, McpServer, ResourceUri};
 
 mod support;
 use support::{Seen, serve_http};
 
 fn server(versions: &[ProtocolVersion], list_ttl_ms: u64, read_ttl_ms: u64) -> McpServer {
-    let object = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     let mut builder = McpServer::builder()
-        .page_size(2)
-        .protocol_versions(versions)
-        .list_cache_hints(list_ttl_ms, CacheScope::Public)
-        .read_cache_hints(read_ttl_ms, CacheScope::Private);
+        .with_page_size(2)
+        .with_protocol_versions(versions)
+        .with_list_cache_hints(list_ttl_ms, CacheScope::Public)
+        .with_read_cache_hints(read_ttl_ms, CacheScope::Private);
     for name in ["a", "b", "c"] {
-        builder = builder.tool(Tool::new(name, object.clone()), || async { Ok::<_, ToolError>("x") });
+        builder = builder.tool(Tool::new(name), || async { Ok::<_, HandlerError>("x") });
     }
     builder
-        .resource(Resource::new("mem://r", "r"), |req, _ctx| async move {
-            Ok(vec![ResourceContents::text(req.uri, "contents")])
+        .resource(Resource::new("mem://r", "r"), |ResourceUri(uri): ResourceUri| async move {
+            ResourceContents::text(uri, "contents")
         })
         .build()
         .expect("server")
@@ -34,14 +32,14 @@ fn server(versions: &[ProtocolVersion], list_ttl_ms: u64, read_ttl_ms: u64) -> M
 
 async fn start(versions: &[ProtocolVersion], list_ttl_ms: u64, read_ttl_ms: u64) -> (String, Seen, McpServer) {
     let server = server(versions, list_ttl_ms, read_ttl_ms);
-    let (url, seen) = serve_http(server.clone(), HttpConfig::default()).await;
+    let (url, seen) = serve_http(server.clone(), EndpointConfig::default()).await;
     (url, seen, server)
 }
 
 async fn client(url: &str, cache: Option<&ResultCache>) -> McpClient {
-    let mut builder = McpClient::builder().probe_timeout(Duration::from_secs(2));
+    let mut builder = McpClient::builder().with_probe_timeout(Duration::from_secs(2));
     if let Some(cache) = cache {
-        builder = builder.result_cache(cache.clone());
+        builder = builder.with_result_cache(cache.clone());
     }
     builder.connect_http(url).await.expect("connect")
 }

@@ -44,6 +44,7 @@
 //! | [`header`], [`x_mcp_header`] | HTTP header encoding and `Mcp-Param-*` headers |
 //! | [`names`], [`meta_key`] | tool, method and `_meta` key rules |
 //! | [`binary`] | bincode records for caches and event stores |
+//! | [`service`], [`principal`] | the request/response vocabulary of tower services; who is calling |
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -58,6 +59,7 @@ pub mod messages;
 pub mod meta;
 pub mod meta_key;
 pub mod names;
+pub mod principal;
 pub mod service;
 pub mod types;
 pub mod version;

@@ -1,11 +1,13 @@
-//! The expansions of the three attribute macros.
+//! The expansions of the three attribute macros: the function is kept as written, and a sibling
+//! function returns its `Registration`. Schemas are not derived here: the handler model derives
+//! them from the function's argument and return types when the registration is made, exactly
+//! as for `McpServer::builder().tool(name, f)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use syn::{ItemFn, LitStr};
+use syn::{FnArg, ItemFn, LitStr};
 
 use crate::attrs::{Args, doc_comment};
-use crate::types::{Param, args_type, params, structured_type};
 
 /// The path of `mocopr-server` as the calling crate sees it: directly, or through the `mocopr`
 /// facade.
@@ -27,73 +29,67 @@ fn server_path() -> TokenStream {
     }
 }
 
-fn opt(value: Option<String>) -> TokenStream {
-    match value {
-        Some(v) => quote!(::std::option::Option::Some(::std::string::String::from(#v))),
-        None => quote!(::std::option::Option::None),
-    }
-}
-
-fn require_async(item: &ItemFn) -> syn::Result<()> {
+/// Rejects what cannot be a handler: a function that is not `async`, or a method.
+fn check_handler(item: &ItemFn) -> syn::Result<()> {
     if item.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(item.sig.fn_token, "the handler must be an `async fn`"));
+    }
+    if let Some(FnArg::Receiver(receiver)) = item.sig.inputs.first() {
+        return Err(syn::Error::new_spanned(receiver, "handlers are free functions, not methods"));
+    }
+    if !item.sig.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(&item.sig.generics, "handlers cannot be generic"));
     }
     Ok(())
 }
 
-/// The call of the user's function inside an adapter closure, by parameter kind.
-fn call_args(params: &[Param], server: &TokenStream) -> Vec<TokenStream> {
-    params
-        .iter()
-        .map(|p| match p {
-            Param::Args => quote!(#server::Args(parsed)),
-            Param::Ctx => quote!(ctx),
-            Param::Resource => quote!(request),
-        })
-        .collect()
+/// `.with_description(…)` from the argument or the doc comment, `.with_title(…)`.
+fn describe(args: &Args, item: &ItemFn) -> TokenStream {
+    let description = args
+        .get("description")
+        .map(LitStr::value)
+        .or_else(|| doc_comment(&item.attrs))
+        .map(|d| quote!(.with_description(#d)));
+    let title = args.get("title").map(|t| quote!(.with_title(#t)));
+    quote!(#description #title)
+}
+
+fn name_of(args: &Args, item: &ItemFn) -> LitStr {
+    args.get("name").cloned().unwrap_or_else(|| LitStr::new(&item.sig.ident.to_string(), Span::call_site()))
 }
 
 pub(crate) fn tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(args)?;
     args.only(&["name", "description", "title", "task"], &["read_only", "destructive", "idempotent", "open_world"])?;
     let item: ItemFn = syn::parse2(item)?;
-    require_async(&item)?;
-    params(&item.sig)?;
+    check_handler(&item)?;
     let server = server_path();
     let ident = &item.sig.ident;
     let vis = &item.vis;
     let register = format_ident!("{}_tool", ident);
-    let name = args.get("name").cloned().unwrap_or_else(|| LitStr::new(&ident.to_string(), Span::call_site()));
-    let description = opt(args.get("description").map(LitStr::value).or_else(|| doc_comment(&item.attrs)));
-    let title = opt(args.get("title").map(LitStr::value));
-    let input = match args_type(&item.sig) {
-        Some(ty) => quote!(#server::registration::input_schema::<#ty>()),
-        None => quote!(#server::registration::empty_input_schema()),
-    };
-    let output = structured_type(&item.sig)
-        .map(|ty| quote!(tool.output_schema = Some(#server::registration::output_schema::<#ty>());));
-    let hints = [
-        ("read_only", quote!(read_only_hint)),
-        ("destructive", quote!(destructive_hint)),
-        ("idempotent", quote!(idempotent_hint)),
-        ("open_world", quote!(open_world_hint)),
-    ];
-    let set: Vec<TokenStream> = hints
-        .iter()
-        .filter(|(flag, _)| args.flag(flag))
-        .map(|(_, field)| quote!(annotations.#field = Some(true);))
-        .collect();
-    let annotations = (!set.is_empty()).then(|| {
-        quote! {
-            let mut annotations = #server::__private::ToolAnnotations::default();
-            #(#set)*
-            tool.annotations = Some(annotations);
+    let name = name_of(&args, &item);
+    let describe = describe(&args, &item);
+    let hints: Vec<TokenStream> = [
+        ("read_only", quote!(with_read_only_hint)),
+        ("destructive", quote!(with_destructive_hint)),
+        ("idempotent", quote!(with_idempotent_hint)),
+        ("open_world", quote!(with_open_world_hint)),
+    ]
+    .iter()
+    .filter(|(flag, _)| args.flag(flag))
+    .map(|(_, setter)| quote!(.#setter(true)))
+    .collect();
+    let annotations =
+        (!hints.is_empty()).then(|| quote!(.with_annotations(#server::__private::ToolAnnotations::new() #(#hints)*)));
+    let definition = quote!(#server::__private::Tool::new(#name) #describe #annotations);
+    let registration = match args.get("task").map(LitStr::value).as_deref() {
+        None => quote!(#server::Registration::tool(#definition, #ident)),
+        Some("optional") => {
+            quote!(#server::Registration::task_tool(#definition, #ident, #server::__private::TaskSupport::Optional))
         }
-    });
-    let task = match args.get("task").map(LitStr::value).as_deref() {
-        None => quote!(::std::option::Option::None),
-        Some("optional") => quote!(::std::option::Option::Some(#server::__private::TaskSupport::Optional)),
-        Some("required") => quote!(::std::option::Option::Some(#server::__private::TaskSupport::Required)),
+        Some("required") => {
+            quote!(#server::Registration::task_tool(#definition, #ident, #server::__private::TaskSupport::Required))
+        }
         Some(_) => return Err(syn::Error::new_spanned(args.get("task"), "`task` is \"optional\" or \"required\"")),
     };
     let doc = format!("The registration of tool `{}` (generated by `#[tool]`).", name.value());
@@ -102,12 +98,7 @@ pub(crate) fn tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
 
         #[doc = #doc]
         #vis fn #register() -> #server::Registration {
-            let mut tool = #server::__private::Tool::new(#name, #input);
-            tool.description = #description;
-            tool.title = #title;
-            #output
-            #annotations
-            #server::Registration::tool(tool, #ident, #task)
+            #registration
         }
     })
 }
@@ -116,57 +107,29 @@ pub(crate) fn prompt(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let args: Args = syn::parse2(args)?;
     args.only(&["name", "description", "title"], &[])?;
     let item: ItemFn = syn::parse2(item)?;
-    require_async(&item)?;
-    let params = params(&item.sig)?;
-    if params.iter().any(|p| matches!(p, Param::Resource)) {
-        return Err(syn::Error::new_spanned(&item.sig.inputs, "a prompt takes `Args<T>` and/or `RequestCtx`"));
-    }
+    check_handler(&item)?;
     let server = server_path();
     let ident = &item.sig.ident;
     let vis = &item.vis;
     let register = format_ident!("{}_prompt", ident);
-    let name = args.get("name").cloned().unwrap_or_else(|| LitStr::new(&ident.to_string(), Span::call_site()));
-    let description = opt(args.get("description").map(LitStr::value).or_else(|| doc_comment(&item.attrs)));
-    let title = opt(args.get("title").map(LitStr::value));
-    let (arguments, parse) = match args_type(&item.sig) {
-        Some(ty) => (
-            quote!(prompt.arguments = Some(#server::registration::prompt_arguments::<#ty>());),
-            quote!(let parsed: #ty = #server::registration::decode_prompt_args(args)?;),
-        ),
-        None => (quote!(), quote!(let _ = args;)),
-    };
-    let call = call_args(&params, &server);
+    let name = name_of(&args, &item);
+    let describe = describe(&args, &item);
     let doc = format!("The registration of prompt `{}` (generated by `#[prompt]`).", name.value());
     Ok(quote! {
         #item
 
         #[doc = #doc]
         #vis fn #register() -> #server::Registration {
-            let mut prompt = #server::__private::Prompt::new(#name);
-            prompt.description = #description;
-            prompt.title = #title;
-            #arguments
-            #server::Registration::prompt(prompt, |args: #server::PromptArgs, ctx: #server::RequestCtx| async move {
-                #parse
-                let _ = &ctx;
-                #ident(#(#call),*).await
-            })
+            #server::Registration::prompt(#server::__private::Prompt::new(#name) #describe, #ident)
         }
     })
 }
 
 pub(crate) fn resource(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(args)?;
-    args.only(&["uri", "name", "mime_type", "description"], &[])?;
+    args.only(&["uri", "name", "mime_type", "description", "title"], &[])?;
     let item: ItemFn = syn::parse2(item)?;
-    require_async(&item)?;
-    let params = params(&item.sig)?;
-    if params.iter().any(|p| matches!(p, Param::Args)) {
-        return Err(syn::Error::new_spanned(
-            &item.sig.inputs,
-            "a resource takes `ResourceRequest` and/or `RequestCtx`",
-        ));
-    }
+    check_handler(&item)?;
     let Some(uri) = args.get("uri").cloned() else {
         return Err(syn::Error::new(Span::call_site(), "`#[resource]` needs `uri = \"…\"`"));
     };
@@ -174,27 +137,16 @@ pub(crate) fn resource(args: TokenStream, item: TokenStream) -> syn::Result<Toke
     let ident = &item.sig.ident;
     let vis = &item.vis;
     let register = format_ident!("{}_resource", ident);
-    let name = args.get("name").cloned().unwrap_or_else(|| LitStr::new(&ident.to_string(), Span::call_site()));
-    let mime = match args.get("mime_type") {
-        Some(m) => quote!(Some(#m)),
-        None => quote!(None),
-    };
-    let description = match args.get("description").map(LitStr::value).or_else(|| doc_comment(&item.attrs)) {
-        Some(d) => quote!(Some(#d)),
-        None => quote!(None),
-    };
-    let call = call_args(&params, &server);
+    let name = name_of(&args, &item);
+    let describe = describe(&args, &item);
+    let mime = args.get("mime_type").map(|m| quote!(.with_mime_type(#m)));
     let doc = format!("The registration of resource `{}` (generated by `#[resource]`).", uri.value());
     Ok(quote! {
         #item
 
         #[doc = #doc]
         #vis fn #register() -> #server::Registration {
-            #server::Registration::resource(#uri, #name, #mime, #description,
-                |request: #server::ResourceRequest, ctx: #server::RequestCtx| async move {
-                    let _ = (&request, &ctx);
-                    #ident(#(#call),*).await
-                })
+            #server::Registration::resource(#server::__private::Resource::new(#uri, #name) #describe #mime, #ident)
         }
     })
 }

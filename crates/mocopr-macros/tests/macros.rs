@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use mocopr_core::RequestId;
 use mocopr_core::service::{McpRequest, Method, RawJson};
-use mocopr_core::types::{ContentBlock, GetPromptResult, PromptMessage, ResourceContents, Role};
+use mocopr_core::types::{GetPromptResult, ResourceContents};
 use mocopr_macros::{prompt, resource, tool};
-use mocopr_server::{Args, McpServer, RequestCtx, ResourceRequest, Structured, ToolError};
+use mocopr_server::{Args, HandlerError, McpServer, RequestCtx, ResourceUri, State, Structured};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -26,12 +26,12 @@ struct Sum {
 
 /// Adds two numbers.
 #[tool(read_only, idempotent)]
-async fn add(Args(p): Args<AddParams>) -> Result<Structured<Sum>, ToolError> {
+async fn add(Args(p): Args<AddParams>) -> Result<Structured<Sum>, HandlerError> {
     Ok(Structured(Sum { sum: p.a + p.b }))
 }
 
 #[tool(name = "whoami", description = "Says which revision it was called with.")]
-async fn revision(ctx: RequestCtx) -> Result<String, ToolError> {
+async fn revision(ctx: RequestCtx) -> Result<String, HandlerError> {
     Ok(ctx.protocol_version().to_string())
 }
 
@@ -44,18 +44,30 @@ struct GreetArgs {
 
 /// A greeting.
 #[prompt]
-async fn greet(Args(a): Args<GreetArgs>) -> Result<GetPromptResult, ToolError> {
+async fn greet(Args(a): Args<GreetArgs>) -> Result<GetPromptResult, HandlerError> {
     let text = format!("Hello, {}{}", a.name, a.style.map(|s| format!(" ({s})")).unwrap_or_default());
-    let mut result: GetPromptResult = serde_json::from_value(json!({ "messages": [] }))?;
-    result.messages.push(PromptMessage::new(Role::User, ContentBlock::text(text)));
-    Ok(result)
+    Ok(GetPromptResult::new().user(text))
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct NotesOf {
+    user: String,
 }
 
 /// Per-user notes.
 #[resource(uri = "notes://{user}", mime_type = "text/plain")]
-async fn notes(request: ResourceRequest) -> Result<Vec<ResourceContents>, ToolError> {
-    let user = request.variables.get("user").cloned().unwrap_or_default();
-    Ok(vec![ResourceContents::text(request.uri, format!("notes of {user}"))])
+async fn notes(ResourceUri(uri): ResourceUri, Args(v): Args<NotesOf>) -> Result<ResourceContents, HandlerError> {
+    Ok(ResourceContents::text(uri, format!("notes of {}", v.user)))
+}
+
+/// The application's greeting, from its state.
+#[derive(Clone)]
+struct Motd(&'static str);
+
+/// The message of the day.
+#[tool(read_only)]
+async fn motd(State(motd): State<Motd>) -> String {
+    motd.0.to_owned()
 }
 
 fn server() -> McpServer {
@@ -64,6 +76,8 @@ fn server() -> McpServer {
         .register(revision_tool())
         .register(greet_prompt())
         .register(notes_resource())
+        .register(motd_tool())
+        .with_state(Motd("be kind"))
         .build()
         .expect("valid server")
 }
@@ -107,6 +121,7 @@ async fn generated_registrations_serve_calls() {
     let invalid = call(&s, "tools/call", json!({"name": "add", "arguments": {"a": "two"}})).await;
     assert_eq!(invalid["isError"], true, "schema validation from the derived schema: {invalid}");
     assert_eq!(call(&s, "tools/call", json!({"name": "whoami"})).await["content"][0]["text"], "2026-07-28");
+    assert_eq!(call(&s, "tools/call", json!({"name": "motd"})).await["content"][0]["text"], "be kind");
 
     let prompts = call(&s, "prompts/list", json!({})).await;
     let arguments = &prompts["prompts"][0]["arguments"];
@@ -124,4 +139,10 @@ async fn generated_registrations_serve_calls() {
     assert_eq!(templates["resourceTemplates"][0]["description"], "Per-user notes.");
     let read = call(&s, "resources/read", json!({"uri": "notes://ann"})).await;
     assert_eq!(read["contents"][0]["text"], "notes of ann");
+}
+
+#[test]
+fn a_macro_tool_without_its_state_fails_the_build() {
+    let error = McpServer::builder().register(motd_tool()).build().expect_err("the state is missing");
+    assert!(error.to_string().contains("State<"), "{error}");
 }

@@ -81,24 +81,24 @@ impl MetricsCollector {
         &self.inner.registry
     }
 
-    /// A counter registered with [`MetricsCollectorBuilder::counter`] (by its name without
+    /// A counter registered with [`MetricsCollectorBuilder::with_counter`] (by its name without
     /// the namespace).
     pub fn counter(&self, name: &str) -> Option<&IntCounter> {
         self.inner.counters.get(name)
     }
 
-    /// A gauge registered with [`MetricsCollectorBuilder::gauge`].
+    /// A gauge registered with [`MetricsCollectorBuilder::with_gauge`].
     pub fn gauge(&self, name: &str) -> Option<&IntGauge> {
         self.inner.gauges.get(name)
     }
 
-    /// A histogram registered with [`MetricsCollectorBuilder::histogram`].
+    /// A histogram registered with [`MetricsCollectorBuilder::with_histogram`].
     pub fn histogram(&self, name: &str) -> Option<&Histogram> {
         self.inner.histograms.get(name)
     }
 
     /// Samples `open` into `{ns}_active_connections` at each scrape (e.g.
-    /// `ServerConfig::open_connections` of the HTTP listener).
+    /// `ListenerConfig::open_connections` of the HTTP listener).
     pub fn track_connections(&self, open: impl Fn() -> usize + Send + Sync + 'static) {
         let gauge = self.inner.connections.clone();
         self.sample(move || gauge.set(i64::try_from(open()).unwrap_or(i64::MAX)));
@@ -169,31 +169,36 @@ pub struct MetricsCollectorBuilder {
 
 impl MetricsCollectorBuilder {
     /// The prefix of every metric name (default `mcp`).
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
         self
     }
 
     /// The request-duration buckets in seconds (default [`DEFAULT_DURATION_BUCKETS`]).
-    pub fn request_duration_buckets(mut self, buckets: impl Into<Vec<f64>>) -> Self {
+    pub fn with_request_duration_buckets(mut self, buckets: impl Into<Vec<f64>>) -> Self {
         self.buckets = buckets.into();
         self
     }
 
     /// A counter of your own, `{ns}_{name}`.
-    pub fn counter(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn with_counter(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
         self.counters.push((name.into(), help.into()));
         self
     }
 
     /// A gauge of your own.
-    pub fn gauge(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn with_gauge(mut self, name: impl Into<String>, help: impl Into<String>) -> Self {
         self.gauges.push((name.into(), help.into()));
         self
     }
 
     /// A histogram of your own with the given buckets.
-    pub fn histogram(mut self, name: impl Into<String>, help: impl Into<String>, buckets: impl Into<Vec<f64>>) -> Self {
+    pub fn with_histogram(
+        mut self,
+        name: impl Into<String>,
+        help: impl Into<String>,
+        buckets: impl Into<Vec<f64>>,
+    ) -> Self {
         self.histograms.push((name.into(), help.into(), buckets.into()));
         self
     }

@@ -24,7 +24,7 @@
 //! use tower_layer::Layer;
 //!
 //! let metrics = MetricsCollector::builder()
-//!     .counter("cache_refills_total", "Times the warm cache was refilled.")
+//!     .with_counter("cache_refills_total", "Times the warm cache was refilled.")
 //!     .build()
 //!     .expect("valid metrics");
 //! # let server = tower::service_fn(|r: mocopr_core::service::McpRequest| async move {

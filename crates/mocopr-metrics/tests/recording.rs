@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use mocopr_core::types::Tool;
 use mocopr_metrics::{MetricsCollector, MetricsLayer};
-use mocopr_server::{ConnectionConfig, McpServer, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{HandlerError, McpServer, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 use tower_layer::Layer;
@@ -23,23 +23,22 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_errors_durations_and_bytes_match_the_traffic() {
-    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
     let server = McpServer::builder()
-        .tool(Tool::new("ok", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("fine") })
-        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("ok"), || async { Ok::<_, HandlerError>("fine") })
+        .tool(Tool::new("slow"), || async {
             tokio::time::sleep(Duration::from_millis(30)).await;
-            Ok::<_, ToolError>("late")
+            Ok::<_, HandlerError>("late")
         })
         .build()
         .expect("server");
     let metrics = MetricsCollector::builder()
-        .counter("custom_total", "A user counter.")
-        .histogram("custom_seconds", "A user histogram.", vec![0.1, 1.0])
+        .with_counter("custom_total", "A user counter.")
+        .with_histogram("custom_seconds", "A user histogram.", vec![0.1, 1.0])
         .build()
         .expect("metrics");
     let service = MetricsLayer::new(metrics.clone()).layer(server);
-    let (client_end, server_end) = pair(&TransportConfig::default());
-    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    let (client_end, server_end) = pair(&FramingConfig::default());
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
     let client =
         mocopr_client::McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
 

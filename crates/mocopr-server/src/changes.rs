@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// How many changes a slow listener may fall behind before it skips to the newest.
-pub const CHANGE_QUEUE: usize = 256;
+pub(crate) const CHANGE_QUEUE: usize = 256;
 
 /// Something that changed on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +206,7 @@ impl ChangeNotifier {
         self.notify(Change::ResourceUpdated(uri.into()));
     }
 
-    /// Every change from now on (a receiver that falls more than [`CHANGE_QUEUE`] behind skips
+    /// Every change from now on (a receiver that falls more than 256 changes behind skips
     /// to the newest).
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()

@@ -11,7 +11,7 @@ use mocopr_core::types::{
 use mocopr_core::{ProtocolVersion, RequestId as Id, ServerNotification};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::ToolError;
+use crate::error::HandlerError;
 use mocopr_transport::{Notifier, Session};
 
 /// The context of one request. Cheap to clone.
@@ -32,6 +32,8 @@ pub(crate) struct CtxInner {
     pub(crate) input_responses: Option<InputResponses>,
     pub(crate) request_state: Option<String>,
     pub(crate) session: Option<Arc<Session>>,
+    /// The authenticated caller, when an authorization layer established one.
+    pub(crate) principal: Option<mocopr_core::principal::Principal>,
     pub(crate) origin: Option<crate::dispatch::Origin>,
     pub(crate) changes: crate::changes::ChangeNotifier,
     /// Set when the request became a task.
@@ -71,6 +73,12 @@ impl RequestCtx {
         &self.inner.capabilities
     }
 
+    /// The authenticated caller, when an authorization layer in front of the endpoint
+    /// established one (see [`Principal`](mocopr_core::principal::Principal)).
+    pub fn principal(&self) -> Option<&mocopr_core::principal::Principal> {
+        self.inner.principal.as_ref()
+    }
+
     /// Resolves when the client cancels the request (stdio `notifications/cancelled`, HTTP stream
     /// closed) or the connection goes away.
     pub async fn cancelled(&self) {
@@ -84,25 +92,43 @@ impl RequestCtx {
 
     /// Reports progress, when the client asked for it with a progress token. `progress` must
     /// increase from one call to the next.
+    ///
+    /// ```
+    /// use mocopr_server::RequestCtx;
+    ///
+    /// async fn crunch(ctx: RequestCtx) -> &'static str {
+    ///     for step in 1..=4 {
+    ///         ctx.progress(f64::from(step), Some(4.0), Some(format!("step {step} of 4"))).await;
+    ///     }
+    ///     "done"
+    /// }
+    /// # let _ = mocopr_server::McpServer::builder().tool("crunch", crunch).build().unwrap();
+    /// ```
     pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
         let (Some(token), Some(notifier)) = (&self.inner.progress_token, &self.inner.notifier) else {
             return;
         };
-        let number = |v: f64| serde_json::Number::from_f64(v).unwrap_or_else(|| serde_json::Number::from(0));
-        let params: ProgressNotificationParams = match serde_json::from_value(serde_json::json!({
-            "progressToken": token,
-            "progress": number(progress),
-            "total": total.map(number),
-            "message": message,
-        })) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
+        let mut params = ProgressNotificationParams::new(token.clone(), progress);
+        if let Some(total) = total {
+            params = params.with_total(total);
+        }
+        params.message = message;
         notifier.send(ServerNotification::Progress(params)).await;
     }
 
     /// Sends a log message, when the client asked for this level or a more verbose one
     /// (modern: `_meta` `logLevel` of the request; legacy: `logging/setLevel`).
+    ///
+    /// ```
+    /// use mocopr_core::types::LoggingLevel;
+    /// use mocopr_server::RequestCtx;
+    ///
+    /// async fn work(ctx: RequestCtx) -> &'static str {
+    ///     ctx.log(LoggingLevel::Info, Some("work"), serde_json::json!("starting")).await;
+    ///     "done"
+    /// }
+    /// # let _ = mocopr_server::McpServer::builder().tool("work", work).build().unwrap();
+    /// ```
     pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: serde_json::Value) {
         let (Some(min), Some(notifier)) = (self.inner.log_level, &self.inner.notifier) else {
             return;
@@ -110,11 +136,8 @@ impl RequestCtx {
         if level < min {
             return;
         }
-        let params: LoggingMessageNotificationParams =
-            match serde_json::from_value(serde_json::json!({ "level": level, "logger": logger, "data": data })) {
-                Ok(p) => p,
-                Err(_) => return,
-            };
+        let mut params = LoggingMessageNotificationParams::new(level, data);
+        params.logger = logger.map(str::to_owned);
         notifier.send(ServerNotification::LoggingMessage(params)).await;
     }
 
@@ -155,9 +178,9 @@ impl RequestCtx {
 
     /// An error that asks the client for `requests` and carries `state` to the retry: return it
     /// from a handler (with `?` or `Err`) to answer with an `InputRequiredResult`.
-    pub fn input_required(&self, requests: Vec<(String, InputCall)>, state: Option<String>) -> ToolError {
+    pub fn input_required(&self, requests: Vec<(String, InputCall)>, state: Option<String>) -> HandlerError {
         let requests: InputRequests = requests.into_iter().map(|(k, call)| (k, InputRequest::from(call))).collect();
         let requests = (!requests.is_empty()).then_some(requests);
-        ToolError::InputRequired(Box::new(InputRequiredResult::new(requests, state)))
+        HandlerError::InputRequired(Box::new(InputRequiredResult::new(requests, state)))
     }
 }

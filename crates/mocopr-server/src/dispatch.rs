@@ -4,12 +4,10 @@
 //! against the modern rules); otherwise it belongs to the legacy session that `initialize` opened
 //! on its connection. Then the method is checked against the revision and routed.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -23,8 +21,8 @@ use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ClientRequest, ErrorCode, ErrorObject, ProtocolError, ProtocolVersion};
 
 use crate::context::{AskedPeer, CtxInner, RequestCtx};
-use crate::error::ToolError;
-use crate::primitives::{ResourceBody, ResourceRequest};
+use crate::error::HandlerError;
+use crate::handler::{BodyKind, Input, RequestParts};
 use crate::server::McpServer;
 use crate::tasks::TaskEntry;
 use mocopr_transport::Notifier;
@@ -46,8 +44,8 @@ pub(crate) type Outcome = Result<RawJson, ErrorObject>;
 pub(crate) type Origin = (&'static str, String);
 
 impl McpServer {
-    /// Serves one request.
-    pub async fn handle(&self, mut request: McpRequest) -> McpResponse {
+    /// Serves one request, without the layers (what the innermost layer calls).
+    pub(crate) async fn dispatch_request(&self, mut request: McpRequest) -> McpResponse {
         let id = request.id.clone();
         let mut response = match self.dispatch(&mut request).await {
             Ok(ResultBody::Json(result)) => McpResponse::result(id, result),
@@ -148,6 +146,7 @@ impl McpServer {
             input_responses,
             request_state,
             session: session.clone(),
+            principal: request.extensions.get::<mocopr_core::principal::Principal>().cloned(),
             origin,
             changes: self.inner.changes.clone(),
             task: Default::default(),
@@ -389,7 +388,8 @@ impl McpServer {
         if entry.task_support == Some(TaskSupport::Required) && !declared_tasks {
             return Err(crate::tasks::tasks_required());
         }
-        let mut future = (entry.handler)(&args, ctx.clone());
+        let parts = RequestParts::new(ctx.clone(), Input::Tool(Some(args)), self.inner.states.clone());
+        let mut future = (entry.handler)(parts);
         if declared_tasks && entry.task_support.is_some() {
             let task = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval);
             ctx.set_task(task.clone());
@@ -422,16 +422,16 @@ impl McpServer {
     /// Turns a tool handler's outcome into the `tools/call` answer.
     fn tool_outcome(
         &self,
-        outcome: Result<CallToolResult, ToolError>,
+        outcome: Result<CallToolResult, HandlerError>,
         name: &str,
         modern: bool,
         origin: Option<&Origin>,
     ) -> Outcome {
         let result = match outcome {
             Ok(result) => result,
-            Err(ToolError::Failed(message)) => CallToolResult::error(message),
-            Err(ToolError::Protocol(error)) => return Err(error),
-            Err(ToolError::InputRequired(result)) => {
+            Err(HandlerError::Failed(message)) => CallToolResult::error(message),
+            Err(HandlerError::Protocol(error)) => return Err(error),
+            Err(HandlerError::InputRequired(result)) => {
                 return match origin {
                     Some(_) => self.input_required(*result, modern, origin),
                     None => Err(ErrorObject::new(
@@ -477,7 +477,8 @@ impl McpServer {
         };
         let modern = ctx.protocol_version().is_modern();
         let origin = ctx.origin().cloned();
-        match handler(params.arguments.unwrap_or_default(), ctx).await {
+        let parts = RequestParts::new(ctx, Input::Prompt(params.arguments), self.inner.states.clone());
+        match handler(parts).await {
             Ok(mut result) => {
                 if modern {
                     result.result_type = Some(ResultType::Complete);
@@ -508,13 +509,13 @@ impl McpServer {
                 }
             }
         };
-        let request = ResourceRequest { uri: params.uri, variables };
         let origin = ctx.origin().cloned();
         let hints = self.inner.read_hints;
-        match handler(request, ctx).await {
-            Ok(ResourceBody::Contents(contents)) => {
-                let result = serde_json::json!({ "contents": contents });
-                let mut result: ReadResourceResult = serde_json::from_value(result).map_err(internal)?;
+        let input = Input::Resource { uri: params.uri.clone(), variables: Some(variables) };
+        let parts = RequestParts::new(ctx, input, self.inner.states.clone());
+        match handler(params.uri, parts).await.map(|body| body.0) {
+            Ok(BodyKind::Contents(contents)) => {
+                let mut result = ReadResourceResult::new(contents);
                 if modern {
                     result.result_type = Some(ResultType::Complete);
                     result.ttl_ms = Some(hints.ttl_ms);
@@ -522,7 +523,7 @@ impl McpServer {
                 }
                 self.serialize(&result, modern, true).map(ResultBody::Json)
             }
-            Ok(ResourceBody::Stream(stream)) => {
+            Ok(BodyKind::Stream(stream)) => {
                 let mut extra = Vec::new();
                 if modern {
                     let scope = if hints.scope == CacheScope::Public { "public" } else { "private" };
@@ -545,7 +546,8 @@ impl McpServer {
         };
         let modern = ctx.protocol_version().is_modern();
         let origin = ctx.origin().cloned();
-        match handler(params, ctx).await {
+        let parts = RequestParts::new(ctx, Input::Completion(Some(Box::new(params))), self.inner.states.clone());
+        match handler(parts).await {
             Ok(mut completion) => {
                 completion.values.truncate(MAX_COMPLETION_VALUES);
                 let mut result = serde_json::json!({ "completion": completion });
@@ -558,11 +560,11 @@ impl McpServer {
         }
     }
 
-    fn primitive_error(&self, error: ToolError, modern: bool, origin: Option<&Origin>) -> Outcome {
+    fn primitive_error(&self, error: HandlerError, modern: bool, origin: Option<&Origin>) -> Outcome {
         match error {
-            ToolError::Failed(message) => Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)),
-            ToolError::Protocol(error) => Err(error),
-            ToolError::InputRequired(result) => self.input_required(*result, modern, origin),
+            HandlerError::Failed(message) => Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)),
+            HandlerError::Protocol(error) => Err(error),
+            HandlerError::InputRequired(result) => self.input_required(*result, modern, origin),
         }
     }
 
@@ -630,21 +632,6 @@ pub(crate) fn empty_result(modern: bool) -> RawJson {
 
 pub(crate) fn internal(e: serde_json::Error) -> ErrorObject {
     ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("could not serialize the result: {e}"))
-}
-
-impl tower_service::Service<McpRequest> for McpServer {
-    type Response = McpResponse;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: McpRequest) -> Self::Future {
-        let server = self.clone();
-        Box::pin(async move { Ok(server.handle(request).await) })
-    }
 }
 
 /// Where a legacy session's change notifications go.

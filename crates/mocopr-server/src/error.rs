@@ -1,4 +1,4 @@
-//! Errors of building a server ([`ServerError`]) and of running a handler ([`ToolError`]).
+//! Errors of building a server ([`ServerError`]) and of running a handler ([`HandlerError`]).
 
 use std::borrow::Cow;
 
@@ -41,6 +41,31 @@ pub enum ServerError {
         /// The tool.
         tool: String,
     },
+    /// A handler takes `State<T>` but no state of type `T` was given to the builder.
+    #[error("{kind} `{name}` takes `State<{state}>`, but the builder was given no such state (`with_state`)")]
+    MissingState {
+        /// `tool`, `prompt`, `resource`, `resource template` or `completion`.
+        kind: &'static str,
+        /// The primitive's name or URI.
+        name: String,
+        /// The state's type.
+        state: &'static str,
+    },
+    /// A resource template is not a valid RFC 6570 template.
+    #[error("resource template `{template}` is not a valid URI template")]
+    InvalidTemplate {
+        /// The template.
+        template: String,
+    },
+    /// A layer could not be made (e.g. a cache whose Redis URL is malformed).
+    #[error("the {layer} layer cannot be built: {source}")]
+    Layer {
+        /// Which layer.
+        layer: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A configuration value is unusable.
     #[error("invalid server setting `{setting}`: {reason}")]
     InvalidConfig {
@@ -51,12 +76,27 @@ pub enum ServerError {
     },
 }
 
-/// Why a handler did not produce a normal result.
+/// Why a handler (of a tool, prompt, resource or completion) did not produce a normal result.
+///
+/// Any error type converts into it with `?`, as [`HandlerError::Failed`] with the error's text:
+///
+/// ```
+/// use mocopr_server::HandlerError;
+///
+/// fn parse(text: &str) -> Result<u32, HandlerError> {
+///     Ok(text.parse::<u32>()?)
+/// }
+/// assert!(matches!(parse("x"), Err(HandlerError::Failed(_))));
+/// ```
+///
+/// For a tool, `Failed` becomes a result with `isError: true` the model can read and act on;
+/// for prompts, resources and completions it is a JSON-RPC internal error. `Protocol` is
+/// answered as the JSON-RPC error it holds, and `InputRequired` asks the client for input
+/// (see [`RequestCtx::elicit`](crate::RequestCtx::elicit)).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ToolError {
-    /// The operation failed; for tools this becomes a result with `isError: true` that the model
-    /// can read and correct (for prompts and resources, an internal error).
+pub enum HandlerError {
+    /// The operation failed, for this reason.
     Failed(Cow<'static, str>),
     /// A protocol-level error (e.g. invalid params) answered as a JSON-RPC error.
     Protocol(ErrorObject),
@@ -64,37 +104,37 @@ pub enum ToolError {
     InputRequired(Box<InputRequiredResult>),
 }
 
-impl ToolError {
+impl HandlerError {
     /// A failure with this message.
     pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
-        ToolError::Failed(message.into())
+        HandlerError::Failed(message.into())
     }
 
-    /// A JSON-RPC invalid-params error.
+    /// A JSON-RPC invalid-params error (`-32602`).
     pub fn invalid_params(message: impl Into<Cow<'static, str>>) -> Self {
-        ToolError::Protocol(ErrorObject::new(ErrorCode::INVALID_PARAMS, message))
+        HandlerError::Protocol(ErrorObject::new(ErrorCode::INVALID_PARAMS, message))
     }
 
-    /// A JSON-RPC internal error.
+    /// A JSON-RPC internal error (`-32603`).
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
-        ToolError::Protocol(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message))
+        HandlerError::Protocol(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message))
     }
 }
 
-impl std::fmt::Display for ToolError {
+impl std::fmt::Display for HandlerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ToolError::Failed(m) => f.write_str(m),
-            ToolError::Protocol(e) => write!(f, "{} {}", e.code, e.message),
-            ToolError::InputRequired(_) => f.write_str("input required"),
+            HandlerError::Failed(m) => f.write_str(m),
+            HandlerError::Protocol(e) => write!(f, "{} {}", e.code, e.message),
+            HandlerError::InputRequired(_) => f.write_str("input required"),
         }
     }
 }
 
-impl std::error::Error for ToolError {}
-
-impl From<serde_json::Error> for ToolError {
-    fn from(e: serde_json::Error) -> Self {
-        ToolError::new(e.to_string())
+// `HandlerError` is deliberately not a `std::error::Error` itself, so that every error type
+// converts into it with `?` (the blanket impl below would otherwise overlap `From<T> for T`).
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
+    fn from(error: E) -> Self {
+        HandlerError::Failed(error.to_string().into())
     }
 }

@@ -18,17 +18,17 @@ use mocopr_core::types::{
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, ServerRequest};
 
 use crate::context::RequestCtx;
-use crate::error::ToolError;
+use crate::error::HandlerError;
 
 /// How long a legacy server-to-client request waits for its answer.
-pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl RequestCtx {
     /// Asks the user for input (`elicitation/create`) under `key`.
-    pub async fn elicit(&self, key: &str, params: ElicitRequestParams) -> Result<ElicitResult, ToolError> {
+    pub async fn elicit(&self, key: &str, params: ElicitRequestParams) -> Result<ElicitResult, HandlerError> {
         match self.inputs(vec![(key.to_owned(), InputCall::Elicit(params))]).await?.pop() {
             Some(InputResponse::Elicit(result)) => Ok(result),
-            _ => Err(ToolError::internal("the client's answer is not an elicitation result")),
+            _ => Err(HandlerError::internal("the client's answer is not an elicitation result")),
         }
     }
 
@@ -37,18 +37,18 @@ impl RequestCtx {
         &self,
         key: &str,
         params: CreateMessageRequestParams,
-    ) -> Result<CreateMessageResult, ToolError> {
+    ) -> Result<CreateMessageResult, HandlerError> {
         match self.inputs(vec![(key.to_owned(), InputCall::CreateMessage(params))]).await?.pop() {
             Some(InputResponse::CreateMessage(result)) => Ok(result),
-            _ => Err(ToolError::internal("the client's answer is not a sampling result")),
+            _ => Err(HandlerError::internal("the client's answer is not a sampling result")),
         }
     }
 
     /// Asks the client for its roots (`roots/list`) under `key`.
-    pub async fn list_roots(&self, key: &str) -> Result<ListRootsResult, ToolError> {
+    pub async fn list_roots(&self, key: &str) -> Result<ListRootsResult, HandlerError> {
         match self.inputs(vec![(key.to_owned(), InputCall::ListRoots(MetaOnlyParams::default()))]).await?.pop() {
             Some(InputResponse::ListRoots(result)) => Ok(result),
-            _ => Err(ToolError::internal("the client's answer is not a roots list")),
+            _ => Err(HandlerError::internal("the client's answer is not a roots list")),
         }
     }
 
@@ -56,13 +56,13 @@ impl RequestCtx {
     /// needs the matching client capability (`-32021` otherwise). In the modern era, when any
     /// answer is missing or malformed, this returns the `InputRequiredResult` asking for the
     /// missing ones, carrying this request's state forward.
-    pub async fn inputs(&self, requests: Vec<(String, InputCall)>) -> Result<Vec<InputResponse>, ToolError> {
+    pub async fn inputs(&self, requests: Vec<(String, InputCall)>) -> Result<Vec<InputResponse>, HandlerError> {
         for (_, call) in &requests {
             require_capability(self.client_capabilities(), call)?;
         }
         if let Some(task) = self.task() {
             // Inside a task the task itself waits in `input_required` for `tasks/update`.
-            return task.ask(requests).await.map_err(ToolError::Protocol);
+            return task.ask(requests).await.map_err(HandlerError::Protocol);
         }
         if self.protocol_version().is_modern() {
             let mut answers = Vec::with_capacity(requests.len());
@@ -83,49 +83,49 @@ impl RequestCtx {
     }
 
     /// A legacy server-to-client request, awaited.
-    async fn ask_peer(&self, call: InputCall) -> Result<InputResponse, ToolError> {
+    async fn ask_peer(&self, call: InputCall) -> Result<InputResponse, HandlerError> {
         // Marked first: even a failed attempt makes the result depend on this connection.
         self.mark_asked_peer();
         let (Some(session), Some(notifier)) = (self.session(), self.notifier()) else {
-            return Err(ToolError::internal("this connection cannot carry server-to-client requests"));
+            return Err(HandlerError::internal("this connection cannot carry server-to-client requests"));
         };
         let Some((id, answer)) = session.register_request() else {
-            return Err(ToolError::internal("too many server-to-client requests are waiting"));
+            return Err(HandlerError::internal("too many server-to-client requests are waiting"));
         };
         let body = match &call {
             InputCall::Elicit(p) => ServerRequest::Elicit(p.clone()),
             InputCall::CreateMessage(p) => ServerRequest::CreateMessage(p.clone()),
             InputCall::ListRoots(p) => ServerRequest::ListRoots(p.clone()),
-            _ => return Err(ToolError::internal("unsupported input request")),
+            _ => return Err(HandlerError::internal("unsupported input request")),
         };
-        let message = serde_json::to_vec(&JsonRpcRequest { id: id.clone(), body }).map_err(ToolError::from)?;
+        let message = serde_json::to_vec(&JsonRpcRequest { id: id.clone(), body }).map_err(HandlerError::from)?;
         if !notifier.send_raw(message).await {
             session.forget_request(&id);
-            return Err(ToolError::internal("the client is gone"));
+            return Err(HandlerError::internal("the client is gone"));
         }
         let answer = tokio::select! {
             answer = tokio::time::timeout(DEFAULT_PEER_TIMEOUT, answer) => answer,
             () = self.cancelled() => {
                 session.forget_request(&id);
-                return Err(ToolError::internal("cancelled"));
+                return Err(HandlerError::internal("cancelled"));
             }
         };
         let value = match answer {
             Ok(Ok(Ok(value))) => value,
-            Ok(Ok(Err(error))) => return Err(ToolError::Protocol(error)),
-            Ok(Err(_)) => return Err(ToolError::internal("the session ended")),
+            Ok(Ok(Err(error))) => return Err(HandlerError::Protocol(error)),
+            Ok(Err(_)) => return Err(HandlerError::internal("the session ended")),
             Err(_) => {
                 session.forget_request(&id);
-                return Err(ToolError::internal("the client did not answer in time"));
+                return Err(HandlerError::internal("the client did not answer in time"));
             }
         };
         decode_answer(&call, value)
     }
 }
 
-fn decode_answer(call: &InputCall, value: Value) -> Result<InputResponse, ToolError> {
+fn decode_answer(call: &InputCall, value: Value) -> Result<InputResponse, HandlerError> {
     let invalid =
-        |e: serde_json::Error| ToolError::Protocol(ErrorObject::new(ErrorCode::INVALID_PARAMS, e.to_string()));
+        |e: serde_json::Error| HandlerError::Protocol(ErrorObject::new(ErrorCode::INVALID_PARAMS, e.to_string()));
     Ok(match call {
         InputCall::Elicit(_) => InputResponse::Elicit(serde_json::from_value(value).map_err(invalid)?),
         InputCall::CreateMessage(_) => InputResponse::CreateMessage(serde_json::from_value(value).map_err(invalid)?),
@@ -144,7 +144,7 @@ pub(crate) fn answers_call(answer: &InputResponse, call: &InputCall) -> bool {
 }
 
 /// The client capability `call` needs, as a `-32021` error when it is missing.
-fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(), ToolError> {
+fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(), HandlerError> {
     let required = match call {
         InputCall::Elicit(ElicitRequestParams::Url(_)) if !caps.supports_url_elicitation() => {
             serde_json::json!({ "elicitation": { "url": {} } })
@@ -167,5 +167,5 @@ fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(),
         InputCall::ListRoots(_) if caps.roots.is_none() => serde_json::json!({ "roots": {} }),
         _ => return Ok(()),
     };
-    Err(ToolError::Protocol(ProtocolError::MissingRequiredClientCapability { required }.to_error_object()))
+    Err(HandlerError::Protocol(ProtocolError::MissingRequiredClientCapability { required }.to_error_object()))
 }

@@ -51,6 +51,12 @@ pub struct ErrorResponse<S> {
     inner: S,
 }
 
+impl<S> ErrorResponse<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        ErrorResponse { inner }
+    }
+}
+
 /// Which middleware error `error` is, by the table in `mocopr-core`.
 fn classify(error: &(dyn std::error::Error + 'static)) -> LayerFailure {
     if error.is::<tower::timeout::error::Elapsed>() {

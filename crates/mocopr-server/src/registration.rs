@@ -1,35 +1,81 @@
-//! [`Registration`]: a primitive bundled with its handler, as the `#[tool]`, `#[prompt]` and
-//! `#[resource]` macros produce them, and the schema helpers those macros call.
+//! [`Registration`]: a primitive bundled with its handler. The builder's `tool`, `prompt`,
+//! `resource` and `completion` methods make one each; `#[tool]`, `#[prompt]` and `#[resource]`
+//! produce them; code that builds its primitives at run time (dynamic registration) makes them
+//! directly and hands them to [`McpServerBuilder::register`](crate::McpServerBuilder::register).
 //!
-//! Registering without macros is the builder's `tool` / `prompt` / `resource` methods; a
-//! `Registration` is the same thing in one value, for code that builds its tool list at run
-//! time (dynamic registration).
+//! Every path applies the same rules:
+//!
+//! - a tool's `inputSchema` comes from its handler's `Args<T>` and its `outputSchema` from a
+//!   `Structured<T>` return type, unless the definition sets them;
+//! - a prompt's arguments come from its handler's `Args<T>`, unless the definition lists them;
+//! - a resource URI with an RFC 6570 expression (`{…}`) registers a resource template, any
+//!   other URI a resource.
+//!
+//! ```
+//! use mocopr_server::registration::Registration;
+//! use mocopr_server::{Args, McpServer};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Shout {
+//!     text: String,
+//! }
+//!
+//! async fn shout(Args(p): Args<Shout>) -> String {
+//!     p.text.to_uppercase()
+//! }
+//!
+//! // Tools chosen at run time.
+//! let names = ["shout", "yell"];
+//! let server = names
+//!     .iter()
+//!     .fold(McpServer::builder(), |builder, name| builder.register(Registration::tool(*name, shout)))
+//!     .register(Registration::resource("notes://{id}", |Args(v): Args<std::collections::BTreeMap<String, String>>| async move {
+//!         format!("note {}", v["id"])
+//!     }))
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(server.tools().count(), 2);
+//! ```
 
-use std::future::Future;
+use std::any::TypeId;
+use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use mocopr_core::types::{
-    GetPromptResult, Prompt, PromptArgument, Resource, ResourceContents, ResourceTemplate, TaskSupport, Tool,
+    CallToolResult, Completion, GetPromptResult, Prompt, PromptArgument, Resource, ResourceTemplate, TaskSupport, Tool,
 };
 
-use crate::context::RequestCtx;
-use crate::error::ToolError;
-use crate::primitives::{ErasedPrompt, ErasedResource, PromptArgs, ResourceRequest, erase_prompt, erase_resource};
-use crate::server::McpServerBuilder;
-use crate::tool::{ErasedTool, ToolHandler};
+use crate::error::HandlerError;
+use crate::handler::{
+    Handler, IntoCompletion, IntoPromptResult, IntoResourceResult, IntoToolResult, RequestParts, ResourceBody,
+};
+
+pub(crate) type ErasedTool =
+    Arc<dyn Fn(RequestParts) -> BoxFuture<'static, Result<CallToolResult, HandlerError>> + Send + Sync>;
+pub(crate) type ErasedPrompt =
+    Arc<dyn Fn(RequestParts) -> BoxFuture<'static, Result<GetPromptResult, HandlerError>> + Send + Sync>;
+pub(crate) type ErasedResource =
+    Arc<dyn Fn(String, RequestParts) -> BoxFuture<'static, Result<ResourceBody, HandlerError>> + Send + Sync>;
+pub(crate) type ErasedCompletion =
+    Arc<dyn Fn(RequestParts) -> BoxFuture<'static, Result<Completion, HandlerError>> + Send + Sync>;
+
+/// The states a handler needs (type and name), checked when the server is built.
+pub(crate) type States = Vec<(TypeId, &'static str)>;
 
 /// A primitive and its handler, ready to register.
 pub struct Registration {
-    kind: Kind,
+    pub(crate) kind: Kind,
 }
 
-enum Kind {
-    Tool { definition: Tool, handler: ErasedTool, task_support: Option<TaskSupport> },
-    Prompt { definition: Prompt, handler: ErasedPrompt },
-    Resource { definition: Resource, handler: ErasedResource },
-    Template { definition: ResourceTemplate, handler: ErasedResource },
+pub(crate) enum Kind {
+    Tool { definition: Tool, handler: ErasedTool, task_support: Option<TaskSupport>, states: States },
+    Prompt { definition: Prompt, handler: ErasedPrompt, states: States },
+    Resource { definition: Resource, handler: ErasedResource, states: States },
+    Template { definition: ResourceTemplate, handler: ErasedResource, states: States },
+    Completion { handler: ErasedCompletion, states: States },
 }
 
 impl std::fmt::Debug for Registration {
@@ -39,58 +85,155 @@ impl std::fmt::Debug for Registration {
             Kind::Prompt { definition, .. } => write!(f, "Registration::Prompt({})", definition.name),
             Kind::Resource { definition, .. } => write!(f, "Registration::Resource({})", definition.uri),
             Kind::Template { definition, .. } => write!(f, "Registration::Template({})", definition.uri_template),
+            Kind::Completion { .. } => f.write_str("Registration::Completion"),
         }
     }
 }
 
+/// What `resources/read` serves under one registration: a resource (one URI) or a resource
+/// template (every URI it matches). Made from a URI, a [`Resource`] or a [`ResourceTemplate`];
+/// a URI with an RFC 6570 expression (`{…}`) makes a template.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ResourceDefinition {
+    /// One resource.
+    Resource(Resource),
+    /// A family of resources.
+    Template(ResourceTemplate),
+}
+
+impl From<Resource> for ResourceDefinition {
+    fn from(resource: Resource) -> Self {
+        if !crate::uri_template::has_expression(&resource.uri) {
+            return ResourceDefinition::Resource(resource);
+        }
+        let mut template = ResourceTemplate::new(resource.uri, resource.name);
+        template.title = resource.title;
+        template.description = resource.description;
+        template.mime_type = resource.mime_type;
+        template.icons = resource.icons;
+        template.annotations = resource.annotations;
+        template.meta = resource.meta;
+        ResourceDefinition::Template(template)
+    }
+}
+
+impl From<ResourceTemplate> for ResourceDefinition {
+    fn from(template: ResourceTemplate) -> Self {
+        ResourceDefinition::Template(template)
+    }
+}
+
+/// A URI, named after itself.
+impl From<&str> for ResourceDefinition {
+    fn from(uri: &str) -> Self {
+        Resource::new(uri, uri).into()
+    }
+}
+
+impl From<String> for ResourceDefinition {
+    fn from(uri: String) -> Self {
+        Resource::new(uri.clone(), uri).into()
+    }
+}
+
 impl Registration {
-    /// A tool.
-    pub fn tool<M>(definition: Tool, handler: impl ToolHandler<M>, task_support: Option<TaskSupport>) -> Self {
-        Registration { kind: Kind::Tool { definition, handler: handler.into_erased().0, task_support } }
-    }
-
-    /// A prompt.
-    pub fn prompt<F, Fut>(definition: Prompt, handler: F) -> Self
+    /// A tool: `definition` (a name, or a [`Tool`]) served by `handler`. The schemas the
+    /// definition leaves unset come from the handler's types.
+    pub fn tool<H, T>(definition: impl Into<Tool>, handler: H) -> Self
     where
-        F: Fn(PromptArgs, RequestCtx) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<GetPromptResult, ToolError>> + Send + 'static,
+        H: Handler<T>,
+        H::Output: IntoToolResult,
     {
-        Registration { kind: Kind::Prompt { definition, handler: erase_prompt(handler) } }
+        Registration::tool_with_support(definition.into(), handler, None)
     }
 
-    /// A resource, or a resource template when `uri` contains `{`.
-    pub fn resource<F, Fut>(
-        uri: &str,
-        name: &str,
-        mime_type: Option<&str>,
-        description: Option<&str>,
-        handler: F,
-    ) -> Self
+    /// A tool that may run as a task (tasks extension): when the client declares the extension
+    /// and the handler does not finish at once, the call becomes a task. With
+    /// [`TaskSupport::Required`], clients that do not declare the extension get `-32021`.
+    pub fn task_tool<H, T>(definition: impl Into<Tool>, handler: H, support: TaskSupport) -> Self
     where
-        F: Fn(ResourceRequest, RequestCtx) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Vec<ResourceContents>, ToolError>> + Send + 'static,
+        H: Handler<T>,
+        H::Output: IntoToolResult,
     {
-        let handler = erase_resource(handler);
-        if uri.contains('{') {
-            let mut definition = ResourceTemplate::new(uri, name);
-            definition.mime_type = mime_type.map(str::to_owned);
-            definition.description = description.map(str::to_owned);
-            Registration { kind: Kind::Template { definition, handler } }
-        } else {
-            let mut definition = Resource::new(uri, name);
-            definition.mime_type = mime_type.map(str::to_owned);
-            definition.description = description.map(str::to_owned);
-            Registration { kind: Kind::Resource { definition, handler } }
-        }
+        let support = (support != TaskSupport::Forbidden).then_some(support);
+        Registration::tool_with_support(definition.into(), handler, support)
     }
 
-    pub(crate) fn apply(self, builder: McpServerBuilder) -> McpServerBuilder {
-        match self.kind {
-            Kind::Tool { definition, handler, task_support } => builder.push_tool(definition, handler, task_support),
-            Kind::Prompt { definition, handler } => builder.push_prompt(definition, handler),
-            Kind::Resource { definition, handler } => builder.push_resource(definition, handler),
-            Kind::Template { definition, handler } => builder.push_template(definition, handler),
+    fn tool_with_support<H, T>(mut definition: Tool, handler: H, task_support: Option<TaskSupport>) -> Self
+    where
+        H: Handler<T>,
+        H::Output: IntoToolResult,
+    {
+        let signature = H::signature();
+        if definition.has_default_input_schema() {
+            // A handler that takes no inputs declares that it accepts only `{}`, as the
+            // specification recommends for tools without parameters.
+            definition.input_schema = signature.input_schema.unwrap_or_else(empty_input_schema);
         }
+        if definition.output_schema.is_none() {
+            definition.output_schema = <H::Output as IntoToolResult>::output_schema();
+        }
+        let handler: ErasedTool = Arc::new(move |parts| {
+            let handler = handler.clone();
+            Box::pin(async move { handler.call(parts).await?.into_tool_result() })
+        });
+        Registration { kind: Kind::Tool { definition, handler, task_support, states: signature.states } }
+    }
+
+    /// A prompt: `definition` (a name, or a [`Prompt`]) rendered by `handler`. Arguments the
+    /// definition does not list come from the handler's `Args<T>`.
+    pub fn prompt<H, T>(definition: impl Into<Prompt>, handler: H) -> Self
+    where
+        H: Handler<T>,
+        H::Output: IntoPromptResult,
+    {
+        let mut definition = definition.into();
+        let signature = H::signature();
+        if definition.arguments.is_none()
+            && let Some(schema) = &signature.input_schema
+        {
+            let arguments = arguments_from_schema(schema);
+            definition.arguments = (!arguments.is_empty()).then_some(arguments);
+        }
+        let handler: ErasedPrompt = Arc::new(move |parts| {
+            let handler = handler.clone();
+            Box::pin(async move { handler.call(parts).await?.into_prompt_result() })
+        });
+        Registration { kind: Kind::Prompt { definition, handler, states: signature.states } }
+    }
+
+    /// A resource, or a resource template when the URI has an expression (`{…}`), read by
+    /// `handler`; its `Args<T>` are the template's variables.
+    pub fn resource<H, T>(definition: impl Into<ResourceDefinition>, handler: H) -> Self
+    where
+        H: Handler<T>,
+        H::Output: IntoResourceResult,
+    {
+        let states = H::signature().states;
+        let handler: ErasedResource = Arc::new(move |uri, parts| {
+            let handler = handler.clone();
+            Box::pin(async move { handler.call(parts).await?.into_resource_result(&uri) })
+        });
+        let kind = match definition.into() {
+            ResourceDefinition::Resource(definition) => Kind::Resource { definition, handler, states },
+            ResourceDefinition::Template(definition) => Kind::Template { definition, handler, states },
+        };
+        Registration { kind }
+    }
+
+    /// The argument-completion handler (advertises `completions`).
+    pub fn completion<H, T>(handler: H) -> Self
+    where
+        H: Handler<T>,
+        H::Output: IntoCompletion,
+    {
+        let states = H::signature().states;
+        let handler: ErasedCompletion = Arc::new(move |parts| {
+            let handler = handler.clone();
+            Box::pin(async move { handler.call(parts).await?.into_completion() })
+        });
+        Registration { kind: Kind::Completion { handler, states } }
     }
 }
 
@@ -101,7 +244,7 @@ pub fn input_schema<T: JsonSchema>() -> Map<String, Value> {
     schema
 }
 
-/// The `inputSchema` of a tool without arguments.
+/// The `inputSchema` of a tool without parameters: `{"type": "object", "additionalProperties": false}`.
 pub fn empty_input_schema() -> Map<String, Value> {
     let mut schema = Map::new();
     schema.insert("type".into(), Value::from("object"));
@@ -121,9 +264,9 @@ fn object_schema<T: JsonSchema>() -> Map<String, Value> {
     }
 }
 
-/// The arguments a prompt takes, from the schema of its argument struct `T`.
-pub fn prompt_arguments<T: JsonSchema>() -> Vec<PromptArgument> {
-    let schema = object_schema::<T>();
+/// A prompt's arguments from the schema of its argument struct: one per property, required
+/// when the schema says so, described by the property's description (the field's doc comment).
+fn arguments_from_schema(schema: &Map<String, Value>) -> Vec<PromptArgument> {
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -133,17 +276,9 @@ pub fn prompt_arguments<T: JsonSchema>() -> Vec<PromptArgument> {
     properties
         .iter()
         .map(|(name, property)| {
-            let mut argument = PromptArgument::new(name.clone());
+            let mut argument = PromptArgument::new(name.clone()).with_required(required.contains(&name.as_str()));
             argument.description = property.get("description").and_then(Value::as_str).map(str::to_owned);
-            argument.required = Some(required.contains(&name.as_str()));
             argument
         })
         .collect()
-}
-
-/// Decodes a prompt's string arguments into its typed argument struct.
-pub fn decode_prompt_args<T: serde::de::DeserializeOwned>(args: PromptArgs) -> Result<T, ToolError> {
-    let object: Map<String, Value> = args.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    serde_json::from_value(Value::Object(object))
-        .map_err(|e| ToolError::invalid_params(format!("invalid prompt arguments: {e}")))
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// How long a request state stays valid by default.
-pub const DEFAULT_REQUEST_STATE_TTL: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_REQUEST_STATE_TTL: Duration = Duration::from_secs(600);
 
 /// Signs and verifies request states with one key.
 #[derive(Clone)]

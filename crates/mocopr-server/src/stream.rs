@@ -24,61 +24,105 @@ use mocopr_core::service::{McpRequest, McpResponse};
 use mocopr_core::types::CancelledNotificationParams;
 use mocopr_core::{ProtocolError, RequestId};
 use mocopr_transport::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
-use mocopr_transport::{FrameReader, FrameSink, Inbound, TransportConfig, TransportError, spawn_writer, stdio};
+use mocopr_transport::{FrameReader, FrameSink, FramingConfig, Inbound, TransportError, spawn_writer, stdio};
 
 use mocopr_transport::Notifier;
 use mocopr_transport::Session;
 
-/// Default bound on requests running at once on one connection.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
-/// Default time running requests get to finish after the input closes.
-pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Requests running at once on one connection, unless set with
+/// [`StdioConfigBuilder::with_max_in_flight`].
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// Time running requests get to finish after the input closes, unless set with
+/// [`StdioConfigBuilder::with_drain_timeout`].
+pub(crate) const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Knobs of one served connection.
+/// How a byte-stream connection (stdio, a child's pipes, an in-memory pair) is served. Made
+/// with [`StdioConfig::builder`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ConnectionConfig {
+pub struct StdioConfig {
     /// Framing and buffers.
-    pub transport: TransportConfig,
+    pub framing: FramingConfig,
     /// Requests running at once; reading pauses while the bound is reached.
     pub max_in_flight: usize,
     /// Time running requests get to finish after the peer closes its side.
     pub drain_timeout: Duration,
 }
 
-impl Default for ConnectionConfig {
+impl Default for StdioConfig {
     fn default() -> Self {
-        ConnectionConfig {
-            transport: TransportConfig::default(),
+        StdioConfig {
+            framing: FramingConfig::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }
 
-impl ConnectionConfig {
-    /// Sets the in-flight bound.
+impl StdioConfig {
+    /// Starts from the defaults.
+    ///
+    /// ```
+    /// use mocopr_server::StdioConfig;
+    ///
+    /// let config = StdioConfig::builder().with_max_in_flight(64).build();
+    /// assert_eq!(config.max_in_flight, 64);
+    /// ```
+    pub fn builder() -> StdioConfigBuilder {
+        StdioConfigBuilder { config: StdioConfig::default() }
+    }
+}
+
+/// Builds a [`StdioConfig`].
+#[derive(Debug, Clone)]
+pub struct StdioConfigBuilder {
+    config: StdioConfig,
+}
+
+impl StdioConfigBuilder {
+    /// Sets the requests running at once (default 1,024; at least 1).
     pub fn with_max_in_flight(mut self, requests: usize) -> Self {
-        self.max_in_flight = requests;
+        self.config.max_in_flight = requests.max(1);
         self
     }
 
-    /// Sets the transport knobs.
-    pub fn with_transport(mut self, transport: TransportConfig) -> Self {
-        self.transport = transport;
+    /// Sets the framing and buffers (default [`FramingConfig::default`]).
+    pub fn with_framing(mut self, framing: FramingConfig) -> Self {
+        self.config.framing = framing;
         self
+    }
+
+    /// Sets the time running requests get to finish after the peer closes its side (default
+    /// 5 s).
+    pub fn with_drain_timeout(mut self, timeout: Duration) -> Self {
+        self.config.drain_timeout = timeout;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> StdioConfig {
+        self.config
     }
 }
 
 /// Serves `service` on this process's stdin and stdout until stdin closes.
-pub async fn serve_stdio<S>(service: S, config: ConnectionConfig) -> Result<(), TransportError>
+///
+/// ```no_run
+/// use mocopr_server::{McpServer, StdioConfig, serve_stdio};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = McpServer::builder().tool("hello", || async { "Hello!" }).build()?;
+/// serve_stdio(server, StdioConfig::default()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn serve_stdio<S>(service: S, config: StdioConfig) -> Result<(), TransportError>
 where
     S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    config.transport.validate()?;
-    let reader = FrameReader::new(stdio::stdin(), &config.transport);
-    let (sink, writer) = spawn_writer(stdio::stdout(), &config.transport);
+    config.framing.validate()?;
+    let reader = FrameReader::new(stdio::stdin(), &config.framing);
+    let (sink, writer) = spawn_writer(stdio::stdout(), &config.framing);
     serve_connection(service, reader, sink, config).await?;
     writer.await.map_err(|e| TransportError::Io { source: std::io::Error::other(e) })?
 }
@@ -87,11 +131,24 @@ type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
 
 /// Serves `service` on one framed connection until its input ends, then lets running requests
 /// finish (up to the drain timeout).
+///
+/// ```
+/// use mocopr_server::{McpServer, StdioConfig, serve_connection};
+/// use mocopr_transport::{FramingConfig, memory};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = McpServer::builder().tool("hello", || async { "Hello!" }).build().unwrap();
+/// let (client_end, server_end) = memory::pair(&FramingConfig::default());
+/// tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
+/// # drop(client_end);
+/// # }
+/// ```
 pub async fn serve_connection<S, R>(
     service: S,
     mut reader: FrameReader<R>,
     sink: FrameSink,
-    config: ConnectionConfig,
+    config: StdioConfig,
 ) -> Result<(), TransportError>
 where
     S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
@@ -104,7 +161,7 @@ where
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let mut tasks = JoinSet::new();
     let mut batch = Vec::new();
-    let mut out = Vec::with_capacity(config.transport.write_buffer_size);
+    let mut out = Vec::with_capacity(config.framing.write_buffer_size);
 
     let mut conn = Connection { service, session, sink, connection: connection.clone(), in_flight };
     while reader.read_batch(&mut batch).await? {
@@ -117,8 +174,7 @@ where
             while tasks.try_join_next().is_some() {}
         }
         if !out.is_empty() {
-            let bytes =
-                Bytes::from(std::mem::replace(&mut out, Vec::with_capacity(config.transport.write_buffer_size)));
+            let bytes = Bytes::from(std::mem::replace(&mut out, Vec::with_capacity(config.framing.write_buffer_size)));
             conn.sink.send(bytes).await?;
         }
     }

@@ -39,22 +39,36 @@ impl std::fmt::Debug for ResourceStream {
 }
 
 impl ResourceStream {
-    /// Binary contents (sent as base64 `blob`).
+    /// Binary contents of `uri` (sent as base64 `blob`).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mocopr_server::ResourceStream;
+    ///
+    /// let chunks = futures_util::stream::iter([Ok(Bytes::from_static(b"\x89PNG"))]);
+    /// let stream = ResourceStream::blob("files://logo.png", chunks).with_mime_type("image/png");
+    /// # let _ = stream;
+    /// ```
     pub fn blob(
         uri: impl Into<String>,
-        mime_type: Option<String>,
         chunks: impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static,
     ) -> Self {
-        ResourceStream { uri: uri.into(), mime_type, encoding: StreamEncoding::Blob, chunks: chunks.boxed() }
+        ResourceStream { uri: uri.into(), mime_type: None, encoding: StreamEncoding::Blob, chunks: chunks.boxed() }
     }
 
-    /// UTF-8 text contents (sent as escaped `text`); invalid UTF-8 ends the stream with an error.
+    /// UTF-8 text contents of `uri` (sent as escaped `text`); invalid UTF-8 ends the stream with
+    /// an error.
     pub fn text(
         uri: impl Into<String>,
-        mime_type: Option<String>,
         chunks: impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static,
     ) -> Self {
-        ResourceStream { uri: uri.into(), mime_type, encoding: StreamEncoding::Text, chunks: chunks.boxed() }
+        ResourceStream { uri: uri.into(), mime_type: None, encoding: StreamEncoding::Text, chunks: chunks.boxed() }
+    }
+
+    /// Sets the MIME type.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
     }
 }
 
@@ -219,7 +233,7 @@ mod tests {
         let expected = serde_json::json!({"contents": [{"uri": "b://x", "mimeType": "application/octet-stream", "blob": STANDARD.encode(&data)}], "ttlMs": 0});
         for size in [1, 2, 3, 4, 1000, 65_536, 200_000] {
             let stream =
-                ResourceStream::blob("b://x", Some("application/octet-stream".into()), chunks(data.clone(), size));
+                ResourceStream::blob("b://x", chunks(data.clone(), size)).with_mime_type("application/octet-stream");
             let json = collect(encode_read_result(stream, b",\"ttlMs\":0")).await.unwrap();
             assert_eq!(serde_json::from_slice::<serde_json::Value>(&json).unwrap(), expected, "chunk size {size}");
         }
@@ -229,13 +243,13 @@ mod tests {
     async fn text_is_escaped_across_split_utf8_sequences() {
         let text = "line one\nquote \" backslash \\ tab \t é ü 😀 end".repeat(50);
         for size in [1, 2, 3, 5, 7, 64] {
-            let stream = ResourceStream::text("t://x", None, chunks(text.clone().into_bytes(), size));
+            let stream = ResourceStream::text("t://x", chunks(text.clone().into_bytes(), size));
             let json = collect(encode_read_result(stream, b"")).await.unwrap();
             assert!(!json.contains(&b'\n'), "no raw newline in the message");
             let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
             assert_eq!(value["contents"][0]["text"], text.as_str(), "chunk size {size}");
         }
-        let broken = ResourceStream::text("t://x", None, chunks(vec![b'a', 0xff, b'b'], 1));
+        let broken = ResourceStream::text("t://x", chunks(vec![b'a', 0xff, b'b'], 1));
         assert!(collect(encode_read_result(broken, b"")).await.is_err());
     }
 }

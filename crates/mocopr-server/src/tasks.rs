@@ -23,11 +23,11 @@ use crate::dispatch::{Outcome, empty_result};
 use crate::server::McpServer;
 
 /// Default time a task is kept after it is created.
-pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
 /// Default polling interval suggested to clients.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Default most tasks kept at once.
-pub const DEFAULT_MAX_TASKS: usize = 10_000;
+pub(crate) const DEFAULT_MAX_TASKS: usize = 10_000;
 
 /// 128 random bits as hex: task ids must be unguessable.
 fn new_task_id() -> String {

@@ -7,6 +7,19 @@
 
 use std::collections::BTreeMap;
 
+/// Whether `uri` has an RFC 6570 expression (`{…}`), which makes it a template: the one rule
+/// every resource registration applies.
+///
+/// ```
+/// use mocopr_server::uri_template::has_expression;
+///
+/// assert!(has_expression("users://{id}/profile"));
+/// assert!(!has_expression("mem://hello"));
+/// ```
+pub fn has_expression(uri: &str) -> bool {
+    uri.find('{').is_some_and(|open| uri[open..].contains('}'))
+}
+
 /// A parsed URI template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UriTemplate {

@@ -7,25 +7,20 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_core::types::Tool;
-use mocopr_server::{ConnectionConfig, HttpConfig, McpServer, ToolError, serve_connection};
+use mocopr_server::{EndpointConfig, HandlerError, McpServer, StdioConfig, serve_connection};
 use mocopr_transport::memory::pair;
-use mocopr_transport::{Inbound, TransportConfig};
-use serde_json::{Value, json};
-
-fn object(v: Value) -> serde_json::Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
-}
+use mocopr_transport::{FramingConfig, Inbound};
 
 #[tokio::test]
 async fn the_endpoint_mounts_in_an_axum_router_beside_other_routes() {
     let server = McpServer::builder()
-        .name("embedded")
-        .tool(Tool::new("hello", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("hello") })
+        .with_name("embedded")
+        .tool(Tool::new("hello"), || async { Ok::<_, HandlerError>("hello") })
         .build()
         .expect("server");
     let app = axum::Router::new()
         .route("/health", axum::routing::get(|| async { "ok" }))
-        .route_service("/mcp", server.into_http(HttpConfig::default()));
+        .route_service("/mcp", server.into_http(EndpointConfig::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -62,21 +57,21 @@ async fn no_more_than_max_in_flight_requests_run_at_once_on_a_connection() {
     let peak = Arc::new(AtomicUsize::new(0));
     let (r, p) = (running.clone(), peak.clone());
     let server = McpServer::builder()
-        .tool(Tool::new("slow", object(json!({"type": "object"}))), move || {
+        .tool(Tool::new("slow"), move || {
             let (running, peak) = (r.clone(), p.clone());
             async move {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 running.fetch_sub(1, Ordering::SeqCst);
-                Ok::<_, ToolError>("done")
+                Ok::<_, HandlerError>("done")
             }
         })
         .build()
         .expect("server");
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (mut client, end) = pair(&config);
-    tokio::spawn(serve_connection(server, end.reader, end.sink, ConnectionConfig::default().with_max_in_flight(3)));
+    tokio::spawn(serve_connection(server, end.reader, end.sink, StdioConfig::builder().with_max_in_flight(3).build()));
     let mut lines = String::new();
     for id in 0..30 {
         lines.push_str(&format!(

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mocopr_core::types::Tool;
-use mocopr_server::{HttpConfig, McpServer, RequestCtx, ServerConfig, ToolError, serve_http};
+use mocopr_server::{EndpointConfig, HandlerError, McpServer, RequestCtx, serve_http};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
@@ -29,39 +29,38 @@ impl Drop for Stop {
 async fn start(stopped: Arc<AtomicBool>) -> String {
     let object = |v: Value| v.as_object().cloned().unwrap_or_default();
     let server = McpServer::builder()
-        .name("http-test")
-        .tool(Tool::new("progress", object(json!({"type":"object"}))), |ctx: RequestCtx| async move {
+        .with_name("http-test")
+        .tool(Tool::new("progress"), |ctx: RequestCtx| async move {
             for step in 1..=3 {
                 ctx.progress(step as f64, Some(3.0), None).await;
             }
-            Ok::<_, ToolError>("done".to_string())
+            Ok::<_, HandlerError>("done".to_string())
         })
-        .tool(Tool::new("hang", object(json!({"type":"object"}))), move |ctx: RequestCtx| {
+        .tool(Tool::new("hang"), move |ctx: RequestCtx| {
             let guard = Stop(stopped.clone());
             async move {
                 let _guard = guard;
                 ctx.progress(0.0, None, None).await;
                 ctx.cancelled().await;
-                Ok::<_, ToolError>("cancelled".to_string())
+                Ok::<_, HandlerError>("cancelled".to_string())
             }
         })
-        .tool(Tool::new("touch", object(json!({"type":"object"}))), |ctx: RequestCtx| async move {
+        .tool(Tool::new("touch"), |ctx: RequestCtx| async move {
             ctx.changes().tools_changed();
-            Ok::<_, ToolError>("touched".to_string())
+            Ok::<_, HandlerError>("touched".to_string())
         })
         .tool(
-            Tool::new(
-                "echo",
-                object(json!({"type":"object","properties":{"text":{"type":"string","x-mcp-header":"Text"}}})),
-            ),
-            |ctx: RequestCtx| async move { Ok::<_, ToolError>(format!("{}", ctx.protocol_version())) },
+            Tool::new("echo").with_input_schema(object(
+                json!({"type":"object","properties":{"text":{"type":"string","x-mcp-header":"Text"}}}),
+            )),
+            |ctx: RequestCtx| async move { Ok::<_, HandlerError>(format!("{}", ctx.protocol_version())) },
         )
         .build()
         .expect("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let endpoint = server.into_http(HttpConfig::default().with_max_body_size(64 * 1024));
-    tokio::spawn(serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()));
+    let endpoint = server.into_http(EndpointConfig::builder().with_max_body_size(64 * 1024).build());
+    tokio::spawn(serve_http(listener, endpoint).with_path("/mcp").into_future());
     url
 }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_core::types::{ElicitAction, ElicitRequestParams, InputCall, MetaOnlyParams, Tool};
-use mocopr_server::{ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
+use mocopr_server::{HandlerError, McpServer, RequestCtx, StdioConfig, serve_connection};
 use mocopr_transport::memory::{MemoryEnd, pair};
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use serde_json::{Value, json};
 
 fn elicitation() -> ElicitRequestParams {
@@ -20,17 +20,16 @@ fn elicitation() -> ElicitRequestParams {
 }
 
 fn server() -> McpServer {
-    let empty = || json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     McpServer::builder()
-        .tool(Tool::new("greet", empty()), |ctx: RequestCtx| async move {
+        .tool(Tool::new("greet"), |ctx: RequestCtx| async move {
             let answer = ctx.elicit("user_name", elicitation()).await?;
             let name = answer.content.as_ref().and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("nobody");
             match answer.action {
-                ElicitAction::Accept => Ok::<_, ToolError>(format!("Hello, {name}!")),
+                ElicitAction::Accept => Ok::<_, HandlerError>(format!("Hello, {name}!")),
                 _ => Ok("declined".to_string()),
             }
         })
-        .tool(Tool::new("rounds", empty()), |ctx: RequestCtx| async move {
+        .tool(Tool::new("rounds"), |ctx: RequestCtx| async move {
             // Round one asks for a name, round two for a color, each with its own state.
             match ctx.request_state() {
                 None => {
@@ -41,17 +40,17 @@ fn server() -> McpServer {
                     Err(ctx
                         .input_required(vec![("step2".into(), InputCall::Elicit(elicitation()))], Some("two".into())))
                 }
-                Some(other) => Ok::<_, ToolError>(format!("finished after {other}")),
+                Some(other) => Ok::<_, HandlerError>(format!("finished after {other}")),
             }
         })
-        .tool(Tool::new("many", empty()), |ctx: RequestCtx| async move {
+        .tool(Tool::new("many"), |ctx: RequestCtx| async move {
             let answers = ctx
                 .inputs(vec![
                     ("a".into(), InputCall::Elicit(elicitation())),
                     ("b".into(), InputCall::ListRoots(MetaOnlyParams::default())),
                 ])
                 .await?;
-            Ok::<_, ToolError>(format!("{} answers", answers.len()))
+            Ok::<_, HandlerError>(format!("{} answers", answers.len()))
         })
         .build()
         .expect("server")
@@ -61,9 +60,9 @@ struct Client(MemoryEnd);
 
 impl Client {
     fn start() -> Client {
-        let config = TransportConfig::default();
+        let config = FramingConfig::default();
         let (client, end) = pair(&config);
-        tokio::spawn(serve_connection(server(), end.reader, end.sink, ConnectionConfig::default()));
+        tokio::spawn(serve_connection(server(), end.reader, end.sink, StdioConfig::default()));
         Client(client)
     }
 

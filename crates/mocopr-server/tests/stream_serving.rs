@@ -7,20 +7,20 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_core::types::{ContentBlock, Tool};
-use mocopr_server::{Args, ConnectionConfig, McpServer, RequestCtx, ToolError, serve_connection};
+use mocopr_server::{Args, HandlerError, McpServer, RequestCtx, StdioConfig, serve_connection};
 use mocopr_transport::memory::{MemoryEnd, pair};
-use mocopr_transport::{FrameReader, Inbound, TransportConfig, spawn_writer};
+use mocopr_transport::{FrameReader, FramingConfig, Inbound, spawn_writer};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Text {
     text: String,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Delay {
     ms: u64,
 }
@@ -33,24 +33,27 @@ fn server(cancelled: Arc<AtomicBool>, started: Arc<AtomicUsize>) -> McpServer {
     let text = object(json!({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}));
     let delay = object(json!({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}));
     McpServer::builder()
-        .name("test")
-        .tool(Tool::new("echo", text), |Args(p): Args<Text>| async move { Ok::<_, ToolError>(p.text) })
-        .tool(Tool::new("sleep", delay.clone()), |Args(p): Args<Delay>| async move {
+        .with_name("test")
+        .tool(
+            Tool::new("echo").with_input_schema(text),
+            |Args(p): Args<Text>| async move { Ok::<_, HandlerError>(p.text) },
+        )
+        .tool(Tool::new("sleep").with_input_schema(delay.clone()), |Args(p): Args<Delay>| async move {
             tokio::time::sleep(Duration::from_millis(p.ms)).await;
-            Ok::<_, ToolError>(vec![ContentBlock::text(p.ms.to_string())])
+            Ok::<_, HandlerError>(vec![ContentBlock::text(p.ms.to_string())])
         })
-        .tool(Tool::new("touch", object(json!({"type":"object"}))), |ctx: RequestCtx| async move {
+        .tool(Tool::new("touch"), |ctx: RequestCtx| async move {
             ctx.changes().tools_changed();
-            Ok::<_, ToolError>("touched".to_string())
+            Ok::<_, HandlerError>("touched".to_string())
         })
-        .tool(Tool::new("wait_for_cancel", object(json!({"type":"object"}))), move |ctx: RequestCtx| {
+        .tool(Tool::new("wait_for_cancel"), move |ctx: RequestCtx| {
             let stopped = StopFlag(cancelled.clone());
             let started = started.clone();
             async move {
                 let _stopped = stopped;
                 started.fetch_add(1, Ordering::SeqCst);
                 ctx.cancelled().await;
-                Ok::<_, ToolError>("cancelled".to_string())
+                Ok::<_, HandlerError>("cancelled".to_string())
             }
         })
         .build()
@@ -72,9 +75,9 @@ struct Client {
 
 impl Client {
     fn start(server: McpServer) -> Client {
-        let config = TransportConfig::default();
+        let config = FramingConfig::default();
         let (client, server_end) = pair(&config);
-        tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, ConnectionConfig::default()));
+        tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
         Client { end: client }
     }
 
@@ -269,7 +272,7 @@ async fn cancellation_stops_the_handler_and_suppresses_the_response() {
 
 #[tokio::test]
 async fn frames_split_into_single_bytes_are_read_whole() {
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (client_io, server_io) = tokio::io::duplex(1);
     let (server_read, server_write) = tokio::io::split(server_io);
     let (sink, _writer) = spawn_writer(server_write, &config);
@@ -277,7 +280,7 @@ async fn frames_split_into_single_bytes_are_read_whole() {
         plain_server(),
         FrameReader::new(server_read, &config),
         sink,
-        ConnectionConfig::default(),
+        StdioConfig::default(),
     ));
     let (client_read, mut client_write) = tokio::io::split(client_io);
     let line = format!(

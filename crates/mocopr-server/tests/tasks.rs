@@ -5,47 +5,46 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_core::types::{ElicitRequestParams, Tool};
-use mocopr_server::{ConnectionConfig, McpServer, RequestCtx, TaskSupport, ToolError, serve_connection};
+use mocopr_server::{HandlerError, McpServer, RequestCtx, StdioConfig, TaskSupport, serve_connection};
 use mocopr_transport::memory::{MemoryEnd, pair};
-use mocopr_transport::{Inbound, TransportConfig};
+use mocopr_transport::{FramingConfig, Inbound};
 use serde_json::{Value, json};
 
 fn server() -> McpServer {
-    let empty = || json!({"type": "object"}).as_object().cloned().unwrap_or_default();
     McpServer::builder()
         .task_tool(
-            Tool::new("slow", empty()),
+            Tool::new("slow"),
             |_ctx: RequestCtx| async move {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                Ok::<_, ToolError>("slow done".to_string())
+                Ok::<_, HandlerError>("slow done".to_string())
             },
             TaskSupport::Optional,
         )
         .task_tool(
-            Tool::new("forever", empty()),
+            Tool::new("forever"),
             |ctx: RequestCtx| async move {
                 ctx.cancelled().await;
-                Ok::<_, ToolError>("stopped".to_string())
+                Ok::<_, HandlerError>("stopped".to_string())
             },
             TaskSupport::Required,
         )
         .task_tool(
-            Tool::new("confirm", empty()),
+            Tool::new("confirm"),
             |ctx: RequestCtx| async move {
                 let params: ElicitRequestParams = serde_json::from_value(json!({
                     "message": "Sure?",
                     "requestedSchema": {"type": "object", "properties": {"confirm": {"type": "boolean"}}}
                 }))?;
                 let answer = ctx.elicit("confirm", params).await?;
-                Ok::<_, ToolError>(format!("confirmed: {}", answer.content.map(Value::Object).unwrap_or_default()))
+                Ok::<_, HandlerError>(format!("confirmed: {}", answer.content.map(Value::Object).unwrap_or_default()))
             },
             TaskSupport::Optional,
         )
         .task_tool(
-            Tool::new("broken", empty()),
+            Tool::new("broken"),
             |_ctx: RequestCtx| async move {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                Err::<String, _>(ToolError::internal("it broke"))
+                Err::<String, _>(HandlerError::internal("it broke"))
             },
             TaskSupport::Optional,
         )
@@ -57,9 +56,9 @@ struct Client(MemoryEnd, u64);
 
 impl Client {
     fn start() -> Client {
-        let config = TransportConfig::default();
+        let config = FramingConfig::default();
         let (client, end) = pair(&config);
-        tokio::spawn(serve_connection(server(), end.reader, end.sink, ConnectionConfig::default()));
+        tokio::spawn(serve_connection(server(), end.reader, end.sink, StdioConfig::default()));
         Client(client, 0)
     }
 

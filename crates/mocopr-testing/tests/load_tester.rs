@@ -4,35 +4,31 @@
 use std::time::Duration;
 
 use mocopr_core::types::{CallToolResult, Resource, ResourceContents, Tool};
-use mocopr_server::{HttpConfig, McpServer, ServerConfig, ToolError, serve_http};
+use mocopr_server::{EndpointConfig, HandlerError, McpServer, ResourceUri, serve_http};
 use mocopr_testing::{LoadError, LoadScenario, LoadTester, Operation, Target};
 use serde_json::json;
 
 async fn server() -> String {
-    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
     let server = McpServer::builder()
-        .tool(Tool::new("ok", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("fine") })
-        .tool(Tool::new("broken", object(json!({"type": "object"}))), || async {
-            Ok::<_, ToolError>(CallToolResult::error("no"))
-        })
-        .tool(Tool::new("slow", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("ok"), || async { Ok::<_, HandlerError>("fine") })
+        .tool(Tool::new("broken"), || async { Ok::<_, HandlerError>(CallToolResult::error("no")) })
+        .tool(Tool::new("slow"), || async {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            Ok::<_, ToolError>("late")
+            Ok::<_, HandlerError>("late")
         })
-        .tool(Tool::new("stuck", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("stuck"), || async {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            Ok::<_, ToolError>("very late")
+            Ok::<_, HandlerError>("very late")
         })
-        .resource(
-            Resource::new("mem://r", "r"),
-            |req, _ctx| async move { Ok(vec![ResourceContents::text(req.uri, "r")]) },
-        )
+        .resource(Resource::new("mem://r", "r"), |ResourceUri(uri): ResourceUri| async move {
+            ResourceContents::text(uri, "r")
+        })
         .build()
         .expect("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let endpoint = server.into_http(HttpConfig::default());
-    tokio::spawn(serve_http(listener, endpoint, "/mcp", ServerConfig::default(), std::future::pending()));
+    let endpoint = server.into_http(EndpointConfig::default());
+    tokio::spawn(serve_http(listener, endpoint).with_path("/mcp").into_future());
     url
 }
 
@@ -40,17 +36,17 @@ async fn server() -> String {
 async fn the_rate_is_held_the_mix_follows_the_weights_and_failures_count() {
     let url = server().await;
     let scenario = LoadScenario::builder()
-        .operation(1, Operation::ListTools)
-        .operation(2, Operation::call_tool("ok", json!({})))
-        .operation(1, Operation::call_tool("broken", json!({})))
+        .with_operation(1, Operation::ListTools)
+        .with_operation(2, Operation::call_tool("ok", json!({})))
+        .with_operation(1, Operation::call_tool("broken", json!({})))
         .build()
         .expect("scenario");
     let mut ticks = 0;
     let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
-        .clients(4)
-        .rate(400.0)
-        .duration(Duration::from_millis(1500))
-        .ramp_up(Duration::from_millis(100))
+        .with_concurrent_clients(4)
+        .with_requests_per_second(400.0)
+        .with_duration(Duration::from_millis(1500))
+        .with_ramp_up(Duration::from_millis(100))
         .build()
         .expect("tester")
         .run_with_progress(|_| ticks += 1)
@@ -78,10 +74,11 @@ async fn the_rate_is_held_the_mix_follows_the_weights_and_failures_count() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_rate_clients_go_as_fast_as_the_server_answers() {
     let url = server().await;
-    let scenario = LoadScenario::builder().operation(1, Operation::read_resource("mem://r")).build().expect("scenario");
+    let scenario =
+        LoadScenario::builder().with_operation(1, Operation::read_resource("mem://r")).build().expect("scenario");
     let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
-        .clients(2)
-        .duration(Duration::from_millis(500))
+        .with_concurrent_clients(2)
+        .with_duration(Duration::from_millis(500))
         .build()
         .expect("tester")
         .run()
@@ -95,11 +92,11 @@ async fn without_a_rate_clients_go_as_fast_as_the_server_answers() {
 async fn latency_is_measured_in_microseconds_of_the_real_wait() {
     let url = server().await;
     let scenario =
-        LoadScenario::builder().operation(1, Operation::call_tool("slow", json!({}))).build().expect("scenario");
+        LoadScenario::builder().with_operation(1, Operation::call_tool("slow", json!({}))).build().expect("scenario");
     let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
-        .clients(2)
-        .rate(40.0)
-        .duration(Duration::from_millis(600))
+        .with_concurrent_clients(2)
+        .with_requests_per_second(40.0)
+        .with_duration(Duration::from_millis(600))
         .build()
         .expect("tester")
         .run()
@@ -114,12 +111,12 @@ async fn latency_is_measured_in_microseconds_of_the_real_wait() {
 async fn requests_running_past_the_end_are_cut_off_not_waited_for() {
     let url = server().await;
     let scenario =
-        LoadScenario::builder().operation(1, Operation::call_tool("stuck", json!({}))).build().expect("scenario");
+        LoadScenario::builder().with_operation(1, Operation::call_tool("stuck", json!({}))).build().expect("scenario");
     let report = LoadTester::builder(Target::parse(&url).expect("target"), scenario)
-        .clients(2)
-        .duration(Duration::from_millis(300))
-        .request_timeout(Duration::from_secs(30))
-        .grace(Duration::from_millis(200))
+        .with_concurrent_clients(2)
+        .with_duration(Duration::from_millis(300))
+        .with_request_timeout(Duration::from_secs(30))
+        .with_grace(Duration::from_millis(200))
         .build()
         .expect("tester")
         .run()
@@ -133,7 +130,7 @@ async fn requests_running_past_the_end_are_cut_off_not_waited_for() {
 
 #[tokio::test]
 async fn unusable_targets_and_settings_are_refused() {
-    let scenario = LoadScenario::builder().operation(1, Operation::Ping).build().expect("scenario");
+    let scenario = LoadScenario::builder().with_operation(1, Operation::Ping).build().expect("scenario");
     assert!(matches!(Target::parse("ftp://x"), Err(LoadError::Target(_))));
     assert_eq!(
         Target::parse("stdio:server --flag 1").expect("stdio"),
@@ -141,10 +138,12 @@ async fn unusable_targets_and_settings_are_refused() {
     );
     let port = mocopr_testing::free_port().expect("port");
     let nobody = Target::parse(&format!("http://127.0.0.1:{port}/mcp")).expect("target");
-    let tester = LoadTester::builder(nobody, scenario.clone()).duration(Duration::from_millis(100)).build();
+    let tester = LoadTester::builder(nobody, scenario.clone()).with_duration(Duration::from_millis(100)).build();
     assert!(matches!(tester.expect("tester").run().await, Err(LoadError::Target(_))));
     for rate in [0.0, -1.0, f64::NAN, 1e-300, 1e12] {
-        let bad = LoadTester::builder(Target::Http("http://x".into()), scenario.clone()).rate(rate).build();
+        let bad = LoadTester::builder(Target::Http("http://x".into()), scenario.clone())
+            .with_requests_per_second(rate)
+            .build();
         assert!(matches!(bad, Err(LoadError::Config(_))), "rate {rate}");
     }
     let weightless: Result<LoadScenario, _> = serde_json::from_str(r#"{"operations":[{"weight":0,"op":"ping"}]}"#);

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use tokio::process::{Child, ChildStdout, Command};
 
-use crate::config::TransportConfig;
+use crate::config::FramingConfig;
 use crate::error::TransportError;
 use crate::framed::{FrameReader, FrameSink, spawn_writer};
 
 /// Default time a child gets to exit after its stdin is closed, and again after SIGTERM.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// What to do with the child's stderr.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub struct ChildProcess {
 
 impl ChildProcess {
     /// Spawns `command` with piped stdin/stdout.
-    pub fn spawn(mut command: Command, stderr: Stderr, config: &TransportConfig) -> Result<Self, TransportError> {
+    pub fn spawn(mut command: Command, stderr: Stderr, config: &FramingConfig) -> Result<Self, TransportError> {
         config.validate()?;
         let program = command.as_std().get_program().to_string_lossy().into_owned();
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);

@@ -7,7 +7,7 @@ use crate::framed::Inbound;
 
 #[tokio::test]
 async fn a_child_echoes_frames_and_exits_when_its_stdin_closes() {
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let mut child = ChildProcess::spawn(Command::new("cat"), Stderr::Null, &config).unwrap();
     child.sink.send(Bytes::from_static(b"{\"a\":1}\n{\"b\":2}\n")).await.unwrap();
     assert_eq!(child.reader.next().await.unwrap().unwrap(), Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
@@ -18,7 +18,7 @@ async fn a_child_echoes_frames_and_exits_when_its_stdin_closes() {
 
 #[tokio::test]
 async fn a_child_that_ignores_stdin_is_terminated() {
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let mut command = Command::new("sleep");
     command.arg("30");
     let child =
@@ -29,6 +29,6 @@ async fn a_child_that_ignores_stdin_is_terminated() {
 
 #[tokio::test]
 async fn a_missing_program_is_a_spawn_error() {
-    let err = ChildProcess::spawn(Command::new("/nonexistent/mcp-server"), Stderr::Null, &TransportConfig::default());
+    let err = ChildProcess::spawn(Command::new("/nonexistent/mcp-server"), Stderr::Null, &FramingConfig::default());
     assert!(matches!(err, Err(TransportError::Spawn { .. })));
 }

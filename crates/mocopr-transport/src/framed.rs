@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::TransportConfig;
+use crate::config::FramingConfig;
 use crate::error::TransportError;
 
 /// One item read from the peer.
@@ -39,7 +39,7 @@ pub struct FrameReader<R> {
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// A reader over `io` with the limits of `config`.
-    pub fn new(io: R, config: &TransportConfig) -> Self {
+    pub fn new(io: R, config: &FramingConfig) -> Self {
         FrameReader {
             io,
             buf: BytesMut::with_capacity(config.read_buffer_size),
@@ -146,7 +146,7 @@ impl FrameSink {
 /// Starts the writer task for `io`: it writes queued frames, coalescing whatever is queued into
 /// one write of up to `write_buffer_size` bytes, and ends (flushing and shutting `io` down) when
 /// every [`FrameSink`] is dropped.
-pub fn spawn_writer<W>(io: W, config: &TransportConfig) -> (FrameSink, JoinHandle<Result<(), TransportError>>)
+pub fn spawn_writer<W>(io: W, config: &FramingConfig) -> (FrameSink, JoinHandle<Result<(), TransportError>>)
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {

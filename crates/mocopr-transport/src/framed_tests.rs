@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn frames_split_across_reads_come_out_whole_and_in_order() {
     let (client, mut server) = tokio::io::duplex(7);
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let mut reader = FrameReader::new(client, &config);
     let writer = tokio::spawn(async move {
         for i in 0..100 {
@@ -25,7 +25,7 @@ async fn frames_split_across_reads_come_out_whole_and_in_order() {
 #[tokio::test]
 async fn an_oversized_line_is_reported_and_the_stream_goes_on() {
     let (client, mut server) = tokio::io::duplex(1024);
-    let config = TransportConfig::default().with_max_frame_size(8);
+    let config = FramingConfig::builder().with_max_frame_size(8).build().expect("valid framing");
     let mut reader = FrameReader::new(client, &config);
     server.write_all(b"0123456789abcdef\n{\"a\":1}\n").await.unwrap();
     drop(server);
@@ -41,7 +41,7 @@ async fn an_oversized_line_is_reported_and_the_stream_goes_on() {
 #[tokio::test]
 async fn a_streamed_frame_is_written_whole_between_other_frames() {
     let (client, server) = tokio::io::duplex(64);
-    let config = TransportConfig::default();
+    let config = FramingConfig::default();
     let (sink, handle) = spawn_writer(server, &config);
     let (chunks_tx, chunks_rx) = mpsc::channel(2);
     sink.send(Bytes::from_static(b"before\n")).await.unwrap();
@@ -68,7 +68,7 @@ async fn a_streamed_frame_is_written_whole_between_other_frames() {
 #[tokio::test]
 async fn the_writer_delivers_everything_queued_then_closes() {
     let (client, server) = tokio::io::duplex(64);
-    let config = TransportConfig::default().with_outbound_queue(4);
+    let config = FramingConfig::builder().with_outbound_queue(4).build().expect("valid framing");
     let (sink, handle) = spawn_writer(server, &config);
     let producer = tokio::spawn(async move {
         for i in 0..1000 {

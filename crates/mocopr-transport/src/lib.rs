@@ -5,11 +5,11 @@
 //! Streamable HTTP (feature `http`); a bounded, health-checked [`ConnectionPool`].
 //!
 //! ```no_run
-//! use mocopr_transport::{framed::Inbound, stdio, FrameReader, TransportConfig, spawn_writer};
+//! use mocopr_transport::{framed::Inbound, stdio, FrameReader, FramingConfig, spawn_writer};
 //! use bytes::Bytes;
 //!
 //! # async fn run() -> Result<(), mocopr_transport::TransportError> {
-//! let config = TransportConfig::default();
+//! let config = FramingConfig::default();
 //! let mut input = FrameReader::new(stdio::stdin(), &config);
 //! let (output, _writer) = spawn_writer(stdio::stdout(), &config);
 //! while let Some(item) = input.next().await {
@@ -40,7 +40,7 @@ pub mod result_stream;
 pub mod session;
 pub mod stdio;
 
-pub use config::TransportConfig;
+pub use config::{FramingConfig, FramingConfigBuilder};
 pub use error::TransportError;
 pub use framed::{FrameReader, FrameSink, Inbound, spawn_writer};
 pub use notify::Notifier;

@@ -3,7 +3,7 @@
 
 use tokio::io::{DuplexStream, ReadHalf, WriteHalf};
 
-use crate::config::TransportConfig;
+use crate::config::FramingConfig;
 use crate::framed::{FrameReader, FrameSink, spawn_writer};
 
 /// One end of an in-memory connection: a frame reader and a frame sink.
@@ -17,12 +17,12 @@ pub struct MemoryEnd {
 
 /// Two connected ends. Each direction buffers at most `config.read_buffer_size` bytes in the
 /// pipe before the writer waits.
-pub fn pair(config: &TransportConfig) -> (MemoryEnd, MemoryEnd) {
+pub fn pair(config: &FramingConfig) -> (MemoryEnd, MemoryEnd) {
     let (a, b) = tokio::io::duplex(config.read_buffer_size);
     (end(a, config), end(b, config))
 }
 
-fn end(stream: DuplexStream, config: &TransportConfig) -> MemoryEnd {
+fn end(stream: DuplexStream, config: &FramingConfig) -> MemoryEnd {
     let (read, write): (ReadHalf<DuplexStream>, WriteHalf<DuplexStream>) = tokio::io::split(stream);
     let (sink, _writer) = spawn_writer(write, config);
     MemoryEnd { reader: FrameReader::new(read, config), sink }
@@ -37,7 +37,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_cross_in_both_directions() {
-        let config = TransportConfig::default();
+        let config = FramingConfig::default();
         let (mut a, mut b) = pair(&config);
         a.sink.send(Bytes::from_static(b"{\"to\":\"b\"}\n")).await.unwrap();
         b.sink.send(Bytes::from_static(b"{\"to\":\"a\"}\n")).await.unwrap();

@@ -8,21 +8,24 @@
 //! ```no_run
 //! use mocopr::prelude::*;
 //!
-//! #[derive(serde::Deserialize)]
-//! struct Echo { text: String }
-//!
-//! async fn echo(Args(p): Args<Echo>) -> Result<String, ToolError> {
-//!     Ok(p.text)
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Echo {
+//!     /// The text to send back.
+//!     text: String,
 //! }
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let schema = serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}});
-//! let server = McpServer::builder()
-//!     .name("echo")
-//!     .tool(Tool::new("echo", schema.as_object().cloned().unwrap_or_default()), echo)
-//!     .build()?;
-//! serve_stdio(server, Default::default()).await?;
-//! # Ok(()) }
+//! /// Sends its input back.
+//! #[tool]
+//! async fn echo(Args(p): Args<Echo>) -> String {
+//!     p.text
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = McpServer::builder().with_name("echo").register(echo_tool()).build()?;
+//!     serve_stdio(server, Default::default()).await?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! | feature | enables | default |
@@ -67,7 +70,7 @@ pub use mocopr_client as client;
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use mocopr_batch as batch;
 
-/// The multi-level cache and its layer (`with_cache` is on [`layered::LayeredBuilderExt`]).
+/// The multi-level cache and its layer (`with_cache` is on [`layers::ServerBuilderExt`]).
 #[cfg(feature = "cache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
 pub use mocopr_cache as cache;
@@ -87,29 +90,33 @@ pub use mocopr_profiling as profiling;
 #[cfg_attr(docsrs, doc(cfg(feature = "dashboard")))]
 pub mod dashboard;
 
-/// The server behind its layers: `McpServer::builder().with_cache(..).with_metrics(..)
-/// .with_profiler(..).build()`.
+/// The built-in layers in one call each: `McpServer::builder().with_cache(..).with_metrics(..)
+/// .with_profiler(..)`.
 #[cfg(feature = "layers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "layers")))]
-pub mod layered;
+pub mod layers;
 
 /// `#[tool]`, `#[prompt]`, `#[resource]`.
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use mocopr_macros::{prompt, resource, tool};
 
-/// What a first server needs.
+/// JSON Schema derivation (the `JsonSchema` derive used by `Args<T>` and `Structured<T>`).
+#[cfg(feature = "server")]
+pub use schemars;
+
+/// What a first server and client need.
 pub mod prelude {
     pub use mocopr_core::types::{
-        CallToolResult, ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage, Resource,
-        ResourceContents, ResourceTemplate, Role, Tool,
+        CallToolResult, CompleteRequestParams, Completion, ContentBlock, GetPromptResult, Prompt, PromptArgument,
+        PromptMessage, Resource, ResourceContents, ResourceTemplate, Role, Tool, ToolAnnotations,
     };
     pub use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion};
 
     #[cfg(feature = "server")]
     pub use mocopr_server::{
-        Args, ConnectionConfig, McpServer, PromptArgs, RequestCtx, ResourceRequest, Structured, TaskSupport, ToolError,
-        serve_stdio,
+        Args, HandlerError, McpServer, Principal, RequestCtx, ResourceStream, ResourceUri, ServerError, State,
+        StdioConfig, Structured, TaskSupport, serve_stdio,
     };
 
     #[cfg(feature = "macros")]
@@ -122,7 +129,7 @@ pub mod prelude {
     pub use mocopr_batch::{BatchProcessor, ToolCall};
 
     #[cfg(feature = "layers")]
-    pub use crate::layered::LayeredBuilderExt;
+    pub use crate::layers::ServerBuilderExt;
     #[cfg(feature = "cache")]
     pub use mocopr_cache::{CacheConfig, RedisConfig};
     #[cfg(feature = "metrics")]
@@ -131,5 +138,5 @@ pub mod prelude {
     pub use mocopr_profiling::Profiler;
 
     #[cfg(all(feature = "server", feature = "http"))]
-    pub use mocopr_server::{HttpConfig, ServerConfig, serve_http};
+    pub use mocopr_server::{EndpointConfig, ListenerConfig, serve_http};
 }

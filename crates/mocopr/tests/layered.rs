@@ -9,39 +9,37 @@ use mocopr::prelude::*;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct City {
+    #[allow(dead_code)]
+    city: String,
+}
+
 #[tokio::test]
 async fn cache_hits_are_counted_and_traced() {
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
-    let mut tool = Tool::new("weather", json!({"type": "object"}).as_object().cloned().unwrap_or_default());
-    let mut hints = mocopr::core::types::ToolAnnotations::default();
-    hints.read_only_hint = Some(true);
-    hints.idempotent_hint = Some(true);
-    tool.annotations = Some(hints);
+    let tool = Tool::new("weather")
+        .with_annotations(ToolAnnotations::new().with_read_only_hint(true).with_idempotent_hint(true));
     let metrics = MetricsCollector::builder().build().expect("metrics");
     let profiler = Profiler::builder().with_request_tracing(Duration::from_secs(1)).build();
     let server = McpServer::builder()
-        .tool(tool, move || {
+        .tool(tool, move |Args(_city): Args<City>| {
             let runs = counter.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ToolError>("sunny")
+                Ok::<_, HandlerError>("sunny")
             }
         })
-        .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+        .with_cache(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
         .with_metrics(metrics.clone())
         .with_profiler(profiler)
         .build()
         .expect("layered server");
-    assert!(server.cache().is_some() && server.metrics().is_some() && server.profiler().is_some());
-    let config = mocopr::transport::TransportConfig::default();
+    assert!(server.extension::<mocopr::cache::MultiLevelCache>().is_some());
+    let config = mocopr::transport::FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(mocopr::server::serve_connection(
-        server,
-        server_end.reader,
-        server_end.sink,
-        ConnectionConfig::default(),
-    ));
+    tokio::spawn(mocopr::server::serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
     for _ in 0..4 {
         let result = client.call_tool("weather", json!({"city": "Oslo"})).await.expect("call");

@@ -9,36 +9,34 @@ use mocopr::prelude::*;
 use mocopr_transport::memory::pair;
 use serde_json::json;
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct City {
+    #[allow(dead_code)]
+    city: String,
+}
+
 #[tokio::test]
 async fn with_cache_answers_repeats_from_the_cache_and_forgets_on_change() {
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = runs.clone();
-    let mut tool = Tool::new("weather", json!({"type": "object"}).as_object().cloned().unwrap_or_default());
-    let mut hints = mocopr::core::types::ToolAnnotations::default();
-    hints.read_only_hint = Some(true);
-    hints.idempotent_hint = Some(true);
-    tool.annotations = Some(hints);
+    let tool = Tool::new("weather")
+        .with_annotations(ToolAnnotations::new().with_read_only_hint(true).with_idempotent_hint(true));
     let server = McpServer::builder()
-        .tool(tool, move || {
+        .tool(tool, move |Args(_city): Args<City>| {
             let runs = counter.clone();
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ToolError>("sunny")
+                Ok::<_, HandlerError>("sunny")
             }
         })
-        .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+        .with_cache(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
         .build()
         .expect("cached server");
-    let changes = server.get_ref().changes().clone();
-    let cache = server.cache().expect("a cache").clone();
-    let config = mocopr::transport::TransportConfig::default();
+    let changes = server.changes().clone();
+    let cache = server.extension::<mocopr::cache::MultiLevelCache>().expect("a cache").clone();
+    let config = mocopr::transport::FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(mocopr::server::serve_connection(
-        server,
-        server_end.reader,
-        server_end.sink,
-        ConnectionConfig::default(),
-    ));
+    tokio::spawn(mocopr::server::serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
     let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
 
     for _ in 0..3 {
@@ -63,10 +61,8 @@ async fn a_change_in_another_process_clears_this_process_l1() {
     let redis = mocopr_testing::RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let cached = |_: ()| {
         McpServer::builder()
-            .tool(Tool::new("t", json!({"type": "object"}).as_object().cloned().unwrap_or_default()), || async {
-                Ok::<_, ToolError>("t")
-            })
-            .with_cache(CacheConfig::builder().default_ttl(Duration::from_secs(30)).build())
+            .tool("t", || async { "t" })
+            .with_cache(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
             .build()
             .expect("cached server")
     };
@@ -75,23 +71,18 @@ async fn a_change_in_another_process_clears_this_process_l1() {
     for server in [&here, &there] {
         let log = mocopr::transport::http::RedisEventStore::new(&redis.url(), Duration::from_millis(300)).expect("log");
         let log: Arc<dyn mocopr::transport::http::EventStore> = Arc::new(log);
-        server.get_ref().changes().share(log.clone());
+        server.changes().share(log.clone());
         logs.push(log);
     }
     for log in &logs {
         log.ready().await;
     }
-    let cache = here.cache().expect("a cache").clone();
-    let mut heard = here.get_ref().changes().subscribe();
-    let announcer = there.get_ref().changes().clone();
-    let config = mocopr::transport::TransportConfig::default();
+    let cache = here.extension::<mocopr::cache::MultiLevelCache>().expect("a cache").clone();
+    let mut heard = here.changes().subscribe();
+    let announcer = there.changes().clone();
+    let config = mocopr::transport::FramingConfig::default();
     let (client_end, server_end) = pair(&config);
-    tokio::spawn(mocopr::server::serve_connection(
-        here,
-        server_end.reader,
-        server_end.sink,
-        ConnectionConfig::default(),
-    ));
+    tokio::spawn(mocopr::server::serve_connection(here, server_end.reader, server_end.sink, StdioConfig::default()));
     let client = McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect");
 
     client.list_tools().await.expect("list");

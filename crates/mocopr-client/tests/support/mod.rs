@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use mocopr_core::service::McpRequest;
-use mocopr_server::{HttpConfig, McpServer, ServerConfig};
+use mocopr_server::{EndpointConfig, McpServer};
 
 /// The methods a server saw, in order.
 #[derive(Clone, Default)]
@@ -18,7 +18,7 @@ impl Seen {
 }
 
 /// Serves `server` at `http://127.0.0.1:<free port>/mcp`, recording each request's method.
-pub(crate) async fn serve_http(server: McpServer, config: HttpConfig) -> (String, Seen) {
+pub(crate) async fn serve_http(server: McpServer, config: EndpointConfig) -> (String, Seen) {
     let seen = Seen::default();
     let recorder = seen.clone();
     let counting = tower::service_fn(move |request: McpRequest| {
@@ -29,12 +29,6 @@ pub(crate) async fn serve_http(server: McpServer, config: HttpConfig) -> (String
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
     let endpoint = mocopr_transport::http::StreamableHttpService::new(counting, config);
-    tokio::spawn(mocopr_server::serve_http(
-        listener,
-        endpoint,
-        "/mcp",
-        ServerConfig::default(),
-        std::future::pending(),
-    ));
+    tokio::spawn(mocopr_server::serve_http(listener, endpoint).with_path("/mcp").into_future());
     (url, seen)
 }

@@ -50,6 +50,37 @@ impl ClientCapabilities {
         self.elicitation.as_ref().is_some_and(|e| e.form.is_some() || e.url.is_none())
     }
 
+    /// Declares form-mode elicitation.
+    ///
+    /// ```
+    /// use mocopr_core::types::ClientCapabilities;
+    ///
+    /// let caps = ClientCapabilities::default().with_elicitation().with_sampling();
+    /// assert!(caps.supports_form_elicitation());
+    /// ```
+    pub fn with_elicitation(mut self) -> Self {
+        self.elicitation = Some(ElicitationCapability::default());
+        self
+    }
+
+    /// Declares sampling.
+    pub fn with_sampling(mut self) -> Self {
+        self.sampling = Some(SamplingCapability::default());
+        self
+    }
+
+    /// Declares roots.
+    pub fn with_roots(mut self) -> Self {
+        self.roots = Some(RootsCapability::default());
+        self
+    }
+
+    /// Declares the extension `id` (2026-07-28), e.g. [`TASKS_EXTENSION`].
+    pub fn with_extension(mut self, id: impl Into<String>) -> Self {
+        self.extensions.get_or_insert_with(BTreeMap::new).insert(id.into(), JsonObject::new());
+        self
+    }
+
     /// Whether the client accepts URL-mode elicitation.
     pub fn supports_url_elicitation(&self) -> bool {
         self.elicitation.as_ref().is_some_and(|e| e.url.is_some())

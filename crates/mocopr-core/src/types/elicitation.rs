@@ -38,6 +38,41 @@ pub enum ElicitRequestParams {
     Form(ElicitFormParams),
 }
 
+impl ElicitRequestParams {
+    /// A form asking the user for the fields of `schema`.
+    ///
+    /// ```
+    /// use mocopr_core::types::{ElicitRequestParams, PrimitiveSchema, RequestedSchema};
+    ///
+    /// let schema = RequestedSchema::new()
+    ///     .required_property("name", PrimitiveSchema::string().with_description("Your name"))
+    ///     .property("subscribe", PrimitiveSchema::boolean());
+    /// let params = ElicitRequestParams::form("Who are you?", schema);
+    /// # let _ = params;
+    /// ```
+    pub fn form(message: impl Into<String>, schema: RequestedSchema) -> Self {
+        ElicitRequestParams::Form(ElicitFormParams {
+            mode: None,
+            message: message.into(),
+            requested_schema: schema,
+            task: None,
+            meta: None,
+        })
+    }
+
+    /// A request that the user open `url` (2025-11-25 and later).
+    pub fn url(message: impl Into<String>, url: impl Into<String>) -> Self {
+        ElicitRequestParams::Url(ElicitUrlParams {
+            mode: UrlMode::Url,
+            message: message.into(),
+            url: url.into(),
+            elicitation_id: None,
+            task: None,
+            meta: None,
+        })
+    }
+}
+
 /// Form-mode elicitation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,6 +139,91 @@ pub struct RequestedSchema {
     /// Required field names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<Vec<String>>,
+}
+
+impl RequestedSchema {
+    /// A form with no fields yet.
+    pub fn new() -> Self {
+        RequestedSchema { schema: None, kind: ObjectType::Object, properties: BTreeMap::new(), required: None }
+    }
+
+    /// Adds an optional field.
+    pub fn property(mut self, name: impl Into<String>, schema: PrimitiveSchema) -> Self {
+        self.properties.insert(name.into(), schema);
+        self
+    }
+
+    /// Adds a field the user must fill in.
+    pub fn required_property(mut self, name: impl Into<String>, schema: PrimitiveSchema) -> Self {
+        let name = name.into();
+        self.required.get_or_insert_with(Vec::new).push(name.clone());
+        self.property(name, schema)
+    }
+}
+
+impl Default for RequestedSchema {
+    fn default() -> Self {
+        RequestedSchema::new()
+    }
+}
+
+impl PrimitiveSchema {
+    /// A free-text field.
+    pub fn string() -> Self {
+        PrimitiveSchema::String(StringSchema {
+            kind: StringType::String,
+            title: None,
+            description: None,
+            min_length: None,
+            max_length: None,
+            format: None,
+            default: None,
+        })
+    }
+
+    /// A number field.
+    pub fn number() -> Self {
+        PrimitiveSchema::Number(NumberSchema {
+            kind: NumberType::Number,
+            title: None,
+            description: None,
+            minimum: None,
+            maximum: None,
+            default: None,
+        })
+    }
+
+    /// An integer field.
+    pub fn integer() -> Self {
+        match PrimitiveSchema::number() {
+            PrimitiveSchema::Number(n) => PrimitiveSchema::Number(NumberSchema { kind: NumberType::Integer, ..n }),
+            other => other,
+        }
+    }
+
+    /// A yes/no field.
+    pub fn boolean() -> Self {
+        PrimitiveSchema::Boolean(BooleanSchema {
+            kind: BooleanType::Boolean,
+            title: None,
+            description: None,
+            default: None,
+        })
+    }
+
+    /// Sets the help text.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        let slot = match &mut self {
+            PrimitiveSchema::SingleSelect(s) => &mut s.description,
+            PrimitiveSchema::TitledSingleSelect(s) => &mut s.description,
+            PrimitiveSchema::MultiSelect(s) => &mut s.description,
+            PrimitiveSchema::String(s) => &mut s.description,
+            PrimitiveSchema::Number(s) => &mut s.description,
+            PrimitiveSchema::Boolean(s) => &mut s.description,
+        };
+        *slot = Some(description.into());
+        self
+    }
 }
 
 /// `type` of a string-valued schema.

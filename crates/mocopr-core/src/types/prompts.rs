@@ -33,9 +33,49 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    /// A prompt with a name.
+    /// A prompt named `name`. A server derives its arguments from the handler's `Args<T>`
+    /// when this definition lists none.
+    ///
+    /// ```
+    /// use mocopr_core::types::{Prompt, PromptArgument};
+    ///
+    /// let prompt = Prompt::new("greet")
+    ///     .with_description("Greets someone.")
+    ///     .argument(PromptArgument::new("name").with_required(true));
+    /// assert_eq!(prompt.arguments.map(|a| a.len()), Some(1));
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         Prompt { name: name.into(), title: None, description: None, arguments: None, icons: None, meta: None }
+    }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds an argument.
+    pub fn argument(mut self, argument: PromptArgument) -> Self {
+        self.arguments.get_or_insert_with(Vec::new).push(argument);
+        self
+    }
+}
+
+impl From<&str> for Prompt {
+    fn from(name: &str) -> Self {
+        Prompt::new(name)
+    }
+}
+
+impl From<String> for Prompt {
+    fn from(name: String) -> Self {
+        Prompt::new(name)
     }
 }
 
@@ -61,6 +101,24 @@ impl PromptArgument {
     pub fn new(name: impl Into<String>) -> Self {
         PromptArgument { name: name.into(), title: None, description: None, required: None }
     }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Says whether the argument must be given.
+    pub fn with_required(mut self, required: bool) -> Self {
+        self.required = Some(required);
+        self
+    }
 }
 
 /// A message of a prompt.
@@ -77,6 +135,16 @@ impl PromptMessage {
     /// A message.
     pub fn new(role: Role, content: ContentBlock) -> Self {
         PromptMessage { role, content }
+    }
+
+    /// A message from the user (text, or any content block).
+    pub fn user(content: impl Into<ContentBlock>) -> Self {
+        PromptMessage::new(Role::User, content.into())
+    }
+
+    /// A message from the assistant (text, or any content block).
+    pub fn assistant(content: impl Into<ContentBlock>) -> Self {
+        PromptMessage::new(Role::Assistant, content.into())
     }
 }
 
@@ -125,6 +193,13 @@ pub struct GetPromptRequestParams {
     pub meta: Option<RequestMeta>,
 }
 
+impl GetPromptRequestParams {
+    /// A request for prompt `name` with `arguments`.
+    pub fn new(name: impl Into<String>, arguments: Option<BTreeMap<String, String>>) -> Self {
+        GetPromptRequestParams { name: name.into(), arguments, input_responses: None, request_state: None, meta: None }
+    }
+}
+
 /// Result of `prompts/get`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -141,4 +216,56 @@ pub struct GetPromptResult {
     /// Metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl GetPromptResult {
+    /// A result with no messages yet; add them with [`user`](Self::user),
+    /// [`assistant`](Self::assistant) or [`message`](Self::message).
+    ///
+    /// ```
+    /// use mocopr_core::types::GetPromptResult;
+    ///
+    /// let result = GetPromptResult::new()
+    ///     .with_description("A greeting")
+    ///     .user("Hello!")
+    ///     .assistant("Hi, how can I help?");
+    /// assert_eq!(result.messages.len(), 2);
+    /// ```
+    pub fn new() -> Self {
+        GetPromptResult { description: None, messages: Vec::new(), result_type: None, meta: None }
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds a message.
+    pub fn message(mut self, message: PromptMessage) -> Self {
+        self.messages.push(message);
+        self
+    }
+
+    /// Adds a message from the user.
+    pub fn user(self, content: impl Into<ContentBlock>) -> Self {
+        self.message(PromptMessage::user(content))
+    }
+
+    /// Adds a message from the assistant.
+    pub fn assistant(self, content: impl Into<ContentBlock>) -> Self {
+        self.message(PromptMessage::assistant(content))
+    }
+}
+
+impl Default for GetPromptResult {
+    fn default() -> Self {
+        GetPromptResult::new()
+    }
+}
+
+impl From<Vec<PromptMessage>> for GetPromptResult {
+    fn from(messages: Vec<PromptMessage>) -> Self {
+        GetPromptResult { messages, ..GetPromptResult::new() }
+    }
 }

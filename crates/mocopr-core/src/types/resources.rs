@@ -53,6 +53,30 @@ impl Resource {
             meta: None,
         }
     }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the MIME type.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
+    }
+
+    /// Sets the size in bytes.
+    pub fn with_size(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
+        self
+    }
 }
 
 /// A family of resources described by an RFC 6570 URI template.
@@ -97,6 +121,24 @@ impl ResourceTemplate {
             annotations: None,
             meta: None,
         }
+    }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the MIME type every matching resource has.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
     }
 }
 
@@ -147,8 +189,55 @@ pub enum ResourceContents {
 
 impl ResourceContents {
     /// Text contents.
+    ///
+    /// ```
+    /// use mocopr_core::types::ResourceContents;
+    ///
+    /// let contents = ResourceContents::text("mem://hello", "hello").with_mime_type("text/plain");
+    /// assert_eq!(contents.as_text(), Some("hello"));
+    /// ```
     pub fn text(uri: impl Into<String>, text: impl Into<String>) -> Self {
         ResourceContents::Text(TextResourceContents { uri: uri.into(), text: text.into(), mime_type: None, meta: None })
+    }
+
+    /// Binary contents: `bytes`, base64-encoded.
+    ///
+    /// ```
+    /// use mocopr_core::types::ResourceContents;
+    ///
+    /// let contents = ResourceContents::blob("mem://logo", [0x89, b'P', b'N', b'G']);
+    /// assert_eq!(contents.as_blob(), Some("iVBORw=="));
+    /// ```
+    pub fn blob(uri: impl Into<String>, bytes: impl AsRef<[u8]>) -> Self {
+        use base64::Engine as _;
+        let blob = base64::engine::general_purpose::STANDARD.encode(bytes.as_ref());
+        ResourceContents::Blob(BlobResourceContents { uri: uri.into(), blob, mime_type: None, meta: None })
+    }
+
+    /// Sets the MIME type.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        let slot = match &mut self {
+            ResourceContents::Text(t) => &mut t.mime_type,
+            ResourceContents::Blob(b) => &mut b.mime_type,
+        };
+        *slot = Some(mime_type.into());
+        self
+    }
+
+    /// The text, for text contents.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            ResourceContents::Text(t) => Some(&t.text),
+            ResourceContents::Blob(_) => None,
+        }
+    }
+
+    /// The base64 text, for binary contents.
+    pub fn as_blob(&self) -> Option<&str> {
+        match self {
+            ResourceContents::Blob(b) => Some(&b.blob),
+            ResourceContents::Text(_) => None,
+        }
     }
 
     /// The URI.
@@ -239,6 +328,13 @@ pub struct ReadResourceRequestParams {
     pub meta: Option<RequestMeta>,
 }
 
+impl ReadResourceRequestParams {
+    /// A read of `uri`.
+    pub fn new(uri: impl Into<String>) -> Self {
+        ReadResourceRequestParams { uri: uri.into(), input_responses: None, request_state: None, meta: None }
+    }
+}
+
 /// Result of `resources/read`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -258,6 +354,13 @@ pub struct ReadResourceResult {
     /// Metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl ReadResourceResult {
+    /// A result carrying `contents`.
+    pub fn new(contents: Vec<ResourceContents>) -> Self {
+        ReadResourceResult { contents, ttl_ms: None, cache_scope: None, result_type: None, meta: None }
+    }
 }
 
 /// Params of the legacy `resources/subscribe` and `resources/unsubscribe`.

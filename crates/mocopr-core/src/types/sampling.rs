@@ -23,6 +23,15 @@ pub struct SamplingMessage {
     pub meta: Option<Meta>,
 }
 
+impl SamplingMessage {
+    /// A text message from the user.
+    pub fn user_text(text: impl Into<String>) -> Self {
+        let content =
+            SamplingContent::Text(super::content::TextContent { text: text.into(), annotations: None, meta: None });
+        SamplingMessage { role: Role::User, content: OneOrMany::One(content), meta: None }
+    }
+}
+
 /// A hint for model selection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -125,6 +134,33 @@ pub struct CreateMessageRequestParams {
     /// Metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+}
+
+impl CreateMessageRequestParams {
+    /// A request for at most `max_tokens` tokens continuing `messages`.
+    ///
+    /// ```
+    /// use mocopr_core::types::{CreateMessageRequestParams, SamplingMessage};
+    ///
+    /// let params = CreateMessageRequestParams::new(vec![SamplingMessage::user_text("Say hi")], 50);
+    /// assert_eq!(params.max_tokens, 50);
+    /// ```
+    pub fn new(messages: Vec<SamplingMessage>, max_tokens: u64) -> Self {
+        CreateMessageRequestParams {
+            messages,
+            model_preferences: None,
+            system_prompt: None,
+            include_context: None,
+            temperature: None,
+            max_tokens,
+            stop_sequences: None,
+            metadata: None,
+            tools: None,
+            tool_choice: None,
+            task: None,
+            meta: None,
+        }
+    }
 }
 
 /// The client's answer to `sampling/createMessage`.

@@ -45,19 +45,83 @@ pub struct Tool {
 }
 
 impl Tool {
-    /// A tool with a name and an input schema.
-    pub fn new(name: impl Into<String>, input_schema: JsonObject) -> Self {
+    /// A tool named `name` that accepts any object (`{"type": "object"}`). A server derives the
+    /// input and output schemas from the handler's types when this definition leaves them at
+    /// that default.
+    ///
+    /// ```
+    /// use mocopr_core::types::{Tool, ToolAnnotations};
+    ///
+    /// let tool = Tool::new("weather")
+    ///     .with_description("Current weather of a city.")
+    ///     .with_annotations(ToolAnnotations::new().with_read_only_hint(true));
+    /// assert_eq!(tool.input_schema["type"], "object");
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
         Tool {
             name: name.into(),
             title: None,
             description: None,
-            input_schema,
+            input_schema: default_input_schema(),
             output_schema: None,
             annotations: None,
             execution: None,
             icons: None,
             meta: None,
         }
+    }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description the model reads.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the JSON Schema of the arguments (`"type": "object"` at its root).
+    pub fn with_input_schema(mut self, schema: JsonObject) -> Self {
+        self.input_schema = schema;
+        self
+    }
+
+    /// Sets the JSON Schema of `structuredContent`.
+    pub fn with_output_schema(mut self, schema: JsonObject) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// Sets the behaviour hints.
+    pub fn with_annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.annotations = Some(annotations);
+        self
+    }
+
+    /// Whether the input schema is still the default `{"type": "object"}` of [`Tool::new`].
+    pub fn has_default_input_schema(&self) -> bool {
+        self.input_schema.len() == 1 && self.input_schema.get("type").and_then(Value::as_str) == Some("object")
+    }
+}
+
+fn default_input_schema() -> JsonObject {
+    let mut schema = JsonObject::new();
+    schema.insert("type".into(), Value::from("object"));
+    schema
+}
+
+impl From<&str> for Tool {
+    fn from(name: &str) -> Self {
+        Tool::new(name)
+    }
+}
+
+impl From<String> for Tool {
+    fn from(name: String) -> Self {
+        Tool::new(name)
     }
 }
 
@@ -81,6 +145,43 @@ pub struct ToolAnnotations {
     /// The tool interacts with an open world of external entities (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_world_hint: Option<bool>,
+}
+
+impl ToolAnnotations {
+    /// No hints.
+    pub fn new() -> Self {
+        ToolAnnotations::default()
+    }
+
+    /// Sets the display name.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Declares whether the tool leaves its environment unchanged.
+    pub fn with_read_only_hint(mut self, read_only: bool) -> Self {
+        self.read_only_hint = Some(read_only);
+        self
+    }
+
+    /// Declares whether the tool's changes may be destructive.
+    pub fn with_destructive_hint(mut self, destructive: bool) -> Self {
+        self.destructive_hint = Some(destructive);
+        self
+    }
+
+    /// Declares whether repeating a call with the same arguments has no further effect.
+    pub fn with_idempotent_hint(mut self, idempotent: bool) -> Self {
+        self.idempotent_hint = Some(idempotent);
+        self
+    }
+
+    /// Declares whether the tool reaches an open world of external entities.
+    pub fn with_open_world_hint(mut self, open_world: bool) -> Self {
+        self.open_world_hint = Some(open_world);
+        self
+    }
 }
 
 /// Whether a tool may run as a task (2025-11-25 experimental tasks).
@@ -155,7 +256,7 @@ pub struct CallToolRequestParams {
 }
 
 impl CallToolRequestParams {
-    /// A call of `name` with `arguments`.
+    /// A call of `name` with `arguments` (an object, or `None` for none).
     pub fn new(name: impl Into<String>, arguments: Option<JsonObject>) -> Self {
         CallToolRequestParams {
             name: name.into(),
@@ -196,7 +297,33 @@ impl CallToolResult {
         CallToolResult { content, structured_content: None, is_error: None, result_type: None, meta: None }
     }
 
-    /// A tool error the model can see and correct.
+    /// A successful result of one text block.
+    ///
+    /// ```
+    /// use mocopr_core::types::CallToolResult;
+    ///
+    /// let result = CallToolResult::text("42");
+    /// assert_eq!(result.text_content(), "42");
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    }
+
+    /// A successful structured result: `value` as `structuredContent`, and the same JSON as a
+    /// text block for clients that read only text (as the specification recommends).
+    ///
+    /// ```
+    /// use mocopr_core::types::CallToolResult;
+    ///
+    /// let result = CallToolResult::structured(serde_json::json!({"sum": 3}));
+    /// assert_eq!(result.text_content(), r#"{"sum":3}"#);
+    /// ```
+    pub fn structured(value: Value) -> Self {
+        let text = value.to_string();
+        CallToolResult::text(text).with_structured_content(value)
+    }
+
+    /// A tool error the model can see and correct (`isError: true`).
     pub fn error(message: impl Into<String>) -> Self {
         CallToolResult {
             content: vec![ContentBlock::text(message)],
@@ -205,5 +332,22 @@ impl CallToolResult {
             result_type: None,
             meta: None,
         }
+    }
+
+    /// Sets `structuredContent`.
+    pub fn with_structured_content(mut self, value: Value) -> Self {
+        self.structured_content = Some(value);
+        self
+    }
+
+    /// Whether the tool reported a failure.
+    pub fn is_error(&self) -> bool {
+        self.is_error == Some(true)
+    }
+
+    /// The text of every text block, joined by newlines.
+    pub fn text_content(&self) -> String {
+        let texts: Vec<&str> = self.content.iter().filter_map(ContentBlock::as_text).collect();
+        texts.join("\n")
     }
 }

@@ -148,7 +148,7 @@ pub fn tool(v: ProtocolVersion) -> Strat<Tool> {
     );
     (described, extras)
         .prop_map(|((n, t, d, input), (output, a, exec, icons, meta))| {
-            let mut tool = Tool::new(n, input);
+            let mut tool = Tool::new(n).with_input_schema(input);
             tool.title = t;
             tool.description = d;
             tool.output_schema = output;

@@ -3,10 +3,9 @@
 use mocopr_client::McpClient;
 use mocopr_core::service::{McpRequest, McpResponse};
 use mocopr_core::types::Tool;
-use mocopr_server::{ConnectionConfig, McpServer, ToolError, serve_connection};
-use mocopr_transport::TransportConfig;
+use mocopr_server::{HandlerError, McpServer, StdioConfig, serve_connection};
+use mocopr_transport::FramingConfig;
 use mocopr_transport::memory::pair;
-use serde_json::json;
 
 /// Work the profiler should find: counts primes below `limit` by trial division.
 #[inline(never)]
@@ -15,16 +14,15 @@ pub(crate) fn count_primes_slowly(limit: u64) -> u64 {
 }
 
 pub(crate) fn server() -> McpServer {
-    let object = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
     McpServer::builder()
-        .tool(Tool::new("primes", object(json!({"type": "object"}))), || async {
-            Ok::<_, ToolError>(count_primes_slowly(std::hint::black_box(20_000)).to_string())
+        .tool(Tool::new("primes"), || async {
+            Ok::<_, HandlerError>(count_primes_slowly(std::hint::black_box(20_000)).to_string())
         })
-        .tool(Tool::new("nap", object(json!({"type": "object"}))), || async {
+        .tool(Tool::new("nap"), || async {
             tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-            Ok::<_, ToolError>("rested")
+            Ok::<_, HandlerError>("rested")
         })
-        .tool(Tool::new("echo", object(json!({"type": "object"}))), || async { Ok::<_, ToolError>("echo".repeat(64)) })
+        .tool(Tool::new("echo"), || async { Ok::<_, HandlerError>("echo".repeat(64)) })
         .build()
         .expect("server")
 }
@@ -38,7 +36,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let (client_end, server_end) = pair(&TransportConfig::default());
-    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, ConnectionConfig::default()));
+    let (client_end, server_end) = pair(&FramingConfig::default());
+    tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
     McpClient::builder().connect(client_end.reader, client_end.sink).await.expect("connect")
 }

@@ -72,19 +72,19 @@ fn run(args: Args) -> Result<(), String> {
             LoadScenario::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => LoadScenario::builder()
-            .operation(1, Operation::ListTools)
-            .operation(1, Operation::Ping)
+            .with_operation(1, Operation::ListTools)
+            .with_operation(1, Operation::Ping)
             .build()
             .map_err(|e| e.to_string())?,
     };
     let target = Target::parse(&args.target).map_err(|e| e.to_string())?;
     let mut tester = LoadTester::builder(target, scenario)
-        .clients(args.clients)
-        .duration(args.duration)
-        .ramp_up(args.ramp_up.min(args.duration))
-        .request_timeout(args.request_timeout);
+        .with_concurrent_clients(args.clients)
+        .with_duration(args.duration)
+        .with_ramp_up(args.ramp_up.min(args.duration))
+        .with_request_timeout(args.request_timeout);
     if args.rate > 0.0 {
-        tester = tester.rate(args.rate);
+        tester = tester.with_requests_per_second(args.rate);
     }
     let tester = tester.build().map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;

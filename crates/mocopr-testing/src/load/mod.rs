@@ -209,7 +209,7 @@ struct Window {
 
 impl LoadTesterBuilder {
     /// Concurrent clients (at least 1).
-    pub fn clients(mut self, clients: usize) -> Self {
+    pub fn with_concurrent_clients(mut self, clients: usize) -> Self {
         self.tester.clients = clients.max(1);
         self
     }
@@ -217,25 +217,25 @@ impl LoadTesterBuilder {
     /// Target rate in requests per second, all clients together (each client sends its share
     /// at an even pace, and never more than one request at a time). Without it, each client
     /// sends its next request as soon as the last is answered.
-    pub fn rate(mut self, requests_per_second: f64) -> Self {
+    pub fn with_requests_per_second(mut self, requests_per_second: f64) -> Self {
         self.tester.rate = Some(requests_per_second);
         self
     }
 
     /// How long requests are started for (ramp-up included).
-    pub fn duration(mut self, duration: Duration) -> Self {
+    pub fn with_duration(mut self, duration: Duration) -> Self {
         self.tester.duration = duration;
         self
     }
 
     /// Clients start one after another over this time instead of all at once.
-    pub fn ramp_up(mut self, ramp_up: Duration) -> Self {
+    pub fn with_ramp_up(mut self, ramp_up: Duration) -> Self {
         self.tester.ramp_up = ramp_up;
         self
     }
 
     /// How long one request may take before it counts as an error.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.tester.request_timeout = timeout;
         self
     }
@@ -243,7 +243,7 @@ impl LoadTesterBuilder {
     /// How long requests still running at the end of the duration may take to finish before
     /// they are cut off and counted as unfinished errors (default [`DEFAULT_GRACE`], never more
     /// than the request timeout).
-    pub fn grace(mut self, grace: Duration) -> Self {
+    pub fn with_grace(mut self, grace: Duration) -> Self {
         self.tester.grace = grace;
         self
     }

@@ -178,7 +178,7 @@ pub struct LoadScenarioBuilder {
 
 impl LoadScenarioBuilder {
     /// Adds `operation` with relative `weight`.
-    pub fn operation(mut self, weight: u32, operation: Operation) -> Self {
+    pub fn with_operation(mut self, weight: u32, operation: Operation) -> Self {
         self.operations.push(WeightedOperation { weight, operation });
         self
     }
@@ -199,9 +199,9 @@ mod tests {
     #[test]
     fn draws_land_on_operations_by_weight() {
         let scenario = LoadScenario::builder()
-            .operation(10, Operation::ListTools)
-            .operation(70, Operation::call_tool("echo", json!({})))
-            .operation(20, Operation::read_resource("mem://hello"))
+            .with_operation(10, Operation::ListTools)
+            .with_operation(70, Operation::call_tool("echo", json!({})))
+            .with_operation(20, Operation::read_resource("mem://hello"))
             .build()
             .unwrap();
         assert_eq!(scenario.total_weight(), 100);

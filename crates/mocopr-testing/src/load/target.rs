@@ -40,7 +40,8 @@ impl Target {
 
     /// Connects `clients` simulated clients.
     pub(crate) async fn connect(&self, clients: usize, timeout: Duration) -> Result<Connected, LoadError> {
-        let builder = || McpClient::builder().info("mocopr-loadtest", env!("CARGO_PKG_VERSION")).timeout(timeout);
+        let builder =
+            || McpClient::builder().with_info("mocopr-loadtest", env!("CARGO_PKG_VERSION")).with_timeout(timeout);
         match self {
             Target::Stdio { program, args } => {
                 let mut command = tokio::process::Command::new(program);

@@ -1,35 +1,21 @@
-//! [`HttpConfig`] (what the MCP endpoint accepts) and [`ServerConfig`] (how the listener
-//! treats connections).
+//! [`EndpointConfig`] (what the Streamable HTTP endpoint accepts) and [`ListenerConfig`] (how
+//! the HTTP listener treats connections), each made by its builder.
 
 use std::time::Duration;
-
-/// Default largest request body: 4 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: usize = 4 * 1024 * 1024;
-/// Default interval of SSE keep-alive comments on long streams.
-pub const DEFAULT_SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// Default bound on messages queued for one response stream.
-pub const DEFAULT_STREAM_QUEUE: usize = 256;
-/// Default most concurrent legacy sessions.
-pub const DEFAULT_MAX_SESSIONS: usize = 10_000;
-/// Default most concurrent connections.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4_096;
-/// Default time allowed to receive a request's headers.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default TCP keepalive probe interval.
-pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Host names accepted by default: the loopback ones, so a page on another site cannot reach a
 /// local server through DNS rebinding.
 pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
-/// What the Streamable HTTP endpoint accepts.
+/// What the Streamable HTTP endpoint accepts. Made with [`EndpointConfig::builder`]; the
+/// defaults are those the builder's setters name.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct HttpConfig {
+pub struct EndpointConfig {
     /// Largest request body; larger ones get `413`.
     pub max_body_size: usize,
     /// Accepted `Host` (and `Origin`) host names; `None` accepts any (only behind a proxy that
-    /// checks them). Default: [`LOOPBACK_HOSTS`].
+    /// checks them).
     pub allowed_hosts: Option<Vec<String>>,
     /// Interval of SSE keep-alive comments.
     pub sse_keep_alive: Duration,
@@ -42,53 +28,105 @@ pub struct HttpConfig {
     pub session_idle_timeout: Duration,
 }
 
-impl Default for HttpConfig {
+impl Default for EndpointConfig {
     fn default() -> Self {
-        HttpConfig {
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
+        EndpointConfig {
+            max_body_size: 4 * 1024 * 1024,
             allowed_hosts: Some(LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
-            sse_keep_alive: DEFAULT_SSE_KEEP_ALIVE,
-            stream_queue: DEFAULT_STREAM_QUEUE,
-            max_sessions: DEFAULT_MAX_SESSIONS,
+            sse_keep_alive: Duration::from_secs(15),
+            stream_queue: 256,
+            max_sessions: 10_000,
             session_idle_timeout: super::sessions::DEFAULT_SESSION_IDLE_TIMEOUT,
         }
     }
 }
 
-impl HttpConfig {
-    /// Sets the body limit.
+impl EndpointConfig {
+    /// Starts from the defaults.
+    ///
+    /// ```
+    /// use mocopr_transport::http::EndpointConfig;
+    ///
+    /// let config = EndpointConfig::builder()
+    ///     .with_max_body_size(1024 * 1024)
+    ///     .with_allowed_hosts(["localhost", "mcp.example.com"])
+    ///     .build();
+    /// assert_eq!(config.max_body_size, 1024 * 1024);
+    /// ```
+    pub fn builder() -> EndpointConfigBuilder {
+        EndpointConfigBuilder { config: EndpointConfig::default() }
+    }
+}
+
+/// Builds an [`EndpointConfig`].
+#[derive(Debug, Clone)]
+pub struct EndpointConfigBuilder {
+    config: EndpointConfig,
+}
+
+impl EndpointConfigBuilder {
+    /// Sets the largest request body (default 4 MiB).
     pub fn with_max_body_size(mut self, bytes: usize) -> Self {
-        self.max_body_size = bytes;
+        self.config.max_body_size = bytes;
         self
     }
 
-    /// Accepts these host names (plus nothing else).
+    /// Accepts these `Host` / `Origin` host names and no others (default: the
+    /// [`LOOPBACK_HOSTS`]).
     pub fn with_allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
-        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self.config.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
         self
     }
 
     /// Accepts any `Host` and `Origin`. Only for servers behind a proxy that validates them.
-    pub fn allow_any_host(mut self) -> Self {
-        self.allowed_hosts = None;
+    pub fn with_any_host(mut self) -> Self {
+        self.config.allowed_hosts = None;
         self
     }
 
-    /// Sets the session bound.
-    pub fn with_max_sessions(mut self, sessions: usize) -> Self {
-        self.max_sessions = sessions;
+    /// Sets the interval of SSE keep-alive comments on long streams (default 15 s).
+    pub fn with_sse_keep_alive(mut self, interval: Duration) -> Self {
+        self.config.sse_keep_alive = interval;
         self
+    }
+
+    /// Sets how many messages are queued per response stream before the handler waits
+    /// (default 256).
+    pub fn with_stream_queue(mut self, messages: usize) -> Self {
+        self.config.stream_queue = messages;
+        self
+    }
+
+    /// Sets the most concurrent legacy sessions (default 10,000).
+    pub fn with_max_sessions(mut self, sessions: usize) -> Self {
+        self.config.max_sessions = sessions;
+        self
+    }
+
+    /// Sets how long a legacy session may stay unused before it may be dropped to make room
+    /// (default 30 minutes).
+    pub fn with_session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.session_idle_timeout = timeout;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> EndpointConfig {
+        self.config
     }
 }
 
-/// How the listener treats connections.
+/// How the HTTP listener treats connections. Made with [`ListenerConfig::builder`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ServerConfig {
+pub struct ListenerConfig {
     /// Most concurrent connections; further ones wait in the accept queue.
     pub max_connections: usize,
     /// Time allowed to receive a request's headers before the connection is closed.
     pub header_timeout: Duration,
+    /// A connection with no request in progress for this long is closed; `None` keeps idle
+    /// connections open.
+    pub connection_timeout: Option<Duration>,
     /// HTTP/1.1 keep-alive.
     pub keep_alive: bool,
     /// Disable Nagle's algorithm (lower latency for small responses).
@@ -99,53 +137,92 @@ pub struct ServerConfig {
     open_connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl Default for ServerConfig {
+impl Default for ListenerConfig {
     fn default() -> Self {
-        ServerConfig {
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            header_timeout: DEFAULT_HEADER_TIMEOUT,
+        ListenerConfig {
+            max_connections: 4_096,
+            header_timeout: Duration::from_secs(30),
+            connection_timeout: Some(Duration::from_secs(120)),
             keep_alive: true,
             tcp_nodelay: true,
-            tcp_keepalive: Some(DEFAULT_TCP_KEEPALIVE),
+            tcp_keepalive: Some(Duration::from_secs(60)),
             open_connections: std::sync::Arc::default(),
         }
     }
 }
 
-impl ServerConfig {
-    /// Sets the connection bound.
-    pub fn with_max_connections(mut self, connections: usize) -> Self {
-        self.max_connections = connections;
-        self
-    }
-
-    /// Sets the header timeout.
-    pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
-        self.header_timeout = timeout;
-        self
-    }
-
-    /// Enables or disables keep-alive.
-    pub fn with_keep_alive(mut self, keep_alive: bool) -> Self {
-        self.keep_alive = keep_alive;
-        self
-    }
-
-    /// Enables or disables `TCP_NODELAY`.
-    pub fn with_tcp_nodelay(mut self, nodelay: bool) -> Self {
-        self.tcp_nodelay = nodelay;
-        self
-    }
-
-    /// Sets TCP keepalive.
-    pub fn with_tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
-        self.tcp_keepalive = interval;
-        self
+impl ListenerConfig {
+    /// Starts from the defaults.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mocopr_transport::http::ListenerConfig;
+    ///
+    /// let config = ListenerConfig::builder()
+    ///     .with_max_connections(10_000)
+    ///     .with_connection_timeout(Some(Duration::from_secs(30)))
+    ///     .with_tcp_nodelay(true)
+    ///     .build();
+    /// assert_eq!(config.max_connections, 10_000);
+    /// ```
+    pub fn builder() -> ListenerConfigBuilder {
+        ListenerConfigBuilder { config: ListenerConfig::default() }
     }
 
     /// A handle on the number of connections the listener serving with this configuration has
     /// open (e.g. for a metrics gauge).
     pub fn open_connections(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
         self.open_connections.clone()
+    }
+}
+
+/// Builds a [`ListenerConfig`].
+#[derive(Debug, Clone)]
+pub struct ListenerConfigBuilder {
+    config: ListenerConfig,
+}
+
+impl ListenerConfigBuilder {
+    /// Sets the most concurrent connections (default 4,096; at least 1).
+    pub fn with_max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// Sets the time allowed to receive a request's headers (default 30 s).
+    pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a connection may stay open with no request in progress (default 120 s;
+    /// `None` keeps idle connections open). A request in progress, or a response still being
+    /// sent (an SSE stream), keeps its connection open.
+    pub fn with_connection_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.connection_timeout = timeout;
+        self
+    }
+
+    /// Enables or disables HTTP/1.1 keep-alive (default on).
+    pub fn with_keep_alive(mut self, keep_alive: bool) -> Self {
+        self.config.keep_alive = keep_alive;
+        self
+    }
+
+    /// Enables or disables `TCP_NODELAY` (default on).
+    pub fn with_tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.config.tcp_nodelay = nodelay;
+        self
+    }
+
+    /// Sets the TCP keepalive probe interval (default 60 s; `None` disables probes).
+    pub fn with_tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.config.tcp_keepalive = interval;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> ListenerConfig {
+        self.config
     }
 }

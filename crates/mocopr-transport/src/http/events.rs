@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
 /// Default events the in-memory log keeps.
-pub const DEFAULT_EVENTS_KEPT: usize = 4096;
+pub(crate) const DEFAULT_EVENTS_KEPT: usize = 4096;
 /// How many live events an open stream may fall behind before it re-reads the log.
 pub const LIVE_EVENTS_QUEUED: usize = 1024;
 

@@ -14,22 +14,15 @@ mod service;
 mod sessions;
 
 pub use body::HttpBody;
-pub use config::{
-    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
-    DEFAULT_SSE_KEEP_ALIVE, DEFAULT_STREAM_QUEUE, DEFAULT_TCP_KEEPALIVE, HttpConfig, LOOPBACK_HOSTS, ServerConfig,
-};
-pub use events::{
-    DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position,
-};
+pub use config::{EndpointConfig, EndpointConfigBuilder, LOOPBACK_HOSTS, ListenerConfig, ListenerConfigBuilder};
+pub use events::{Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position};
 pub use origin::allowed as host_allowed;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_events::RedisEventStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis_sessions::{DEFAULT_LOCAL_SESSIONS, RedisSessionStore};
-pub use serve::{DEFAULT_PATH, serve_http, serve_http_service};
+pub use redis_sessions::RedisSessionStore;
+pub use serve::{ServeHttp, serve_http};
 pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
-pub use sessions::{
-    DEFAULT_SESSION_IDLE_TIMEOUT, InMemorySessionStore, SessionStore, SessionStoreError, new_session_id,
-};
+pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, new_session_id};

@@ -55,7 +55,7 @@ impl std::fmt::Debug for RedisEventStore {
 
 impl RedisEventStore {
     /// A log in the Redis at `url` (`redis://host:port/db`) under the key `mcp:events`, keeping
-    /// about [`DEFAULT_EVENTS_KEPT`] events, connecting on first use (so a server starts while
+    /// about 4,096 events, connecting on first use (so a server starts while
     /// Redis is down). Commands time out after `timeout`. Needs a Tokio runtime.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
@@ -80,7 +80,7 @@ impl RedisEventStore {
         self
     }
 
-    /// About how many events the log keeps (default [`DEFAULT_EVENTS_KEPT`]).
+    /// About how many events the log keeps (default 4,096).
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len.max(1);
         self

@@ -28,7 +28,7 @@ use super::sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, SessionStore, SessionStoreEr
 use crate::session::{Session, SessionState};
 
 /// Default number of sessions a process keeps local objects for.
-pub const DEFAULT_LOCAL_SESSIONS: usize = 10_000;
+pub(crate) const DEFAULT_LOCAL_SESSIONS: usize = 10_000;
 
 /// Applies a delta if the session still exists. KEYS: hash, subscriptions. ARGV: idle ms,
 /// `initialized` ('' = unchanged), level JSON ('' = unchanged), number of URIs added, the added
@@ -85,7 +85,7 @@ struct Handshake {
 
 impl RedisSessionStore {
     /// Sessions in the Redis at `url` (`redis://host:port/db`) under `mcp:session`, dropped
-    /// after [`DEFAULT_SESSION_IDLE_TIMEOUT`] unused, connecting on first use (a server starts
+    /// after 30 minutes unused, connecting on first use (a server starts
     /// while Redis is down). Commands time out after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
@@ -111,7 +111,7 @@ impl RedisSessionStore {
     }
 
     /// How many sessions this process keeps local objects for (default
-    /// [`DEFAULT_LOCAL_SESSIONS`]); the least recently used without a request waiting on its
+    /// 10,000); the least recently used without a request waiting on its
     /// client go first, and are made again from Redis when they come back.
     pub fn with_local_capacity(mut self, capacity: usize) -> Self {
         self.local_capacity = capacity.max(1);

@@ -1,52 +1,112 @@
-//! [`serve_http`]: a hyper HTTP/1.1 listener for the MCP endpoint, with the connection knobs of
-//! [`ServerConfig`]. Users with their own axum app mount [`StreamableHttpService`] instead.
+//! [`serve_http`]: a hyper HTTP/1.1 listener for any HTTP service (the MCP endpoint alone, or
+//! an axum `Router` with it beside other routes), with the connection knobs of
+//! [`ListenerConfig`]: a bound on connections, header and idle-connection timeouts, TCP options.
 
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, IntoFuture, Pending};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::{Request, Response, StatusCode};
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tower_service::Service;
 
-use mocopr_core::service::{McpRequest, McpResponse};
-
-use super::body::HttpBody;
-use super::config::ServerConfig;
-use super::service::StreamableHttpService;
+use super::config::ListenerConfig;
 use crate::error::TransportError;
 
-/// The default path of the MCP endpoint.
-pub const DEFAULT_PATH: &str = "/mcp";
-
-/// Serves `endpoint` at `path` on `listener` until `shutdown` resolves; other paths get `404`.
-pub async fn serve_http<S>(
-    listener: TcpListener,
-    endpoint: StreamableHttpService<S>,
-    path: &str,
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), TransportError>
-where
-    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-{
-    let service = OnPath { endpoint, path: Arc::from(path) };
-    serve_http_service(listener, service, config, shutdown).await
+/// Serves `service` on `listener`: every path reaches it unless [`ServeHttp::with_path`] says
+/// otherwise. Await the returned [`ServeHttp`] (after its `with_*` settings) to run the server.
+///
+/// ```no_run
+/// use mocopr_transport::http::{ListenerConfig, serve_http};
+///
+/// # async fn run(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// serve_http(listener, app)
+///     .with_config(ListenerConfig::builder().with_max_connections(1_000).build())
+///     .with_graceful_shutdown(async { tokio::time::sleep(std::time::Duration::from_secs(3600)).await })
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub fn serve_http<S>(listener: TcpListener, service: S) -> ServeHttp<S, Pending<()>> {
+    ServeHttp { listener, service, config: ListenerConfig::default(), path: None, shutdown: std::future::pending() }
 }
 
-/// Serves any HTTP service (e.g. an axum `Router` with the MCP endpoint beside other routes) on
-/// `listener` with the connection knobs of `config`, until `shutdown` resolves.
-pub async fn serve_http_service<S, B>(
+/// A server not yet started: set it up with the `with_*` methods, then `.await` it. Made by
+/// [`serve_http`].
+#[must_use = "a server does nothing until it is awaited"]
+pub struct ServeHttp<S, F> {
     listener: TcpListener,
     service: S,
-    config: ServerConfig,
+    config: ListenerConfig,
+    path: Option<Arc<str>>,
+    shutdown: F,
+}
+
+impl<S, F> std::fmt::Debug for ServeHttp<S, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeHttp").field("config", &self.config).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl<S, F> ServeHttp<S, F> {
+    /// Sets the connection knobs (default [`ListenerConfig::default`]).
+    pub fn with_config(mut self, config: ListenerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Serves only `path`; other paths get `404`. For the MCP endpoint served alone (an axum
+    /// `Router` routes by itself).
+    pub fn with_path(mut self, path: &str) -> Self {
+        self.path = Some(Arc::from(path));
+        self
+    }
+
+    /// Stops accepting connections when `signal` resolves, and returns.
+    pub fn with_graceful_shutdown<G: Future<Output = ()> + Send + 'static>(self, signal: G) -> ServeHttp<S, G> {
+        ServeHttp {
+            listener: self.listener,
+            service: self.service,
+            config: self.config,
+            path: self.path,
+            shutdown: signal,
+        }
+    }
+}
+
+impl<S, B, F> IntoFuture for ServeHttp<S, F>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    F: Future<Output = ()> + Send + 'static,
+{
+    type Output = Result<(), TransportError>;
+    type IntoFuture = BoxFuture<'static, Result<(), TransportError>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let service = OnPath { inner: self.service, path: self.path };
+        Box::pin(accept_loop(self.listener, service, self.config, self.shutdown))
+    }
+}
+
+async fn accept_loop<S, B>(
+    listener: TcpListener,
+    service: S,
+    config: ListenerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TransportError>
 where
@@ -75,7 +135,7 @@ where
                 // is out of descriptors: keep serving, after a pause so the latter is no busy
                 // loop.
                 Err(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -85,53 +145,203 @@ where
             let _ = rustix::net::sockopt::set_socket_keepalive(&stream, true);
             let _ = rustix::net::sockopt::set_tcp_keepidle(&stream, interval);
         }
-        let service = hyper_util::service::TowerToHyperService::new(service.clone());
+        let activity = Arc::new(Activity::new());
+        let tracked = Tracked { inner: service.clone(), activity: activity.clone() };
+        let service = hyper_util::service::TowerToHyperService::new(tracked);
         let mut builder = http1::Builder::new();
         builder.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
         let open = OpenConnection::enter(open.clone());
+        let idle_limit = config.connection_timeout;
         tokio::spawn(async move {
             let (_permit, _open) = (permit, open);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
             // A connection error (reset, timeout) ends this connection only.
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            let Some(limit) = idle_limit else {
+                let _ = connection.await;
+                return;
+            };
+            loop {
+                let deadline = activity.idle_deadline(limit);
+                tokio::select! {
+                    _ = connection.as_mut() => return,
+                    () = tokio::time::sleep_until(deadline) => {
+                        if activity.is_idle_for(limit) {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = connection.await;
+                            return;
+                        }
+                    }
+                }
+            }
         });
     }
 }
 
-/// The endpoint at one path; `404` elsewhere.
-struct OnPath<S> {
-    endpoint: StreamableHttpService<S>,
-    path: Arc<str>,
+/// When a connection last finished a request, and how many it has in progress (a request is in
+/// progress from the call of the service until its response body is done or dropped).
+struct Activity {
+    started: Instant,
+    /// Milliseconds after `started` of the last change.
+    last: AtomicU64,
+    in_progress: AtomicUsize,
 }
 
-impl<S> Clone for OnPath<S> {
-    fn clone(&self) -> Self {
-        OnPath { endpoint: self.endpoint.clone(), path: self.path.clone() }
+impl Activity {
+    fn new() -> Self {
+        Activity { started: Instant::now(), last: AtomicU64::new(0), in_progress: AtomicUsize::new(0) }
+    }
+
+    fn touch(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    fn idle_deadline(&self, limit: Duration) -> Instant {
+        self.started + Duration::from_millis(self.last.load(Ordering::Relaxed)) + limit
+    }
+
+    fn is_idle_for(&self, limit: Duration) -> bool {
+        self.in_progress.load(Ordering::Acquire) == 0 && Instant::now() >= self.idle_deadline(limit)
     }
 }
 
-impl<S> Service<Request<Incoming>> for OnPath<S>
-where
-    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response<HttpBody>;
-    type Error = Infallible;
-    type Future = futures_util::future::Either<
-        <StreamableHttpService<S> as Service<Request<Incoming>>>::Future,
-        std::future::Ready<Result<Response<HttpBody>, Infallible>>,
-    >;
+/// One request in progress on a connection, until dropped.
+struct InProgress(Arc<Activity>);
 
-    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
-        std::task::Poll::Ready(Ok(()))
+impl InProgress {
+    fn enter(activity: &Arc<Activity>) -> Self {
+        activity.in_progress.fetch_add(1, Ordering::AcqRel);
+        activity.touch();
+        InProgress(activity.clone())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The service of one connection, counting its requests in progress.
+#[derive(Clone)]
+struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S, B> Service<Request<Incoming>> for Tracked<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>,
+{
+    type Response = Response<TrackedBody<B>>;
+    type Error = Infallible;
+    type Future = TrackedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        if request.uri().path() == &*self.path {
-            futures_util::future::Either::Left(self.endpoint.call(request))
-        } else {
-            let mut response = Response::new(HttpBody::full(Bytes::from_static(b"not found")));
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            futures_util::future::Either::Right(std::future::ready(Ok(response)))
+        let guard = InProgress::enter(&self.activity);
+        TrackedFuture { inner: self.inner.call(request), guard: Some(guard) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Tracked`]: the request stays in progress in its body.
+    struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        guard: Option<InProgress>,
+    }
+}
+
+impl<F, B> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+{
+    type Output = Result<Response<TrackedBody<B>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(response)) => response,
+            Poll::Ready(Err(never)) => match never {},
+        };
+        let guard = this.guard.take();
+        Poll::Ready(Ok(response.map(|inner| TrackedBody { inner, _guard: guard })))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that keeps its request in progress until it is done or dropped.
+    struct TrackedBody<B> {
+        #[pin]
+        inner: B,
+        _guard: Option<InProgress>,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response of [`OnPath`]: the service's, or the `404`.
+type PathResponse<B> = Response<Either<B, Full<Bytes>>>;
+
+/// The service at one path (`404` elsewhere), or at every path.
+#[derive(Clone)]
+struct OnPath<S> {
+    inner: S,
+    path: Option<Arc<str>>,
+}
+
+impl<S, B> Service<Request<Incoming>> for OnPath<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>,
+{
+    type Response = PathResponse<B>;
+    type Error = Infallible;
+    type Future = futures_util::future::Either<
+        futures_util::future::MapOk<S::Future, fn(Response<B>) -> PathResponse<B>>,
+        std::future::Ready<Result<PathResponse<B>, Infallible>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        use futures_util::TryFutureExt as _;
+        match &self.path {
+            Some(path) if request.uri().path() != &**path => {
+                let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(b"not found"))));
+                *response.status_mut() = StatusCode::NOT_FOUND;
+                futures_util::future::Either::Right(std::future::ready(Ok(response)))
+            }
+            _ => {
+                let left: fn(Response<B>) -> PathResponse<B> = |r| r.map(Either::Left);
+                futures_util::future::Either::Left(self.inner.call(request).map_ok(left))
+            }
         }
     }
 }

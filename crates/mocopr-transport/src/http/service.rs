@@ -29,7 +29,7 @@ use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
 
 use super::body::{HttpBody, sse_event};
-use super::config::HttpConfig;
+use super::config::EndpointConfig;
 use super::events::{Event, EventStore, InMemoryEventStore, event_position};
 use super::origin;
 use super::sessions::{InMemorySessionStore, SessionStore};
@@ -51,7 +51,7 @@ pub struct StreamableHttpService<S> {
 
 struct Shared<S> {
     service: S,
-    config: HttpConfig,
+    config: EndpointConfig,
     sessions: Arc<dyn SessionStore>,
     events: Arc<dyn EventStore>,
     /// The open standalone (GET) stream of each legacy session in this process, to end when a
@@ -88,7 +88,7 @@ where
     S::Future: Send + 'static,
 {
     /// The endpoint with in-memory legacy sessions.
-    pub fn new(service: S, config: HttpConfig) -> Self {
+    pub fn new(service: S, config: EndpointConfig) -> Self {
         let sessions =
             Arc::new(InMemorySessionStore::new(config.max_sessions).with_idle_timeout(config.session_idle_timeout));
         Self::with_stores(service, config, sessions, Arc::new(InMemoryEventStore::default()))
@@ -99,7 +99,7 @@ where
     /// [`RedisEventStore`](super::RedisEventStore), for sessions any process can serve).
     pub fn with_stores(
         service: S,
-        config: HttpConfig,
+        config: EndpointConfig,
         sessions: Arc<dyn SessionStore>,
         events: Arc<dyn EventStore>,
     ) -> Self {

@@ -47,7 +47,7 @@ pub trait SessionStore: Send + Sync + 'static {
 }
 
 /// Default time a session may stay unused before it may be dropped to make room.
-pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Sessions in this process's memory, at most `capacity` at once. When full, sessions unused for
 /// longer than the idle timeout are dropped to make room, so abandoned sessions (clients that

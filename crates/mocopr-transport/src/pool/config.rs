@@ -34,6 +34,20 @@ impl Default for PoolConfig {
 impl PoolConfig {
     /// Starts from the defaults: 32 connections, none kept idle, 30 s to get one, 90 s idle
     /// timeout, a health check every 30 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mocopr_transport::PoolConfig;
+    ///
+    /// let pool = PoolConfig::builder()
+    ///     .with_max_connections(100)
+    ///     .with_min_idle_connections(10)
+    ///     .with_connection_timeout(Duration::from_secs(30))
+    ///     .with_idle_timeout(Duration::from_secs(300))
+    ///     .with_health_check_interval(Duration::from_secs(60))
+    ///     .build();
+    /// assert_eq!(pool.min_idle, 10);
+    /// ```
     pub fn builder() -> PoolConfigBuilder {
         PoolConfigBuilder { config: PoolConfig::default() }
     }
@@ -46,32 +60,32 @@ pub struct PoolConfigBuilder {
 }
 
 impl PoolConfigBuilder {
-    /// Most connections open at once (at least 1).
-    pub fn max_connections(mut self, max: usize) -> Self {
+    /// Sets the most connections open at once (default 32; at least 1).
+    pub fn with_max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max.max(1);
         self
     }
 
-    /// Idle connections kept open ahead of demand (at most `max_connections`).
-    pub fn min_idle(mut self, min: usize) -> Self {
+    /// Sets the idle connections kept open ahead of demand (default 0; at most `max_connections`).
+    pub fn with_min_idle_connections(mut self, min: usize) -> Self {
         self.config.min_idle = min;
         self
     }
 
-    /// Longest wait for a connection.
-    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+    /// Sets the longest wait for a connection (default 30 s).
+    pub fn with_connection_timeout(mut self, timeout: Duration) -> Self {
         self.config.connection_timeout = timeout;
         self
     }
 
-    /// Idle time after which a connection is closed.
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+    /// Sets the idle time after which a connection is closed (default 90 s).
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = timeout;
         self
     }
 
-    /// Time between health checks of idle connections.
-    pub fn health_check_interval(mut self, interval: Duration) -> Self {
+    /// Sets the time between health checks of idle connections (default 30 s).
+    pub fn with_health_check_interval(mut self, interval: Duration) -> Self {
         self.config.health_check_interval = interval;
         self
     }

@@ -48,14 +48,14 @@ impl Connector for Scripted {
 }
 
 fn config(max: usize) -> super::PoolConfigBuilder {
-    PoolConfig::builder().max_connections(max)
+    PoolConfig::builder().with_max_connections(max)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_times_oversubscribed_stays_within_the_bound_and_finishes() {
     let connector = Scripted::default();
     let (open, in_use, most) = (connector.open.clone(), connector.in_use.clone(), connector.most_in_use.clone());
-    let pool = ConnectionPool::new(connector, config(4).connection_timeout(Duration::from_secs(20)).build());
+    let pool = ConnectionPool::new(connector, config(4).with_connection_timeout(Duration::from_secs(20)).build());
     let mut tasks = Vec::new();
     for _ in 0..40 {
         let (pool, in_use, most, open) = (pool.clone(), in_use.clone(), most.clone(), open.clone());
@@ -86,7 +86,7 @@ async fn ten_times_oversubscribed_stays_within_the_bound_and_finishes() {
 #[tokio::test(start_paused = true)]
 async fn a_caller_waits_at_most_the_connection_timeout() {
     let pool =
-        ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_millis(200)).build());
+        ConnectionPool::new(Scripted::default(), config(1).with_connection_timeout(Duration::from_millis(200)).build());
     let held = pool.get().await.expect("first connection");
     let waiter = {
         let pool = pool.clone();
@@ -106,7 +106,8 @@ async fn a_caller_waits_at_most_the_connection_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn a_returned_connection_wakes_a_waiter() {
-    let pool = ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_secs(5)).build());
+    let pool =
+        ConnectionPool::new(Scripted::default(), config(1).with_connection_timeout(Duration::from_secs(5)).build());
     let held = pool.get().await.expect("first connection");
     let waiter = {
         let pool = pool.clone();
@@ -123,9 +124,9 @@ async fn idle_connections_close_after_the_idle_timeout_down_to_min_idle() {
     let connector = Scripted::default();
     let open = connector.open.clone();
     let config = config(8)
-        .min_idle(1)
-        .idle_timeout(Duration::from_millis(500))
-        .health_check_interval(Duration::from_secs(60))
+        .with_min_idle_connections(1)
+        .with_idle_timeout(Duration::from_millis(500))
+        .with_health_check_interval(Duration::from_secs(60))
         .build();
     let pool = ConnectionPool::new(connector, config);
     let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| pool.get())).await;
@@ -147,8 +148,10 @@ async fn idle_connections_close_after_the_idle_timeout_down_to_min_idle() {
 async fn min_idle_connections_are_opened_ahead_of_demand() {
     let connector = Scripted::default();
     let open = connector.open.clone();
-    let pool =
-        ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(50)).build());
+    let pool = ConnectionPool::new(
+        connector,
+        config(4).with_min_idle_connections(2).with_health_check_interval(Duration::from_millis(50)).build(),
+    );
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(pool.metrics().idle, 2);
     assert_eq!(open.load(Ordering::SeqCst), 2);
@@ -158,8 +161,10 @@ async fn min_idle_connections_are_opened_ahead_of_demand() {
 async fn the_health_check_closes_connections_to_a_dead_server() {
     let connector = Scripted::default();
     let (open, down) = (connector.open.clone(), connector.server_down.clone());
-    let pool =
-        ConnectionPool::new(connector, config(4).min_idle(2).health_check_interval(Duration::from_millis(100)).build());
+    let pool = ConnectionPool::new(
+        connector,
+        config(4).with_min_idle_connections(2).with_health_check_interval(Duration::from_millis(100)).build(),
+    );
     let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| pool.get())).await;
     drop(held);
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -194,7 +199,8 @@ async fn broken_and_discarded_connections_are_not_reused() {
 
 #[tokio::test(start_paused = true)]
 async fn a_caller_that_gives_up_is_no_longer_counted_as_waiting() {
-    let pool = ConnectionPool::new(Scripted::default(), config(1).connection_timeout(Duration::from_secs(60)).build());
+    let pool =
+        ConnectionPool::new(Scripted::default(), config(1).with_connection_timeout(Duration::from_secs(60)).build());
     let held = pool.get().await.expect("first connection");
     let gave_up = tokio::time::timeout(Duration::from_millis(10), pool.get()).await;
     assert!(gave_up.is_err());

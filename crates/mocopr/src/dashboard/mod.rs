@@ -41,8 +41,8 @@ pub type HealthCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + 
 /// How long `/health` waits for its checks, all together.
 const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 
-/// Builds the dashboard's routes.
-pub struct PerformanceDashboard {
+/// What the dashboard's routes serve from.
+struct Settings {
     metrics: Option<MetricsCollector>,
     profiler: Option<Profiler>,
     checks: Vec<(String, HealthCheck)>,
@@ -50,69 +50,103 @@ pub struct PerformanceDashboard {
     started: std::time::Instant,
 }
 
-impl Default for PerformanceDashboard {
-    fn default() -> Self {
-        PerformanceDashboard {
-            metrics: None,
-            profiler: None,
-            checks: Vec::new(),
-            allowed_hosts: Some(mocopr_transport::http::LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
-            started: std::time::Instant::now(),
-        }
-    }
+/// The operations endpoints, built: mount them beside the MCP endpoint with
+/// [`with_dashboard`](DashboardExt::with_dashboard), or take the routes with
+/// [`into_router`](PerformanceDashboard::into_router).
+///
+/// ```
+/// use mocopr::prelude::*;
+/// use mocopr::dashboard::{DashboardExt, PerformanceDashboard};
+///
+/// let metrics = MetricsCollector::builder().build().unwrap();
+/// let server = McpServer::builder().tool("hello", || async { "Hello!" }).with_metrics(metrics.clone()).build().unwrap();
+/// let dashboard = PerformanceDashboard::builder().with_metrics(metrics).build();
+/// // `/mcp` and `/metrics`, `/health`, `/debug/pprof/profile`, `/dashboard` on one router:
+/// let app: axum::Router = server.into_http(EndpointConfig::default()).with_dashboard(dashboard);
+/// # let _ = app;
+/// ```
+#[derive(Clone)]
+pub struct PerformanceDashboard {
+    router: Router,
 }
 
 impl std::fmt::Debug for PerformanceDashboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PerformanceDashboard")
-            .field("metrics", &self.metrics.is_some())
-            .field("profiler", &self.profiler.is_some())
-            .field("checks", &self.checks.iter().map(|(name, _)| name).collect::<Vec<_>>())
+        f.debug_struct("PerformanceDashboard").finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`PerformanceDashboard`].
+pub struct PerformanceDashboardBuilder {
+    settings: Settings,
+}
+
+impl std::fmt::Debug for PerformanceDashboardBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerformanceDashboardBuilder")
+            .field("metrics", &self.settings.metrics.is_some())
+            .field("profiler", &self.settings.profiler.is_some())
+            .field("checks", &self.settings.checks.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
     }
 }
 
 impl PerformanceDashboard {
-    /// Starts building a dashboard.
-    pub fn builder() -> Self {
-        PerformanceDashboard::default()
+    /// Starts building a dashboard: no metrics, no profiler, no health checks, loopback hosts.
+    pub fn builder() -> PerformanceDashboardBuilder {
+        PerformanceDashboardBuilder {
+            settings: Settings {
+                metrics: None,
+                profiler: None,
+                checks: Vec::new(),
+                allowed_hosts: Some(mocopr_transport::http::LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
+                started: std::time::Instant::now(),
+            },
+        }
     }
 
+    /// The routes, to merge into the application's router.
+    pub fn into_router(self) -> Router {
+        self.router
+    }
+}
+
+impl PerformanceDashboardBuilder {
     /// Serves `/metrics` and the page's request charts from `metrics`.
-    pub fn metrics(mut self, metrics: MetricsCollector) -> Self {
-        self.metrics = Some(metrics);
+    pub fn with_metrics(mut self, metrics: MetricsCollector) -> Self {
+        self.settings.metrics = Some(metrics);
         self
     }
 
     /// Serves CPU profiles, and the page's heap chart (with memory profiling) from `profiler`.
-    pub fn profiler(mut self, profiler: Profiler) -> Self {
-        self.profiler = Some(profiler);
+    pub fn with_profiler(mut self, profiler: Profiler) -> Self {
+        self.settings.profiler = Some(profiler);
         self
     }
 
-    /// The hosts requests may name in `Host` / `Origin` (default: loopback); `None` accepts any
-    /// (only behind something that checks them). Give the MCP endpoint's.
-    pub fn allowed_hosts(mut self, hosts: Option<Vec<String>>) -> Self {
-        self.allowed_hosts = hosts;
+    /// Sets the hosts requests may name in `Host` / `Origin` (default: loopback); `None` accepts
+    /// any (only behind something that checks them). Give the MCP endpoint's.
+    pub fn with_allowed_hosts(mut self, hosts: Option<Vec<String>>) -> Self {
+        self.settings.allowed_hosts = hosts;
         self
     }
 
     /// Adds a readiness check named `name` to `/health` (checks run together, and a check that
     /// has not answered within two seconds has failed).
-    pub fn health_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
+    pub fn with_health_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.checks.push((name.into(), Arc::new(move || Box::pin(check()))));
+        self.settings.checks.push((name.into(), Arc::new(move || Box::pin(check()))));
         self
     }
 
-    /// The routes, to merge into the application's router.
-    pub fn build(self) -> Router {
-        let allowed = Arc::new(self.allowed_hosts.clone());
-        let state = Arc::new(self);
-        Router::new()
+    /// The dashboard.
+    pub fn build(self) -> PerformanceDashboard {
+        let allowed = Arc::new(self.settings.allowed_hosts.clone());
+        let state = Arc::new(self.settings);
+        let router = Router::new()
             .route("/metrics", get(metrics))
             .route("/health", get(health))
             .route("/health/live", get(|| async { "ok" }))
@@ -130,11 +164,43 @@ impl PerformanceDashboard {
                     }
                     next.run(request).await
                 }
-            }))
+            }));
+        PerformanceDashboard { router }
     }
 }
 
-type Shared = State<Arc<PerformanceDashboard>>;
+/// Mounts a dashboard beside the MCP endpoint: `server.into_http(config).with_dashboard(d)` is
+/// an axum `Router` serving the endpoint at `/mcp` and the dashboard's routes; on a `Router`,
+/// it adds the dashboard's routes.
+pub trait DashboardExt {
+    /// The router with the dashboard's routes.
+    fn with_dashboard(self, dashboard: PerformanceDashboard) -> Router;
+}
+
+impl<S> DashboardExt for mocopr_transport::http::StreamableHttpService<S>
+where
+    S: tower_service::Service<
+            mocopr_core::service::McpRequest,
+            Response = mocopr_core::service::McpResponse,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    fn with_dashboard(self, dashboard: PerformanceDashboard) -> Router {
+        Router::new().route_service("/mcp", self).merge(dashboard.router)
+    }
+}
+
+impl DashboardExt for Router {
+    fn with_dashboard(self, dashboard: PerformanceDashboard) -> Router {
+        self.merge(dashboard.router)
+    }
+}
+
+type Shared = State<Arc<Settings>>;
 
 async fn metrics(State(dashboard): Shared) -> Response {
     match &dashboard.metrics {
