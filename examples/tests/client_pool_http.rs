@@ -2,8 +2,7 @@
 //! on loopback: the bound holds under 10x oversubscription, idle connections close after the
 //! idle timeout, and a dead server is noticed by the health check.
 
-use std::path::PathBuf;
-use std::process::Stdio;
+use mocopr_testing::{ListeningServer, example_path};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -11,33 +10,15 @@ use std::time::Duration;
 use mocopr_client::McpClient;
 use mocopr_transport::PoolConfig;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name)
-}
+use tokio::process::Command;
 
 /// Starts `echo-server http` on a free loopback port; returns the child and its MCP URL.
-async fn echo_server() -> (Child, String) {
-    let mut child = Command::new(example("echo-server"))
-        .args(["http", "--bind", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn echo-server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-        .await
-        .expect("echo-server says where it listens")
-        .expect("read stderr")
-        .expect("a line");
-    let url = line.rsplit(' ').next().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    (child, url)
+async fn echo_server() -> (ListeningServer, String) {
+    let mut command = Command::new(example_path("echo-server"));
+    command.args(["http", "--bind", "127.0.0.1:0"]);
+    let server = ListeningServer::start(command).await.expect("echo-server says where it listens");
+    let url = server.url().to_owned();
+    (server, url)
 }
 
 async fn client(url: &str, pool: PoolConfig) -> McpClient {
@@ -125,7 +106,7 @@ async fn a_dead_server_is_detected_by_the_health_check() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(client.pool_metrics().expect("pool").idle >= 2, "min_idle connections are kept open");
 
-    server.kill().await.expect("kill the server");
+    server.child_mut().kill().await.expect("kill the server");
     let mut metrics = client.pool_metrics().expect("pool");
     for _ in 0..50 {
         if metrics.connections == 0 {

@@ -2,7 +2,7 @@
 //! dual-era server (modern), a legacy-only and a modern-only one, with the same calls; the
 //! era cache skipping the probe on the second connection to the same command.
 
-use std::path::PathBuf;
+use mocopr_testing::example_path;
 use std::time::Duration;
 
 use mocopr_client::{EraCache, McpClient};
@@ -10,14 +10,8 @@ use mocopr_core::ProtocolVersion;
 use serde_json::json;
 use tokio::process::Command;
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name)
-}
-
 fn echo_server(versions: Option<&str>) -> Command {
-    let mut command = Command::new(example("echo-server"));
+    let mut command = Command::new(example_path("echo-server"));
     command.arg("stdio");
     if let Some(versions) = versions {
         command.env("ECHO_SERVER_VERSIONS", versions);

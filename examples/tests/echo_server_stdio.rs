@@ -1,7 +1,7 @@
 //! The `echo-server` example as a real child process over stdio: the fixture behaviour the
 //! issue names, in both eras, and a prompt exit when its stdin closes.
 
-use std::path::PathBuf;
+use mocopr_testing::example_path;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,12 +11,6 @@ use serde_json::Value;
 use tokio::process::Command;
 
 /// `target/<profile>/examples/echo-server`, built by `cargo test` alongside this test.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name)
-}
-
 async fn call(child: &mut ChildProcess, line: &str) -> Value {
     child.sink.send(Bytes::from(format!("{line}\n"))).await.expect("send");
     match tokio::time::timeout(Duration::from_secs(10), child.reader.next()).await {
@@ -29,7 +23,7 @@ const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-0
 
 #[tokio::test]
 async fn echo_server_serves_both_eras_over_stdio() {
-    let mut command = Command::new(example("echo-server"));
+    let mut command = Command::new(example_path("echo-server"));
     command.arg("stdio");
     let mut child =
         ChildProcess::spawn(command, Stderr::Inherit, &FramingConfig::default()).expect("spawn echo-server");
@@ -61,7 +55,7 @@ async fn echo_server_serves_both_eras_over_stdio() {
 
 #[tokio::test]
 async fn the_client_drives_echo_server_as_a_child_process() {
-    let mut command = Command::new(example("echo-server"));
+    let mut command = Command::new(example_path("echo-server"));
     command.arg("stdio");
     let (client, child) = mocopr_client::McpClient::builder().connect_child(command).await.expect("connect");
     assert_eq!(client.server().expect("facts").version, mocopr_core::ProtocolVersion::V2026_07_28);

@@ -5,8 +5,6 @@
 //! repeating nothing. The client switches between the processes' URLs, as a round-robin
 //! balancer would.
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,39 +13,18 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use mocopr_testing::RedisServer;
+use mocopr_testing::{ListeningServer, RedisServer, example_path};
 use mocopr_transport::http::event_position;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name)
-}
+use tokio::process::Command;
 
 /// Starts `echo-server http` on a free loopback port with its sessions in `redis`.
-async fn echo_server(redis: &str) -> (Child, String) {
-    let mut child = Command::new(example("echo-server"))
-        .args(["http", "--bind", "127.0.0.1:0"])
-        .env("ECHO_SERVER_REDIS", redis)
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn echo-server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-        .await
-        .expect("echo-server says where it listens")
-        .expect("read stderr")
-        .expect("a line");
-    let url = line.rsplit(' ').next().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    // Keep reading its stderr so the pipe never fills.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+async fn echo_server(redis: &str) -> (ListeningServer, String) {
+    let mut command = Command::new(example_path("echo-server"));
+    command.args(["http", "--bind", "127.0.0.1:0"]).env("ECHO_SERVER_REDIS", redis);
+    let server = ListeningServer::start(command).await.expect("echo-server says where it listens");
+    let url = server.url().to_owned();
+    (server, url)
 }
 
 fn client() -> Client<HttpConnector, Full<Bytes>> {
@@ -129,6 +106,9 @@ impl Stream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_legacy_session_and_its_stream_survive_the_process_that_created_them() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let (mut creator, a) = echo_server(&redis.url()).await;
     let (_b_child, b) = echo_server(&redis.url()).await;
@@ -158,7 +138,7 @@ async fn a_legacy_session_and_its_stream_survive_the_process_that_created_them()
     let first = stream.updated("mem://hello").await;
 
     // The creating process dies; its stream with it.
-    creator.kill().await.expect("kill A");
+    creator.child_mut().kill().await.expect("kill A");
     assert!(stream.next().await.is_none(), "A's stream ended with A");
 
     // Missed while no stream was open.

@@ -6,12 +6,6 @@ use std::time::Duration;
 use mocopr_testing::{LoadScenario, LoadTester, Operation, Target};
 use serde_json::json;
 
-fn example(name: &str) -> String {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name).display().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stdio_server_is_load_tested_and_its_peak_memory_reported() {
     let scenario = LoadScenario::builder()
@@ -20,7 +14,7 @@ async fn a_stdio_server_is_load_tested_and_its_peak_memory_reported() {
         .with_operation(1, Operation::read_resource("mem://hello"))
         .build()
         .expect("scenario");
-    let target = Target::parse(&format!("stdio:{} stdio", example("echo-server"))).expect("target");
+    let target = Target::parse(&format!("stdio:{} stdio", mocopr_testing::example_path("echo-server").display())).expect("target");
     let report = LoadTester::builder(target, scenario)
         .with_concurrent_clients(8)
         .with_duration(Duration::from_millis(800))

@@ -3,7 +3,6 @@
 //! draws and updates its charts in headless Chromium, and 10,000 typical requests leave its
 //! memory bounded.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -14,37 +13,18 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mocopr_client::McpClient;
-use mocopr_testing::MemoryStability;
+use mocopr_testing::{ListeningServer, MemoryStability, example_path};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    profile_dir.join("examples").join(name)
-}
+use tokio::process::Command;
 
 /// The server, its MCP URL and its base URL.
-async fn production_server() -> (Child, String, String) {
-    let mut child = Command::new(example("production-server"))
-        .args(["--transport", "http", "--bind", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn production-server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-        .await
-        .expect("it says where it listens")
-        .expect("read stderr")
-        .expect("a line");
-    let url = line.rsplit(' ').next().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let base = url.trim_end_matches("/mcp").to_owned();
-    (child, url, base)
+async fn production_server() -> (ListeningServer, String, String) {
+    let mut command = Command::new(example_path("production-server"));
+    command.args(["--transport", "http", "--bind", "127.0.0.1:0"]);
+    let server = ListeningServer::start(command).await.expect("production-server says where it listens");
+    let (url, base) = (server.url().to_owned(), server.base_url().to_owned());
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
+    (server, url, base)
 }
 
 async fn get(url: &str) -> (StatusCode, String) {
@@ -129,6 +109,10 @@ async fn metrics_health_profile_and_dashboard() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The live page, in a real browser, while traffic flows.
+    if !mocopr_testing::installed("chromium", "apt-get install chromium") {
+        load.abort();
+        return;
+    }
     let page = format!("{base}/dashboard");
     let profile_dir = std::env::temp_dir().join(format!("mocopr-chromium-{}", std::process::id()));
     let chromium = tokio::process::Command::new("chromium")

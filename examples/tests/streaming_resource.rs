@@ -1,7 +1,7 @@
 //! A 256 MiB resource read through the `streaming-server` example over stdio, with the
 //! server's peak RSS checked: the result is encoded and written as it is produced.
 
-use std::path::PathBuf;
+use mocopr_testing::example_path;
 use std::time::Duration;
 
 use base64::Engine;
@@ -15,11 +15,6 @@ const MIB: usize = 256;
 /// The bound the server's peak resident memory must stay under.
 const RSS_LIMIT_KIB: u64 = 32 * 1024;
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>").join("examples").join(name)
-}
-
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     status
@@ -32,7 +27,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn a_256_mib_resource_streams_through_a_small_server() {
-    let mut command = Command::new(example("streaming-server"));
+    let mut command = Command::new(example_path("streaming-server"));
     command.arg("stdio");
     // The client side holds the whole 341 MiB line; the server must not.
     let config = FramingConfig::builder()

@@ -14,6 +14,9 @@ const TOOLS: &[Tool] = &[
     Tool { name: "chromium", probe: ("chromium", &["--version"]), install: Install::Apt(&["chromium"]) },
 ];
 
+/// Turns every test's skip for a missing program into a failure (`mocopr_testing::NO_SKIP_VARIABLE`).
+const NO_SKIP: &str = "MOCOPR_NO_SKIP";
+
 pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     ensure(TOOLS)?;
     run("rustfmt", Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
@@ -46,7 +49,9 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     } else {
         eprintln!("\n==> cargo-deny: not installed, skipped (install with `cargo install cargo-deny --locked`)");
     }
-    run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]))?;
+    // Everything the tests need was installed above: a test that would skip for a missing
+    // program fails instead (`mocopr_testing::installed`).
+    run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]).env(NO_SKIP, "1"))?;
     // The official conformance suite, one scenario at a time: server scenarios against the
     // `conformance-server` example, non-auth client scenarios with `conformance-client` as the
     // client under test. It installs its pinned Node packages with `npm ci`.
@@ -54,9 +59,12 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     crate::conformance::run_all(&["--server".to_owned(), "--client".to_owned()])?;
     // nextest runs last so its summary is the suite's closing line.
     if succeeds("cargo", &["nextest", "--version"]) {
-        run("tests", Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))
+        run(
+            "tests",
+            Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]).env(NO_SKIP, "1"),
+        )
     } else {
         eprintln!("\n==> cargo-nextest not installed: falling back to cargo test");
-        run("tests", Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]))
+        run("tests", Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]).env(NO_SKIP, "1"))
     }
 }

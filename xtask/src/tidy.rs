@@ -90,3 +90,22 @@ fn files_stay_under_the_size_limit() {
         long.join("\n")
     );
 }
+
+#[test]
+fn the_readme_shows_the_hello_examples_as_they_are() {
+    // The README's Rust blocks, in order, are the bodies of the three hello examples (which the
+    // suite runs against each other in `examples/tests/hello.rs`).
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    let blocks: Vec<&str> = readme
+        .split("```rust")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('\n').and_then(|(_, code)| code.split_once("```")).map(|(code, _)| code))
+        .collect();
+    let names = ["hello-stdio", "hello-http", "hello-client"];
+    assert_eq!(blocks.len(), names.len(), "the README has one Rust program per hello example");
+    for (block, name) in blocks.iter().zip(names) {
+        let example = std::fs::read_to_string(root().join("examples").join(format!("{name}.rs"))).unwrap_or_default();
+        let body: String = example.lines().skip_while(|l| l.starts_with("//!") || l.is_empty()).map(|l| format!("{l}\n")).collect();
+        assert_eq!(body, *block, "examples/{name}.rs differs from its README block");
+    }
+}

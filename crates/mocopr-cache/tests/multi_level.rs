@@ -128,6 +128,9 @@ async fn oversized_values_are_not_cached_and_say_so() {
 
 #[tokio::test]
 async fn two_caches_share_values_through_redis_compressed_above_the_threshold() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let first = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     let second = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
@@ -162,6 +165,9 @@ async fn two_caches_share_values_through_redis_compressed_above_the_threshold() 
 
 #[tokio::test]
 async fn redis_down_at_start_then_back_costs_no_request() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let port = free_port().expect("a free port");
     let url = format!("redis://127.0.0.1:{port}/");
     let cache = MultiLevelCache::new(config(Some(&url))).expect("starts without Redis");
@@ -190,6 +196,9 @@ async fn redis_down_at_start_then_back_costs_no_request() {
 
 #[tokio::test]
 async fn a_frozen_redis_is_waited_on_only_up_to_the_timeouts() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let cache = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     cache.insert("mcp:warm", Bytes::from_static(b"w"), None, None).await;
@@ -230,6 +239,9 @@ async fn work_that_started_before_an_invalidation_does_not_store_its_result() {
 
 #[tokio::test]
 async fn an_invalidation_redis_missed_is_settled_before_l2_is_read_again() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = RedisServer::start().expect("redis-server (cargo xtask test installs it)");
     let cache = MultiLevelCache::new(config(Some(&redis.url()))).expect("cache");
     cache.insert("mcp:tools/list:page", Bytes::from_static(b"old list"), None, Some("tools/list")).await;

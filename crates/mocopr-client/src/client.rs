@@ -15,7 +15,7 @@ use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
 
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
-use mocopr_core::meta::{CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, PROTOCOL_VERSION_KEY};
+use mocopr_core::meta::modern_request_meta;
 use mocopr_core::types::{Implementation, ServerCapabilities};
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion, RequestId, ServerNotification, ServerRequest};
 use mocopr_transport::{FrameReader, FrameSink, Inbound};
@@ -195,14 +195,10 @@ impl McpClient {
         modern: Option<ProtocolVersion>,
     ) -> Result<(), ClientError> {
         if let Some(version) = modern {
-            let meta = json!({
-                PROTOCOL_VERSION_KEY: version.as_str(),
-                CLIENT_CAPABILITIES_KEY: self.inner.handler.capabilities(),
-                CLIENT_INFO_KEY: &self.inner.info,
-            });
+            let meta = modern_request_meta(version, &self.inner.handler.capabilities(), Some(&self.inner.info));
             match params.get_mut("_meta").and_then(Value::as_object_mut) {
-                Some(existing) => existing.extend(meta.as_object().cloned().unwrap_or_default()),
-                None => params["_meta"] = meta,
+                Some(existing) => existing.extend(meta),
+                None => params["_meta"] = Value::Object(meta),
             }
         }
         let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});

@@ -39,6 +39,33 @@ pub const BAGGAGE_KEY: &str = "baggage";
 /// Extension identifier of the tasks extension.
 pub const TASKS_EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
+/// The `_meta` members every 2026-07-28 request carries: its protocol version, the client's
+/// capabilities and (when given) the client's implementation info.
+///
+/// ```
+/// use mocopr_core::ProtocolVersion;
+/// use mocopr_core::meta::{PROTOCOL_VERSION_KEY, modern_request_meta};
+/// use mocopr_core::types::{ClientCapabilities, Implementation};
+///
+/// let info = Implementation::new("my-client", "1.0");
+/// let meta = modern_request_meta(ProtocolVersion::V2026_07_28, &ClientCapabilities::default(), Some(&info));
+/// assert_eq!(meta[PROTOCOL_VERSION_KEY], "2026-07-28");
+/// ```
+pub fn modern_request_meta(
+    version: ProtocolVersion,
+    capabilities: &ClientCapabilities,
+    info: Option<&Implementation>,
+) -> Map<String, Value> {
+    let mut meta = Map::new();
+    meta.insert(PROTOCOL_VERSION_KEY.into(), Value::from(version.as_str()));
+    // Capabilities and implementation info are plain data: serializing them cannot fail.
+    meta.insert(CLIENT_CAPABILITIES_KEY.into(), serde_json::to_value(capabilities).unwrap_or_default());
+    if let Some(info) = info {
+        meta.insert(CLIENT_INFO_KEY.into(), serde_json::to_value(info).unwrap_or_default());
+    }
+    meta
+}
+
 /// A `_meta` object: any keys, kept exactly as received.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -87,3 +87,94 @@ async fn no_more_than_max_in_flight_requests_run_at_once_on_a_connection() {
     }
     assert_eq!(peak.load(Ordering::SeqCst), 3, "the bound is reached and never exceeded");
 }
+
+/// A request body for tool `name` with the modern `_meta`, and the headers it needs.
+fn call_tool_request(name: &str, extra_headers: &str, close: bool) -> String {
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{name}","_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+    );
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: {name}\r\n{extra_headers}{connection}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn a_principal_set_by_an_http_layer_reaches_the_handler() {
+    use mocopr_server::Principal;
+    let server = McpServer::builder()
+        .tool("whoami", |caller: Option<Principal>| async move {
+            caller.map_or_else(|| "anonymous".to_owned(), |p| format!("{} {:?}", p.subject(), p.scopes()))
+        })
+        .tool("private", |caller: Principal| async move { format!("hello {}", caller.subject()) })
+        .build()
+        .expect("server");
+    // The user's own authorization layer: here, a bearer token naming the subject.
+    let authenticate = axum::middleware::from_fn(|mut request: axum::extract::Request, next: axum::middleware::Next| async move {
+        let subject = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        if let Some(subject) = subject {
+            request.extensions_mut().insert(Principal::new(subject).with_scopes(["tools:call"]));
+        }
+        next.run(request).await
+    });
+    let app = axum::Router::new().route_service("/mcp", server.into_http(EndpointConfig::default())).layer(authenticate);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let ask = |name: &'static str, headers: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        exchange(&mut stream, &call_tool_request(name, headers, true)).await
+    };
+    let anonymous = ask("whoami", "").await;
+    assert!(anonymous.contains("\"text\":\"anonymous\""), "{anonymous}");
+    let alice = ask("whoami", "Authorization: Bearer alice\r\n").await;
+    assert!(alice.contains(r#""text":"alice [\"tools:call\"]""#), "{alice}");
+    let refused = ask("private", "").await;
+    assert!(refused.contains("\"code\":-32600") && refused.contains("authenticated caller"), "{refused}");
+    let allowed = ask("private", "Authorization: Bearer bob\r\n").await;
+    assert!(allowed.contains("\"text\":\"hello bob\""), "{allowed}");
+}
+
+#[tokio::test]
+async fn the_listener_closes_idle_connections_but_not_busy_ones() {
+    use mocopr_server::{ListenerConfig, serve_http};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = McpServer::builder()
+        .tool("quick", || async { "quick" })
+        .tool("slow", || async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            "slow"
+        })
+        .build()
+        .expect("server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = ListenerConfig::builder().with_connection_timeout(Some(Duration::from_millis(200))).build();
+    let endpoint = server.into_http(EndpointConfig::default());
+    tokio::spawn(serve_http(listener, endpoint).with_path("/mcp").with_config(config).into_future());
+
+    // A request that takes three times the idle limit is answered on its keep-alive connection.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(call_tool_request("slow", "", false).as_bytes()).await.expect("write");
+    let mut buffer = vec![0; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("answer").expect("read");
+    let answer = String::from_utf8_lossy(&buffer[..read]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("slow"), "{answer}");
+    // Then, idle, the connection is closed after the limit.
+    let started = std::time::Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("closed").expect("read");
+    assert_eq!(read, 0, "the idle connection was closed");
+    assert!(started.elapsed() >= Duration::from_millis(150), "not before the limit: {:?}", started.elapsed());
+
+    // A connection that never sends a request is closed too.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await.expect("closed").expect("read");
+    assert_eq!(read, 0);
+}

@@ -7,15 +7,26 @@
 //! - [`MemoryStability`]: checks that a process's memory stays bounded over many iterations.
 //! - [`RedisServer`]: a real `redis-server` (the Debian package; `cargo xtask test` installs it
 //!   when missing) on a free loopback port without persistence, stopped when dropped.
+//! - [`TestClient`]: calls a server in process, with no transport, in either era.
+//! - [`ListeningServer`] and [`example_path`]: an example binary (or any server) started as a
+//!   child process, and the URL it printed.
+//! - [`installed`]: skip a test that needs a program the machine lacks, naming it (a failure
+//!   instead when `MOCOPR_NO_SKIP` is set, as in `cargo xtask test`).
 #![deny(missing_docs)]
 
 mod load;
 mod memory;
+mod process;
 mod redis;
+mod test_client;
+mod tools;
 
 pub use load::{
-    DEFAULT_GRACE, LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester,
+    LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester,
     LoadTesterBuilder, Operation, OperationReport, Progress, Target, WeightedOperation,
 };
 pub use memory::{MemoryGrowth, MemoryStability, peak_rss_bytes, rss_bytes};
+pub use process::{ListeningServer, example_path};
 pub use redis::{RedisServer, free_port};
+pub use test_client::{TestClient, TestError};
+pub use tools::{NO_SKIP_VARIABLE, installed};

@@ -30,6 +30,9 @@ async fn next(live: &mut tokio::sync::broadcast::Receiver<Event>) -> Event {
 
 #[tokio::test]
 async fn events_recorded_by_one_process_reach_the_other_live_and_by_replay() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let (first, second) = (events(&redis.url()), events(&redis.url()));
     let mut here = first.subscribe();
@@ -57,6 +60,9 @@ async fn events_recorded_by_one_process_reach_the_other_live_and_by_replay() {
 
 #[tokio::test]
 async fn the_log_stays_bounded() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let store = events(&redis.url()).with_max_len(10);
     let mut live = store.subscribe();
@@ -73,6 +79,9 @@ async fn the_log_stays_bounded() {
 
 #[tokio::test]
 async fn a_redis_that_is_down_costs_no_request_and_events_still_go_out_live() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let store = events(&format!("redis://127.0.0.1:{}/", free_port().expect("port")));
     let mut live = store.subscribe();
     let started = Instant::now();
@@ -85,6 +94,9 @@ async fn a_redis_that_is_down_costs_no_request_and_events_still_go_out_live() {
 
 #[tokio::test]
 async fn the_tail_goes_on_after_redis_comes_back() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let port = redis.port();
     let (first, second) = (events(&redis.url()), events(&redis.url()));
@@ -125,6 +137,9 @@ fn initialized() -> Arc<Session> {
 
 #[tokio::test]
 async fn a_session_made_by_one_process_is_served_and_changed_by_another() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let (first, second) = (sessions(&redis.url()), sessions(&redis.url()));
     let created = initialized();
@@ -162,6 +177,9 @@ async fn a_session_made_by_one_process_is_served_and_changed_by_another() {
 
 #[tokio::test]
 async fn changes_made_at_once_through_two_processes_are_all_kept() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let (first, second) = (sessions(&redis.url()), sessions(&redis.url()));
     let id = first.create(initialized()).await.expect("created");
@@ -194,6 +212,9 @@ async fn changes_made_at_once_through_two_processes_are_all_kept() {
 
 #[tokio::test]
 async fn sessions_expire_when_idle_and_use_keeps_them() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let redis = redis();
     let store = sessions(&redis.url()).with_idle_timeout(Duration::from_millis(400));
     let other = sessions(&redis.url()).with_idle_timeout(Duration::from_millis(400));
@@ -209,6 +230,9 @@ async fn sessions_expire_when_idle_and_use_keeps_them() {
 
 #[tokio::test]
 async fn a_session_made_while_redis_is_down_works_locally_and_is_shared_once_redis_is_back() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
     let port = free_port().expect("port");
     let url = format!("redis://127.0.0.1:{port}/");
     let (first, second) = (sessions(&url), sessions(&url));

@@ -101,6 +101,11 @@ pub mod layers;
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use mocopr_macros::{prompt, resource, tool};
 
+/// The README's programs, compiled (and the first run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// JSON Schema derivation (the `JsonSchema` derive used by `Args<T>` and `Structured<T>`).
 #[cfg(feature = "server")]
 pub use schemars;

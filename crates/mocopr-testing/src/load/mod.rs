@@ -197,7 +197,7 @@ impl LoadTester {
 }
 
 /// How long requests running at the deadline may still finish, by default.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 /// When a test starts requests, when it stops waiting for them, and its steady part.
 #[derive(Debug, Clone, Copy)]
@@ -241,7 +241,7 @@ impl LoadTesterBuilder {
     }
 
     /// How long requests still running at the end of the duration may take to finish before
-    /// they are cut off and counted as unfinished errors (default [`DEFAULT_GRACE`], never more
+    /// they are cut off and counted as unfinished errors (default 5 s, never more
     /// than the request timeout).
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.tester.grace = grace;

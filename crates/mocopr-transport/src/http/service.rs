@@ -279,7 +279,7 @@ where
         };
         match frame {
             Frame::Batch(entries) => {
-                let response = self.batch(entries, &bytes, session, &parts.headers).await;
+                let response = self.batch(entries, &bytes, session, &parts).await;
                 if let Some(saving) = saving {
                     saving.save().await;
                 }
@@ -290,6 +290,7 @@ where
                 let session = if creating { Some(Arc::new(Session::new())) } else { session };
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
+                carry_principal(&parts.extensions, &mut request);
                 self.respond(request, session, creating, saving).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
@@ -486,8 +487,9 @@ where
         entries: Vec<Result<Envelope<'_>, mocopr_core::Rejection>>,
         bytes: &Bytes,
         session: Option<Arc<Session>>,
-        headers: &HeaderMap,
+        parts: &http::request::Parts,
     ) -> Response<HttpBody> {
+        let headers = &parts.headers;
         let mut out = vec![b'['];
         let mut any = false;
         for entry in entries {
@@ -496,6 +498,7 @@ where
                 Ok(Envelope::Request(raw)) => {
                     let mut request = McpRequest::from_raw(&raw, bytes);
                     request.extensions.insert(mcp_headers(headers));
+                    carry_principal(&parts.extensions, &mut request);
                     if let Some(session) = &session {
                         request.extensions.insert(session.clone());
                         request.extensions.insert(StandaloneEvents(self.events.clone()));
@@ -726,4 +729,13 @@ fn set_sse_headers(headers: &mut HeaderMap) {
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+}
+
+/// The authenticated caller an authorization layer in front of the endpoint put in the HTTP
+/// request's extensions, carried into the MCP request (see
+/// [`Principal`](mocopr_core::principal::Principal)).
+fn carry_principal(from: &http::Extensions, request: &mut McpRequest) {
+    if let Some(principal) = from.get::<mocopr_core::principal::Principal>() {
+        request.extensions.insert(principal.clone());
+    }
 }
