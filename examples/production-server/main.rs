@@ -38,6 +38,7 @@ use mocopr::cache::{CacheConfig, RedisConfig};
 use mocopr::dashboard::{DashboardExt, PerformanceDashboard};
 use mocopr::prelude::*;
 use mocopr::profiling::CountingAllocator;
+use mocopr::runtime::RuntimeConfig;
 use mocopr::server::layer::TimeoutLayer;
 use mocopr::server::{EndpointConfig, ListenerConfig, serve_http, serve_stdio};
 
@@ -62,8 +63,17 @@ struct Options {
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: String,
     /// Runtime worker threads (default: one per core).
-    #[arg(long)]
-    worker_threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    worker_threads: Option<u64>,
+    /// Most runtime threads for blocking work.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    max_blocking_threads: u64,
+    /// Stack size of each runtime thread, in KiB (default: Tokio's, 2048).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(64..))]
+    thread_stack_kib: Option<u64>,
+    /// How long an idle blocking thread is kept, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    thread_keep_alive_ms: u64,
     /// Longest a request may run before it is answered with a timeout error, in milliseconds.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout_ms: u64,
@@ -129,16 +139,21 @@ fn main() {
     let options = Options::parse();
     // Logs (slow-request warnings among them) go to stderr; stdout may be the MCP stream.
     tracing_subscriber::fmt().with_max_level(options.log_level).with_writer(std::io::stderr).with_ansi(false).init();
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    let mut runtime = RuntimeConfig::builder()
+        .with_max_blocking_threads(options.max_blocking_threads as usize)
+        .with_thread_keep_alive(Duration::from_millis(options.thread_keep_alive_ms))
+        .with_thread_name("production-server");
     if let Some(threads) = options.worker_threads {
-        runtime.worker_threads(threads.max(1));
+        runtime = runtime.with_worker_threads(threads as usize);
     }
-    let runtime = match runtime.enable_all().build() {
-        Ok(runtime) => runtime,
+    if let Some(kib) = options.thread_stack_kib {
+        runtime = runtime.with_thread_stack_size(kib as usize * 1024);
+    }
+    let runtime = runtime.build().unwrap_or_else(|e| fail(e));
+    match runtime.block_on(serve(options)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => fail(e),
         Err(e) => fail(format!("cannot start the runtime: {e}")),
-    };
-    if let Err(e) = runtime.block_on(serve(options)) {
-        fail(e);
     }
 }
 

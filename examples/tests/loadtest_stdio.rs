@@ -14,7 +14,8 @@ async fn a_stdio_server_is_load_tested_and_its_peak_memory_reported() {
         .with_operation(1, Operation::read_resource("mem://hello"))
         .build()
         .expect("scenario");
-    let target = Target::parse(&format!("stdio:{} stdio", mocopr_testing::example_path("echo-server").display())).expect("target");
+    let target = Target::parse(&format!("stdio:{} stdio", mocopr_testing::example_path("echo-server").display()))
+        .expect("target");
     let report = LoadTester::builder(target, scenario)
         .with_concurrent_clients(8)
         .with_duration(Duration::from_millis(800))

@@ -61,10 +61,15 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     if succeeds("cargo", &["nextest", "--version"]) {
         run(
             "tests",
-            Command::new("cargo").args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]).env(NO_SKIP, "1"),
+            Command::new("cargo")
+                .args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+                .env(NO_SKIP, "1"),
         )
     } else {
         eprintln!("\n==> cargo-nextest not installed: falling back to cargo test");
-        run("tests", Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]).env(NO_SKIP, "1"))
+        run(
+            "tests",
+            Command::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]).env(NO_SKIP, "1"),
+        )
     }
 }

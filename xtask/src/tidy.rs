@@ -105,7 +105,8 @@ fn the_readme_shows_the_hello_examples_as_they_are() {
     assert_eq!(blocks.len(), names.len(), "the README has one Rust program per hello example");
     for (block, name) in blocks.iter().zip(names) {
         let example = std::fs::read_to_string(root().join("examples").join(format!("{name}.rs"))).unwrap_or_default();
-        let body: String = example.lines().skip_while(|l| l.starts_with("//!") || l.is_empty()).map(|l| format!("{l}\n")).collect();
+        let body: String =
+            example.lines().skip_while(|l| l.starts_with("//!") || l.is_empty()).map(|l| format!("{l}\n")).collect();
         assert_eq!(body, *block, "examples/{name}.rs differs from its README block");
     }
 }

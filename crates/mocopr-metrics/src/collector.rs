@@ -8,14 +8,73 @@ use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
 };
 
-/// Default request-duration buckets, in seconds: 100 µs to 10 s.
-pub const DEFAULT_DURATION_BUCKETS: &[f64] =
+/// Request-duration buckets, in seconds (100 µs to 10 s), unless set with
+/// [`MetricsCollectorBuilder::with_request_duration_buckets`].
+pub(crate) const DEFAULT_DURATION_BUCKETS: &[f64] =
     &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// A metric could not be made or registered (a bad name, a duplicate, unsorted buckets).
+/// A metric could not be made or registered.
 #[derive(Debug, thiserror::Error)]
-#[error("metrics: {0}")]
-pub struct MetricsError(#[from] prometheus::Error);
+#[non_exhaustive]
+pub enum MetricsError {
+    /// A metric of your own has the name (or a series name) of a built-in one, or of another of
+    /// yours.
+    #[error("metrics: `{name}` is already {taken_by}; choose another name for your metric")]
+    NameTaken {
+        /// The full name (`{namespace}_{name}`).
+        name: String,
+        /// What has it: a built-in metric, or another of yours.
+        taken_by: String,
+    },
+    /// Prometheus refused the metric (an invalid name, buckets that are not increasing).
+    #[error("metrics: {0}")]
+    Prometheus(#[from] prometheus::Error),
+}
+
+/// The built-in metrics: name (without namespace) and what it is.
+const BUILT_IN: &[(&str, &str, bool)] = &[
+    ("requests_total", "the built-in count of requests by method and status", false),
+    ("request_duration_seconds", "the built-in histogram of request durations", true),
+    ("errors_total", "the built-in count of errors by method and code", false),
+    ("requests_in_flight", "the built-in gauge of requests in flight", false),
+    ("active_connections", "the built-in gauge of open connections", false),
+    ("active_sessions", "the built-in gauge of open legacy sessions", false),
+    ("received_bytes_total", "the built-in count of request bytes", false),
+    ("sent_bytes_total", "the built-in count of result bytes", false),
+];
+
+/// The series names a metric exposes: a histogram's `_bucket`, `_sum` and `_count` too.
+fn series(name: &str, histogram: bool) -> Vec<String> {
+    if histogram {
+        ["_bucket", "_sum", "_count"].iter().map(|suffix| format!("{name}{suffix}")).collect()
+    } else {
+        vec![name.to_owned()]
+    }
+}
+
+/// Refuses user metrics whose series would collide with a built-in one or with each other,
+/// naming both (prometheus's own error says only "duplicate metrics collector registration").
+fn check_names<'a>(ns: &str, user: impl Iterator<Item = (&'a str, bool)>) -> Result<(), MetricsError> {
+    let full = |name: &str| if ns.is_empty() { name.to_owned() } else { format!("{ns}_{name}") };
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for (name, what, histogram) in BUILT_IN {
+        for series in series(&full(name), *histogram) {
+            taken.insert(series, (*what).to_owned());
+        }
+    }
+    for (name, histogram) in user {
+        let metric = full(name);
+        for series in series(&metric, histogram) {
+            if let Some(taken_by) = taken.get(&series) {
+                return Err(MetricsError::NameTaken { name: metric, taken_by: taken_by.clone() });
+            }
+        }
+        for series in series(&metric, histogram) {
+            taken.insert(series, format!("your metric `{metric}`"));
+        }
+    }
+    Ok(())
+}
 
 /// The registry and its metrics. Cheap to clone: clones share everything.
 #[derive(Clone)]
@@ -174,7 +233,8 @@ impl MetricsCollectorBuilder {
         self
     }
 
-    /// The request-duration buckets in seconds (default [`DEFAULT_DURATION_BUCKETS`]).
+    /// Sets the request-duration buckets in seconds (default 100 µs, 250 µs, 500 µs, 1 ms,
+    /// 2.5 ms, 5 ms, 10 ms, 25 ms, 50 ms, 100 ms, 250 ms, 500 ms, 1 s, 2.5 s, 5 s, 10 s).
     pub fn with_request_duration_buckets(mut self, buckets: impl Into<Vec<f64>>) -> Self {
         self.buckets = buckets.into();
         self
@@ -203,11 +263,24 @@ impl MetricsCollectorBuilder {
         self
     }
 
-    /// The collector; an error for an invalid name, a name used twice, or buckets that are not
+    /// The collector; an error for an invalid name, a name the built-in metrics or another of
+    /// yours already have ([`MetricsError::NameTaken`] names both), or buckets that are not
     /// increasing.
+    ///
+    /// ```
+    /// use mocopr_metrics::{MetricsCollector, MetricsError};
+    ///
+    /// let taken = MetricsCollector::builder().with_gauge("active_connections", "Open connections.").build();
+    /// assert!(matches!(taken, Err(MetricsError::NameTaken { .. })));
+    /// let ok = MetricsCollector::builder().with_gauge("app_active_connections", "Open connections.").build();
+    /// assert!(ok.is_ok());
+    /// ```
     pub fn build(self) -> Result<MetricsCollector, MetricsError> {
         let registry = Registry::new();
         let ns = self.namespace.as_str();
+        let user = self.counters.iter().map(|(n, _)| (n.as_str(), false));
+        let user = user.chain(self.gauges.iter().map(|(n, _)| (n.as_str(), false)));
+        check_names(ns, user.chain(self.histograms.iter().map(|(n, _, _)| (n.as_str(), true))))?;
         let opts = |name: &str, help: &str| Opts::new(name, help).namespace(ns);
         let requests = IntCounterVec::new(opts("requests_total", "MCP requests answered."), &["method", "status"])?;
         let duration = HistogramVec::new(

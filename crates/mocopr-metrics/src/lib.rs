@@ -41,7 +41,7 @@ mod collector;
 mod layer;
 mod snapshot;
 
-pub use collector::{DEFAULT_DURATION_BUCKETS, MetricsCollector, MetricsCollectorBuilder, MetricsError};
+pub use collector::{MetricsCollector, MetricsCollectorBuilder, MetricsError};
 pub use layer::{MetricsFuture, MetricsLayer, MetricsService};
 pub use prometheus;
 pub use snapshot::{MetricsSnapshot, quantile};

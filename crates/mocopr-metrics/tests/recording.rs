@@ -119,3 +119,29 @@ async fn requests_in_flight_are_counted_while_they_run() {
         "the abandoned request is counted as cancelled: {text}"
     );
 }
+
+#[test]
+fn a_user_metric_named_like_a_built_in_fails_the_build_naming_the_collision() {
+    for (builder, name) in [
+        (MetricsCollector::builder().with_counter("requests_total", "Mine."), "mcp_requests_total"),
+        (MetricsCollector::builder().with_gauge("active_connections", "Mine."), "mcp_active_connections"),
+        (
+            MetricsCollector::builder().with_counter("request_duration_seconds_count", "Mine."),
+            "mcp_request_duration_seconds_count",
+        ),
+        (MetricsCollector::builder().with_counter("hits", "A.").with_gauge("hits", "B."), "mcp_hits"),
+    ] {
+        let error = builder.build().expect_err("a collision");
+        let text = error.to_string();
+        assert!(text.contains(name) && text.contains("already"), "{text}");
+    }
+    // The same names under another namespace, or other names, are fine beside the built-ins.
+    let collector = MetricsCollector::builder()
+        .with_counter("app_requests_total", "Requests of the app.")
+        .with_gauge("app_active_connections", "Connections of the app.")
+        .with_histogram("app_request_duration", "Durations of the app.", vec![0.1, 1.0])
+        .build()
+        .expect("no collision");
+    collector.counter("app_requests_total").expect("registered").inc();
+    assert!(collector.encode().contains("mcp_app_requests_total 1"));
+}

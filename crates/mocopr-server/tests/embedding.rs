@@ -111,19 +111,21 @@ async fn a_principal_set_by_an_http_layer_reaches_the_handler() {
         .build()
         .expect("server");
     // The user's own authorization layer: here, a bearer token naming the subject.
-    let authenticate = axum::middleware::from_fn(|mut request: axum::extract::Request, next: axum::middleware::Next| async move {
-        let subject = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned);
-        if let Some(subject) = subject {
-            request.extensions_mut().insert(Principal::new(subject).with_scopes(["tools:call"]));
-        }
-        next.run(request).await
-    });
-    let app = axum::Router::new().route_service("/mcp", server.into_http(EndpointConfig::default())).layer(authenticate);
+    let authenticate =
+        axum::middleware::from_fn(|mut request: axum::extract::Request, next: axum::middleware::Next| async move {
+            let subject = request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_owned);
+            if let Some(subject) = subject {
+                request.extensions_mut().insert(Principal::new(subject).with_scopes(["tools:call"]));
+            }
+            next.run(request).await
+        });
+    let app =
+        axum::Router::new().route_service("/mcp", server.into_http(EndpointConfig::default())).layer(authenticate);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -164,17 +166,77 @@ async fn the_listener_closes_idle_connections_but_not_busy_ones() {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.write_all(call_tool_request("slow", "", false).as_bytes()).await.expect("write");
     let mut buffer = vec![0; 4096];
-    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("answer").expect("read");
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("answer").expect("read");
     let answer = String::from_utf8_lossy(&buffer[..read]).into_owned();
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("slow"), "{answer}");
     // Then, idle, the connection is closed after the limit.
     let started = std::time::Instant::now();
-    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("closed").expect("read");
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await.expect("closed").expect("read");
     assert_eq!(read, 0, "the idle connection was closed");
     assert!(started.elapsed() >= Duration::from_millis(150), "not before the limit: {:?}", started.elapsed());
 
     // A connection that never sends a request is closed too.
     let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await.expect("closed").expect("read");
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await.expect("closed").expect("read");
     assert_eq!(read, 0);
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_for_clients_that_accept_it() {
+    use mocopr_server::{ListenerConfig, serve_http};
+    use std::io::Read as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let big = "compressible text. ".repeat(4096);
+    let server = McpServer::builder()
+        .tool("big", move || {
+            let big = big.clone();
+            async move { big }
+        })
+        .build()
+        .expect("server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = ListenerConfig::builder().with_compression_threshold(Some(1024)).build();
+    tokio::spawn(serve_http(listener, server.into_http(EndpointConfig::default())).with_config(config).into_future());
+
+    let ask = |headers: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = call_tool_request("big", headers, true)
+            .replace("Accept: application/json, text/event-stream", "Accept: application/json");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut raw))
+            .await
+            .expect("in time")
+            .expect("read");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("headers") + 4;
+        (String::from_utf8_lossy(&raw[..split]).to_lowercase(), raw[split..].to_vec())
+    };
+    let (plain_head, plain) = ask("").await;
+    assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+    let (gzip_head, gzip) = ask("Accept-Encoding: gzip\r\n").await;
+    assert!(gzip_head.contains("content-encoding: gzip"), "{gzip_head}");
+    assert!(gzip.len() * 10 < plain.len(), "{} compressed vs {} plain", gzip.len(), plain.len());
+    // Chunked transfer: undo the chunk framing, then the gzip.
+    let mut body = Vec::new();
+    let mut rest = &gzip[..];
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size");
+        let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).expect("hex"), 16).expect("size");
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+        rest = &rest[line_end + 4 + size..];
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).expect("valid gzip");
+    assert!(text.contains("compressible text. compressible text."), "{}", &text[..text.len().min(200)]);
+    let (zstd_head, _) = ask("Accept-Encoding: zstd\r\n").await;
+    assert!(zstd_head.contains("content-encoding: zstd"), "{zstd_head}");
+    let (br_head, _) = ask("Accept-Encoding: br\r\n").await;
+    assert!(br_head.contains("content-encoding: br"), "{br_head}");
 }

@@ -22,8 +22,8 @@ mod test_client;
 mod tools;
 
 pub use load::{
-    LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester,
-    LoadTesterBuilder, Operation, OperationReport, Progress, Target, WeightedOperation,
+    LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester, LoadTesterBuilder, Operation,
+    OperationReport, Progress, Target, WeightedOperation,
 };
 pub use memory::{MemoryGrowth, MemoryStability, peak_rss_bytes, rss_bytes};
 pub use process::{ListeningServer, example_path};

@@ -30,7 +30,8 @@ pub fn installed(program: &str, how_to_install: &str) -> bool {
     if found {
         return true;
     }
-    let message = format!("`{program}` is not installed (install it with `{how_to_install}`, or run `cargo xtask test`)");
+    let message =
+        format!("`{program}` is not installed (install it with `{how_to_install}`, or run `cargo xtask test`)");
     if std::env::var_os(NO_SKIP_VARIABLE).is_some() {
         panic!("{message}; {NO_SKIP_VARIABLE} is set, so this test may not skip");
     }

@@ -41,6 +41,7 @@
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
 //! | `http` | Streamable HTTP server (`McpServer::into_http`, `serve_http`) | yes |
 //! | `macros` | `#[tool]`, `#[prompt]`, `#[resource]` | yes |
+//! | `runtime` | [`runtime`]: `RuntimeConfig` (worker and blocking threads, stack size, keep-alive) | yes |
 //! | `full` | everything available today | no |
 
 #![deny(missing_docs)]
@@ -89,6 +90,11 @@ pub use mocopr_profiling as profiling;
 #[cfg(feature = "dashboard")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dashboard")))]
 pub mod dashboard;
+
+/// The Tokio runtime, configured: `RuntimeConfig::builder()...build()?.block_on(main)`.
+#[cfg(feature = "runtime")]
+#[cfg_attr(docsrs, doc(cfg(feature = "runtime")))]
+pub mod runtime;
 
 /// The built-in layers in one call each: `McpServer::builder().with_cache(..).with_metrics(..)
 /// .with_profiler(..)`.

@@ -133,6 +133,9 @@ pub struct ListenerConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive probes; `None` disables them.
     pub tcp_keepalive: Option<Duration>,
+    /// Responses larger than this many bytes are compressed (gzip, br or zstd, as the client's
+    /// `Accept-Encoding` allows; never server-sent event streams or images); `None` never.
+    pub compression_threshold: Option<u16>,
     /// How many connections are open (kept by the listener; clones share it).
     open_connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -146,6 +149,7 @@ impl Default for ListenerConfig {
             keep_alive: true,
             tcp_nodelay: true,
             tcp_keepalive: Some(Duration::from_secs(60)),
+            compression_threshold: Some(1024),
             open_connections: std::sync::Arc::default(),
         }
     }
@@ -218,6 +222,14 @@ impl ListenerConfigBuilder {
     /// Sets the TCP keepalive probe interval (default 60 s; `None` disables probes).
     pub fn with_tcp_keepalive(mut self, interval: Option<Duration>) -> Self {
         self.config.tcp_keepalive = interval;
+        self
+    }
+
+    /// Sets the size above which responses are compressed when the client accepts it (gzip,
+    /// br or zstd by `Accept-Encoding`; default 1 KiB; `None` never compresses). Server-sent
+    /// event streams are never compressed, so their events are not held back.
+    pub fn with_compression_threshold(mut self, bytes: Option<u16>) -> Self {
+        self.config.compression_threshold = bytes;
         self
     }
 

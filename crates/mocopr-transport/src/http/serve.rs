@@ -1,6 +1,7 @@
 //! [`serve_http`]: a hyper HTTP/1.1 listener for any HTTP service (the MCP endpoint alone, or
 //! an axum `Router` with it beside other routes), with the connection knobs of
-//! [`ListenerConfig`]: a bound on connections, header and idle-connection timeouts, TCP options.
+//! [`ListenerConfig`]: a bound on connections, header and idle-connection timeouts, TCP options,
+//! response compression.
 
 use std::convert::Infallible;
 use std::future::{Future, IntoFuture, Pending};
@@ -98,7 +99,9 @@ where
     type IntoFuture = BoxFuture<'static, Result<(), TransportError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let service = OnPath { inner: self.service, path: self.path };
+        let compress = CompressAbove(self.config.compression_threshold);
+        let service = tower_http::compression::Compression::new(OnPath { inner: self.service, path: self.path })
+            .compress_when(compress);
         Box::pin(accept_loop(self.listener, service, self.config, self.shutdown))
     }
 }
@@ -175,6 +178,24 @@ where
                 }
             }
         });
+    }
+}
+
+/// Compresses responses above a size, except server-sent event streams (their events must
+/// not wait in a compressor), gRPC and images; nothing when the threshold is `None`.
+#[derive(Debug, Clone, Copy)]
+struct CompressAbove(Option<u16>);
+
+impl tower_http::compression::Predicate for CompressAbove {
+    fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
+        use tower_http::compression::predicate::{NotForContentType, SizeAbove};
+        self.0.is_some_and(|min| {
+            SizeAbove::new(min)
+                .and(NotForContentType::SSE)
+                .and(NotForContentType::GRPC)
+                .and(NotForContentType::IMAGES)
+                .should_compress(response)
+        })
     }
 }
 
