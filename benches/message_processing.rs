@@ -5,12 +5,18 @@
 //! - `decode/envelope`: what a router or proxy pays, params left raw;
 //! - `decode/typed`: envelope plus the typed `tools/call` params;
 //! - `decode/serde_json_value`: the baseline;
-//! - `encode/typed` vs `encode/serde_json_value`.
+//! - `encode/typed` vs `encode/serde_json_value`;
+//! - `concurrent_processing/concurrent_requests/N`: N `tools/call` requests (1 KB) dispatched
+//!   at once through an in-process server on a two-thread runtime, beside
+//!   `concurrent_processing/join_baseline/N`, the same join of N futures that do nothing.
 
+use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mocopr_benches::{SIZES, tools_call_request};
 use mocopr_core::ClientRequest;
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcRequest, decode};
+use mocopr_core::service::{McpRequest, Method, RawJson};
+use mocopr_server::{Args, McpServer};
 use std::hint::black_box;
 
 fn decode_benches(c: &mut Criterion) {
@@ -68,10 +74,58 @@ fn encode_benches(c: &mut Criterion) {
     group.finish();
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Text {
+    text: String,
+}
+
+/// The params of a 1 KB modern `tools/call` of `echo`.
+fn echo_params() -> Bytes {
+    let text = "x".repeat(900);
+    Bytes::from(format!(
+        r#"{{"name":"echo","arguments":{{"text":"{text}"}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}"#
+    ))
+}
+
+fn concurrent_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("concurrent_processing");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    let Ok(runtime) = runtime else { return };
+    let server = McpServer::builder().tool("echo", |Args(t): Args<Text>| async move { t.text }).build();
+    let Ok(server) = server else { return };
+    let params = echo_params();
+    for concurrency in [1u64, 4, 8, 16] {
+        group.throughput(Throughput::Elements(concurrency));
+        group.bench_with_input(BenchmarkId::new("concurrent_requests", concurrency), &concurrency, |b, &n| {
+            b.to_async(&runtime).iter(|| {
+                let (server, params) = (server.clone(), params.clone());
+                async move {
+                    let calls = (0..n).map(|i| {
+                        let server = server.clone();
+                        let raw = RawJson::from_bytes(params.clone());
+                        tokio::spawn(async move {
+                            let request = McpRequest::new((i as i64).into(), Method::new("tools/call"), Some(raw));
+                            server.handle(request).await.outcome.is_ok()
+                        })
+                    });
+                    black_box(futures_util::future::join_all(calls).await.len())
+                }
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("join_baseline", concurrency), &concurrency, |b, &n| {
+            b.to_async(&runtime).iter(|| async move {
+                let tasks = (0..n).map(|i| tokio::spawn(async move { black_box(i) }));
+                black_box(futures_util::future::join_all(tasks).await.len())
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // `--profile-time N` writes a flamegraph per benchmark (`cargo xtask flamegraph --bench NAME`).
     config = mocopr_benches::criterion();
-    targets = decode_benches, encode_benches
+    targets = decode_benches, encode_benches, concurrent_benches
 }
 criterion_main!(benches);

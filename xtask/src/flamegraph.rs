@@ -1,4 +1,5 @@
-//! `cargo xtask flamegraph [--example NAME | --bench NAME [FILTER]] [--seconds N]`: a CPU
+//! `cargo xtask flamegraph [--example NAME | --bench NAME [FILTER] | --test NAME [FILTER]]
+//! [--seconds N]`: a CPU
 //! flamegraph, sampled in process (pprof through `mocopr-profiling`), so it works without `perf`
 //! permissions.
 //!
@@ -7,6 +8,10 @@
 //!   `target/flamegraph/production-server.svg`.
 //! - `--bench NAME [FILTER]`: criterion's `--profile-time N` with the benches' in-process
 //!   profiler; one `flamegraph.svg` per benchmark under `target/criterion/<id>/profile/`.
+//! - `--test NAME [FILTER]`: an integration test of the facade (`stress_tests` is made for it),
+//!   built in release and run with `MOCOPR_FLAMEGRAPH` set, so it samples itself while it
+//!   works; the SVG goes to `target/flamegraph/NAME.svg`. (`cargo flamegraph --test NAME`
+//!   profiles the same test with perf where perf may be used.)
 //! - Any other example has no profiler inside: it is run under `cargo flamegraph` (perf) when
 //!   perf may be used here and `cargo-flamegraph` is installed.
 
@@ -19,6 +24,7 @@ use crate::loadtest::Server;
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut example = None;
     let mut bench = None;
+    let mut test = None;
     let mut filter = None;
     let mut seconds = 10u64;
     let mut args = args.iter();
@@ -26,13 +32,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--example" => example = Some(args.next().ok_or("--example needs a name")?.clone()),
             "--bench" => bench = Some(args.next().ok_or("--bench needs a name")?.clone()),
+            "--test" => test = Some(args.next().ok_or("--test needs a name")?.clone()),
             "--seconds" => {
                 let value = args.next().ok_or("--seconds needs a number")?;
                 seconds = value.parse().ok().filter(|s| (1..=300).contains(s)).ok_or("--seconds: 1 to 300")?;
             }
-            other if bench.is_some() && filter.is_none() && !other.starts_with('-') => filter = Some(other.to_owned()),
+            other if (bench.is_some() || test.is_some()) && filter.is_none() && !other.starts_with('-') => {
+                filter = Some(other.to_owned())
+            }
             other => return Err(format!("flamegraph: unexpected argument {other:?}")),
         }
+    }
+    if let Some(test) = test {
+        if example.is_some() || bench.is_some() {
+            return Err("flamegraph: one of --example, --bench, --test".into());
+        }
+        return test_flamegraph(&test, filter.as_deref());
     }
     match (example, bench) {
         (Some(_), Some(_)) => Err("flamegraph: --example or --bench, not both".into()),
@@ -90,6 +105,23 @@ fn production_server(seconds: u64) -> Result<(), String> {
     drop(server);
     if !svg.exists() {
         return Err(format!("no flamegraph was written; see {}", out.join("server.log").display()));
+    }
+    println!("flamegraph: {}", svg.display());
+    Ok(())
+}
+
+fn test_flamegraph(test: &str, filter: Option<&str>) -> Result<(), String> {
+    let out = crate::target_dir().join("flamegraph");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let svg = out.join(format!("{test}.svg"));
+    let _ = std::fs::remove_file(&svg);
+    let mut command = Command::new("cargo");
+    command.args(["test", "--release", "-p", "mocopr", "--test", test, "--", "--nocapture"]);
+    command.args(filter);
+    command.env("MOCOPR_FLAMEGRAPH", &svg);
+    crate::run("test sampling itself", &mut command)?;
+    if !svg.exists() {
+        return Err(format!("{test} wrote no flamegraph (does it read MOCOPR_FLAMEGRAPH?)"));
     }
     println!("flamegraph: {}", svg.display());
     Ok(())

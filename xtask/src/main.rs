@@ -37,11 +37,12 @@ commands:
   bench [NAME…]
              the criterion suites (all, or the named benches), then a summary table of this
              run's medians and throughputs
-  flamegraph [--example production-server | --bench NAME [FILTER]] [--seconds 10]
+  flamegraph [--example production-server | --bench NAME [FILTER] | --test NAME [FILTER]] [--seconds 10]
              a CPU flamegraph sampled in process (no perf permissions needed): production-server
-             under load (default; target/flamegraph/production-server.svg), or each benchmark of
-             a bench (criterion --profile-time); other examples through `cargo flamegraph` when
-             perf is usable
+             under load (default; target/flamegraph/production-server.svg), each benchmark of
+             a bench (criterion --profile-time), or a facade test that samples itself
+             (`--test stress_tests`; target/flamegraph/stress_tests.svg); other examples
+             through `cargo flamegraph` when perf is usable
   help       this text
 ";
 

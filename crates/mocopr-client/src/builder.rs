@@ -37,7 +37,26 @@ impl std::fmt::Debug for McpClientBuilder {
 }
 
 impl McpClient {
-    /// Starts building a client.
+    /// Starts building a client: identity `mocopr-client`, no input handler (no client
+    /// capabilities), 60 s per call, 5 s for the era probe, the default framing and pool.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_client::{EraCache, McpClient, ResultCache};
+    /// use mocopr_transport::PoolConfig;
+    ///
+    /// # async fn run() -> Result<(), mocopr_client::ClientError> {
+    /// let client = McpClient::builder()
+    ///     .with_info("my-agent", "1.0")
+    ///     .with_timeout(Duration::from_secs(30))
+    ///     .with_connection_pool(PoolConfig::builder().with_max_connections(8).build())
+    ///     .with_era_cache(EraCache::new())
+    ///     .with_result_cache(ResultCache::new(1_000))
+    ///     .connect_http("http://127.0.0.1:8080/mcp")
+    ///     .await?;
+    /// let tools = client.list_tools().await?;
+    /// # let _ = tools; Ok(()) }
+    /// ```
     pub fn builder() -> McpClientBuilder {
         McpClientBuilder {
             info: Implementation::new("mocopr-client", env!("CARGO_PKG_VERSION")),
@@ -66,13 +85,14 @@ impl McpClientBuilder {
         self
     }
 
-    /// How long each call waits for its answer.
+    /// Sets how long each call waits for its answer (default 60 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// How long the `server/discover` probe waits before assuming a legacy server.
+    /// Sets how long the `server/discover` probe waits before assuming a legacy server
+    /// (default 5 s).
     pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
         self.probe_timeout = timeout;
         self
@@ -127,6 +147,22 @@ impl McpClientBuilder {
     }
 
     /// Connects over a framed connection (e.g. one end of `mocopr_transport::memory::pair`).
+    ///
+    /// ```
+    /// use mocopr_client::McpClient;
+    /// use mocopr_server::{McpServer, StdioConfig, serve_connection};
+    /// use mocopr_transport::{FramingConfig, memory};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = McpServer::builder().tool("hello", || async { "Hello!" }).build()?;
+    /// let (client_end, server_end) = memory::pair(&FramingConfig::default());
+    /// tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));
+    /// let client = McpClient::builder().connect(client_end.reader, client_end.sink).await?;
+    /// let result = client.call_tool("hello", serde_json::json!({})).await?;
+    /// assert_eq!(result.text_content(), "Hello!");
+    /// # Ok(()) }
+    /// ```
     pub async fn connect<R>(self, reader: FrameReader<R>, sink: FrameSink) -> Result<McpClient, ClientError>
     where
         R: AsyncRead + Unpin + Send + 'static,
@@ -142,6 +178,17 @@ impl McpClientBuilder {
     }
 
     /// Spawns `command` and connects to it over its stdio. The handle shuts the child down.
+    ///
+    /// ```no_run
+    /// use mocopr_client::McpClient;
+    ///
+    /// # async fn run() -> Result<(), mocopr_client::ClientError> {
+    /// let mut command = tokio::process::Command::new("my-mcp-server");
+    /// command.arg("stdio");
+    /// let (client, child) = McpClient::builder().connect_child(command).await?;
+    /// println!("speaking {:?}", client.server().map(|facts| facts.version));
+    /// # drop(child); Ok(()) }
+    /// ```
     pub async fn connect_child(self, command: Command) -> Result<(McpClient, ChildHandle), ClientError> {
         let key = format!("{:?}", command.as_std());
         let (settings, transport) = self.settings(Some(key));

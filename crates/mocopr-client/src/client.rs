@@ -27,9 +27,9 @@ use crate::handler::InputHandler;
 use crate::routes::Routes;
 
 /// Default time a call waits for its answer.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default time the era probe (`server/discover`) waits before assuming a legacy server.
-pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most calls waiting for an answer at once.
 pub const MAX_PENDING: usize = 4096;
 

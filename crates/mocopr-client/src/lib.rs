@@ -46,7 +46,7 @@ mod subscription;
 pub use builder::McpClientBuilder;
 pub use cache::ResultCache;
 pub use calls::MAX_INPUT_ROUNDS;
-pub use client::{DEFAULT_PROBE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MAX_PENDING, McpClient, ServerFacts};
+pub use client::{MAX_PENDING, McpClient, ServerFacts};
 pub use era::{ERA_CACHE_CAPACITY, EraCache};
 pub use error::ClientError;
 pub use handler::{InputHandler, NoInput};

@@ -82,11 +82,13 @@ pub struct LoadReport {
     pub unfinished: u64,
     /// `errors / requests`.
     pub error_rate: f64,
-    /// Requests completed per second of `elapsed_secs`.
+    /// The headline rate: requests completed per second after the ramp-up, up to the duration,
+    /// i.e. with every client running (the whole test's rate when there is no steady part).
     pub throughput: f64,
-    /// Requests completed per second after the ramp-up, up to the duration: the rate the
-    /// server sustained with every client running (`None` when the ramp-up is the whole test).
-    pub steady_throughput: Option<f64>,
+    /// Requests completed per second of `elapsed_secs`, the ramp-up included.
+    pub overall_throughput: f64,
+    /// Whether `throughput` excludes a ramp-up (`false` when the ramp-up is the whole test).
+    pub steady: bool,
     /// Latency of the successful requests (at a target rate, from when each was due).
     pub latency: LatencySummary,
     /// Latency of the failed ones.
@@ -115,12 +117,21 @@ impl fmt::Display for LoadReport {
         let rate = self.target_rate.map_or_else(|| "unlimited".to_owned(), |r| format!("{r:.0} req/s"));
         writeln!(f, "target      {}", self.target)?;
         writeln!(f, "clients     {} (rate {rate}, {:.1} s)", self.clients, self.duration_secs)?;
-        write!(f, "requests    {} in {:.2} s = {:.0} req/s", self.requests, self.elapsed_secs, self.throughput)?;
-        match self.steady_throughput {
-            Some(steady) => writeln!(f, " ({steady:.0} req/s after the {:.1} s ramp-up)", self.ramp_up_secs)?,
-            None => writeln!(f)?,
+        match (self.steady, self.ramp_up_secs > 0.0) {
+            (true, true) => writeln!(
+                f,
+                "throughput  {:.0} req/s after the {:.1} s ramp-up ({} requests in {:.2} s: {:.0} req/s overall)",
+                self.throughput, self.ramp_up_secs, self.requests, self.elapsed_secs, self.overall_throughput
+            )?,
+            _ => writeln!(
+                f,
+                "throughput  {:.0} req/s ({} requests in {:.2} s)",
+                self.throughput, self.requests, self.elapsed_secs
+            )?,
         }
-        if let (Some(target), Some(steady)) = (self.target_rate, self.steady_throughput)
+        let steady = self.throughput;
+        if let Some(target) = self.target_rate
+            && self.steady
             && steady < 0.95 * target
         {
             writeln!(
