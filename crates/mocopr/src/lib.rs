@@ -107,6 +107,10 @@ pub mod layers;
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use mocopr_macros::{prompt, resource, tool};
 
+/// The guide (`docs/guide/`), one module per chapter.
+#[cfg(any(doc, doctest))]
+pub mod guide;
+
 /// The README's programs, compiled (and the first run) as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

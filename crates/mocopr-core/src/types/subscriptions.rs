@@ -28,6 +28,44 @@ pub struct SubscriptionFilter {
     pub task_ids: Option<Vec<String>>,
 }
 
+impl SubscriptionFilter {
+    /// Nothing subscribed yet.
+    ///
+    /// ```
+    /// use mocopr_core::types::SubscriptionFilter;
+    ///
+    /// let filter = SubscriptionFilter::new().with_tools_list_changed(true).with_resource("mem://status");
+    /// assert_eq!(filter.resource_subscriptions.as_deref(), Some(&["mem://status".to_owned()][..]));
+    /// ```
+    pub fn new() -> Self {
+        SubscriptionFilter::default()
+    }
+
+    /// Asks for (or declines) `notifications/tools/list_changed`.
+    pub fn with_tools_list_changed(mut self, wanted: bool) -> Self {
+        self.tools_list_changed = Some(wanted);
+        self
+    }
+
+    /// Asks for (or declines) `notifications/prompts/list_changed`.
+    pub fn with_prompts_list_changed(mut self, wanted: bool) -> Self {
+        self.prompts_list_changed = Some(wanted);
+        self
+    }
+
+    /// Asks for (or declines) `notifications/resources/list_changed`.
+    pub fn with_resources_list_changed(mut self, wanted: bool) -> Self {
+        self.resources_list_changed = Some(wanted);
+        self
+    }
+
+    /// Adds the resource `uri` to those whose updates are sent.
+    pub fn with_resource(mut self, uri: impl Into<String>) -> Self {
+        self.resource_subscriptions.get_or_insert_with(Vec::new).push(uri.into());
+        self
+    }
+}
+
 /// Params of `subscriptions/listen`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -1,0 +1,23 @@
+//! The MoCoPr guide, chapter by chapter: the Markdown files of `docs/guide/`, included here so
+//! that every Rust block in them is a doctest and docs.rs shows them.
+
+#[doc = include_str!("../../../docs/guide/README.md")]
+pub mod contents {}
+
+#[doc = include_str!("../../../docs/guide/01-getting-started.md")]
+pub mod getting_started {}
+
+#[doc = include_str!("../../../docs/guide/02-primitives.md")]
+pub mod primitives {}
+
+#[doc = include_str!("../../../docs/guide/03-protocol-revisions.md")]
+pub mod protocol_revisions {}
+
+#[doc = include_str!("../../../docs/guide/04-http-deployment.md")]
+pub mod http_deployment {}
+
+#[doc = include_str!("../../../docs/guide/05-scale-out.md")]
+pub mod scale_out {}
+
+#[doc = include_str!("../../../docs/guide/06-client.md")]
+pub mod client {}
