@@ -110,3 +110,47 @@ fn the_readme_shows_the_hello_examples_as_they_are() {
         assert_eq!(body, *block, "examples/{name}.rs differs from its README block");
     }
 }
+
+#[test]
+fn architecture_names_only_what_exists() {
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap_or_default();
+    let mut missing = Vec::new();
+    let mut checked = 0usize;
+    let mut check = |path: std::path::PathBuf, named: &str| {
+        checked += 1;
+        if !path.exists() {
+            missing.push(named.to_owned());
+        }
+    };
+    // The code map: the first word of each line of the block is a path from the root.
+    let code_map = text.split("## Code map").nth(1).and_then(|rest| rest.split("```").nth(1)).unwrap_or_default();
+    for line in code_map.lines().filter(|l| !l.trim().is_empty()) {
+        let path = line.split_whitespace().next().unwrap_or_default();
+        check(root().join(path), path);
+    }
+    // Each crate's table: the first column names files under the crate's `src/`.
+    let mut crate_dir = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("### `crates/").and_then(|rest| rest.strip_suffix('`')) {
+            crate_dir = Some(root().join("crates").join(name));
+            check(root().join("crates").join(name), name);
+        } else if line.starts_with("## ") {
+            crate_dir = None;
+        } else if let (Some(dir), Some(cell)) = (&crate_dir, line.strip_prefix("| `")) {
+            let first = cell.split(" |").next().unwrap_or_default();
+            for file in first.split(", ").map(|f| f.trim_matches('`')) {
+                check(dir.join("src").join(file), file);
+            }
+        }
+    }
+    // Anywhere: a backticked path into the repository.
+    for quoted in text.split('`').skip(1).step_by(2) {
+        let top = ["crates/", "examples/", "xtask/", "benches/", "docs/", "conformance/"];
+        if top.iter().any(|t| quoted.starts_with(t)) && !quoted.contains(' ') && !quoted.contains('*') {
+            check(root().join(quoted), quoted);
+        }
+    }
+    // The map and the tables were found at all (a renamed heading would check nothing).
+    assert!(checked > 50, "only {checked} names checked: has ARCHITECTURE.md's layout changed?");
+    assert!(missing.is_empty(), "ARCHITECTURE.md names what does not exist:\n{}", missing.join("\n"));
+}

@@ -21,3 +21,18 @@ pub mod scale_out {}
 
 #[doc = include_str!("../../../docs/guide/06-client.md")]
 pub mod client {}
+
+#[doc = include_str!("../../../docs/guide/07-operations.md")]
+pub mod operations {}
+
+#[doc = include_str!("../../../docs/guide/08-performance.md")]
+pub mod performance {}
+
+#[doc = include_str!("../../../docs/guide/09-testing.md")]
+pub mod testing {}
+
+#[doc = include_str!("../../../docs/guide/10-configuration.md")]
+pub mod configuration {}
+
+#[doc = include_str!("../../../docs/guide/11-status.md")]
+pub mod status {}
