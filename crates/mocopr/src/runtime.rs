@@ -1,5 +1,5 @@
-//! [`RuntimeConfig`]: the Tokio runtime a server runs on (worker threads, blocking threads,
-//! stack size, how long idle blocking threads are kept), built from one configuration.
+//! The Tokio runtime a server runs on, configured by one [`RuntimeConfig`](crate::runtime::RuntimeConfig) (worker threads,
+//! blocking threads, stack size, how long idle blocking threads are kept).
 
 use std::future::Future;
 use std::time::Duration;
