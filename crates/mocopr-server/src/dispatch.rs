@@ -477,7 +477,11 @@ impl McpServer {
         };
         let modern = ctx.protocol_version().is_modern();
         let origin = ctx.origin().cloned();
-        let parts = RequestParts::new(ctx, Input::Prompt(params.arguments), self.inner.states.clone());
+        let parts = RequestParts::new(
+            ctx,
+            Input::Prompt(Some(params.arguments.unwrap_or_default())),
+            self.inner.states.clone(),
+        );
         match handler(parts).await {
             Ok(mut result) => {
                 if modern {

@@ -182,17 +182,32 @@ where
         if let Era::Legacy(session) = &self.era {
             request.extensions.insert(session.clone());
         }
-        let response = self.service.clone().call(request).await;
+        let mut service = self.service.clone();
+        let call = async move {
+            match std::future::poll_fn(|cx| service.poll_ready(cx)).await {
+                Ok(()) => service.call(request).await,
+                Err(never) => match never {},
+            }
+        };
+        tokio::pin!(call);
+        // The notifications are collected while the handler runs, so a handler that sends more
+        // of them than the channel holds is not stopped by a full channel.
+        let mut received = Vec::new();
+        let response = loop {
+            tokio::select! {
+                response = &mut call => break response,
+                Some(message) = rx.recv() => received.push(message),
+            }
+        };
         let response = match response {
             Ok(response) => response,
             Err(never) => match never {},
         };
-        let mut sent = self.notifications.lock().await;
         while let Ok(message) = rx.try_recv() {
-            if let Ok(value) = serde_json::from_slice::<Value>(&message) {
-                sent.push(value);
-            }
+            received.push(message);
         }
+        let mut sent = self.notifications.lock().await;
+        sent.extend(received.iter().filter_map(|message| serde_json::from_slice::<Value>(message).ok()));
         drop(sent);
         match response.outcome {
             Ok(ResultBody::Json(result)) => {

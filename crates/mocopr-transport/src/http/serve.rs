@@ -165,7 +165,7 @@ where
                 return;
             };
             loop {
-                let deadline = activity.idle_deadline(limit);
+                let deadline = activity.next_check(limit);
                 tokio::select! {
                     _ = connection.as_mut() => return,
                     () = tokio::time::sleep_until(deadline) => {
@@ -220,6 +220,13 @@ impl Activity {
 
     fn idle_deadline(&self, limit: Duration) -> Instant {
         self.started + Duration::from_millis(self.last.load(Ordering::Relaxed)) + limit
+    }
+
+    /// When to look again: when the connection would become idle, or, while a request is in
+    /// progress (and the last change may be long past), one `limit` from now, so a long
+    /// request or event stream is not a busy loop.
+    fn next_check(&self, limit: Duration) -> Instant {
+        if self.in_progress.load(Ordering::Acquire) > 0 { Instant::now() + limit } else { self.idle_deadline(limit) }
     }
 
     fn is_idle_for(&self, limit: Duration) -> bool {
