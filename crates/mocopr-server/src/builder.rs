@@ -23,7 +23,7 @@ use crate::error::ServerError;
 use crate::handler::{Handler, IntoCompletion, IntoPromptResult, IntoResourceResult, IntoToolResult, StateMap};
 use crate::layering::{LayerContext, MakeLayer, ServerLayer};
 use crate::paging::{CacheHints, PagedList};
-use crate::registration::{Kind, Registration, ResourceDefinition, States};
+use crate::registration::{Kind, Needs, Registration, ResourceDefinition};
 use crate::server::{
     DEFAULT_LIST_TTL_MS, DEFAULT_PAGE_SIZE, Layered, McpServer, ServerInner, TemplateEntry, ToolEntry,
 };
@@ -317,38 +317,41 @@ impl McpServerBuilder {
             Bytes::from(serde_json::to_vec(&serde_json::json!({ SERVER_INFO_KEY: &info })).unwrap_or_default());
 
         let states = self.states;
-        let check_states =
-            |kind: &'static str, name: &str, needed: &States| match needed.iter().find(|(id, _)| !states.contains(*id))
-            {
+        let check_states = |kind: &'static str, name: &str, needed: &Needs| {
+            if needed.input_takers > 1 {
+                return Err(ServerError::InputsTakenTwice { kind, name: name.to_owned() });
+            }
+            match needed.states.iter().find(|(id, _)| !states.contains(*id)) {
                 Some((_, state)) => Err(ServerError::MissingState { kind, name: name.to_owned(), state }),
                 None => Ok(()),
-            };
+            }
+        };
         let mut registry = Registry::default();
         for registration in self.registrations {
             match registration.kind {
-                Kind::Tool { definition, handler, task_support, states: needed } => {
+                Kind::Tool { definition, handler, task_support, needs: needed } => {
                     check_states("tool", &definition.name, &needed)?;
                     registry.add_tool(definition, handler, task_support)?;
                 }
-                Kind::Prompt { definition, handler, states: needed } => {
+                Kind::Prompt { definition, handler, needs: needed } => {
                     check_states("prompt", &definition.name, &needed)?;
                     if registry.prompts.insert(definition.name.clone(), handler).is_some() {
                         return Err(ServerError::Duplicate { kind: "prompt", name: definition.name });
                     }
                     registry.prompt_defs.push((definition.name.clone(), definition));
                 }
-                Kind::Resource { definition, handler, states: needed } => {
+                Kind::Resource { definition, handler, needs: needed } => {
                     check_states("resource", &definition.uri, &needed)?;
                     if registry.resources.insert(definition.uri.clone(), handler).is_some() {
                         return Err(ServerError::Duplicate { kind: "resource", name: definition.uri });
                     }
                     registry.resource_defs.push((definition.uri.clone(), definition));
                 }
-                Kind::Template { definition, handler, states: needed } => {
+                Kind::Template { definition, handler, needs: needed } => {
                     check_states("resource template", &definition.uri_template, &needed)?;
                     registry.add_template(definition, handler)?;
                 }
-                Kind::Completion { handler, states: needed } => {
+                Kind::Completion { handler, needs: needed } => {
                     check_states("completion", "completion/complete", &needed)?;
                     registry.completion = Some(handler);
                 }

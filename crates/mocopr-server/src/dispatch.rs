@@ -454,6 +454,10 @@ impl McpServer {
     fn tool_result(&self, mut result: CallToolResult, modern: bool) -> Outcome {
         if modern {
             result.result_type = Some(ResultType::Complete);
+        } else if result.structured_content.as_ref().is_some_and(|value| !value.is_object()) {
+            // Legacy `structuredContent` is an object; any other value reaches a legacy client
+            // as the text content that carries it (`Structured` writes both).
+            result.structured_content = None;
         }
         self.serialize(&result, modern, result.meta.is_none())
     }

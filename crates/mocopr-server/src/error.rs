@@ -51,6 +51,14 @@ pub enum ServerError {
         /// The state's type.
         state: &'static str,
     },
+    /// Two arguments of a handler take its inputs (`Args<A>` and `Args<B>`); only one can.
+    #[error("{kind} `{name}` takes its inputs twice (two `Args<T>`); decode them into one type")]
+    InputsTakenTwice {
+        /// `tool`, `prompt`, `resource`, `resource template` or `completion`.
+        kind: &'static str,
+        /// The primitive's name or URI.
+        name: String,
+    },
     /// A resource template is not a valid RFC 6570 template.
     #[error("resource template `{template}` is not a valid URI template")]
     InvalidTemplate {

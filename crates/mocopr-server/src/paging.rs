@@ -12,7 +12,37 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde::Serialize;
 
+use mocopr_core::types::{Prompt, Resource, ResourceTemplate, Tool};
 use mocopr_core::{CacheScope, ErrorCode, ErrorObject};
+
+/// An item of a list, whose legacy shape may differ from its modern one.
+pub(crate) trait Listed: Serialize + Sized {
+    /// The item as legacy clients see it, when that differs from the modern shape.
+    fn legacy(&self) -> Option<Self> {
+        None
+    }
+}
+
+/// Before 2026-07-28 an `outputSchema` has `"type": "object"` at its root; a tool whose output
+/// is another JSON value (`Structured<Vec<T>>`) is listed to legacy clients without one (its
+/// results carry the value as text, see `Dispatcher::tool_result`).
+impl Listed for Tool {
+    fn legacy(&self) -> Option<Self> {
+        let schema = self.output_schema.as_ref()?;
+        if schema.get("type").and_then(serde_json::Value::as_str) == Some("object") {
+            return None;
+        }
+        let mut tool = self.clone();
+        tool.output_schema = None;
+        Some(tool)
+    }
+}
+
+impl Listed for Prompt {}
+impl Listed for Resource {}
+impl Listed for ResourceTemplate {}
+#[cfg(test)]
+impl Listed for String {}
 
 /// Caching hints attached to modern list results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +63,7 @@ pub(crate) struct PagedList<T> {
     legacy: Vec<Bytes>,
 }
 
-impl<T: Serialize> PagedList<T> {
+impl<T: Listed> PagedList<T> {
     /// `items` as pages of `page_size` under `field`; `server_meta` is the serialized `_meta`
     /// object carried by modern results.
     pub(crate) fn new(
@@ -102,7 +132,10 @@ impl<T: Serialize> PagedList<T> {
                 out.push(b',');
             }
             // Serializing registered definitions (strings, maps, numbers) cannot fail.
-            let _ = serde_json::to_writer(&mut out, item);
+            let _ = match item.legacy().filter(|_| !modern) {
+                Some(legacy) => serde_json::to_writer(&mut out, &legacy),
+                None => serde_json::to_writer(&mut out, item),
+            };
         }
         out.push(b']');
         if end < self.items.len() && end > 0 {

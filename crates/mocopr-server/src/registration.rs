@@ -37,7 +37,6 @@
 //! assert_eq!(server.tools().count(), 2);
 //! ```
 
-use std::any::TypeId;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
@@ -62,8 +61,8 @@ pub(crate) type ErasedResource =
 pub(crate) type ErasedCompletion =
     Arc<dyn Fn(RequestParts) -> BoxFuture<'static, Result<Completion, HandlerError>> + Send + Sync>;
 
-/// The states a handler needs (type and name), checked when the server is built.
-pub(crate) type States = Vec<(TypeId, &'static str)>;
+/// What a handler needs (its states, one taker of its inputs), checked when the server is built.
+pub(crate) type Needs = crate::handler::HandlerSignature;
 
 /// A primitive and its handler, ready to register.
 pub struct Registration {
@@ -71,11 +70,11 @@ pub struct Registration {
 }
 
 pub(crate) enum Kind {
-    Tool { definition: Tool, handler: ErasedTool, task_support: Option<TaskSupport>, states: States },
-    Prompt { definition: Prompt, handler: ErasedPrompt, states: States },
-    Resource { definition: Resource, handler: ErasedResource, states: States },
-    Template { definition: ResourceTemplate, handler: ErasedResource, states: States },
-    Completion { handler: ErasedCompletion, states: States },
+    Tool { definition: Tool, handler: ErasedTool, task_support: Option<TaskSupport>, needs: Needs },
+    Prompt { definition: Prompt, handler: ErasedPrompt, needs: Needs },
+    Resource { definition: Resource, handler: ErasedResource, needs: Needs },
+    Template { definition: ResourceTemplate, handler: ErasedResource, needs: Needs },
+    Completion { handler: ErasedCompletion, needs: Needs },
 }
 
 impl std::fmt::Debug for Registration {
@@ -165,11 +164,11 @@ impl Registration {
         H: Handler<T>,
         H::Output: IntoToolResult,
     {
-        let signature = H::signature();
+        let mut signature = H::signature();
         if definition.has_default_input_schema() {
             // A handler that takes no inputs declares that it accepts only `{}`, as the
             // specification recommends for tools without parameters.
-            definition.input_schema = signature.input_schema.unwrap_or_else(empty_input_schema);
+            definition.input_schema = signature.input_schema.take().unwrap_or_else(empty_input_schema);
         }
         if definition.output_schema.is_none() {
             definition.output_schema = <H::Output as IntoToolResult>::output_schema();
@@ -178,7 +177,7 @@ impl Registration {
             let handler = handler.clone();
             Box::pin(async move { handler.call(parts).await?.into_tool_result() })
         });
-        Registration { kind: Kind::Tool { definition, handler, task_support, states: signature.states } }
+        Registration { kind: Kind::Tool { definition, handler, task_support, needs: signature } }
     }
 
     /// A prompt: `definition` (a name, or a [`Prompt`]) rendered by `handler`. Arguments the
@@ -200,7 +199,7 @@ impl Registration {
             let handler = handler.clone();
             Box::pin(async move { handler.call(parts).await?.into_prompt_result() })
         });
-        Registration { kind: Kind::Prompt { definition, handler, states: signature.states } }
+        Registration { kind: Kind::Prompt { definition, handler, needs: signature } }
     }
 
     /// A resource, or a resource template when the URI has an expression (`{…}`), read by
@@ -210,14 +209,14 @@ impl Registration {
         H: Handler<T>,
         H::Output: IntoResourceResult,
     {
-        let states = H::signature().states;
+        let needs = H::signature();
         let handler: ErasedResource = Arc::new(move |uri, parts| {
             let handler = handler.clone();
             Box::pin(async move { handler.call(parts).await?.into_resource_result(&uri) })
         });
         let kind = match definition.into() {
-            ResourceDefinition::Resource(definition) => Kind::Resource { definition, handler, states },
-            ResourceDefinition::Template(definition) => Kind::Template { definition, handler, states },
+            ResourceDefinition::Resource(definition) => Kind::Resource { definition, handler, needs },
+            ResourceDefinition::Template(definition) => Kind::Template { definition, handler, needs },
         };
         Registration { kind }
     }
@@ -228,12 +227,12 @@ impl Registration {
         H: Handler<T>,
         H::Output: IntoCompletion,
     {
-        let states = H::signature().states;
+        let needs = H::signature();
         let handler: ErasedCompletion = Arc::new(move |parts| {
             let handler = handler.clone();
             Box::pin(async move { handler.call(parts).await?.into_completion() })
         });
-        Registration { kind: Kind::Completion { handler, states } }
+        Registration { kind: Kind::Completion { handler, needs } }
     }
 }
 
@@ -252,13 +251,19 @@ pub fn empty_input_schema() -> Map<String, Value> {
     schema
 }
 
-/// The JSON Schema (2020-12) of `T` as a tool's `outputSchema`.
+/// The JSON Schema (2020-12) of `T` as a tool's `outputSchema`: what `T` serializes to (which
+/// may differ from what it deserializes from: `skip_deserializing`, defaults, aliases).
 pub fn output_schema<T: JsonSchema>() -> Map<String, Value> {
-    object_schema::<T>()
+    let schema = schemars::generate::SchemaSettings::draft2020_12().for_serialize().into_generator();
+    into_map(schema.into_root_schema_for::<T>())
 }
 
 fn object_schema<T: JsonSchema>() -> Map<String, Value> {
-    match serde_json::to_value(schemars::schema_for!(T)) {
+    into_map(schemars::schema_for!(T))
+}
+
+fn into_map(schema: schemars::Schema) -> Map<String, Value> {
+    match serde_json::to_value(schema) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     }

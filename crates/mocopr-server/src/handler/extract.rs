@@ -134,12 +134,16 @@ impl RequestParts {
 pub struct HandlerSignature {
     pub(crate) input_schema: Option<JsonObject>,
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// How many arguments take the inputs; more than one fails `build()`.
+    pub(crate) input_takers: usize,
 }
 
 impl HandlerSignature {
-    /// Declares the JSON Schema of the handler's inputs.
+    /// Declares the JSON Schema of the handler's inputs, which this argument takes (one argument
+    /// of a handler may: a second one fails `build()`).
     pub fn set_input_schema(&mut self, schema: JsonObject) {
         self.input_schema = Some(schema);
+        self.input_takers += 1;
     }
 
     /// Declares that the handler needs the state of type `T`.
