@@ -43,13 +43,11 @@ const BUILT_IN: &[(&str, &str, bool)] = &[
     ("sent_bytes_total", "the built-in count of result bytes", false),
 ];
 
-/// The series names a metric exposes: a histogram's `_bucket`, `_sum` and `_count` too.
+/// The names a metric takes: its own (the registry's key), and a histogram's `_bucket`, `_sum`
+/// and `_count` series too.
 fn series(name: &str, histogram: bool) -> Vec<String> {
-    if histogram {
-        ["_bucket", "_sum", "_count"].iter().map(|suffix| format!("{name}{suffix}")).collect()
-    } else {
-        vec![name.to_owned()]
-    }
+    let suffixes: &[&str] = if histogram { &["", "_bucket", "_sum", "_count"] } else { &[""] };
+    suffixes.iter().map(|suffix| format!("{name}{suffix}")).collect()
 }
 
 /// Refuses user metrics whose series would collide with a built-in one or with each other,

@@ -130,6 +130,9 @@ fn a_user_metric_named_like_a_built_in_fails_the_build_naming_the_collision() {
             "mcp_request_duration_seconds_count",
         ),
         (MetricsCollector::builder().with_counter("hits", "A.").with_gauge("hits", "B."), "mcp_hits"),
+        // A histogram's own name is taken, not only its series.
+        (MetricsCollector::builder().with_counter("request_duration_seconds", "Mine."), "mcp_request_duration_seconds"),
+        (MetricsCollector::builder().with_counter("lat", "A.").with_histogram("lat", "B.", vec![1.0]), "mcp_lat"),
     ] {
         let error = builder.build().expect_err("a collision");
         let text = error.to_string();

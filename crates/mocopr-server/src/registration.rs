@@ -214,7 +214,13 @@ impl Registration {
             let handler = handler.clone();
             Box::pin(async move { handler.call(parts).await?.into_resource_result(&uri) })
         });
-        let kind = match definition.into() {
+        // One rule for every way in: a URI with an expression is a template, even when it
+        // comes as `ResourceDefinition::Resource`.
+        let definition = match definition.into() {
+            ResourceDefinition::Resource(resource) => ResourceDefinition::from(resource),
+            template => template,
+        };
+        let kind = match definition {
             ResourceDefinition::Resource(definition) => Kind::Resource { definition, handler, needs },
             ResourceDefinition::Template(definition) => Kind::Template { definition, handler, needs },
         };

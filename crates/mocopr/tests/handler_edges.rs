@@ -128,10 +128,29 @@ fn a_handler_taking_its_inputs_twice_does_not_build() {
         .tool("twice", |Args(_): Args<Topic>, Args(_): Args<Other>| async { "never" })
         .build()
         .expect_err("refused");
-    assert!(matches!(error, ServerError::InputsTakenTwice { kind: "tool", ref name, .. } if name == "twice"), "{error}");
+    assert!(
+        matches!(error, ServerError::InputsTakenTwice { kind: "tool", ref name, .. } if name == "twice"),
+        "{error}"
+    );
     let error = McpServer::builder()
         .prompt("twice", |Args(_): Args<Topic>, Args(_): Args<Other>| async { "never" })
         .build()
         .expect_err("refused");
     assert!(error.to_string().contains("prompt `twice` takes its inputs twice"), "{error}");
+}
+
+#[tokio::test]
+async fn a_uri_with_an_expression_is_a_template_however_it_is_registered() {
+    let resource = Resource::new("notes://{id}", "note");
+    let server = McpServer::builder()
+        .resource(mocopr::server::ResourceDefinition::Resource(resource), |ResourceUri(uri): ResourceUri| async move {
+            ResourceContents::text(uri, "a note")
+        })
+        .build()
+        .expect("server");
+    let client = TestClient::new(server);
+    assert!(client.list_resources().await.expect("resources").is_empty());
+    assert_eq!(client.list_resource_templates().await.expect("templates")[0].uri_template, "notes://{id}");
+    let read = client.read_resource("notes://7").await.expect("read");
+    assert_eq!(serde_json::to_value(&read.contents[0]).expect("JSON")["uri"], "notes://7");
 }
