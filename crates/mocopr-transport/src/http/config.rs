@@ -136,6 +136,9 @@ pub struct ListenerConfig {
     /// Responses larger than this many bytes are compressed (gzip, br or zstd, as the client's
     /// `Accept-Encoding` allows; never server-sent event streams or images); `None` never.
     pub compression_threshold: Option<u16>,
+    /// After the shutdown signal, how long open connections may take to finish the requests
+    /// and streams they have in progress before the listener returns anyway.
+    pub shutdown_grace: Duration,
     /// How many connections are open (kept by the listener; clones share it).
     open_connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -150,6 +153,7 @@ impl Default for ListenerConfig {
             tcp_nodelay: true,
             tcp_keepalive: Some(Duration::from_secs(60)),
             compression_threshold: Some(1024),
+            shutdown_grace: Duration::from_secs(30),
             open_connections: std::sync::Arc::default(),
         }
     }
@@ -230,6 +234,14 @@ impl ListenerConfigBuilder {
     /// event streams are never compressed, so their events are not held back.
     pub fn with_compression_threshold(mut self, bytes: Option<u16>) -> Self {
         self.config.compression_threshold = bytes;
+        self
+    }
+
+    /// Sets how long, after the shutdown signal, connections may take to finish what they have
+    /// in progress (default 30 s). Idle connections close at once; a stream that outlasts the
+    /// grace is cut when the listener returns and the runtime stops.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
         self
     }
 

@@ -21,6 +21,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use super::config::ListenerConfig;
@@ -75,7 +77,9 @@ impl<S, F> ServeHttp<S, F> {
         self
     }
 
-    /// Stops accepting connections when `signal` resolves, and returns.
+    /// When `signal` resolves: stops accepting connections, closes idle ones, lets the others
+    /// finish the requests and streams in progress (up to
+    /// [`ListenerConfig::shutdown_grace`]), then returns.
     pub fn with_graceful_shutdown<G: Future<Output = ()> + Send + 'static>(self, signal: G) -> ServeHttp<S, G> {
         ServeHttp {
             listener: self.listener,
@@ -121,17 +125,20 @@ where
 {
     let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let open = config.open_connections();
+    // Told to every connection at shutdown; the tracker says when they have all finished.
+    let closing = CancellationToken::new();
+    let connections = TaskTracker::new();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
             permit = permits.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
-                Err(_) => return Ok(()),
+                Err(_) => break,
             },
         };
         let (stream, _peer) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // A failed accept affects one connection (a peer that reset) or says the process
@@ -155,20 +162,31 @@ where
         builder.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
         let open = OpenConnection::enter(open.clone());
         let idle_limit = config.connection_timeout;
-        tokio::spawn(async move {
+        let closing = closing.clone();
+        connections.spawn(async move {
             let (_permit, _open) = (permit, open);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             // A connection error (reset, timeout) ends this connection only.
-            let Some(limit) = idle_limit else {
-                let _ = connection.await;
-                return;
-            };
             loop {
-                let deadline = activity.next_check(limit);
+                // Without an idle limit, the timer never fires.
+                let deadline = idle_limit.map(|limit| activity.next_check(limit));
+                let idle = async move {
+                    match deadline {
+                        Some(deadline) => tokio::time::sleep_until(deadline).await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     _ = connection.as_mut() => return,
-                    () = tokio::time::sleep_until(deadline) => {
+                    // hyper's graceful shutdown answers the request in progress, then closes.
+                    () = closing.cancelled() => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                        return;
+                    }
+                    () = idle => {
+                        let Some(limit) = idle_limit else { continue };
                         if activity.is_idle_for(limit) {
                             connection.as_mut().graceful_shutdown();
                             let _ = connection.await;
@@ -179,6 +197,12 @@ where
             }
         });
     }
+    // New connections are refused from here on, not left waiting in the backlog.
+    drop(listener);
+    closing.cancel();
+    connections.close();
+    let _ = tokio::time::timeout(config.shutdown_grace, connections.wait()).await;
+    Ok(())
 }
 
 /// Compresses responses above a size, except server-sent event streams (their events must
