@@ -36,7 +36,7 @@ struct Size {
 }
 
 async fn read_generated(ResourceUri(uri): ResourceUri, Args(size): Args<Size>) -> Result<ResourceStream, HandlerError> {
-    let mib: u64 = size.mib.parse().unwrap_or(0);
+    let mib: u64 = size.mib.parse().map_err(|_| HandlerError::invalid_params("`mib` must be a whole number"))?;
     if mib > MAX_MIB {
         return Err(HandlerError::invalid_params(format!("at most {MAX_MIB} MiB")));
     }

@@ -103,6 +103,23 @@ impl std::fmt::Debug for BatchProcessor {
 
 impl BatchProcessor {
     /// Starts building a processor.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_batch::{BatchProcessor, ToolCall};
+    ///
+    /// # async fn run(client: mocopr_client::McpClient) {
+    /// let batch = BatchProcessor::builder()
+    ///     .with_max_batch_size(100)
+    ///     .with_batch_timeout(Duration::from_millis(5))
+    ///     .with_concurrency_limit(16)
+    ///     .build(client);
+    /// let calls: Vec<_> = (0..10).map(|n| ToolCall::new("square", serde_json::json!({ "n": n }))).collect();
+    /// for result in batch.execute_batch(&calls).await {
+    ///     println!("{:?}", result.map(|r| r.text_content()));
+    /// }
+    /// # }
+    /// ```
     pub fn builder() -> BatchProcessorBuilder {
         BatchProcessorBuilder { max_batch_size: 100, batch_timeout: Duration::from_millis(5), concurrency_limit: 64 }
     }

@@ -93,6 +93,18 @@ impl Default for CacheConfig {
 impl CacheConfig {
     /// Starts from the defaults: 10,000 L1 entries, 60 s TTL, compression from 1 KiB, values
     /// up to 1 MiB, namespace `mcp`, no L2.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mocopr_cache::{CacheConfig, RedisConfig};
+    ///
+    /// let config = CacheConfig::builder()
+    ///     .with_l1_max_entries(50_000)
+    ///     .with_default_ttl(Duration::from_secs(300))
+    ///     .with_l2_cache(RedisConfig::new("redis://127.0.0.1:6379"))
+    ///     .build();
+    /// assert_eq!(config.default_ttl, Duration::from_secs(300));
+    /// ```
     pub fn builder() -> CacheConfigBuilder {
         CacheConfigBuilder { config: CacheConfig::default() }
     }

@@ -171,6 +171,16 @@ impl McpClientBuilder {
     }
 
     /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
+    ///
+    /// ```no_run
+    /// use mocopr_client::McpClient;
+    ///
+    /// # async fn run() -> Result<(), mocopr_client::ClientError> {
+    /// let client = McpClient::builder().connect_http("http://127.0.0.1:8080/mcp").await?;
+    /// let result = client.call_tool("greet", serde_json::json!({ "name": "Ada" })).await?;
+    /// println!("{}", result.text_content());
+    /// # Ok(()) }
+    /// ```
     #[cfg(feature = "http")]
     pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
         let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size)?;

@@ -123,6 +123,18 @@ const OTHER: &str = "other";
 
 impl MetricsCollector {
     /// Starts building a collector.
+    ///
+    /// ```
+    /// use mocopr_metrics::MetricsCollector;
+    ///
+    /// let metrics = MetricsCollector::builder()
+    ///     .with_namespace("myapp")
+    ///     .with_counter("orders_total", "Orders placed.")
+    ///     .build()
+    ///     .unwrap();
+    /// metrics.counter("orders_total").unwrap().inc();
+    /// assert!(metrics.encode().contains("myapp_orders_total 1"));
+    /// ```
     pub fn builder() -> MetricsCollectorBuilder {
         MetricsCollectorBuilder {
             namespace: "mcp".into(),

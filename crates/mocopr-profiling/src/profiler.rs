@@ -91,6 +91,18 @@ impl ProfilerBuilder {
 
 impl Profiler {
     /// Starts building a profiler (everything off).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mocopr_profiling::Profiler;
+    ///
+    /// let profiler = Profiler::builder()
+    ///     .with_cpu_profiling(99)
+    ///     .with_request_tracing(Duration::from_millis(250))
+    ///     .build();
+    /// assert!(profiler.request_tracing().is_some());
+    /// assert!(!profiler.memory_profiling());
+    /// ```
     pub fn builder() -> ProfilerBuilder {
         ProfilerBuilder::default()
     }

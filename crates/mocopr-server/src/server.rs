@@ -156,6 +156,21 @@ impl McpServer {
     /// [`RedisEventStore`](mocopr_transport::http::RedisEventStore), several processes serve
     /// one endpoint: any of them can serve any legacy session and resume its stream, and a
     /// change made in one reaches the clients of all. Needs a Tokio runtime.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mocopr_server::{EndpointConfig, McpServer};
+    /// use mocopr_transport::http::{InMemoryEventStore, InMemorySessionStore};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = McpServer::builder().tool("hello", || async { "Hello!" }).build()?;
+    /// // In production: RedisSessionStore / RedisEventStore (feature `redis`), shared by every process.
+    /// let sessions = Arc::new(InMemorySessionStore::new(10_000));
+    /// let events = Arc::new(InMemoryEventStore::new(1_000));
+    /// let endpoint = server.into_http_with_stores(EndpointConfig::default(), sessions, events);
+    /// let app: axum::Router = axum::Router::new().route_service("/mcp", endpoint);
+    /// # let _ = app; Ok(()) }
+    /// ```
     #[cfg(feature = "http")]
     pub fn into_http_with_stores(
         self,

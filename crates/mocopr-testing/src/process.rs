@@ -11,6 +11,15 @@ use tokio::process::{Child, Command};
 /// The path of example `name` of the workspace, beside the running test binary
 /// (`target/<profile>/examples/<name>`): cargo builds a package's examples before its
 /// integration tests.
+///
+/// ```no_run
+/// use mocopr_testing::example_path;
+///
+/// // In an integration test of the package that has `examples/echo-server.rs`:
+/// let program = example_path("echo-server");
+/// let child = std::process::Command::new(&program).spawn();
+/// # let _ = child;
+/// ```
 pub fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     // target/<profile>/deps/<test binary>

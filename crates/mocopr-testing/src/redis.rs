@@ -22,6 +22,15 @@ pub struct RedisServer {
 
 impl RedisServer {
     /// Starts `redis-server` on a free port and waits until it accepts connections.
+    ///
+    /// ```no_run
+    /// use mocopr_testing::RedisServer;
+    ///
+    /// let redis = RedisServer::start().expect("redis-server is installed");
+    /// let url = redis.url(); // redis://127.0.0.1:<port>
+    /// # let _ = url;
+    /// // stopped when `redis` is dropped
+    /// ```
     pub fn start() -> io::Result<Self> {
         Self::start_on(free_port()?)
     }

@@ -17,6 +17,19 @@ pub struct MemoryEnd {
 
 /// Two connected ends. Each direction buffers at most `config.read_buffer_size` bytes in the
 /// pipe before the writer waits.
+///
+/// ```
+/// use mocopr_transport::memory::pair;
+/// use mocopr_transport::{FramingConfig, Inbound};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (mut a, mut b) = pair(&FramingConfig::default());
+/// a.sink.send("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}\n".into()).await.unwrap();
+/// let Some(Ok(Inbound::Frame(frame))) = b.reader.next().await else { panic!("no frame") };
+/// assert!(frame.starts_with(b"{\"jsonrpc\""));
+/// # }
+/// ```
 pub fn pair(config: &FramingConfig) -> (MemoryEnd, MemoryEnd) {
     let (a, b) = tokio::io::duplex(config.read_buffer_size);
     (end(a, config), end(b, config))

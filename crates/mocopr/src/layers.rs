@@ -29,7 +29,9 @@ pub trait ServerBuilderExt: Sized {
     /// `idempotentHint`, in a [`MultiLevelCache`] configured by `config` (made when the server
     /// is built, inside a Tokio runtime; the application reaches it with
     /// `server.extension::<MultiLevelCache>()`). The server's change notifications clear what
-    /// they make stale.
+    /// they make stale. Entries are keyed by the request, not by its
+    /// [`Principal`](crate::server::Principal): every caller gets the same cached answer, so a
+    /// tool whose result depends on who asks must not declare both hints.
     ///
     /// ```
     /// use std::time::Duration;

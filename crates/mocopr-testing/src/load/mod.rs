@@ -74,6 +74,22 @@ pub struct LoadTesterBuilder {
 impl LoadTester {
     /// Starts building a load test of `target` with `scenario`: by default 10 clients, as fast
     /// as the server answers, for 10 seconds, no ramp-up, requests timing out after 30 s.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_testing::{LoadScenario, LoadTester, Operation, Target};
+    ///
+    /// # async fn run() -> Result<(), mocopr_testing::LoadError> {
+    /// let scenario = LoadScenario::builder().with_operation(1, Operation::call_tool("echo", serde_json::json!({}))).build()?;
+    /// let report = LoadTester::builder(Target::Http("http://127.0.0.1:8080/mcp".into()), scenario)
+    ///     .with_concurrent_clients(32)
+    ///     .with_duration(Duration::from_secs(30))
+    ///     .build()?
+    ///     .run()
+    ///     .await?;
+    /// println!("{report}");
+    /// # Ok(()) }
+    /// ```
     pub fn builder(target: Target, scenario: LoadScenario) -> LoadTesterBuilder {
         LoadTesterBuilder {
             tester: LoadTester {

@@ -123,7 +123,18 @@ impl TryFrom<UncheckedScenario> for LoadScenario {
 }
 
 impl LoadScenario {
-    /// Starts building a scenario.
+    /// Starts building a scenario: operations with weights (here, three reads to each call).
+    ///
+    /// ```
+    /// use mocopr_testing::{LoadScenario, Operation};
+    ///
+    /// let scenario = LoadScenario::builder()
+    ///     .with_operation(1, Operation::call_tool("search", serde_json::json!({ "query": "rust" })))
+    ///     .with_operation(3, Operation::read_resource("docs://readme"))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(scenario.operations().len(), 2);
+    /// ```
     pub fn builder() -> LoadScenarioBuilder {
         LoadScenarioBuilder::default()
     }

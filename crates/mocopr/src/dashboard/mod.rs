@@ -93,6 +93,20 @@ impl std::fmt::Debug for PerformanceDashboardBuilder {
 
 impl PerformanceDashboard {
     /// Starts building a dashboard: no metrics, no profiler, no health checks, loopback hosts.
+    ///
+    /// ```
+    /// use mocopr::dashboard::PerformanceDashboard;
+    /// use mocopr::metrics::MetricsCollector;
+    ///
+    /// let metrics = MetricsCollector::builder().build().unwrap();
+    /// let dashboard = PerformanceDashboard::builder()
+    ///     .with_metrics(metrics)
+    ///     .with_health_check("database", || async { Ok(()) })
+    ///     .build();
+    /// // `/metrics`, `/health`, `/dashboard` beside your own routes.
+    /// let app: axum::Router = axum::Router::new().merge(dashboard.into_router());
+    /// # let _ = app;
+    /// ```
     pub fn builder() -> PerformanceDashboardBuilder {
         PerformanceDashboardBuilder {
             settings: Settings {
