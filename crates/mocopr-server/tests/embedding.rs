@@ -185,58 +185,6 @@ async fn the_listener_closes_idle_connections_but_not_busy_ones() {
 }
 
 #[tokio::test]
-async fn a_graceful_shutdown_answers_the_requests_in_progress_then_returns() {
-    use mocopr_server::{ListenerConfig, serve_http};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-    let started_tx = Arc::new(std::sync::Mutex::new(Some(started_tx)));
-    let server = McpServer::builder()
-        .tool("slow", move || {
-            let started = started_tx.lock().expect("lock").take();
-            async move {
-                if let Some(started) = started {
-                    let _ = started.send(());
-                }
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                "finished"
-            }
-        })
-        .build()
-        .expect("server");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let config = ListenerConfig::builder().with_shutdown_grace(Duration::from_secs(10)).build();
-    let serving = tokio::spawn(
-        serve_http(listener, server.into_http(EndpointConfig::default()))
-            .with_config(config)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .into_future(),
-    );
-
-    // One connection idle, one with a request in progress when the signal comes.
-    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut busy = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    busy.write_all(call_tool_request("slow", "", false).as_bytes()).await.expect("write");
-    started_rx.await.expect("the handler started");
-    stop_tx.send(()).expect("signal");
-
-    let mut buffer = vec![0; 4096];
-    let read =
-        tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await.expect("closed").expect("read");
-    assert_eq!(read, 0, "the idle connection is closed at once");
-    let read =
-        tokio::time::timeout(Duration::from_secs(5), busy.read(&mut buffer)).await.expect("answer").expect("read");
-    let answer = String::from_utf8_lossy(&buffer[..read]).into_owned();
-    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("finished"), "{answer}");
-    // With every connection done, the server returns, and takes no new connections.
-    tokio::time::timeout(Duration::from_secs(5), serving).await.expect("returned").expect("task").expect("served");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the listener is closed");
-}
-
-#[tokio::test]
 async fn large_responses_are_compressed_for_clients_that_accept_it() {
     use mocopr_server::{ListenerConfig, serve_http};
     use std::io::Read as _;

@@ -112,7 +112,9 @@ impl RequestParts {
     /// resource template's variables (strings). `None` once taken, and for completions. An
     /// extractor that takes them declares their schema in
     /// [`describe`](FromRequestParts::describe); a tool whose arguments declare none accepts
-    /// only `{}`.
+    /// only `{}`. Declaring is also what lets `build()` refuse a handler with two arguments
+    /// that take the inputs: one that takes them without declaring is found only at the call,
+    /// as an internal error.
     pub fn take_inputs(&mut self) -> Option<Map<String, Value>> {
         let strings =
             |map: BTreeMap<String, String>| map.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<Map<_, _>>();

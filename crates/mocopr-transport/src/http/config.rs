@@ -238,8 +238,10 @@ impl ListenerConfigBuilder {
     }
 
     /// Sets how long, after the shutdown signal, connections may take to finish what they have
-    /// in progress (default 30 s). Idle connections close at once; a stream that outlasts the
-    /// grace is cut when the listener returns and the runtime stops.
+    /// in progress (default 30 s). Idle connections close at once, and so do the endpoint's
+    /// never-ending streams (legacy GET streams, `subscriptions/listen`); whatever is still in
+    /// progress when the grace is over is cut and its connection closed before the listener
+    /// returns.
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
         self.config.shutdown_grace = grace;
         self

@@ -77,9 +77,11 @@ impl<S, F> ServeHttp<S, F> {
         self
     }
 
-    /// When `signal` resolves: stops accepting connections, closes idle ones, lets the others
-    /// finish the requests and streams in progress (up to
-    /// [`ListenerConfig::shutdown_grace`]), then returns.
+    /// When `signal` resolves: stops accepting connections, closes idle ones, ends the
+    /// endpoint's never-ending streams (legacy GET streams, `subscriptions/listen`), lets the
+    /// other connections finish the requests in progress (up to
+    /// [`ListenerConfig::shutdown_grace`]; what is left then is cut, its connection closed),
+    /// then returns.
     pub fn with_graceful_shutdown<G: Future<Output = ()> + Send + 'static>(self, signal: G) -> ServeHttp<S, G> {
         ServeHttp {
             listener: self.listener,
@@ -125,9 +127,14 @@ where
 {
     let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let open = config.open_connections();
-    // Told to every connection at shutdown; the tracker says when they have all finished.
+    // Told to every connection (and, through the requests' extensions, to the endpoint's
+    // listen streams) at shutdown; `force` when the grace is over; the tracker says when the
+    // connections have all finished.
     let closing = CancellationToken::new();
+    let force = CancellationToken::new();
     let connections = TaskTracker::new();
+    // Zero would make the idle check a busy loop.
+    let idle_limit = config.connection_timeout.map(|limit| limit.max(Duration::from_millis(1)));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -156,13 +163,13 @@ where
             let _ = rustix::net::sockopt::set_tcp_keepidle(&stream, interval);
         }
         let activity = Arc::new(Activity::new());
-        let tracked = Tracked { inner: service.clone(), activity: activity.clone() };
+        let tracked =
+            Tracked { inner: service.clone(), activity: activity.clone(), closing: ListenerClosing(closing.clone()) };
         let service = hyper_util::service::TowerToHyperService::new(tracked);
         let mut builder = http1::Builder::new();
         builder.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
         let open = OpenConnection::enter(open.clone());
-        let idle_limit = config.connection_timeout;
-        let closing = closing.clone();
+        let (closing, force) = (closing.clone(), force.clone());
         connections.spawn(async move {
             let (_permit, _open) = (permit, open);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
@@ -179,10 +186,14 @@ where
                 };
                 tokio::select! {
                     _ = connection.as_mut() => return,
-                    // hyper's graceful shutdown answers the request in progress, then closes.
+                    // hyper's graceful shutdown answers the request in progress, then closes; once
+                    // the grace is over, dropping the connection closes its socket.
                     () = closing.cancelled() => {
                         connection.as_mut().graceful_shutdown();
-                        let _ = connection.await;
+                        tokio::select! {
+                            _ = connection => {}
+                            () = force.cancelled() => {}
+                        }
                         return;
                     }
                     () = idle => {
@@ -201,7 +212,10 @@ where
     drop(listener);
     closing.cancel();
     connections.close();
-    let _ = tokio::time::timeout(config.shutdown_grace, connections.wait()).await;
+    if tokio::time::timeout(config.shutdown_grace, connections.wait()).await.is_err() {
+        force.cancel();
+        connections.wait().await;
+    }
     Ok(())
 }
 
@@ -243,20 +257,37 @@ impl Activity {
     }
 
     fn idle_deadline(&self, limit: Duration) -> Instant {
-        self.started + Duration::from_millis(self.last.load(Ordering::Relaxed)) + limit
+        later(self.started, Duration::from_millis(self.last.load(Ordering::Relaxed)).saturating_add(limit))
     }
 
     /// When to look again: when the connection would become idle, or, while a request is in
     /// progress (and the last change may be long past), one `limit` from now, so a long
     /// request or event stream is not a busy loop.
     fn next_check(&self, limit: Duration) -> Instant {
-        if self.in_progress.load(Ordering::Acquire) > 0 { Instant::now() + limit } else { self.idle_deadline(limit) }
+        if self.in_progress.load(Ordering::Acquire) > 0 {
+            later(Instant::now(), limit)
+        } else {
+            self.idle_deadline(limit)
+        }
     }
 
     fn is_idle_for(&self, limit: Duration) -> bool {
         self.in_progress.load(Ordering::Acquire) == 0 && Instant::now() >= self.idle_deadline(limit)
     }
 }
+
+/// `from + by`, or about thirty years from now when that is past what an `Instant` holds (a
+/// timeout of `Duration::MAX` means never).
+fn later(from: Instant, by: Duration) -> Instant {
+    from.checked_add(by).unwrap_or_else(|| Instant::now() + Duration::from_secs(30 * 365 * 86_400))
+}
+
+/// Put in every request's extensions by [`serve_http`]: cancelled when the listener starts
+/// shutting down, so streams that would never end by themselves (a legacy GET stream, a
+/// 2026-07-28 `subscriptions/listen`) end then instead of holding the shutdown for the whole
+/// grace.
+#[derive(Debug, Clone)]
+pub(crate) struct ListenerClosing(pub(crate) CancellationToken);
 
 /// One request in progress on a connection, until dropped.
 struct InProgress(Arc<Activity>);
@@ -281,6 +312,7 @@ impl Drop for InProgress {
 struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
+    closing: ListenerClosing,
 }
 
 impl<S, B> Service<Request<Incoming>> for Tracked<S>
@@ -295,7 +327,8 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(self.closing.clone());
         let guard = InProgress::enter(&self.activity);
         TrackedFuture { inner: self.inner.call(request), guard: Some(guard) }
     }

@@ -32,6 +32,7 @@ use super::body::{HttpBody, sse_event};
 use super::config::EndpointConfig;
 use super::events::{Event, EventStore, InMemoryEventStore, event_position};
 use super::origin;
+use super::serve::ListenerClosing;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
 use crate::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
@@ -153,7 +154,7 @@ where
         }
         match *request.method() {
             Method::POST => self.post(request).await,
-            Method::GET => self.get(request.headers()).await,
+            Method::GET => self.get(request.headers(), request.extensions().get::<ListenerClosing>()).await,
             Method::DELETE => self.delete(request.headers()).await,
             _ => {
                 let mut response = Response::new(HttpBody::empty());
@@ -179,7 +180,7 @@ where
     }
 
     /// GET: a legacy session's standalone stream; with `Last-Event-ID`, first what was missed.
-    async fn get(&self, headers: &HeaderMap) -> Response<HttpBody> {
+    async fn get(&self, headers: &HeaderMap, closing: Option<&ListenerClosing>) -> Response<HttpBody> {
         let Some(id) = headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -193,7 +194,8 @@ where
             Err(error) => return store_unavailable(&error),
         };
         let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let token = CancellationToken::new();
+        // Ends with the listener's shutdown, or when a newer stream or DELETE replaces it.
+        let token = closing.map_or_else(CancellationToken::new, |closing| closing.0.child_token());
         // A newer GET stream replaces an older one: a message goes out on one stream only.
         {
             let mut standalone = self.standalone();
@@ -291,7 +293,11 @@ where
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
                 carry_principal(&parts.extensions, &mut request);
-                self.respond(request, session, creating, saving).await
+                // A listen stream never ends by itself: it ends when the listener shuts down.
+                let closing = (raw.method == "subscriptions/listen")
+                    .then(|| parts.extensions.get::<ListenerClosing>().map(|c| c.0.clone()))
+                    .flatten();
+                self.respond(request, session, creating, saving, closing).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
@@ -325,6 +331,7 @@ where
         session: Option<Arc<Session>>,
         creating: bool,
         saving: Option<Saving>,
+        closing: Option<CancellationToken>,
     ) -> Response<HttpBody> {
         let legacy = session.is_some() && !creating;
         if let Some(session) = &session {
@@ -350,7 +357,7 @@ where
         tokio::select! {
             biased;
             Some(first) = rx.recv() => {
-                let response = self.stream(first, rx, future, token);
+                let response = self.stream(first, rx, future, token, closing);
                 guard.disarm();
                 response
             }
@@ -433,11 +440,19 @@ where
         mut rx: mpsc::Receiver<Bytes>,
         mut future: BoxFuture<'static, Result<McpResponse, Infallible>>,
         token: CancellationToken,
+        closing: Option<CancellationToken>,
     ) -> Response<HttpBody> {
         let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
         let keep_alive = self.config.sse_keep_alive;
         let cancel = token.clone();
         tokio::spawn(async move {
+            let closing = async move {
+                match closing {
+                    Some(closing) => closing.cancelled_owned().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(closing);
             let mut notifications_open = true;
             let mut tick = tokio::time::interval(keep_alive);
             tick.tick().await;
@@ -471,6 +486,12 @@ where
                         }
                     }
                     () = body_tx.closed() => {
+                        cancel.cancel();
+                        return;
+                    }
+                    // The listener is shutting down: the stream ends unanswered, as when the
+                    // server goes away, and the client listens again elsewhere.
+                    () = &mut closing => {
                         cancel.cancel();
                         return;
                     }
