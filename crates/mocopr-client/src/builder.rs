@@ -28,6 +28,7 @@ pub struct McpClientBuilder {
     pool: mocopr_transport::PoolConfig,
     era_cache: Option<EraCache>,
     result_cache: Option<ResultCache>,
+    max_server_requests: usize,
 }
 
 impl std::fmt::Debug for McpClientBuilder {
@@ -63,6 +64,7 @@ impl McpClient {
             handler: Arc::new(NoInput),
             timeout: DEFAULT_REQUEST_TIMEOUT,
             probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            max_server_requests: 16,
             transport: FramingConfig::default(),
             #[cfg(feature = "http")]
             pool: mocopr_transport::PoolConfig::default(),
@@ -95,6 +97,19 @@ impl McpClientBuilder {
     /// (default 5 s).
     pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
         self.probe_timeout = timeout;
+        self
+    }
+
+    /// Sets how many of a legacy server's requests (elicitation, sampling, roots, ping) are
+    /// answered at once (default 16); one that arrives beyond it is dropped and logged, so a
+    /// server cannot make the client start unbounded work.
+    ///
+    /// ```
+    /// let builder = mocopr_client::McpClient::builder().with_max_server_requests(4);
+    /// # let _ = builder;
+    /// ```
+    pub fn with_max_server_requests(mut self, requests: usize) -> Self {
+        self.max_server_requests = requests;
         self
     }
 
@@ -142,6 +157,7 @@ impl McpClientBuilder {
             era,
             cache: self.result_cache,
             server_key,
+            max_server_requests: self.max_server_requests,
         };
         (settings, self.transport)
     }

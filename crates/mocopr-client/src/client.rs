@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) routes: Routes,
     /// The result cache, when the client was given one.
     cache: Option<ClientCache>,
+    /// Permits for server-to-client requests being answered.
+    server_requests: Arc<tokio::sync::Semaphore>,
 }
 
 impl Drop for Inner {
@@ -128,6 +130,7 @@ impl McpClient {
             timeout: settings.timeout,
             routes: Routes::default(),
             cache: settings.cache.clone().map(|cache| ClientCache::new(cache, settings.server_key.clone())),
+            server_requests: Arc::new(tokio::sync::Semaphore::new(settings.max_server_requests.max(1))),
         })
     }
 
@@ -406,9 +409,23 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
             }
         }
         Envelope::Request(request) => {
-            // A legacy server asks for input; answer without holding up the reader.
-            let body = ServerRequest::decode(&request.method, request.params);
-            tokio::spawn(answer_server_request(inner.clone(), request.id.clone(), body));
+            // A legacy server asks for input; answer without holding up the reader, a bounded
+            // number at a time.
+            let Ok(permit) = inner.server_requests.clone().try_acquire_owned() else {
+                tracing::warn!(method = %request.method, "too many server requests in progress; one was dropped");
+                return;
+            };
+            // A 2026-07-28 server asks for input in its results, never with requests.
+            let body = if inner.facts.get().is_some_and(|f| f.version.is_modern()) {
+                Err(ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "a 2026-07-28 server sends no requests"))
+            } else {
+                ServerRequest::decode(&request.method, request.params).map_err(|e| e.to_error_object())
+            };
+            let (inner, id) = (inner.clone(), request.id.clone());
+            tokio::spawn(async move {
+                answer_server_request(inner, id, body).await;
+                drop(permit);
+            });
         }
         Envelope::Notification(notification) => {
             // Notifications this client does not know are dropped.
@@ -428,13 +445,9 @@ pub(crate) fn complete(inner: &Inner, id: &RequestId, answer: Answer) {
     }
 }
 
-async fn answer_server_request(
-    inner: Arc<Inner>,
-    id: RequestId,
-    body: Result<ServerRequest, mocopr_core::ProtocolError>,
-) {
+async fn answer_server_request(inner: Arc<Inner>, id: RequestId, body: Result<ServerRequest, ErrorObject>) {
     let answer: Result<Value, ErrorObject> = match body {
-        Err(e) => Err(e.to_error_object()),
+        Err(error) => Err(error),
         Ok(ServerRequest::Ping(_)) => Ok(json!({})),
         Ok(ServerRequest::Elicit(p)) => inner.handler.elicit(p).await.and_then(to_value),
         Ok(ServerRequest::CreateMessage(p)) => inner.handler.sample(p).await.and_then(to_value),

@@ -66,6 +66,8 @@ pub(crate) struct Settings {
     pub(crate) cache: Option<crate::ResultCache>,
     /// The server's key (its URL or command line) in the caches.
     pub(crate) server_key: Option<String>,
+    /// Server-to-client requests answered at once.
+    pub(crate) max_server_requests: usize,
 }
 
 impl McpClient {

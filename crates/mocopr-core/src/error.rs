@@ -187,9 +187,9 @@ pub enum ProtocolError {
     #[error("empty JSON-RPC batch")]
     EmptyBatch,
     /// A batch with more entries than allowed.
-    #[error("batch of {len} messages exceeds the limit of {limit}")]
+    #[error("batch of at least {len} messages exceeds the limit of {limit}")]
     BatchTooLarge {
-        /// Number of entries.
+        /// Number of entries read before it was refused (reading stops one past the limit).
         len: usize,
         /// The limit.
         limit: usize,
@@ -379,11 +379,11 @@ impl ProtocolError {
             | ProtocolError::UnclassifiableMessage
             | ProtocolError::AmbiguousMessage { .. }
             | ProtocolError::MalformedEnvelope { .. }
-            | ProtocolError::InvalidMethodName { .. }
             | ProtocolError::MissingResponseId => ErrorCode::INVALID_REQUEST,
-            ProtocolError::MethodNotFound { .. } | ProtocolError::MethodNotInVersion { .. } => {
-                ErrorCode::METHOD_NOT_FOUND
-            }
+            // A name no method can have is a method that is not found (JSON-RPC 2.0 §5.1).
+            ProtocolError::MethodNotFound { .. }
+            | ProtocolError::MethodNotInVersion { .. }
+            | ProtocolError::InvalidMethodName { .. } => ErrorCode::METHOD_NOT_FOUND,
             ProtocolError::InvalidParams { .. }
             | ProtocolError::MissingMeta { .. }
             | ProtocolError::InvalidMetaKey { .. }
@@ -479,9 +479,13 @@ impl LayerFailure {
 /// A message rejected while decoding, with the id to answer to when it could be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
+#[non_exhaustive]
 pub struct Rejection {
     /// The id of the offending request, when it was readable.
     pub id: Option<RequestId>,
+    /// The message was a notification (a `method` and no `id` member): whatever is wrong with
+    /// it, it must not be answered.
+    pub notification: bool,
     /// What was wrong.
     #[source]
     pub error: ProtocolError,
@@ -490,7 +494,7 @@ pub struct Rejection {
 impl Rejection {
     /// A rejection whose id is unknown.
     pub fn without_id(error: ProtocolError) -> Self {
-        Rejection { id: None, error }
+        Rejection { id: None, notification: false, error }
     }
 }
 

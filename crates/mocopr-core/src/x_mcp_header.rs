@@ -352,7 +352,7 @@ impl ParamHeader {
                 }
                 let small_float = (f.abs() <= MAX_SAFE_INTEGER as f64).then_some(f as i64);
                 match n.as_i64().or(small_float) {
-                    Some(i) if i.abs() <= MAX_SAFE_INTEGER => Ok(Some(i.to_string())),
+                    Some(i) if i.unsigned_abs() <= MAX_SAFE_INTEGER.unsigned_abs() => Ok(Some(i.to_string())),
                     _ => Err(ParamHeaderError::IntegerOutOfRange { name: self.name.clone() }),
                 }
             }
@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(int(json!(-0.0)), some("0"));
         assert_eq!(int(json!(-MAX_SAFE_INTEGER)), some("-9007199254740991"));
         let max = MAX_SAFE_INTEGER;
-        for v in [json!(max + 1), json!(-max - 1), json!(u64::MAX), json!(1e300)] {
+        for v in [json!(max + 1), json!(-max - 1), json!(u64::MAX), json!(1e300), json!(i64::MIN), json!(-1e300)] {
             assert_eq!(int(v), Err(IntegerOutOfRange { name: "N".into() }));
         }
         let mismatch = |expected| Err(ArgumentTypeMismatch { name: "N".into(), expected });

@@ -186,7 +186,11 @@ fn rows() -> Vec<Row> {
         // Batches: never after 2025-03-26; bounded and non-empty there.
         (Envelope, s("[]"), "BatchNotAllowed", Some(R), None),
         (Envelope, s("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]"), "BatchNotAllowed", Some(R), None),
-        (Envelope, s("[1,2"), "Parse", Some(P), None),
+        // Refused before it is parsed when no batch is allowed; parsed (and malformed) when one is.
+        (Envelope, s("[1,2"), "BatchNotAllowed", Some(R), None),
+        (Envelope2025, s("[1,2"), "Parse", Some(P), None),
+        // Reading stops one past the limit: what follows is never looked at.
+        (Envelope2025, s("[{},{},{},{},{},this is never parsed"), "BatchTooLarge", Some(R), None),
         (Envelope2025, s("[]"), "EmptyBatch", Some(R), None),
         (Envelope2025, s("[{},{},{},{},{}]"), "BatchTooLarge", Some(R), None),
         (Envelope2025, s("[1]"), "NotAnObject", Some(R), None),
@@ -228,10 +232,10 @@ fn rows() -> Vec<Row> {
         (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"error\":{\"code\":1,\"message\":\"m\"}}"), "AmbiguousMessage", Some(R), id(1)),
         (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{\"code\":1,\"message\":\"m\"}}"), "AmbiguousMessage", Some(R), id(1)),
         // Method names.
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}"), "InvalidMethodName", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"rpc.discover\"}"), "InvalidMethodName", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/\\u0000list\"}"), "InvalidMethodName", Some(R), id(1)),
-        (Envelope, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"{}\"}}", "m".repeat(300)), "InvalidMethodName", Some(R), id(1)),
+        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}"), "InvalidMethodName", Some(M), id(1)),
+        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"rpc.discover\"}"), "InvalidMethodName", Some(M), id(1)),
+        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/\\u0000list\"}"), "InvalidMethodName", Some(M), id(1)),
+        (Envelope, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"{}\"}}", "m".repeat(300)), "InvalidMethodName", Some(M), id(1)),
         // Size limits.
         (Small, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}", "x".repeat(64)), "MessageTooLarge", Some(R), None),
         (Small, "x".repeat(65), "MessageTooLarge", Some(R), None),
@@ -354,6 +358,35 @@ fn every_malformed_input_gets_its_specific_error() {
         }
     }
     assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A notification is never answered, whatever is wrong with it: its rejection says so.
+#[test]
+fn rejected_notifications_are_marked_never_to_be_answered() {
+    let notifications = [
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":[1,2]}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":"text"}"#,
+        r#"{"jsonrpc":"2.0","method":""}"#,
+        r#"{"jsonrpc":"2.0","method":"rpc.x"}"#,
+        r#"{"jsonrpc":"2.0","method":7}"#,
+        r#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#,
+        r#"{"method":"notifications/initialized"}"#,
+    ];
+    for text in notifications {
+        let rejection = decode(text.as_bytes(), &DecodeOptions::default()).expect_err(text);
+        assert!(rejection.notification, "{text}");
+    }
+    let requests = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#,
+        r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","method":"ping","result":{}}"#,
+        r#"{"jsonrpc":"2.0"}"#,
+        "not json",
+    ];
+    for text in requests {
+        let rejection = decode(text.as_bytes(), &DecodeOptions::default()).expect_err(text);
+        assert!(!rejection.notification, "{text}");
+    }
 }
 
 #[test]

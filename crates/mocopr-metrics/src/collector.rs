@@ -212,8 +212,17 @@ impl MetricsCollector {
         methods.get(method).or_else(|| methods.get(OTHER)).unwrap_or_else(|| unreachable!("`other` is made at build"))
     }
 
-    pub(crate) fn error(&self, method: &'static str, code: i64) {
-        self.inner.errors.with_label_values(&[method, &code.to_string()]).inc();
+    /// Counts an error of `method` under its code: the codes the protocol defines by number,
+    /// any other (a peer can choose it) as `other`, so the label set stays fixed.
+    pub(crate) fn error(&self, method: &'static str, code: mocopr_core::ErrorCode) {
+        let number;
+        let label = if code.name() == "other" {
+            "other"
+        } else {
+            number = code.0.to_string();
+            number.as_str()
+        };
+        self.inner.errors.with_label_values(&[method, label]).inc();
     }
 
     pub(crate) fn in_flight(&self) -> &IntGauge {

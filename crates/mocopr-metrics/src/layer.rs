@@ -144,7 +144,7 @@ where
                 Err(error) => {
                     metrics.error.inc();
                     metrics.error_duration.observe(seconds);
-                    record.collector.error(record.method, i64::from(error.code.0));
+                    record.collector.error(record.method, error.code);
                 }
             }
             record.collector.bytes(record.received, sent);

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use mocopr_core::types::Tool;
+use mocopr_core::{ErrorCode, ErrorObject};
 use mocopr_metrics::{MetricsCollector, MetricsLayer};
 use mocopr_server::{HandlerError, McpServer, StdioConfig, serve_connection};
 use mocopr_transport::FramingConfig;
@@ -29,6 +30,13 @@ async fn counts_errors_durations_and_bytes_match_the_traffic() {
             tokio::time::sleep(Duration::from_millis(30)).await;
             Ok::<_, HandlerError>("late")
         })
+        // Codes the protocol does not define (a peer can choose them) must not become labels.
+        .tool(Tool::new("odd"), || async {
+            Err::<String, _>(HandlerError::Protocol(ErrorObject::new(ErrorCode(-12_345), "odd")))
+        })
+        .tool(Tool::new("odder"), || async {
+            Err::<String, _>(HandlerError::Protocol(ErrorObject::new(ErrorCode(7_777_777), "odder")))
+        })
         .build()
         .expect("server");
     let metrics = MetricsCollector::builder()
@@ -53,6 +61,8 @@ async fn counts_errors_durations_and_bytes_match_the_traffic() {
     }
     client.call_tool("slow", json!({})).await.expect("slow call");
     client.request("no/such/method", json!({})).await.expect_err("unknown method");
+    client.call_tool("odd", json!({})).await.expect_err("odd code");
+    client.call_tool("odder", json!({})).await.expect_err("odder code");
     metrics.counter("custom_total").expect("registered").inc_by(7);
     metrics.histogram("custom_seconds").expect("registered").observe(0.5);
     metrics.track_sessions(|| 3);
@@ -61,7 +71,9 @@ async fn counts_errors_durations_and_bytes_match_the_traffic() {
     let call_ok = [("method", "tools/call"), ("status", "ok")];
     let call_error = [("method", "tools/call"), ("status", "error")];
     assert_eq!(sample(&text, "mcp_requests_total", &call_ok), Some(6.0), "{text}");
-    assert_eq!(sample(&text, "mcp_requests_total", &call_error), Some(2.0));
+    assert_eq!(sample(&text, "mcp_requests_total", &call_error), Some(4.0));
+    assert_eq!(sample(&text, "mcp_errors_total", &[("method", "tools/call"), ("code", "other")]), Some(2.0));
+    assert!(!text.contains("12345") && !text.contains("7777777"), "codes outside the protocol are not labels");
     assert_eq!(sample(&text, "mcp_requests_total", &[("method", "tools/list"), ("status", "ok")]), Some(3.0));
     assert_eq!(sample(&text, "mcp_requests_total", &[("method", "other"), ("status", "error")]), Some(1.0));
     assert!(!text.contains("no/such/method"), "unknown methods do not become labels");

@@ -302,6 +302,14 @@ impl McpServerBuilder {
             self.version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
         );
         info.title = self.title;
+        let state_signer = crate::request_state::StateSigner::new(
+            self.state_key.clone(),
+            self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),
+        )
+        .map_err(|_| ServerError::InvalidConfig {
+            setting: "request_state_key",
+            reason: "no key given and the OS random source failed",
+        })?;
         let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if page_size == 0 {
             return Err(ServerError::InvalidConfig { setting: "page_size", reason: "must be greater than zero" });
@@ -401,10 +409,7 @@ impl McpServerBuilder {
                 read_hints,
                 changes: crate::changes::ChangeNotifier::default(),
                 tasks: crate::tasks::TaskStore::default(),
-                state_signer: crate::request_state::StateSigner::new(
-                    self.state_key,
-                    self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),
-                ),
+                state_signer,
                 server_meta,
             }),
             layered: None,

@@ -391,7 +391,9 @@ impl McpServer {
         let parts = RequestParts::new(ctx.clone(), Input::Tool(Some(args)), self.inner.states.clone());
         let mut future = (entry.handler)(parts);
         if declared_tasks && entry.task_support.is_some() {
-            let task = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval);
+            let Some(task) = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval) else {
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the task could not be created"));
+            };
             ctx.set_task(task.clone());
             // A handler that finishes at once answers directly; one that has to wait becomes a
             // task the client polls.

@@ -69,15 +69,18 @@ fn now_ms() -> u64 {
 }
 
 impl StateSigner {
-    /// A signer with `key`, or a fresh random key (valid for this process only).
-    pub(crate) fn new(key: Option<Vec<u8>>, ttl: Duration) -> Self {
-        let key = key.unwrap_or_else(|| {
-            let mut key = vec![0u8; 32];
-            // The OS random source does not fail on supported platforms.
-            let _ = getrandom::fill(&mut key);
-            key
-        });
-        StateSigner { key, ttl }
+    /// A signer with `key`, or a fresh random key (valid for this process only); an error when
+    /// the OS random source fails (a known key would let anyone forge states).
+    pub(crate) fn new(key: Option<Vec<u8>>, ttl: Duration) -> Result<Self, getrandom::Error> {
+        let key = match key {
+            Some(key) => key,
+            None => {
+                let mut key = vec![0u8; 32];
+                getrandom::fill(&mut key)?;
+                key
+            }
+        };
+        Ok(StateSigner { key, ttl })
     }
 
     fn tag(&self, payload: &str) -> Vec<u8> {
@@ -128,12 +131,12 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_any_tampering_is_refused() {
-        let signer = StateSigner::new(None, DEFAULT_REQUEST_STATE_TTL);
+        let signer = StateSigner::new(None, DEFAULT_REQUEST_STATE_TTL).expect("random");
         let token = signer.sign(Some("step=2".into()), "tools/call", "wizard");
         assert_eq!(signer.verify(&token, "tools/call", "wizard"), Ok(Some("step=2".into())));
         assert_eq!(signer.verify(&format!("{token}-TAMPERED"), "tools/call", "wizard"), Err(StateError::Invalid));
         assert_eq!(signer.verify(&token, "tools/call", "other"), Err(StateError::WrongRequest));
-        let other = StateSigner::new(None, DEFAULT_REQUEST_STATE_TTL);
+        let other = StateSigner::new(None, DEFAULT_REQUEST_STATE_TTL).expect("random");
         assert_eq!(other.verify(&token, "tools/call", "wizard"), Err(StateError::Invalid), "another key");
         for i in 0..token.len() {
             let mut bytes = token.clone().into_bytes();
@@ -149,7 +152,7 @@ mod tests {
 
     #[test]
     fn expired_states_are_refused() {
-        let signer = StateSigner::new(Some(b"k".to_vec()), Duration::ZERO);
+        let signer = StateSigner::new(Some(b"k".to_vec()), Duration::ZERO).expect("key");
         let token = signer.sign(None, "prompts/get", "p");
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(signer.verify(&token, "prompts/get", "p"), Err(StateError::Expired));

@@ -203,6 +203,10 @@ where
         let batches = self.session.state().is_some_and(|s| s.version.allows_batches());
         let options = DecodeOptions::default().with_batches(batches);
         match decode(&frame, &options) {
+            // A notification is never answered, whatever is wrong with it.
+            Err(rejection) if rejection.notification => {
+                tracing::debug!(error = %rejection.error, "a malformed notification was dropped");
+            }
             Err(rejection) => write_rejection(out, rejection.id, rejection.error),
             Ok(Frame::Single(envelope)) => self.envelope(envelope, &frame, out, permits, tasks).await,
             Ok(Frame::Batch(entries)) => self.batch(entries, &frame, out).await,
@@ -294,6 +298,7 @@ where
         let mut responses = Vec::new();
         for entry in entries {
             match entry {
+                Err(rejection) if rejection.notification => {}
                 Err(rejection) => {
                     let mut one = Vec::new();
                     write_rejection_body(&mut one, rejection.id, rejection.error);

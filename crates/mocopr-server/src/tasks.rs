@@ -29,12 +29,14 @@ pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Default most tasks kept at once.
 pub(crate) const DEFAULT_MAX_TASKS: usize = 10_000;
 
-/// 128 random bits as hex: task ids must be unguessable.
-fn new_task_id() -> String {
+/// 128 random bits as hex: task ids must be unguessable, so a failed random source is no id.
+fn new_task_id() -> Option<String> {
     let mut bytes = [0u8; 16];
-    // The OS random source does not fail on supported platforms.
-    let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        tracing::error!(%error, "no task id: the OS random source failed");
+        return None;
+    }
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn now() -> String {
@@ -65,10 +67,11 @@ struct TaskState {
 }
 
 impl TaskEntry {
-    pub(crate) fn new(ttl: Duration, poll_interval: Duration) -> Arc<Self> {
+    /// `None` when no unguessable id can be made.
+    pub(crate) fn new(ttl: Duration, poll_interval: Duration) -> Option<Arc<Self>> {
         let created_at = now();
-        Arc::new(TaskEntry {
-            id: new_task_id(),
+        Some(Arc::new(TaskEntry {
+            id: new_task_id()?,
             created_at: created_at.clone(),
             expires: Instant::now() + ttl,
             ttl,
@@ -83,7 +86,7 @@ impl TaskEntry {
                 result: None,
                 error: None,
             }),
-        })
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, TaskState> {

@@ -83,52 +83,99 @@ impl UriTemplate {
         &self.source
     }
 
-    /// The variables of `uri` when it matches.
+    /// The variables of `uri` when it matches. Takes time linear in the URI's length (times
+    /// the template's size), whatever the URI: no backtracking.
     pub fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
+        let reachable = self.reachable(uri);
+        if !reachable[0][0] {
+            return None;
+        }
+        // Walk forward, each variable taking the longest value after which the rest still
+        // matches (so later literals do).
         let mut vars = BTreeMap::new();
-        match_parts(&self.parts, uri, &mut vars).then_some(vars)
+        let mut at = 0;
+        for (index, part) in self.parts.iter().enumerate() {
+            match part {
+                Part::Literal(literal) => at += literal.len(),
+                Part::Query(names) => {
+                    if let Some(query) = uri[at..].strip_prefix('?') {
+                        for pair in query.split('&') {
+                            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                            if names.iter().any(|n| n == k) {
+                                vars.insert(k.to_owned(), percent_decode(v));
+                            }
+                        }
+                    }
+                    at = uri.len();
+                }
+                Part::Var { name, reserved } => {
+                    let limit = var_limit(uri, at, *reserved);
+                    let end = (at + 1..=limit).rev().find(|&end| reachable[index + 1][end])?;
+                    vars.insert(name.clone(), percent_decode(&uri[at..end]));
+                    at = end;
+                }
+            }
+        }
+        Some(vars)
     }
+
+    /// `reachable[i][p]`: whether `parts[i..]` match `uri[p..]`, computed from the last part
+    /// back, each part in one pass over the URI.
+    fn reachable(&self, uri: &str) -> Vec<Vec<bool>> {
+        let n = uri.len();
+        let mut reachable = vec![vec![false; n + 1]; self.parts.len() + 1];
+        reachable[self.parts.len()][n] = true;
+        for (index, part) in self.parts.iter().enumerate().rev() {
+            let (done, next) = reachable.split_at_mut(index + 1);
+            let (here, next) = (&mut done[index], &next[0]);
+            match part {
+                Part::Literal(literal) => {
+                    let literal = literal.as_bytes();
+                    for at in 0..=n.saturating_sub(literal.len()) {
+                        if uri.as_bytes()[at..].starts_with(literal) {
+                            here[at] = next[at + literal.len()];
+                        }
+                    }
+                }
+                Part::Query(_) => {
+                    // A query is the template's last part and takes the rest, if any.
+                    if index + 1 == self.parts.len() {
+                        for (at, slot) in here.iter_mut().enumerate() {
+                            *slot = at == n || (uri.is_char_boundary(at) && uri[at..].starts_with('?'));
+                        }
+                    }
+                }
+                Part::Var { reserved, .. } => {
+                    // The nearest end at or after each position from which the rest matches.
+                    let mut nearest = vec![usize::MAX; n + 2];
+                    for at in (0..=n).rev() {
+                        nearest[at] = if next[at] && uri.is_char_boundary(at) { at } else { nearest[at + 1] };
+                    }
+                    // Where a simple variable must stop: the next `/`, `?` or `#`.
+                    let mut stop = n;
+                    for at in (0..n).rev() {
+                        if !*reserved && matches!(uri.as_bytes()[at], b'/' | b'?' | b'#') {
+                            stop = at;
+                        }
+                        let limit = if *reserved { n } else { stop };
+                        here[at] = uri.is_char_boundary(at) && nearest[at + 1] <= limit;
+                    }
+                }
+            }
+        }
+        reachable
+    }
+}
+
+/// The furthest a variable starting at `at` may reach: the end, or for simple expansion the
+/// next `/`, `?` or `#`.
+fn var_limit(uri: &str, at: usize, reserved: bool) -> usize {
+    if reserved { uri.len() } else { uri[at..].find(['/', '?', '#']).map_or(uri.len(), |i| at + i) }
 }
 
 fn first_name(expr: &str) -> Option<String> {
     let name = expr.split(',').next()?.trim_end_matches('*');
     (!name.is_empty()).then(|| name.to_owned())
-}
-
-fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -> bool {
-    let Some((first, rest)) = parts.split_first() else {
-        return uri.is_empty();
-    };
-    match first {
-        Part::Literal(lit) => uri.strip_prefix(lit.as_str()).is_some_and(|tail| match_parts(rest, tail, vars)),
-        Part::Query(names) => {
-            let Some(query) = uri.strip_prefix('?') else {
-                return uri.is_empty() && rest.is_empty();
-            };
-            for pair in query.split('&') {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                if names.iter().any(|n| n == k) {
-                    vars.insert(k.to_owned(), percent_decode(v));
-                }
-            }
-            rest.is_empty()
-        }
-        Part::Var { name, reserved } => {
-            // Try the longest candidate first so later literals can still match; values are
-            // non-empty and, for simple expansion, stop at `/`, `?` and `#`.
-            let limit = if *reserved { uri.len() } else { uri.find(['/', '?', '#']).unwrap_or(uri.len()) };
-            for end in (1..=limit).rev() {
-                if !uri.is_char_boundary(end) {
-                    continue;
-                }
-                if match_parts(rest, &uri[end..], vars) {
-                    vars.insert(name.clone(), percent_decode(&uri[..end]));
-                    return true;
-                }
-            }
-            false
-        }
-    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -175,6 +222,78 @@ mod tests {
         assert_eq!(vars("file:///{+path}", "file:///a/b/c"), Some(vec![("path".into(), "a/b/c".into())]));
         assert_eq!(vars("search://{q}{?limit}", "search://rust?limit=5").unwrap().len(), 2);
         assert_eq!(vars("search://{q}{?limit}", "search://rust"), Some(vec![("q".into(), "rust".into())]));
+    }
+
+    /// The matcher this one replaced: tries every split, longest first (exponential on
+    /// hostile input, but obviously right on small ones).
+    fn backtracking(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -> bool {
+        let Some((first, rest)) = parts.split_first() else { return uri.is_empty() };
+        match first {
+            Part::Literal(lit) => uri.strip_prefix(lit.as_str()).is_some_and(|tail| backtracking(rest, tail, vars)),
+            Part::Query(names) => {
+                let Some(query) = uri.strip_prefix('?') else { return uri.is_empty() && rest.is_empty() };
+                for pair in query.split('&') {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    if names.iter().any(|n| n == k) {
+                        vars.insert(k.to_owned(), percent_decode(v));
+                    }
+                }
+                rest.is_empty()
+            }
+            Part::Var { name, reserved } => {
+                let limit = var_limit(uri, 0, *reserved);
+                (1..=limit).rev().filter(|&end| uri.is_char_boundary(end)).any(|end| {
+                    let found = backtracking(rest, &uri[end..], vars);
+                    if found {
+                        vars.insert(name.clone(), percent_decode(&uri[..end]));
+                    }
+                    found
+                })
+            }
+        }
+    }
+
+    #[test]
+    fn every_short_uri_matches_as_the_backtracking_matcher_did() {
+        let templates = [
+            "{a}",
+            "{+a}",
+            "x{a}y",
+            "{a}/{b}",
+            "{+a}/{b}",
+            "{+a}/{+b}.j",
+            "{a}.{b}",
+            "{+a}{?q}",
+            "p/{a}{?q,r}",
+            "{a}é{+b}",
+        ];
+        let alphabet = ['a', '/', '.', '?', 'j', '=', 'q', 'é'];
+        for template in templates {
+            let parsed = UriTemplate::parse(template).unwrap();
+            let mut uris = vec![String::new()];
+            for _ in 0..5 {
+                let longer: Vec<String> =
+                    uris.iter().flat_map(|u| alphabet.iter().map(move |c| format!("{u}{c}"))).collect();
+                uris.extend(longer);
+                uris.sort();
+                uris.dedup();
+            }
+            for uri in &uris {
+                let mut expected = BTreeMap::new();
+                let expected = backtracking(&parsed.parts, uri, &mut expected).then_some(expected);
+                assert_eq!(parsed.matches(uri), expected, "{template} against {uri:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_uris_take_linear_time() {
+        // Quadratic or worse for a backtracking matcher (minutes at this size); one pass here.
+        let uri = "a/".repeat(200_000);
+        assert_eq!(vars("{+a}/{+b}.json", &uri), None);
+        assert_eq!(vars("{+a}{+b}{+c}x", &uri), None);
+        let uri = format!("{}.json", "a/".repeat(200_000));
+        assert!(vars("{+a}/{+b}.json", &uri).is_some());
     }
 
     #[test]

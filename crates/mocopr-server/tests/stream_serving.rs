@@ -211,6 +211,29 @@ async fn errors_name_the_request_and_the_connection_keeps_serving() {
 }
 
 #[tokio::test]
+async fn notifications_are_never_answered_whatever_they_carry() {
+    let mut c = Client::start(plain_server());
+    for line in [
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":[1,2]}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":"text"}"#,
+        r#"{"jsonrpc":"2.0","method":""}"#,
+        r#"{"jsonrpc":"2.0","method":"rpc.anything"}"#,
+        r#"{"jsonrpc":"2.0","method":7}"#,
+        r#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","method":"no/such/notification","params":{}}"#,
+    ] {
+        c.send(line).await;
+    }
+    // The first line back answers the request sent after them: nothing answered the rest.
+    let response = c.call(&format!(r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{{{META}}}}}"#)).await;
+    assert_eq!(response["id"], 3, "{response}");
+    assert!(response["result"]["tools"].is_array(), "{response}");
+    // A name no method has, in a request, is a method not found.
+    let response = c.call(&format!(r#"{{"jsonrpc":"2.0","id":4,"method":"rpc.discover","params":{{{META}}}}}"#)).await;
+    assert_eq!((response["id"].clone(), response["error"]["code"].clone()), (json!(4), json!(-32601)));
+}
+
+#[tokio::test]
 async fn a_thousand_concurrent_requests_on_one_stream_are_all_answered_correctly() {
     let mut c = Client::start(plain_server());
     let mut batch = String::new();

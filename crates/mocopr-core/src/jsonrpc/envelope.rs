@@ -198,6 +198,10 @@ pub fn decode<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>,
     }
     match JsonKind::sniff(bytes) {
         Some(JsonKind::Object) => decode_object(bytes).map(Frame::Single),
+        // Refused before it is parsed: a batch where none is allowed costs nothing to refuse.
+        Some(JsonKind::Array) if !options.allow_batch => {
+            Err(ProtocolError::BatchNotAllowed { version: options.version }.into())
+        }
         Some(JsonKind::Array) => decode_batch(bytes, options),
         _ => Err(not_a_message(bytes).into()),
     }
@@ -219,15 +223,22 @@ fn not_a_message(bytes: &[u8]) -> ProtocolError {
 }
 
 fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a>, Rejection> {
-    let items: Vec<&'a RawValue> = serde_json::from_slice(bytes).map_err(ProtocolError::from_json)?;
-    if !options.allow_batch {
-        return Err(ProtocolError::BatchNotAllowed { version: options.version }.into());
-    }
+    let limit = options.max_batch_len;
+    let too_large = || ProtocolError::BatchTooLarge { len: limit + 1, limit };
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let items = match serde::Deserializer::deserialize_seq(&mut reader, BoundedSeq { limit }) {
+        Ok(items) => {
+            reader.end().map_err(ProtocolError::from_json)?;
+            items
+        }
+        // Reading stopped one past the limit: the rest is never parsed.
+        Err(error) if error.is_data() && error.to_string().starts_with(BOUNDED_SEQ_FULL) => {
+            return Err(too_large().into());
+        }
+        Err(error) => return Err(ProtocolError::from_json(error).into()),
+    };
     if items.is_empty() {
         return Err(ProtocolError::EmptyBatch.into());
-    }
-    if items.len() > options.max_batch_len {
-        return Err(ProtocolError::BatchTooLarge { len: items.len(), limit: options.max_batch_len }.into());
     }
     let entries = items
         .into_iter()
@@ -243,6 +254,35 @@ fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a
     Ok(Frame::Batch(entries))
 }
 
+/// The text of the error `BoundedSeq` stops with, so the caller can tell it from bad JSON.
+const BOUNDED_SEQ_FULL: &str = "mocopr: batch over its limit";
+
+/// A JSON array of raw members, read up to `limit` members and no further.
+struct BoundedSeq {
+    limit: usize,
+}
+
+impl<'de> serde::de::Visitor<'de> for BoundedSeq {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON-RPC batch")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            if items.len() == self.limit {
+                // Leaving the array unread makes serde_json fail; say why, so it is not
+                // mistaken for malformed JSON.
+                return Err(serde::de::Error::custom(BOUNDED_SEQ_FULL));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
 fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
     let wire: WireMessage<'_> = serde_json::from_slice(bytes).map_err(|e| {
         if e.is_data() { ProtocolError::MalformedEnvelope { source: e } } else { ProtocolError::from_json(e) }
@@ -252,7 +292,10 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
         None => None,
         Some(raw) => Some(parse_id(raw).map_err(Rejection::without_id)?),
     };
-    let reject = |error: ProtocolError| Rejection { id: id.clone().flatten(), error };
+    // A notification is never answered, whatever it carries (params of the wrong kind, a name
+    // no method has, a wrong `jsonrpc`).
+    let notification = wire.id.is_none() && wire.method.is_some() && wire.result.is_none() && wire.error.is_none();
+    let reject = |error: ProtocolError| Rejection { id: id.clone().flatten(), notification, error };
 
     match wire.jsonrpc {
         Some(v) if v.get() == "\"2.0\"" || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}

@@ -7,6 +7,21 @@ use std::time::Duration;
 /// local server through DNS rebinding.
 pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
+/// Which `Origin` a request may carry (a request without one, from a non-browser client, is
+/// not checked). The spec requires the check; only [`AllowedOrigins::Any`] switches it off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AllowedOrigins {
+    /// Pages served from a loopback host ([`LOOPBACK_HOSTS`]), `http` or `https`, on any port:
+    /// a local app may call a local server, a page from another site may not.
+    Loopback,
+    /// Exactly these origins (`https://app.example.com`, `http://localhost:5173`), matched as
+    /// RFC 6454 origins: scheme, host and port (the scheme's default when none is written).
+    Exactly(Vec<String>),
+    /// Any origin: only behind a proxy that checks it.
+    Any,
+}
+
 /// What the Streamable HTTP endpoint accepts. Made with [`EndpointConfig::builder`]; the
 /// defaults are those the builder's setters name.
 #[derive(Debug, Clone)]
@@ -14,9 +29,10 @@ pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 pub struct EndpointConfig {
     /// Largest request body; larger ones get `413`.
     pub max_body_size: usize,
-    /// Accepted `Host` (and `Origin`) host names; `None` accepts any (only behind a proxy that
-    /// checks them).
+    /// Accepted `Host` host names; `None` accepts any (only behind a proxy that checks them).
     pub allowed_hosts: Option<Vec<String>>,
+    /// Accepted `Origin`s, a separate check from `Host`.
+    pub allowed_origins: AllowedOrigins,
     /// Interval of SSE keep-alive comments.
     pub sse_keep_alive: Duration,
     /// Messages queued per response stream before the handler waits.
@@ -33,6 +49,7 @@ impl Default for EndpointConfig {
         EndpointConfig {
             max_body_size: 4 * 1024 * 1024,
             allowed_hosts: Some(LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
+            allowed_origins: AllowedOrigins::Loopback,
             sse_keep_alive: Duration::from_secs(15),
             stream_queue: 256,
             max_sessions: 10_000,
@@ -71,16 +88,39 @@ impl EndpointConfigBuilder {
         self
     }
 
-    /// Accepts these `Host` / `Origin` host names and no others (default: the
-    /// [`LOOPBACK_HOSTS`]).
+    /// Accepts these `Host` names and no others (default: the [`LOOPBACK_HOSTS`]). The
+    /// `Origin` check is separate: see [`with_allowed_origins`](Self::with_allowed_origins).
     pub fn with_allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
         self.config.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Accepts any `Host` and `Origin`. Only for servers behind a proxy that validates them.
+    /// Accepts any `Host`. Only for servers behind a proxy that validates it; the `Origin`
+    /// check stays on.
     pub fn with_any_host(mut self) -> Self {
         self.config.allowed_hosts = None;
+        self
+    }
+
+    /// Accepts requests from pages of exactly these origins (default: pages served from a
+    /// loopback host, [`AllowedOrigins::Loopback`]); a request with any other `Origin` gets
+    /// `403`.
+    ///
+    /// ```
+    /// use mocopr_transport::http::{AllowedOrigins, EndpointConfig};
+    ///
+    /// let config = EndpointConfig::builder().with_allowed_origins(["https://app.example.com"]).build();
+    /// assert_eq!(config.allowed_origins, AllowedOrigins::Exactly(vec!["https://app.example.com".into()]));
+    /// ```
+    pub fn with_allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(mut self, origins: I) -> Self {
+        self.config.allowed_origins = AllowedOrigins::Exactly(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Accepts any `Origin`: switches off the DNS-rebinding check the spec requires. Only
+    /// behind a proxy that checks `Origin` itself.
+    pub fn with_any_origin(mut self) -> Self {
+        self.config.allowed_origins = AllowedOrigins::Any;
         self
     }
 

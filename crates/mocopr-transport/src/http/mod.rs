@@ -9,14 +9,17 @@ mod origin;
 mod redis_events;
 #[cfg(feature = "redis")]
 mod redis_sessions;
+mod replies;
 mod serve;
 mod service;
 mod sessions;
 
 pub use body::HttpBody;
-pub use config::{EndpointConfig, EndpointConfigBuilder, LOOPBACK_HOSTS, ListenerConfig, ListenerConfigBuilder};
+pub use config::{
+    AllowedOrigins, EndpointConfig, EndpointConfigBuilder, LOOPBACK_HOSTS, ListenerConfig, ListenerConfigBuilder,
+};
 pub use events::{Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position};
-pub use origin::allowed as host_allowed;
+pub use origin::{HostRefusal, check_host_and_origin};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_events::RedisEventStore;

@@ -64,7 +64,13 @@ impl RedisEventStore {
             client,
             connection,
             timeout,
-            origin: new_session_id(),
+            // Only has to differ between processes; not a secret, so a failed random source
+            // falls back to the process id and the time.
+            origin: new_session_id().unwrap_or_else(|| {
+                let nanos =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+                format!("{}-{nanos}", std::process::id())
+            }),
             live: broadcast::channel(LIVE_EVENTS_QUEUED).0,
             tailing: std::sync::Once::new(),
             ready: tokio::sync::watch::channel(false).0,

@@ -216,7 +216,8 @@ impl RedisSessionStore {
             pipe.query_async(&mut self.connection.clone()).await?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
         let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
-            tracing::warn!(session = id, "a session in Redis is not one of ours; treating it as ended");
+            // The id is a credential: it is never logged.
+            tracing::warn!("a session in Redis is not one of ours; treating it as ended");
             return Ok(None);
         };
         let mut state = SessionState::new(handshake.version, Arc::new(handshake.capabilities), handshake.client_info);
@@ -249,7 +250,7 @@ impl RedisSessionStore {
 impl SessionStore for RedisSessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
-            let id = new_session_id();
+            let id = new_session_id()?;
             let written = match session.state() {
                 Some(state) => match self.write(&id, &state).await {
                     Ok(()) => true,

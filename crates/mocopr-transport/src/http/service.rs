@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
@@ -24,14 +24,18 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tower_service::Service;
 
-use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, JsonRpcErrorResponse, decode};
+use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
-use mocopr_core::{ErrorCode, ErrorObject, ProtocolError, RequestId};
+use mocopr_core::{ErrorCode, ErrorObject};
 
 use super::body::{HttpBody, sse_event};
 use super::config::EndpointConfig;
 use super::events::{Event, EventStore, InMemoryEventStore, event_position};
 use super::origin;
+use super::replies::{
+    accepted, bad_request_without_body, error_response, json_response, rejection_bytes, session_not_found,
+    set_sse_headers, store_unavailable, too_large,
+};
 use super::serve::ListenerClosing;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use crate::notify::Notifier;
@@ -145,11 +149,25 @@ where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if !origin::allowed(request.headers(), self.config.allowed_hosts.as_deref()) {
+        let checked = origin::check_host_and_origin(
+            request.headers(),
+            self.config.allowed_hosts.as_deref(),
+            &self.config.allowed_origins,
+        );
+        if let Err(refusal) = checked {
+            let (status, message) = match refusal {
+                origin::HostRefusal::DuplicateHost => (StatusCode::BAD_REQUEST, "more than one Host header"),
+                origin::HostRefusal::Host => (StatusCode::FORBIDDEN, "Host not allowed"),
+                _ => (StatusCode::FORBIDDEN, "Origin not allowed"),
+            };
+            return error_response(status, None, ErrorObject::new(ErrorCode::INVALID_REQUEST, message));
+        }
+        if let Some(name) = conflicting_mcp_header(request.headers()) {
+            let message = format!("the {name} header is sent more than once with different values");
             return error_response(
-                StatusCode::FORBIDDEN,
+                StatusCode::BAD_REQUEST,
                 None,
-                ErrorObject::new(ErrorCode::INVALID_REQUEST, "Host or Origin not allowed"),
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, message),
             );
         }
         match *request.method() {
@@ -263,6 +281,20 @@ where
                 Err(error) => return store_unavailable(&error),
             },
         };
+        // Inside a session every request speaks the revision it negotiated (a request without
+        // the header is taken to, as the spec allows for 2025-03-26 clients).
+        if let Some(state) = session.as_ref().and_then(|s| s.state())
+            && let Some(header) = parts.headers.get("mcp-protocol-version")
+            && header.to_str().ok().map(str::trim) != Some(state.version.as_str())
+        {
+            let message =
+                format!("MCP-Protocol-Version does not match the session's revision {}", state.version.as_str());
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, message),
+            );
+        }
         let saving = session_id.zip(session.clone()).and_then(|(id, session)| {
             Some(Saving {
                 revision: session.revision(),
@@ -275,8 +307,17 @@ where
         let batches = session.as_ref().and_then(|s| s.state()).is_some_and(|s| s.version.allows_batches());
         let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
             Ok(frame) => frame,
+            // A notification is never answered: the status alone says it was not accepted.
+            Err(rejection) if rejection.notification => return bad_request_without_body(),
             Err(rejection) => {
-                return error_response(StatusCode::BAD_REQUEST, rejection.id, rejection.error.to_error_object());
+                let error = rejection.error.to_error_object();
+                // A name no method has is a 404, as on the dispatch path; the rest are 400.
+                let status = if error.code == ErrorCode::METHOD_NOT_FOUND {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                return error_response(status, rejection.id, error);
             }
         };
         match frame {
@@ -515,6 +556,7 @@ where
         let mut any = false;
         for entry in entries {
             let message = match entry {
+                Err(rejection) if rejection.notification => continue,
                 Err(rejection) => rejection_bytes(rejection.id, rejection.error),
                 Ok(Envelope::Request(raw)) => {
                     let mut request = McpRequest::from_raw(&raw, bytes);
@@ -688,6 +730,17 @@ fn sse_event_with_id(id: &str, message: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// The first MCP header (`MCP-Protocol-Version`, `Mcp-Session-Id`, `Mcp-Method`, `Mcp-Name`,
+/// `Mcp-Param-*`, …) sent more than once with different values: which copy counts would be a
+/// guess, so the request is refused.
+fn conflicting_mcp_header(headers: &HeaderMap) -> Option<&str> {
+    headers.keys().map(http::HeaderName::as_str).filter(|name| name.starts_with("mcp-")).find(|name| {
+        let mut values = headers.get_all(*name).iter();
+        let first = values.next();
+        values.any(|value| Some(value) != first)
+    })
+}
+
 /// The MCP request headers of `headers`.
 pub fn mcp_headers(headers: &HeaderMap) -> McpHeaders {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
@@ -709,47 +762,6 @@ fn message_bytes(response: &McpResponse) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     response.write_message(&mut out);
     out
-}
-
-fn rejection_bytes(id: Option<RequestId>, error: ProtocolError) -> Vec<u8> {
-    serde_json::to_vec(&JsonRpcErrorResponse::new(id, error.to_error_object())).unwrap_or_default()
-}
-
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<HttpBody> {
-    let mut response = Response::new(HttpBody::full(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-fn error_response(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response<HttpBody> {
-    json_response(status, serde_json::to_vec(&JsonRpcErrorResponse::new(id, error)).unwrap_or_default())
-}
-
-fn too_large(size: usize, limit: usize) -> Response<HttpBody> {
-    let error = ProtocolError::MessageTooLarge { size, limit }.to_error_object();
-    error_response(StatusCode::PAYLOAD_TOO_LARGE, None, error)
-}
-
-fn store_unavailable(error: &super::sessions::SessionStoreError) -> Response<HttpBody> {
-    let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("sessions are unavailable: {error}"));
-    error_response(StatusCode::SERVICE_UNAVAILABLE, None, error)
-}
-
-fn session_not_found() -> Response<HttpBody> {
-    error_response(StatusCode::NOT_FOUND, None, ErrorObject::new(ErrorCode::INVALID_REQUEST, "session not found"))
-}
-
-fn accepted() -> Response<HttpBody> {
-    let mut response = Response::new(HttpBody::empty());
-    *response.status_mut() = StatusCode::ACCEPTED;
-    response
-}
-
-fn set_sse_headers(headers: &mut HeaderMap) {
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
 }
 
 /// The authenticated caller an authorization layer in front of the endpoint put in the HTTP

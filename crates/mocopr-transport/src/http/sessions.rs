@@ -90,13 +90,20 @@ impl InMemorySessionStore {
     }
 }
 
-/// A fresh session id: 128 random bits as 32 hex digits.
-pub fn new_session_id() -> String {
+/// A fresh session id: 128 random bits as 32 hex digits, or `None` when the OS random source
+/// fails (a guessable id would let anyone into the session, so there is no fallback).
+///
+/// ```
+/// let id = mocopr_transport::http::new_session_id().expect("the OS random source works");
+/// assert_eq!(id.len(), 32);
+/// ```
+pub fn new_session_id() -> Option<String> {
     let mut bytes = [0u8; 16];
-    // The OS random source does not fail on supported platforms; a zeroed id would still be
-    // unique enough for one process, and is never reached in practice.
-    let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        tracing::error!(%error, "no session id: the OS random source failed");
+        return None;
+    }
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl SessionStore for InMemorySessionStore {
@@ -106,10 +113,8 @@ impl SessionStore for InMemorySessionStore {
             let now = Instant::now();
             sessions.retain(|_, (_, used)| now.duration_since(*used) < self.idle_timeout);
         }
-        let result = (sessions.len() < self.capacity).then(|| {
-            let id = new_session_id();
+        let result = (sessions.len() < self.capacity).then(new_session_id).flatten().inspect(|id| {
             sessions.insert(id.clone(), (session, Instant::now()));
-            id
         });
         Box::pin(std::future::ready(result))
     }

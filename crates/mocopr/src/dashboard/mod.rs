@@ -173,7 +173,14 @@ impl PerformanceDashboardBuilder {
                 async move {
                     let headers = request.headers();
                     let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
-                    if cross_site || !mocopr_transport::http::host_allowed(headers, allowed.as_deref()) {
+                    if cross_site
+                        || mocopr_transport::http::check_host_and_origin(
+                            headers,
+                            allowed.as_deref(),
+                            &mocopr_transport::http::AllowedOrigins::Loopback,
+                        )
+                        .is_err()
+                    {
                         return (StatusCode::FORBIDDEN, "Host, Origin or site not allowed").into_response();
                     }
                     next.run(request).await

@@ -1,0 +1,116 @@
+//! What a server may make the client do: a scripted server over the in-memory pair sends
+//! requests of its own. A legacy server's are answered a bounded number at a time; a
+//! 2026-07-28 server's are refused without reaching the input handler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use mocopr_client::{InputHandler, McpClient};
+use mocopr_core::ErrorObject;
+use mocopr_core::types::{ClientCapabilities, ElicitRequestParams, ElicitResult};
+use mocopr_transport::memory::{MemoryEnd, pair};
+use mocopr_transport::{FramingConfig, Inbound};
+use serde_json::{Value, json};
+
+/// Counts the elicitations it is asked for and never finishes one.
+struct Stuck(Arc<AtomicUsize>);
+
+impl InputHandler for Stuck {
+    fn capabilities(&self) -> ClientCapabilities {
+        ClientCapabilities::default().with_elicitation()
+    }
+
+    fn elicit(&self, _params: ElicitRequestParams) -> BoxFuture<'_, Result<ElicitResult, ErrorObject>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::pending())
+    }
+}
+
+async fn next(end: &mut MemoryEnd) -> Value {
+    match tokio::time::timeout(Duration::from_secs(5), end.reader.next()).await.expect("in time") {
+        Some(Ok(Inbound::Frame(frame))) => serde_json::from_slice(&frame).expect("JSON"),
+        Some(Ok(Inbound::Invalid(error))) => panic!("invalid frame: {error}"),
+        Some(Err(error)) => panic!("read: {error}"),
+        None => panic!("the client closed"),
+    }
+}
+
+async fn send(end: &MemoryEnd, message: Value) {
+    end.sink.send(Bytes::from(format!("{message}\n"))).await.expect("send");
+}
+
+/// Plays the server's side of era detection: `modern` answers the probe, else it is refused
+/// and `initialize` answered for 2025-06-18.
+async fn handshake(server: &mut MemoryEnd, modern: bool) {
+    let probe = next(server).await;
+    assert_eq!(probe["method"], "server/discover");
+    if modern {
+        let result = json!({"supportedVersions": ["2026-07-28"], "capabilities": {}, "resultType": "complete"});
+        send(server, json!({"jsonrpc": "2.0", "id": probe["id"], "result": result})).await;
+        return;
+    }
+    let error = json!({"code": -32601, "message": "no such method"});
+    send(server, json!({"jsonrpc": "2.0", "id": probe["id"], "error": error})).await;
+    let init = next(server).await;
+    assert_eq!(init["method"], "initialize");
+    let result =
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "serverInfo": {"name": "s", "version": "1"}});
+    send(server, json!({"jsonrpc": "2.0", "id": init["id"], "result": result})).await;
+    assert_eq!(next(server).await["method"], "notifications/initialized");
+}
+
+async fn connect(modern: bool, max: Option<usize>) -> (McpClient, MemoryEnd, Arc<AtomicUsize>) {
+    let (client_end, mut server) = pair(&FramingConfig::default());
+    let asked = Arc::new(AtomicUsize::new(0));
+    let mut builder = McpClient::builder().with_input_handler(Stuck(asked.clone()));
+    if let Some(max) = max {
+        builder = builder.with_max_server_requests(max);
+    }
+    let connecting = tokio::spawn(builder.connect(client_end.reader, client_end.sink));
+    handshake(&mut server, modern).await;
+    let client = connecting.await.expect("task").expect("connect");
+    (client, server, asked)
+}
+
+fn elicit(id: u32) -> Value {
+    let params = json!({"message": "Name?", "requestedSchema": {"type": "object", "properties": {}}});
+    json!({"jsonrpc": "2.0", "id": format!("s{id}"), "method": "elicitation/create", "params": params})
+}
+
+#[tokio::test]
+async fn a_legacy_servers_requests_are_answered_a_bounded_number_at_a_time() {
+    let (client, mut server, asked) = connect(false, Some(4)).await;
+    for id in 0..40 {
+        send(&server, elicit(id)).await;
+    }
+    // A ping after them is answered only if a permit is free: none is, so it is dropped too;
+    // the client's own calls still go through.
+    send(&server, json!({"jsonrpc": "2.0", "id": "p", "method": "ping"})).await;
+    let listing = tokio::spawn({
+        let client = client.clone();
+        async move { client.list_tools().await }
+    });
+    let request = next(&mut server).await;
+    assert_eq!(request["method"], "tools/list", "nothing else was sent: {request}");
+    send(&server, json!({"jsonrpc": "2.0", "id": request["id"], "result": {"tools": []}})).await;
+    assert!(listing.await.expect("task").expect("listed").is_empty());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while asked.load(Ordering::SeqCst) < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(asked.load(Ordering::SeqCst), 4, "only as many handlers as permits");
+}
+
+#[tokio::test]
+async fn a_modern_servers_requests_are_refused_without_asking_the_handler() {
+    let (_client, mut server, asked) = connect(true, None).await;
+    send(&server, elicit(1)).await;
+    let answer = next(&mut server).await;
+    assert_eq!(answer["id"], "s1");
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+}

@@ -1,0 +1,225 @@
+//! The protocol's input rules over real HTTP on loopback, each hostile shape sent and its exact
+//! answer checked, with a normal request served on the same endpoint after each: notifications
+//! are never answered, names no method has get -32601, conflicting duplicate headers and
+//! malformed or foreign `Origin`s are refused, `Host` and `Origin` are separate knobs, and a
+//! legacy session's requests speak its revision.
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use mocopr_server::{EndpointConfig, McpServer, serve_http};
+use serde_json::Value;
+
+const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+async fn start(config: EndpointConfig) -> String {
+    let server = McpServer::builder().tool("hello", || async { "hello" }).build().expect("server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    tokio::spawn(serve_http(listener, server.into_http(config)).into_future());
+    url
+}
+
+fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// POSTs `body` with `headers` (appended, so a name may repeat): status, headers, body.
+async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let mut request = Request::post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response =
+        client().request(request.body(Full::new(Bytes::from(body.to_owned()))).unwrap()).await.expect("response");
+    let (parts, body) = response.into_parts();
+    (parts.status, parts.headers, body.collect().await.expect("body").to_bytes().to_vec())
+}
+
+const MODERN: [(&str, &str); 3] =
+    [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "hello")];
+
+fn call(id: u32) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"hello",{META}}}}}"#)
+}
+
+/// A normal modern call still gets its answer.
+async fn still_served(url: &str) {
+    let (status, _, body) = post(url, &MODERN, &call(99)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("hello"));
+}
+
+fn code(body: &[u8]) -> i64 {
+    let value: Value =
+        serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(body)));
+    value["error"]["code"].as_i64().expect("an error code")
+}
+
+#[tokio::test]
+async fn notifications_are_never_answered_whatever_they_carry() {
+    let url = start(EndpointConfig::default()).await;
+    let headers = [("mcp-protocol-version", "2026-07-28")];
+    for body in [
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":[1,2]}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":"text"}"#,
+        r#"{"jsonrpc":"2.0","method":""}"#,
+        r#"{"jsonrpc":"2.0","method":"rpc.anything"}"#,
+        r#"{"jsonrpc":"2.0","method":7}"#,
+        r#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#,
+    ] {
+        let (status, _, answer) = post(&url, &headers, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(answer.is_empty(), "{body} was answered: {}", String::from_utf8_lossy(&answer));
+        still_served(&url).await;
+    }
+    // A well-formed one is accepted, with no body either.
+    let (status, _, answer) =
+        post(&url, &headers, r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#).await;
+    assert_eq!((status, answer.len()), (StatusCode::ACCEPTED, 0));
+}
+
+#[tokio::test]
+async fn names_no_method_has_are_not_found() {
+    let url = start(EndpointConfig::default()).await;
+    for method in ["", "rpc.discover", "tools/\\u0000list", "\\u001b[31m"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":5,"method":"{method}","params":{{{META}}}}}"#);
+        let (status, _, answer) = post(&url, &[("mcp-protocol-version", "2026-07-28")], &body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(code(&answer), -32601, "{method}");
+        let value: Value = serde_json::from_slice(&answer).expect("JSON");
+        assert_eq!(value["id"], 5, "answered to its id");
+    }
+    still_served(&url).await;
+}
+
+#[tokio::test]
+async fn an_array_body_is_refused_where_no_batch_is_allowed() {
+    let url = start(EndpointConfig::default()).await;
+    // Malformed after the first byte: refused before it is parsed, so it is not a parse error.
+    let (status, _, answer) = post(&url, &MODERN, "[1,2,3 and never closed").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&answer), -32600);
+    still_served(&url).await;
+}
+
+#[tokio::test]
+async fn conflicting_duplicate_headers_are_refused() {
+    let url = start(EndpointConfig::default()).await;
+    let cases: [&[(&str, &str)]; 4] = [
+        &[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-protocol-version", "2025-06-18"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "hello"),
+        ],
+        &[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-method", "tools/list"),
+            ("mcp-name", "hello"),
+        ],
+        &[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "hello"),
+            ("mcp-name", "other"),
+        ],
+        &[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "hello"),
+            ("mcp-session-id", "a"),
+            ("mcp-session-id", "b"),
+        ],
+    ];
+    for headers in cases {
+        let (status, _, answer) = post(&url, headers, &call(1)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{headers:?}");
+        assert_eq!(code(&answer), -32600, "{headers:?}");
+    }
+    // The same value twice is no conflict.
+    let mut same = MODERN.to_vec();
+    same.push(("mcp-name", "hello"));
+    let (status, _, _) = post(&url, &same, &call(2)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Two Origins are refused even when both are allowed.
+    let (status, _, _) = post(
+        &url,
+        &[MODERN[0], MODERN[1], MODERN[2], ("origin", "http://localhost"), ("origin", "http://127.0.0.1")],
+        &call(3),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    still_served(&url).await;
+}
+
+#[tokio::test]
+async fn origins_are_matched_on_scheme_host_and_port() {
+    let url = start(EndpointConfig::default()).await;
+    let with_origin = |origin: &'static str| [MODERN[0], MODERN[1], MODERN[2], ("origin", origin)];
+    for origin in ["http://localhost:5173", "https://127.0.0.1", "http://[::1]:8080"] {
+        let (status, _, _) = post(&url, &with_origin(origin), &call(1)).await;
+        assert_eq!(status, StatusCode::OK, "{origin}");
+    }
+    for origin in [
+        "http://localhost:1@evil.example",
+        "http://[::1]@evil.example",
+        "ftp://localhost",
+        "null",
+        "http://evil.example",
+    ] {
+        let (status, _, _) = post(&url, &with_origin(origin), &call(1)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin}");
+    }
+
+    // Exactly one origin: another port or scheme of the same host is another origin.
+    let url = start(EndpointConfig::builder().with_allowed_origins(["http://localhost:5173"]).build()).await;
+    assert_eq!(post(&url, &with_origin("http://localhost:5173"), &call(1)).await.0, StatusCode::OK);
+    assert_eq!(post(&url, &with_origin("http://localhost:5174"), &call(1)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(post(&url, &with_origin("https://localhost:5173"), &call(1)).await.0, StatusCode::FORBIDDEN);
+    still_served(&url).await;
+}
+
+#[tokio::test]
+async fn any_host_leaves_the_origin_check_on() {
+    let url = start(EndpointConfig::builder().with_any_host().build()).await;
+    let request = |origin: Option<&'static str>| {
+        let mut headers = vec![MODERN[0], MODERN[1], MODERN[2], ("host", "mcp.example.com")];
+        headers.extend(origin.map(|o| ("origin", o)));
+        headers
+    };
+    assert_eq!(post(&url, &request(None), &call(1)).await.0, StatusCode::OK, "any Host");
+    assert_eq!(post(&url, &request(Some("http://evil.example")), &call(1)).await.0, StatusCode::FORBIDDEN);
+
+    let url = start(EndpointConfig::builder().with_any_host().with_any_origin().build()).await;
+    assert_eq!(post(&url, &request(Some("http://evil.example")), &call(1)).await.0, StatusCode::OK, "both off");
+}
+
+#[tokio::test]
+async fn a_legacy_session_speaks_the_revision_it_negotiated() {
+    let url = start(EndpointConfig::default()).await;
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let (status, headers, _) = post(&url, &[], init).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = headers.get("mcp-session-id").expect("a session").to_str().unwrap().to_owned();
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    for (version, expected) in [
+        ("2025-06-18", StatusCode::OK),
+        ("2025-03-26", StatusCode::BAD_REQUEST),
+        ("2026-07-28", StatusCode::BAD_REQUEST),
+    ] {
+        let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", version)];
+        let (status, _, answer) = post(&url, &headers, list).await;
+        assert_eq!(status, expected, "{version}: {}", String::from_utf8_lossy(&answer));
+        if expected != StatusCode::OK {
+            assert_eq!(code(&answer), -32600);
+        }
+    }
+    still_served(&url).await;
+}
