@@ -100,9 +100,10 @@ impl McpClientBuilder {
         self
     }
 
-    /// Sets how many of a legacy server's requests (elicitation, sampling, roots, ping) are
-    /// answered at once (default 16); one that arrives beyond it is dropped and logged, so a
-    /// server cannot make the client start unbounded work.
+    /// Sets how many of a legacy server's requests for input (elicitation, sampling, roots)
+    /// are being answered at once (default 16, at least 1); one that arrives beyond it is
+    /// answered with an error at once, so a server cannot make the client start unbounded
+    /// work. `ping` is always answered.
     ///
     /// ```
     /// let builder = mocopr_client::McpClient::builder().with_max_server_requests(4);

@@ -67,8 +67,10 @@ pub(crate) struct Inner {
     pub(crate) routes: Routes,
     /// The result cache, when the client was given one.
     cache: Option<ClientCache>,
-    /// Permits for server-to-client requests being answered.
+    /// Permits for server-to-client requests being answered by the input handler.
     server_requests: Arc<tokio::sync::Semaphore>,
+    /// Permits for immediate answers (ping, refusals) being sent.
+    quick_replies: Arc<tokio::sync::Semaphore>,
 }
 
 impl Drop for Inner {
@@ -131,6 +133,7 @@ impl McpClient {
             routes: Routes::default(),
             cache: settings.cache.clone().map(|cache| ClientCache::new(cache, settings.server_key.clone())),
             server_requests: Arc::new(tokio::sync::Semaphore::new(settings.max_server_requests.max(1))),
+            quick_replies: Arc::new(tokio::sync::Semaphore::new(QUICK_REPLIES)),
         })
     }
 
@@ -409,23 +412,32 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
             }
         }
         Envelope::Request(request) => {
-            // A legacy server asks for input; answer without holding up the reader, a bounded
-            // number at a time.
-            let Ok(permit) = inner.server_requests.clone().try_acquire_owned() else {
-                tracing::warn!(method = %request.method, "too many server requests in progress; one was dropped");
-                return;
-            };
+            let id = request.id.clone();
             // A 2026-07-28 server asks for input in its results, never with requests.
-            let body = if inner.facts.get().is_some_and(|f| f.version.is_modern()) {
-                Err(ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "a 2026-07-28 server sends no requests"))
-            } else {
-                ServerRequest::decode(&request.method, request.params).map_err(|e| e.to_error_object())
-            };
-            let (inner, id) = (inner.clone(), request.id.clone());
-            tokio::spawn(async move {
-                answer_server_request(inner, id, body).await;
-                drop(permit);
-            });
+            if inner.facts.get().is_some_and(|f| f.version.is_modern()) {
+                let refusal = ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "a 2026-07-28 server sends no requests");
+                return quick_reply(inner, id, Err(refusal));
+            }
+            match ServerRequest::decode(&request.method, request.params) {
+                Ok(ServerRequest::Ping(_)) => quick_reply(inner, id, Ok(json!({}))),
+                Err(error) => quick_reply(inner, id, Err(error.to_error_object())),
+                // A legacy server asks for input; answered without holding up the reader, a
+                // bounded number at a time.
+                Ok(body) => match inner.server_requests.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let inner = inner.clone();
+                        tokio::spawn(async move {
+                            answer_server_request(inner, id, body).await;
+                            drop(permit);
+                        });
+                    }
+                    Err(_) => {
+                        let busy =
+                            ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many requests in progress; retry later");
+                        quick_reply(inner, id, Err(busy));
+                    }
+                },
+            }
         }
         Envelope::Notification(notification) => {
             // Notifications this client does not know are dropped.
@@ -445,20 +457,39 @@ pub(crate) fn complete(inner: &Inner, id: &RequestId, answer: Answer) {
     }
 }
 
-async fn answer_server_request(inner: Arc<Inner>, id: RequestId, body: Result<ServerRequest, ErrorObject>) {
-    let answer: Result<Value, ErrorObject> = match body {
-        Err(error) => Err(error),
-        Ok(ServerRequest::Ping(_)) => Ok(json!({})),
-        Ok(ServerRequest::Elicit(p)) => inner.handler.elicit(p).await.and_then(to_value),
-        Ok(ServerRequest::CreateMessage(p)) => inner.handler.sample(p).await.and_then(to_value),
-        Ok(ServerRequest::ListRoots(_)) => inner.handler.list_roots().await.and_then(to_value),
-        Ok(_) => Err(ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "not supported by this client")),
+/// Immediate answers (ping, refusals) are sent a bounded number at a time; past that the
+/// server is flooding, and the request is dropped.
+const QUICK_REPLIES: usize = 64;
+
+fn quick_reply(inner: &Arc<Inner>, id: RequestId, answer: Result<Value, ErrorObject>) {
+    let Ok(permit) = inner.quick_replies.clone().try_acquire_owned() else {
+        tracing::warn!("the server sends requests faster than they can be answered; one was dropped");
+        return;
     };
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        reply(&inner, id, answer).await;
+        drop(permit);
+    });
+}
+
+async fn answer_server_request(inner: Arc<Inner>, id: RequestId, body: ServerRequest) {
+    let answer: Result<Value, ErrorObject> = match body {
+        ServerRequest::Ping(_) => Ok(json!({})),
+        ServerRequest::Elicit(p) => inner.handler.elicit(p).await.and_then(to_value),
+        ServerRequest::CreateMessage(p) => inner.handler.sample(p).await.and_then(to_value),
+        ServerRequest::ListRoots(_) => inner.handler.list_roots().await.and_then(to_value),
+        _ => Err(ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "not supported by this client")),
+    };
+    reply(&inner, id, answer).await;
+}
+
+async fn reply(inner: &Arc<Inner>, id: RequestId, answer: Result<Value, ErrorObject>) {
     let message = match answer {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error}),
     };
-    let _ = send(&inner, &message).await;
+    let _ = send(inner, &message).await;
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {

@@ -400,7 +400,18 @@ impl ProtocolError {
     /// The JSON-RPC error object to send for this error, with the `data` the specification
     /// requires for -32021 and -32022.
     pub fn to_error_object(&self) -> ErrorObject {
-        let object = ErrorObject::new(self.code(), self.to_string());
+        // A decoder's message can quote the offending input (a string of megabytes): the
+        // answer says what was wrong, not all of it.
+        let mut message = self.to_string();
+        if message.len() > MAX_ERROR_MESSAGE {
+            let mut end = MAX_ERROR_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let object = ErrorObject::new(self.code(), message);
         match self {
             ProtocolError::UnsupportedProtocolVersion { requested, supported } => object.with_data(serde_json::json!({
                 "supported": supported.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
@@ -475,6 +486,9 @@ impl LayerFailure {
         ErrorObject::new(ErrorCode::INTERNAL_ERROR, message).with_data(serde_json::json!({ "reason": reason }))
     }
 }
+
+/// The longest message [`ProtocolError::to_error_object`] puts in an answer, in bytes.
+pub const MAX_ERROR_MESSAGE: usize = 512;
 
 /// A message rejected while decoding, with the id to answer to when it could be read.
 #[derive(Debug, thiserror::Error)]

@@ -45,6 +45,7 @@ pub struct McpServerBuilder {
     versions: Option<Vec<ProtocolVersion>>,
     state_key: Option<Vec<u8>>,
     state_ttl: Option<Duration>,
+    limits: crate::limits::ServerLimits,
 }
 
 impl std::fmt::Debug for McpServerBuilder {
@@ -257,6 +258,23 @@ impl McpServerBuilder {
         self
     }
 
+    /// Sets the bounds on what a client may make the server store or process (default:
+    /// [`ServerLimits::default`](crate::ServerLimits), chosen for a public endpoint).
+    ///
+    /// ```
+    /// use mocopr_server::{McpServer, ServerLimits};
+    ///
+    /// let server = McpServer::builder()
+    ///     .with_limits(ServerLimits::builder().with_max_handshake_size(4096).build())
+    ///     .build()
+    ///     .expect("server");
+    /// # let _ = server;
+    /// ```
+    pub fn with_limits(mut self, limits: crate::limits::ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Sets the items per list page (default 100).
     pub fn with_page_size(mut self, items: usize) -> Self {
         self.page_size = Some(items);
@@ -411,6 +429,7 @@ impl McpServerBuilder {
                 tasks: crate::tasks::TaskStore::default(),
                 state_signer,
                 server_meta,
+                limits: self.limits,
             }),
             layered: None,
         };

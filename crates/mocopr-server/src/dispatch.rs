@@ -96,6 +96,15 @@ impl McpServer {
                         #[cfg(not(feature = "http"))]
                         Some(_) => None,
                     };
+                    // What a session keeps for its whole life is bounded before it is kept.
+                    let size = request.params.as_ref().map_or(0, |p| p.as_bytes().len());
+                    let limit = self.inner.limits.max_handshake_size;
+                    if size > limit {
+                        return Err(ErrorObject::new(
+                            ErrorCode::INVALID_PARAMS,
+                            format!("initialize params of {size} bytes exceed the limit of {limit}"),
+                        ));
+                    }
                     return self.initialize(params, session.as_ref(), changes).map(ResultBody::Json);
                 }
                 ClientRequest::Ping(_) => return Ok(ResultBody::Json(empty_result(false))),
@@ -241,6 +250,18 @@ impl McpServer {
         })
     }
 
+    /// A resource URI no longer than the limit.
+    fn check_uri(&self, uri: &str) -> Result<(), ErrorObject> {
+        let limit = self.inner.limits.max_uri_length;
+        if uri.len() > limit {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("a resource URI of {} bytes exceeds the limit of {limit}", uri.len()),
+            ));
+        }
+        Ok(())
+    }
+
     fn initialize(
         &self,
         params: &InitializeRequestParams,
@@ -345,17 +366,43 @@ impl McpServer {
                 Ok(empty_result(false))
             }
             ClientRequest::Subscribe(p) => {
+                let offered = self.inner.capabilities.resources.as_ref().and_then(|r| r.subscribe) == Some(true);
+                if !offered {
+                    return Err(
+                        ProtocolError::MethodNotFound { method: "resources/subscribe".into() }.to_error_object()
+                    );
+                }
+                self.check_uri(&p.uri)?;
+                let mut full = false;
                 if let Some(session) = session {
+                    let max = self.inner.limits.max_subscriptions;
                     session.update(|s| {
-                        s.subscriptions.insert(p.uri.clone());
+                        if s.subscriptions.contains(&p.uri) {
+                            return;
+                        }
+                        if s.subscriptions.len() >= max {
+                            full = true;
+                            return;
+                        }
+                        Arc::make_mut(&mut s.subscriptions).insert(p.uri.clone());
                     });
+                }
+                if full {
+                    let limit = self.inner.limits.max_subscriptions;
+                    return Err(ErrorObject::new(
+                        ErrorCode::INVALID_PARAMS,
+                        format!("this session already has the most subscriptions allowed ({limit})"),
+                    ));
                 }
                 Ok(empty_result(false))
             }
             ClientRequest::Unsubscribe(p) => {
+                self.check_uri(&p.uri)?;
                 if let Some(session) = session {
                     session.update(|s| {
-                        s.subscriptions.remove(&p.uri);
+                        if s.subscriptions.contains(&p.uri) {
+                            Arc::make_mut(&mut s.subscriptions).remove(&p.uri);
+                        }
                     });
                 }
                 Ok(empty_result(false))
@@ -504,6 +551,7 @@ impl McpServer {
         params: ReadResourceRequestParams,
         ctx: RequestCtx,
     ) -> Result<ResultBody, ErrorObject> {
+        self.check_uri(&params.uri)?;
         let modern = ctx.protocol_version().is_modern();
         let (handler, variables) = match self.inner.resources.get(&params.uri) {
             Some(handler) => (handler, Default::default()),

@@ -41,6 +41,7 @@ pub mod handler;
 mod input;
 pub mod layer;
 mod layering;
+mod limits;
 mod listen;
 mod paging;
 pub mod registration;
@@ -59,6 +60,7 @@ pub use handler::{
     IntoResourceResult, IntoToolResult, RequestParts, ResourceBody, ResourceUri, State, Structured,
 };
 pub use layering::{LayerContext, McpService, ServerLayer};
+pub use limits::{ServerLimits, ServerLimitsBuilder};
 pub use mocopr_core::principal::Principal;
 pub use mocopr_core::types::TaskSupport;
 #[cfg(feature = "http")]

@@ -85,6 +85,7 @@ pub(crate) struct ServerInner {
     pub(crate) states: Arc<StateMap>,
     pub(crate) read_hints: CacheHints,
     pub(crate) state_signer: crate::request_state::StateSigner,
+    pub(crate) limits: crate::limits::ServerLimits,
     pub(crate) changes: crate::changes::ChangeNotifier,
     pub(crate) tasks: crate::tasks::TaskStore,
 }

@@ -86,6 +86,12 @@ impl UriTemplate {
     /// The variables of `uri` when it matches. Takes time linear in the URI's length (times
     /// the template's size), whatever the URI: no backtracking.
     pub fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
+        // Most templates a URI is tried against differ in their first literal: no table then.
+        if let Some(Part::Literal(prefix)) = self.parts.first()
+            && !uri.starts_with(prefix.as_str())
+        {
+            return None;
+        }
         let reachable = self.reachable(uri);
         if !reachable[0][0] {
             return None;
@@ -146,19 +152,19 @@ impl UriTemplate {
                     }
                 }
                 Part::Var { reserved, .. } => {
-                    // The nearest end at or after each position from which the rest matches.
-                    let mut nearest = vec![usize::MAX; n + 2];
-                    for at in (0..=n).rev() {
-                        nearest[at] = if next[at] && uri.is_char_boundary(at) { at } else { nearest[at + 1] };
-                    }
-                    // Where a simple variable must stop: the next `/`, `?` or `#`.
+                    // Walking down: the nearest end after `at` from which the rest matches, and
+                    // where a simple variable must stop (the next `/`, `?` or `#`).
+                    let mut nearest = if next[n] { n } else { usize::MAX };
                     let mut stop = n;
                     for at in (0..n).rev() {
                         if !*reserved && matches!(uri.as_bytes()[at], b'/' | b'?' | b'#') {
                             stop = at;
                         }
                         let limit = if *reserved { n } else { stop };
-                        here[at] = uri.is_char_boundary(at) && nearest[at + 1] <= limit;
+                        here[at] = uri.is_char_boundary(at) && nearest <= limit;
+                        if next[at] && uri.is_char_boundary(at) {
+                            nearest = at;
+                        }
                     }
                 }
             }
@@ -266,8 +272,11 @@ mod tests {
             "{+a}{?q}",
             "p/{a}{?q,r}",
             "{a}é{+b}",
+            "{a}#j",
+            "{a}{b}.",
+            "a{+a}a",
         ];
-        let alphabet = ['a', '/', '.', '?', 'j', '=', 'q', 'é'];
+        let alphabet = ['a', '/', '.', '?', '#', 'j', '=', 'q', 'é'];
         for template in templates {
             let parsed = UriTemplate::parse(template).unwrap();
             let mut uris = vec![String::new()];

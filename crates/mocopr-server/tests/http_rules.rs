@@ -2,7 +2,8 @@
 //! answer checked, with a normal request served on the same endpoint after each: notifications
 //! are never answered, names no method has get -32601, conflicting duplicate headers and
 //! malformed or foreign `Origin`s are refused, `Host` and `Origin` are separate knobs, and a
-//! legacy session's requests speak its revision.
+//! legacy session's requests speak only legacy revisions; and what a session may make the server
+//! keep is bounded (`ServerLimits`).
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
@@ -10,13 +11,17 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use mocopr_server::{EndpointConfig, McpServer, serve_http};
+use mocopr_server::{EndpointConfig, McpServer, ServerLimits, serve_http};
 use serde_json::Value;
 
 const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
 
 async fn start(config: EndpointConfig) -> String {
     let server = McpServer::builder().tool("hello", || async { "hello" }).build().expect("server");
+    serve(server, config).await
+}
+
+async fn serve(server: McpServer, config: EndpointConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
     tokio::spawn(serve_http(listener, server.into_http(config)).into_future());
@@ -201,25 +206,115 @@ async fn any_host_leaves_the_origin_check_on() {
     assert_eq!(post(&url, &request(Some("http://evil.example")), &call(1)).await.0, StatusCode::OK, "both off");
 }
 
-#[tokio::test]
-async fn a_legacy_session_speaks_the_revision_it_negotiated() {
-    let url = start(EndpointConfig::default()).await;
-    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
-    let (status, headers, _) = post(&url, &[], init).await;
+/// Opens a legacy session at `version`: its id.
+async fn initialize(url: &str, version: &str) -> String {
+    let init = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{version}","capabilities":{{}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
+    );
+    let (status, headers, _) = post(url, &[], &init).await;
     assert_eq!(status, StatusCode::OK);
-    let session = headers.get("mcp-session-id").expect("a session").to_str().unwrap().to_owned();
+    headers.get("mcp-session-id").expect("a session").to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_legacy_session_speaks_only_legacy_revisions() {
+    let url = start(EndpointConfig::default()).await;
+    let session = initialize(&url, "2025-06-18").await;
     let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
-    for (version, expected) in [
-        ("2025-06-18", StatusCode::OK),
-        ("2025-03-26", StatusCode::BAD_REQUEST),
-        ("2026-07-28", StatusCode::BAD_REQUEST),
-    ] {
+    // The negotiated revision, another legacy one (the official suite sends one), or none.
+    for version in [Some("2025-06-18"), Some("2025-03-26"), None] {
+        let mut headers = vec![("mcp-session-id", session.as_str())];
+        headers.extend(version.map(|v| ("mcp-protocol-version", v)));
+        let (status, _, answer) = post(&url, &headers, list).await;
+        assert_eq!(status, StatusCode::OK, "{version:?}: {}", String::from_utf8_lossy(&answer));
+    }
+    for version in ["2026-07-28", "1999-01-01", "garbage"] {
         let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", version)];
         let (status, _, answer) = post(&url, &headers, list).await;
-        assert_eq!(status, expected, "{version}: {}", String::from_utf8_lossy(&answer));
-        if expected != StatusCode::OK {
-            assert_eq!(code(&answer), -32600);
-        }
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{version}");
+        assert_eq!(code(&answer), -32600);
     }
+    // A name no method has is -32601 there too, but not a 404 (which would end the session).
+    let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let (status, _, answer) = post(&url, &headers, r#"{"jsonrpc":"2.0","id":3,"method":"rpc.x"}"#).await;
+    assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, -32601));
+    let (status, _, _) = post(&url, &headers, list).await;
+    assert_eq!(status, StatusCode::OK, "the session lives on");
     still_served(&url).await;
+}
+
+#[tokio::test]
+async fn a_batch_of_refused_notifications_is_refused_without_an_answer() {
+    let url = start(EndpointConfig::default()).await;
+    let session = initialize(&url, "2025-03-26").await;
+    let headers = [("mcp-session-id", session.as_str())];
+    let batch = r#"[{"jsonrpc":"2.0","method":""},{"jsonrpc":"2.0","method":"notifications/cancelled","params":[1]}]"#;
+    let (status, _, answer) = post(&url, &headers, batch).await;
+    assert_eq!((status, answer.len()), (StatusCode::BAD_REQUEST, 0), "{}", String::from_utf8_lossy(&answer));
+    // With a request in it, the request alone is answered.
+    let batch = r#"[{"jsonrpc":"2.0","method":""},{"jsonrpc":"2.0","id":8,"method":"tools/list"}]"#;
+    let (status, _, answer) = post(&url, &headers, batch).await;
+    assert_eq!(status, StatusCode::OK);
+    let answers: Vec<Value> = serde_json::from_slice(&answer).expect("a JSON array");
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0]["id"], 8);
+    still_served(&url).await;
+}
+
+#[tokio::test]
+async fn what_a_session_keeps_is_bounded() {
+    let limits = ServerLimits::builder().with_max_subscriptions(3).with_max_uri_length(64).build();
+    let server = McpServer::builder()
+        .with_limits(limits)
+        .tool("hello", || async { "hello" })
+        .resource("mem://a", || async { "a" })
+        .build()
+        .expect("server");
+    let url = serve(server, EndpointConfig::default()).await;
+
+    // A handshake of 1 MiB of capabilities is refused, and no session is opened for it.
+    let padding = "x".repeat(1024 * 1024);
+    let init = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{"experimental":{{"pad":{{"v":"{padding}"}}}}}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
+    );
+    let (status, headers, answer) = post(&url, &[], &init).await;
+    assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, -32602), "{}", String::from_utf8_lossy(&answer));
+    assert!(headers.get("mcp-session-id").is_none(), "no session for a refused handshake");
+    assert!(answer.len() < 1024, "the answer does not echo the input");
+    // Nor does the error of a handshake that does not decode.
+    let quoted = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":"{padding}","clientInfo":{{"name":"t","version":"1"}}}}}}"#
+    );
+    let (_, _, answer) = post(&url, &[], &quoted).await;
+    assert!(answer.len() < 1024, "{} bytes", answer.len());
+
+    let session = initialize(&url, "2025-06-18").await;
+    let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let subscribe = |id: u32, uri: &str| {
+        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"resources/subscribe","params":{{"uri":"{uri}"}}}}"#)
+    };
+    for n in 0..3 {
+        let (status, _, answer) = post(&url, &headers, &subscribe(n, &format!("mem://{n}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(serde_json::from_slice::<Value>(&answer).expect("JSON")["result"].is_object());
+    }
+    // The same URI again is no new subscription; a fourth one is refused.
+    let (_, _, answer) = post(&url, &headers, &subscribe(7, "mem://0")).await;
+    assert!(serde_json::from_slice::<Value>(&answer).expect("JSON")["result"].is_object());
+    let (_, _, answer) = post(&url, &headers, &subscribe(8, "mem://3")).await;
+    assert_eq!(code(&answer), -32602);
+    let long = format!("mem://{}", "u".repeat(64));
+    let (_, _, answer) = post(&url, &headers, &subscribe(9, &long)).await;
+    assert_eq!(code(&answer), -32602, "a URI over the limit");
+    let read = format!(r#"{{"jsonrpc":"2.0","id":10,"method":"resources/read","params":{{"uri":"{long}"}}}}"#);
+    let (_, _, answer) = post(&url, &headers, &read).await;
+    assert_eq!(code(&answer), -32602, "reading one too");
+    still_served(&url).await;
+
+    // A server without resources offers no subscriptions at all.
+    let url = start(EndpointConfig::default()).await;
+    let session = initialize(&url, "2025-06-18").await;
+    let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let (_, _, answer) = post(&url, &headers, &subscribe(1, "mem://a")).await;
+    assert_eq!(code(&answer), -32601);
 }

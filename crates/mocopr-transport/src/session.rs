@@ -40,8 +40,9 @@ pub struct SessionState {
     pub log_level: Option<LoggingLevel>,
     /// Whether `notifications/initialized` arrived.
     pub initialized: bool,
-    /// URIs subscribed with `resources/subscribe`.
-    pub subscriptions: BTreeSet<String>,
+    /// URIs subscribed with `resources/subscribe`; shared, so reading the state does not copy
+    /// them (change it with `Arc::make_mut`).
+    pub subscriptions: Arc<BTreeSet<String>>,
 }
 
 impl SessionState {
@@ -87,7 +88,7 @@ impl SessionState {
             client_info,
             log_level: None,
             initialized: false,
-            subscriptions: BTreeSet::new(),
+            subscriptions: Arc::default(),
         }
     }
 }

@@ -152,7 +152,7 @@ async fn a_session_made_by_one_process_is_served_and_changed_by_another() {
     let before = adopted.state().expect("state");
     adopted.update(|s| {
         s.initialized = true;
-        s.subscriptions.insert("file:///a".into());
+        std::sync::Arc::make_mut(&mut s.subscriptions).insert("file:///a".into());
     });
     second.save(&id, &adopted, &before).await;
     let again = first.get(&id).await.expect("read").expect("still there");
@@ -188,10 +188,10 @@ async fn changes_made_at_once_through_two_processes_are_all_kept() {
     // Both read the same state, then each subscribes to a different URI.
     let (before_here, before_there) = (here.state().expect("state"), there.state().expect("state"));
     here.update(|s| {
-        s.subscriptions.insert("file:///a".into());
+        std::sync::Arc::make_mut(&mut s.subscriptions).insert("file:///a".into());
     });
     there.update(|s| {
-        s.subscriptions.insert("file:///b".into());
+        std::sync::Arc::make_mut(&mut s.subscriptions).insert("file:///b".into());
         s.initialized = true;
     });
     tokio::join!(first.save(&id, &here, &before_here), second.save(&id, &there, &before_there));
@@ -203,7 +203,7 @@ async fn changes_made_at_once_through_two_processes_are_all_kept() {
     let there = second.get(&id).await.expect("read").expect("found");
     let before = there.state().expect("state");
     there.update(|s| {
-        s.subscriptions.remove("file:///a");
+        std::sync::Arc::make_mut(&mut s.subscriptions).remove("file:///a");
     });
     second.save(&id, &there, &before).await;
     let state = first.get(&id).await.expect("read").expect("found").state().expect("state");

@@ -226,15 +226,14 @@ fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a
     let limit = options.max_batch_len;
     let too_large = || ProtocolError::BatchTooLarge { len: limit + 1, limit };
     let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let items = match serde::Deserializer::deserialize_seq(&mut reader, BoundedSeq { limit }) {
+    let full = std::cell::Cell::new(false);
+    let items = match serde::Deserializer::deserialize_seq(&mut reader, BoundedSeq { limit, full: &full }) {
         Ok(items) => {
             reader.end().map_err(ProtocolError::from_json)?;
             items
         }
         // Reading stopped one past the limit: the rest is never parsed.
-        Err(error) if error.is_data() && error.to_string().starts_with(BOUNDED_SEQ_FULL) => {
-            return Err(too_large().into());
-        }
+        Err(_) if full.get() => return Err(too_large().into()),
         Err(error) => return Err(ProtocolError::from_json(error).into()),
     };
     if items.is_empty() {
@@ -254,15 +253,14 @@ fn decode_batch<'a>(bytes: &'a [u8], options: &DecodeOptions) -> Result<Frame<'a
     Ok(Frame::Batch(entries))
 }
 
-/// The text of the error `BoundedSeq` stops with, so the caller can tell it from bad JSON.
-const BOUNDED_SEQ_FULL: &str = "mocopr: batch over its limit";
-
-/// A JSON array of raw members, read up to `limit` members and no further.
-struct BoundedSeq {
+/// A JSON array of raw members, read up to `limit` members and no further (then `full` is set,
+/// so the caller can tell the stop from bad JSON).
+struct BoundedSeq<'f> {
     limit: usize,
+    full: &'f std::cell::Cell<bool>,
 }
 
-impl<'de> serde::de::Visitor<'de> for BoundedSeq {
+impl<'de> serde::de::Visitor<'de> for BoundedSeq<'_> {
     type Value = Vec<&'de RawValue>;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -273,9 +271,9 @@ impl<'de> serde::de::Visitor<'de> for BoundedSeq {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<&'de RawValue>()? {
             if items.len() == self.limit {
-                // Leaving the array unread makes serde_json fail; say why, so it is not
-                // mistaken for malformed JSON.
-                return Err(serde::de::Error::custom(BOUNDED_SEQ_FULL));
+                // Leaving the array unread makes serde_json fail; `full` says why.
+                self.full.set(true);
+                return Err(serde::de::Error::custom("a batch over its limit"));
             }
             items.push(item);
         }

@@ -12,9 +12,10 @@ pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AllowedOrigins {
-    /// Pages served from a loopback host ([`LOOPBACK_HOSTS`]), `http` or `https`, on any port:
-    /// a local app may call a local server, a page from another site may not.
-    Loopback,
+    /// Pages served from one of the endpoint's allowed `Host` names (the [`LOOPBACK_HOSTS`]
+    /// by default, and those alone when any `Host` is accepted), `http` or `https`, on any
+    /// port: a web app on the server's own host may call it, a page from another site may not.
+    AllowedHosts,
     /// Exactly these origins (`https://app.example.com`, `http://localhost:5173`), matched as
     /// RFC 6454 origins: scheme, host and port (the scheme's default when none is written).
     Exactly(Vec<String>),
@@ -49,7 +50,7 @@ impl Default for EndpointConfig {
         EndpointConfig {
             max_body_size: 4 * 1024 * 1024,
             allowed_hosts: Some(LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
-            allowed_origins: AllowedOrigins::Loopback,
+            allowed_origins: AllowedOrigins::AllowedHosts,
             sse_keep_alive: Duration::from_secs(15),
             stream_queue: 256,
             max_sessions: 10_000,
@@ -102,9 +103,11 @@ impl EndpointConfigBuilder {
         self
     }
 
-    /// Accepts requests from pages of exactly these origins (default: pages served from a
-    /// loopback host, [`AllowedOrigins::Loopback`]); a request with any other `Origin` gets
-    /// `403`.
+    /// Accepts requests from pages of exactly these origins, each written
+    /// `scheme://host[:port]` (default: pages served from an allowed host,
+    /// [`AllowedOrigins::AllowedHosts`]); a request with any other `Origin` gets `403`. An
+    /// entry that is not such an origin (a trailing `/`, no scheme) matches nothing and is
+    /// logged when the endpoint is made.
     ///
     /// ```
     /// use mocopr_transport::http::{AllowedOrigins, EndpointConfig};

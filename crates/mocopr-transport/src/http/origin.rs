@@ -32,11 +32,11 @@ pub enum HostRefusal {
 /// headers.insert("host", "127.0.0.1:3000".parse().unwrap());
 /// headers.insert("origin", "http://localhost:5173".parse().unwrap());
 /// let loopback = ["localhost".to_owned(), "127.0.0.1".to_owned()];
-/// assert_eq!(check_host_and_origin(&headers, Some(&loopback), &AllowedOrigins::Loopback), Ok(()));
+/// assert_eq!(check_host_and_origin(&headers, Some(&loopback), &AllowedOrigins::AllowedHosts), Ok(()));
 ///
 /// headers.insert("origin", "http://localhost@evil.example".parse().unwrap());
 /// assert_eq!(
-///     check_host_and_origin(&headers, Some(&loopback), &AllowedOrigins::Loopback),
+///     check_host_and_origin(&headers, Some(&loopback), &AllowedOrigins::AllowedHosts),
 ///     Err(HostRefusal::Origin)
 /// );
 /// ```
@@ -66,11 +66,12 @@ pub fn check_host_and_origin(
     }
     let allowed = match origins {
         AllowedOrigins::Any => true,
-        AllowedOrigins::Loopback => origin
-            .to_str()
-            .ok()
-            .and_then(Origin::parse)
-            .is_some_and(|o| LOOPBACK_HOSTS.iter().any(|h| h.eq_ignore_ascii_case(&o.host))),
+        // Not the request's own `Host` when any is accepted: under DNS rebinding the attacker's
+        // page and its `Host` name the same foreign host.
+        AllowedOrigins::AllowedHosts => origin.to_str().ok().and_then(Origin::parse).is_some_and(|o| match hosts {
+            Some(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(&o.host)),
+            None => LOOPBACK_HOSTS.iter().any(|h| h.eq_ignore_ascii_case(&o.host)),
+        }),
         AllowedOrigins::Exactly(list) => origin
             .to_str()
             .ok()
@@ -78,6 +79,11 @@ pub fn check_host_and_origin(
             .is_some_and(|o| list.iter().filter_map(|a| Origin::parse(a)).any(|a| a == o)),
     };
     if allowed { Ok(()) } else { Err(HostRefusal::Origin) }
+}
+
+/// Whether `text` is a serialized origin [`check_host_and_origin`] can match.
+pub(crate) fn is_origin(text: &str) -> bool {
+    Origin::parse(text).is_some()
 }
 
 /// An RFC 6454 origin of a web page: `http` or `https`, a host, and a port (the scheme's default
@@ -161,7 +167,7 @@ mod tests {
 
     #[test]
     fn loopback_hosts_pass_and_foreign_ones_do_not() {
-        let loopback = &AllowedOrigins::Loopback;
+        let loopback = &AllowedOrigins::AllowedHosts;
         assert_eq!(check(Some("127.0.0.1:8080"), None, loopback), Ok(()));
         assert_eq!(check(Some("localhost:3000"), Some("http://localhost:3000"), loopback), Ok(()));
         assert_eq!(check(Some("[::1]:9"), Some("http://[::1]:9"), loopback), Ok(()));
@@ -174,7 +180,7 @@ mod tests {
 
     #[test]
     fn malformed_origins_are_refused() {
-        let loopback = &AllowedOrigins::Loopback;
+        let loopback = &AllowedOrigins::AllowedHosts;
         for origin in [
             "http://localhost:1@evil.com",
             "http://[::1]@evil.com",
@@ -192,6 +198,21 @@ mod tests {
         ] {
             assert_eq!(check(Some("localhost"), Some(origin), loopback), Err(HostRefusal::Origin), "{origin}");
         }
+    }
+
+    #[test]
+    fn origins_on_an_allowed_host_pass_and_any_host_means_loopback_origins() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("mcp.example.com"));
+        headers.insert(ORIGIN, HeaderValue::from_static("https://mcp.example.com"));
+        let hosts = vec!["mcp.example.com".to_owned()];
+        let default = &AllowedOrigins::AllowedHosts;
+        assert_eq!(check_host_and_origin(&headers, Some(&hosts), default), Ok(()));
+        // With any Host accepted, the page's own host is not enough (DNS rebinding).
+        assert_eq!(check_host_and_origin(&headers, None, default), Err(HostRefusal::Origin));
+        headers.insert(ORIGIN, HeaderValue::from_static("http://localhost:3000"));
+        assert_eq!(check_host_and_origin(&headers, None, default), Ok(()));
+        assert_eq!(check_host_and_origin(&headers, Some(&hosts), default), Err(HostRefusal::Origin));
     }
 
     #[test]

@@ -223,7 +223,7 @@ impl RedisSessionStore {
         let mut state = SessionState::new(handshake.version, Arc::new(handshake.capabilities), handshake.client_info);
         state.initialized = fields.get("initialized").is_some_and(|v| v == b"1");
         state.log_level = fields.get("level").and_then(|v| serde_json::from_slice::<LoggingLevel>(v).ok());
-        state.subscriptions = subscriptions;
+        state.subscriptions = Arc::new(subscriptions);
         Ok(Some(state))
     }
 

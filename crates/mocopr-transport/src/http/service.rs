@@ -108,6 +108,11 @@ where
         sessions: Arc<dyn SessionStore>,
         events: Arc<dyn EventStore>,
     ) -> Self {
+        if let super::config::AllowedOrigins::Exactly(origins) = &config.allowed_origins {
+            for origin in origins.iter().filter(|o| !origin::is_origin(o)) {
+                tracing::warn!(%origin, "an allowed origin is not `scheme://host[:port]`; it matches nothing");
+            }
+        }
         let standalone = Mutex::default();
         StreamableHttpService { shared: Arc::new(Shared { service, config, sessions, events, standalone }) }
     }
@@ -281,14 +286,20 @@ where
                 Err(error) => return store_unavailable(&error),
             },
         };
-        // Inside a session every request speaks the revision it negotiated (a request without
-        // the header is taken to, as the spec allows for 2025-03-26 clients).
-        if let Some(state) = session.as_ref().and_then(|s| s.state())
+        // Inside a session a request names a legacy revision (a request without the header
+        // is taken to speak the session's, as the spec allows for 2025-03-26 clients). Another
+        // legacy revision than the negotiated one is served: the official conformance suite
+        // sends one, and nothing in a legacy session depends on it. A 2026-07-28 request, or
+        // a revision nobody knows, is refused: the eras do not mix.
+        if session.as_ref().is_some_and(|s| s.state().is_some())
             && let Some(header) = parts.headers.get("mcp-protocol-version")
-            && header.to_str().ok().map(str::trim) != Some(state.version.as_str())
+            && header
+                .to_str()
+                .ok()
+                .and_then(|v| mocopr_core::ProtocolVersion::parse(v.trim()))
+                .is_none_or(|v| v.is_modern())
         {
-            let message =
-                format!("MCP-Protocol-Version does not match the session's revision {}", state.version.as_str());
+            let message = "MCP-Protocol-Version names no legacy revision; a session speaks only legacy ones";
             return error_response(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -312,7 +323,8 @@ where
             Err(rejection) => {
                 let error = rejection.error.to_error_object();
                 // A name no method has is a 404, as on the dispatch path; the rest are 400.
-                let status = if error.code == ErrorCode::METHOD_NOT_FOUND {
+                // (Not inside a session: a 404 there tells the client its session is gone.)
+                let status = if error.code == ErrorCode::METHOD_NOT_FOUND && session.is_none() {
                     StatusCode::NOT_FOUND
                 } else {
                     StatusCode::BAD_REQUEST
@@ -466,8 +478,10 @@ where
                         http.headers_mut().insert(SESSION_ID_HEADER, value);
                     }
                 }
+                // The store is full (or no unguessable id could be made, which it logs).
                 None => {
-                    let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many sessions");
+                    let error =
+                        ErrorObject::new(ErrorCode::INTERNAL_ERROR, "no session can be opened now; retry later");
                     return error_response(StatusCode::SERVICE_UNAVAILABLE, Some(response.id), error);
                 }
             }
@@ -554,9 +568,14 @@ where
         let headers = &parts.headers;
         let mut out = vec![b'['];
         let mut any = false;
+        // A notification that was not accepted is not answered, but the status says so.
+        let mut refused = false;
         for entry in entries {
             let message = match entry {
-                Err(rejection) if rejection.notification => continue,
+                Err(rejection) if rejection.notification => {
+                    refused = true;
+                    continue;
+                }
                 Err(rejection) => rejection_bytes(rejection.id, rejection.error),
                 Ok(Envelope::Request(raw)) => {
                     let mut request = McpRequest::from_raw(&raw, bytes);
@@ -578,7 +597,7 @@ where
             any = true;
         }
         if !any {
-            return accepted();
+            return if refused { bad_request_without_body() } else { accepted() };
         }
         out.push(b']');
         json_response(StatusCode::OK, out)

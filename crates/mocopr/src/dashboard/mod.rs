@@ -138,8 +138,9 @@ impl PerformanceDashboardBuilder {
         self
     }
 
-    /// Sets the hosts requests may name in `Host` / `Origin` (default: loopback); `None` accepts
-    /// any (only behind something that checks them). Give the MCP endpoint's.
+    /// Sets the hosts requests may name in `Host` (default: loopback); `None` accepts any (only
+    /// behind something that checks them). An `Origin`, when sent, must be a page on one of
+    /// them (on a loopback host when any `Host` is accepted). Give the MCP endpoint's.
     pub fn with_allowed_hosts(mut self, hosts: Option<Vec<String>>) -> Self {
         self.settings.allowed_hosts = hosts;
         self
@@ -177,7 +178,7 @@ impl PerformanceDashboardBuilder {
                         || mocopr_transport::http::check_host_and_origin(
                             headers,
                             allowed.as_deref(),
-                            &mocopr_transport::http::AllowedOrigins::Loopback,
+                            &mocopr_transport::http::AllowedOrigins::AllowedHosts,
                         )
                         .is_err()
                     {
