@@ -25,6 +25,9 @@ struct Entry {
     tag: Option<Arc<str>>,
 }
 
+/// What an L1 entry costs beside its key and value (the entry, its `Arc`, moka's node).
+const ENTRY_OVERHEAD: usize = 128;
+
 struct ExpireAtEntry;
 
 impl moka::Expiry<String, Arc<Entry>> for ExpireAtEntry {
@@ -99,6 +102,9 @@ pub struct CacheStats {
     pub l2_errors: u64,
     /// Entries in L1 now (approximate).
     pub l1_entries: u64,
+    /// What L1 holds now as it is weighed against `l1_max_bytes` (approximate; an entry weighs
+    /// at least `l1_max_bytes / l1_max_entries`).
+    pub l1_weight: u64,
 }
 
 #[derive(Default)]
@@ -162,8 +168,17 @@ impl MultiLevelCache {
     /// starts even while Redis is down. Needs a Tokio runtime when Redis is configured.
     pub fn new(config: CacheConfig) -> Result<Self, CacheError> {
         let l2 = config.redis.clone().map(|redis| L2::new(redis, &config.namespace)).transpose()?;
+        // Weighed in bytes, each entry at least `floor`: the total stays under `l1_max_bytes`
+        // and the count under `l1_max_entries`.
+        let floor = config.l1_max_bytes.checked_div(config.l1_max_entries).unwrap_or(u64::MAX).max(1);
+        let capacity = if config.l1_max_entries == 0 { 0 } else { config.l1_max_bytes };
+        let floor = u32::try_from(floor).unwrap_or(u32::MAX);
         let l1 = Cache::builder()
-            .max_capacity(config.l1_max_entries)
+            .max_capacity(capacity)
+            .weigher(move |key: &String, entry: &Arc<Entry>| {
+                let size = key.len() + entry.value.len() + ENTRY_OVERHEAD;
+                u32::try_from(size).unwrap_or(u32::MAX).max(floor)
+            })
             .expire_after(ExpireAtEntry)
             .support_invalidation_closures()
             .build();
@@ -409,6 +424,33 @@ impl MultiLevelCache {
             oversized: c.oversized.load(Ordering::Relaxed),
             l2_errors: self.inner.l2.as_ref().map_or(0, |l2| l2.errors.load(Ordering::Relaxed)),
             l1_entries: self.inner.l1.entry_count(),
+            l1_weight: self.inner.l1.weighted_size(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn l1_is_bounded_in_bytes_and_in_entries() {
+        let config = CacheConfig::builder().with_l1_max_bytes(1024 * 1024).with_l1_max_entries(100).build();
+        let cache = MultiLevelCache::new(config).expect("cache");
+        // 50 values of 100 KB: about 5 MB offered, 1 MiB allowed.
+        for n in 0..50 {
+            cache.insert(&format!("big{n}"), Bytes::from(vec![b'x'; 100_000]), None, None).await;
+        }
+        cache.inner.l1.run_pending_tasks().await;
+        let stats = cache.stats();
+        assert!(stats.l1_weight <= 1024 * 1024, "{stats:?}");
+        assert!(stats.l1_entries <= 10, "{stats:?}");
+        // 1,000 small values: the count bounds them (which ones moka admits is its business).
+        for n in 0..1000 {
+            cache.insert(&format!("small{n}"), Bytes::from_static(b"v"), None, None).await;
+        }
+        cache.inner.l1.run_pending_tasks().await;
+        let stats = cache.stats();
+        assert!(stats.l1_entries <= 100 && stats.l1_weight <= 1024 * 1024, "{stats:?}");
     }
 }

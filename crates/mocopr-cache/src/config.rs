@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct CacheConfig {
     /// Most entries kept in process (L1).
     pub l1_max_entries: u64,
+    /// Most bytes kept in process (L1): keys and values, plus a per-entry overhead.
+    pub l1_max_bytes: u64,
     /// Lifetime of an entry when the caller gives none.
     pub default_ttl: Duration,
     /// Values at least this large are stored LZ4-compressed (when that makes them smaller).
@@ -81,6 +83,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
             l1_max_entries: 10_000,
+            l1_max_bytes: 64 * 1024 * 1024,
             default_ttl: Duration::from_secs(60),
             compression_threshold: 1024,
             max_value_size: 1024 * 1024,
@@ -91,7 +94,7 @@ impl Default for CacheConfig {
 }
 
 impl CacheConfig {
-    /// Starts from the defaults: 10,000 L1 entries, 60 s TTL, compression from 1 KiB, values
+    /// Starts from the defaults: 10,000 L1 entries and 64 MiB, 60 s TTL, compression from 1 KiB, values
     /// up to 1 MiB, namespace `mcp`, no L2.
     ///
     /// ```
@@ -117,9 +120,21 @@ pub struct CacheConfigBuilder {
 }
 
 impl CacheConfigBuilder {
-    /// Most entries kept in process.
+    /// Most entries kept in process (default 10,000; 0 keeps none).
     pub fn with_l1_max_entries(mut self, entries: u64) -> Self {
         self.config.l1_max_entries = entries;
+        self
+    }
+
+    /// Most bytes kept in process, keys and values counted (default 64 MiB); whichever of
+    /// this and [`with_l1_max_entries`](Self::with_l1_max_entries) is reached first bounds L1.
+    ///
+    /// ```
+    /// let config = mocopr_cache::CacheConfig::builder().with_l1_max_bytes(16 * 1024 * 1024).build();
+    /// assert_eq!(config.l1_max_bytes, 16 * 1024 * 1024);
+    /// ```
+    pub fn with_l1_max_bytes(mut self, bytes: u64) -> Self {
+        self.config.l1_max_bytes = bytes;
         self
     }
 
