@@ -426,7 +426,11 @@ impl McpServerBuilder {
                 states: Arc::new(states),
                 read_hints,
                 changes: crate::changes::ChangeNotifier::default(),
-                tasks: crate::tasks::TaskStore::default(),
+                tasks: crate::tasks::TaskStore::new(
+                    self.limits.max_tasks,
+                    self.limits.max_tasks_per_caller,
+                    self.limits.task_ttl,
+                ),
                 state_signer,
                 server_meta,
                 limits: self.limits,

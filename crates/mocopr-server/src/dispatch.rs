@@ -438,7 +438,8 @@ impl McpServer {
         let parts = RequestParts::new(ctx.clone(), Input::Tool(Some(args)), self.inner.states.clone());
         let mut future = (entry.handler)(parts);
         if declared_tasks && entry.task_support.is_some() {
-            let Some(task) = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval) else {
+            let owner = ctx.principal().map(|p| p.subject().to_owned());
+            let Some(task) = TaskEntry::new(self.inner.tasks.ttl, self.inner.tasks.poll_interval, owner) else {
                 return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "the task could not be created"));
             };
             ctx.set_task(task.clone());
@@ -448,7 +449,7 @@ impl McpServer {
                 return self.tool_outcome(outcome, &params.name, modern, origin.as_ref());
             }
             if !self.inner.tasks.insert(task.clone()) {
-                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many tasks"));
+                return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many tasks; retry later"));
             }
             let server = self.clone();
             let name = params.name.clone();
@@ -460,6 +461,9 @@ impl McpServer {
                         runner.finish(settled.and_then(|raw| raw.decode().map_err(internal)));
                     }
                     () = runner.cancel.cancelled() => {}
+                    // Past its TTL the task is gone: a handler still running (or waiting for
+                    // input nobody will give) is stopped, not left behind.
+                    () = tokio::time::sleep_until(runner.expires.into()) => runner.cancel(),
                 }
             });
             return self.serialize(&task.snapshot(ResultType::Task), true, true);

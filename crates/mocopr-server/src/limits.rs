@@ -19,11 +19,27 @@ pub struct ServerLimits {
     /// Longest resource URI a request may name (`resources/read`, `resources/subscribe`,
     /// `resources/unsubscribe`), in bytes; longer ones get -32602.
     pub max_uri_length: usize,
+    /// Most tasks kept at once (finished ones included); when full, the oldest finished task
+    /// makes room, else a new one gets -32603.
+    pub max_tasks: usize,
+    /// Most tasks one caller (a principal's subject; anonymous callers share one count) may
+    /// have at once, under the same rule.
+    pub max_tasks_per_caller: usize,
+    /// How long a task is kept after it is made (its `ttl`); one still running then is
+    /// cancelled and its handler stopped.
+    pub task_ttl: std::time::Duration,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        ServerLimits { max_handshake_size: 16 * 1024, max_subscriptions: 64, max_uri_length: 2048 }
+        ServerLimits {
+            max_handshake_size: 16 * 1024,
+            max_subscriptions: 64,
+            max_uri_length: 2048,
+            max_tasks: 1000,
+            max_tasks_per_caller: 100,
+            task_ttl: std::time::Duration::from_secs(30 * 60),
+        }
     }
 }
 
@@ -64,6 +80,24 @@ impl ServerLimitsBuilder {
     /// Sets the longest resource URI a request may name, in bytes (default 2 KiB).
     pub fn with_max_uri_length(mut self, bytes: usize) -> Self {
         self.limits.max_uri_length = bytes;
+        self
+    }
+
+    /// Sets the most tasks kept at once (default 1,000).
+    pub fn with_max_tasks(mut self, tasks: usize) -> Self {
+        self.limits.max_tasks = tasks;
+        self
+    }
+
+    /// Sets the most tasks one caller may have at once (default 100).
+    pub fn with_max_tasks_per_caller(mut self, tasks: usize) -> Self {
+        self.limits.max_tasks_per_caller = tasks;
+        self
+    }
+
+    /// Sets how long a task is kept after it is made (default 30 minutes).
+    pub fn with_task_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.limits.task_ttl = ttl;
         self
     }
 

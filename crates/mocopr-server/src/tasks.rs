@@ -2,9 +2,13 @@
 //! whose handler does not finish on its first poll becomes a task; the client polls
 //! `tasks/get`, answers input requests with `tasks/update`, and may `tasks/cancel`.
 //!
-//! Tasks live in a bounded in-process store until their TTL runs out. A task handler asks for
-//! input with the same `RequestCtx` calls as any handler; inside a task they park the task in
-//! `input_required` until `tasks/update` brings the answers.
+//! Tasks live in a bounded in-process store until their TTL runs out; a task still running
+//! then is cancelled and its handler dropped. Each task belongs to the caller that made it (the
+//! principal's subject, or nobody's for anonymous callers): another caller is told it does not
+//! exist. A full store (in total, or for one caller) makes room by dropping the oldest finished
+//! task, else refuses the new one. A task handler asks for input with the same `RequestCtx`
+//! calls as any handler; inside a task they park the task in `input_required` until
+//! `tasks/update` brings the answers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -22,12 +26,8 @@ use crate::context::RequestCtx;
 use crate::dispatch::{Outcome, empty_result};
 use crate::server::McpServer;
 
-/// Default time a task is kept after it is created.
-pub(crate) const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
 /// Default polling interval suggested to clients.
 pub(crate) const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
-/// Default most tasks kept at once.
-pub(crate) const DEFAULT_MAX_TASKS: usize = 10_000;
 
 /// 128 random bits as hex: task ids must be unguessable, so a failed random source is no id.
 fn new_task_id() -> Option<String> {
@@ -47,8 +47,11 @@ fn now() -> String {
 #[derive(Debug)]
 pub(crate) struct TaskEntry {
     id: String,
+    /// The subject of the caller that made it.
+    owner: Option<String>,
     created_at: String,
-    expires: Instant,
+    created: Instant,
+    pub(crate) expires: Instant,
     ttl: Duration,
     poll_interval: Duration,
     pub(crate) cancel: CancellationToken,
@@ -67,13 +70,16 @@ struct TaskState {
 }
 
 impl TaskEntry {
-    /// `None` when no unguessable id can be made.
-    pub(crate) fn new(ttl: Duration, poll_interval: Duration) -> Option<Arc<Self>> {
+    /// A task of `owner`'s; `None` when no unguessable id can be made.
+    pub(crate) fn new(ttl: Duration, poll_interval: Duration, owner: Option<String>) -> Option<Arc<Self>> {
         let created_at = now();
+        let created = Instant::now();
         Some(Arc::new(TaskEntry {
             id: new_task_id()?,
+            owner,
             created_at: created_at.clone(),
-            expires: Instant::now() + ttl,
+            created,
+            expires: created + ttl,
             ttl,
             poll_interval,
             cancel: CancellationToken::new(),
@@ -201,43 +207,62 @@ impl TaskEntry {
 #[derive(Debug)]
 pub(crate) struct TaskStore {
     tasks: Mutex<HashMap<String, Arc<TaskEntry>>>,
+    /// Most tasks kept at once.
     pub(crate) max: usize,
+    /// Most tasks one caller may have at once.
+    pub(crate) max_per_caller: usize,
     pub(crate) ttl: Duration,
     pub(crate) poll_interval: Duration,
 }
 
-impl Default for TaskStore {
-    fn default() -> Self {
-        TaskStore {
-            tasks: Mutex::new(HashMap::new()),
-            max: DEFAULT_MAX_TASKS,
-            ttl: DEFAULT_TASK_TTL,
-            poll_interval: DEFAULT_POLL_INTERVAL,
-        }
-    }
-}
-
 impl TaskStore {
+    /// A store of at most `max` tasks, `max_per_caller` of them one caller's, each kept `ttl`.
+    pub(crate) fn new(max: usize, max_per_caller: usize, ttl: Duration) -> Self {
+        TaskStore { tasks: Mutex::new(HashMap::new()), max, max_per_caller, ttl, poll_interval: DEFAULT_POLL_INTERVAL }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<TaskEntry>>> {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores a task, dropping expired ones first; `false` when the store is full.
+    /// Stores a task: expired ones are dropped first (and stopped, if still running), then the
+    /// oldest finished task where a bound is reached; `false` when nothing could make room.
     pub(crate) fn insert(&self, task: Arc<TaskEntry>) -> bool {
         let mut tasks = self.lock();
         let now = Instant::now();
-        tasks.retain(|_, t| t.expires > now);
-        if tasks.len() >= self.max {
+        tasks.retain(|_, t| {
+            let keep = t.expires > now;
+            if !keep {
+                t.cancel();
+            }
+            keep
+        });
+        let owner = task.owner.clone();
+        let owned = tasks.values().filter(|t| t.owner == owner).count();
+        if owned >= self.max_per_caller && !evict_oldest_finished(&mut tasks, |t| t.owner == owner) {
+            return false;
+        }
+        if tasks.len() >= self.max && !evict_oldest_finished(&mut tasks, |_| true) {
             return false;
         }
         tasks.insert(task.id.clone(), task);
         true
     }
 
-    /// The task `id`, unless unknown or expired.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<TaskEntry>> {
-        self.lock().get(id).filter(|t| t.expires > Instant::now()).cloned()
+    /// The task `id` of `caller`, unless unknown, another caller's, or expired.
+    pub(crate) fn get(&self, id: &str, caller: Option<&str>) -> Option<Arc<TaskEntry>> {
+        self.lock().get(id).filter(|t| t.expires > Instant::now() && t.owner.as_deref() == caller).cloned()
     }
+}
+
+/// Drops the oldest finished task `eligible` says may go; whether there was one.
+fn evict_oldest_finished(tasks: &mut HashMap<String, Arc<TaskEntry>>, eligible: impl Fn(&TaskEntry) -> bool) -> bool {
+    let oldest = tasks
+        .values()
+        .filter(|t| eligible(t) && t.lock().status.is_terminal())
+        .min_by_key(|t| t.created)
+        .map(|t| t.id.clone());
+    oldest.and_then(|id| tasks.remove(&id)).is_some()
 }
 
 impl McpServer {
@@ -251,18 +276,20 @@ impl McpServer {
             return Err(tasks_required());
         }
         let unknown = |id: &str| ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("unknown task `{id}`"));
+        // Another caller's task is as unknown as one that never was.
+        let caller = ctx.principal().map(mocopr_core::principal::Principal::subject);
         match body {
             ClientRequest::GetTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                let task = self.inner.tasks.get(&p.task_id, caller).ok_or_else(|| unknown(&p.task_id))?;
                 self.serialize(&task.snapshot(ResultType::Complete), true, true)
             }
             ClientRequest::UpdateTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                let task = self.inner.tasks.get(&p.task_id, caller).ok_or_else(|| unknown(&p.task_id))?;
                 task.update(p.input_responses);
                 Ok(empty_result(true))
             }
             ClientRequest::CancelTask(p) => {
-                let task = self.inner.tasks.get(&p.task_id).ok_or_else(|| unknown(&p.task_id))?;
+                let task = self.inner.tasks.get(&p.task_id, caller).ok_or_else(|| unknown(&p.task_id))?;
                 task.cancel();
                 Ok(empty_result(true))
             }

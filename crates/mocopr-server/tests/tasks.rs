@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mocopr_core::types::{ElicitRequestParams, Tool};
-use mocopr_server::{HandlerError, McpServer, RequestCtx, StdioConfig, TaskSupport, serve_connection};
+use mocopr_server::{
+    HandlerError, McpServer, Principal, RequestCtx, ServerLimits, StdioConfig, TaskSupport, serve_connection,
+};
 use mocopr_transport::memory::{MemoryEnd, pair};
 use mocopr_transport::{FramingConfig, Inbound};
 use serde_json::{Value, json};
@@ -59,6 +61,20 @@ impl Client {
         let config = FramingConfig::default();
         let (client, end) = pair(&config);
         tokio::spawn(serve_connection(server(), end.reader, end.sink, StdioConfig::default()));
+        Client(client, 0)
+    }
+
+    /// A connection to `server` whose every request comes from `subject` (as an authorization
+    /// layer in front would say).
+    fn start_as(server: &McpServer, subject: &str) -> Client {
+        let (client, end) = pair(&FramingConfig::default());
+        let principal = Principal::new(subject);
+        let server = server.clone();
+        let service = tower::service_fn(move |mut request: mocopr_core::service::McpRequest| {
+            request.extensions.insert(principal.clone());
+            tower::ServiceExt::oneshot(server.clone(), request)
+        });
+        tokio::spawn(serve_connection(service, end.reader, end.sink, StdioConfig::default()));
         Client(client, 0)
     }
 
@@ -169,4 +185,69 @@ async fn the_extension_must_be_declared() {
     assert_eq!(c.request("tasks/list", json!({}), true).await["error"]["code"], -32601);
     let discover = c.request("server/discover", json!({}), false).await;
     assert!(discover["result"]["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object());
+}
+
+/// Counts handlers that have stopped (dropped), finished or not.
+struct Stopped(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn tasks_belong_to_their_caller_are_bounded_and_end_with_their_ttl() {
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = stopped.clone();
+    let limits = ServerLimits::builder()
+        .with_max_tasks(3)
+        .with_max_tasks_per_caller(2)
+        .with_task_ttl(Duration::from_millis(400))
+        .build();
+    let server = McpServer::builder()
+        .with_limits(limits)
+        .task_tool(
+            Tool::new("forever"),
+            move |_ctx: RequestCtx| {
+                let guard = Stopped(counter.clone());
+                async move {
+                    let _guard = guard;
+                    // Waits for input nobody gives (or forever): only the TTL ends it.
+                    std::future::pending::<()>().await;
+                    Ok::<_, HandlerError>("never".to_string())
+                }
+            },
+            TaskSupport::Required,
+        )
+        .build()
+        .expect("server");
+    let mut alice = Client::start_as(&server, "alice");
+    let mut bob = Client::start_as(&server, "bob");
+    let call = json!({"name": "forever", "arguments": {}});
+
+    let first = alice.request("tools/call", call.clone(), true).await;
+    let task = first["result"]["taskId"].as_str().expect("a task").to_owned();
+    assert_eq!(alice.request("tools/call", call.clone(), true).await["result"]["status"], "working");
+    let third = alice.request("tools/call", call.clone(), true).await;
+    assert_eq!(third["error"]["code"], -32603, "alice is at her bound: {third}");
+
+    // Bob cannot see, update or cancel alice's task.
+    for method in ["tasks/get", "tasks/cancel"] {
+        let answer = bob.request(method, json!({"taskId": task}), true).await;
+        assert_eq!(answer["error"]["code"], -32602, "{method}: {answer}");
+    }
+    assert_eq!(alice.request("tasks/get", json!({"taskId": task}), true).await["result"]["status"], "working");
+
+    // Bob may have one; then the whole store is full.
+    assert_eq!(bob.request("tools/call", call.clone(), true).await["result"]["status"], "working");
+    assert_eq!(bob.request("tools/call", call.clone(), true).await["error"]["code"], -32603);
+
+    // The two refused calls' handlers were dropped at once; the three tasks' still run.
+    assert_eq!(stopped.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Past the TTL the tasks are gone and their handlers stopped; there is room again.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(stopped.load(std::sync::atomic::Ordering::SeqCst), 5, "every runner was stopped");
+    assert_eq!(alice.request("tasks/get", json!({"taskId": task}), true).await["error"]["code"], -32602);
+    assert_eq!(alice.request("tools/call", call, true).await["result"]["status"], "working");
 }
