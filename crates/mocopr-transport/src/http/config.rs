@@ -30,6 +30,12 @@ pub enum AllowedOrigins {
 pub struct EndpointConfig {
     /// Largest request body; larger ones get `413`.
     pub max_body_size: usize,
+    /// Most 2026-07-28 `subscriptions/listen` streams open at once; one more gets `503`. (A
+    /// legacy session has at most one standalone GET stream: a newer one replaces it.)
+    pub max_listen_streams: usize,
+    /// Time allowed to receive a request's whole body once its headers arrived; a slower one
+    /// gets `408` and its connection is closed.
+    pub body_timeout: Duration,
     /// Accepted `Host` host names; `None` accepts any (only behind a proxy that checks them).
     pub allowed_hosts: Option<Vec<String>>,
     /// Accepted `Origin`s, a separate check from `Host`.
@@ -49,6 +55,8 @@ impl Default for EndpointConfig {
     fn default() -> Self {
         EndpointConfig {
             max_body_size: 4 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+            max_listen_streams: 1024,
             allowed_hosts: Some(LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
             allowed_origins: AllowedOrigins::AllowedHosts,
             sse_keep_alive: Duration::from_secs(15),
@@ -86,6 +94,18 @@ impl EndpointConfigBuilder {
     /// Sets the largest request body (default 4 MiB).
     pub fn with_max_body_size(mut self, bytes: usize) -> Self {
         self.config.max_body_size = bytes;
+        self
+    }
+
+    /// Sets the most `subscriptions/listen` streams open at once (default 1,024).
+    pub fn with_max_listen_streams(mut self, streams: usize) -> Self {
+        self.config.max_listen_streams = streams;
+        self
+    }
+
+    /// Sets the time allowed to receive a request's whole body (default 30 s).
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_timeout = timeout;
         self
     }
 
@@ -163,8 +183,13 @@ impl EndpointConfigBuilder {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ListenerConfig {
-    /// Most concurrent connections; further ones wait in the accept queue.
+    /// Most concurrent connections; one more is answered `503` and closed.
     pub max_connections: usize,
+    /// Most concurrent connections from one IP address; one more is answered `503` and closed.
+    pub max_connections_per_peer: usize,
+    /// A connection whose peer takes no bytes of its answer for this long is closed (a client
+    /// that stops reading cannot hold it); `None` waits forever.
+    pub write_timeout: Option<Duration>,
     /// Time allowed to receive a request's headers before the connection is closed.
     pub header_timeout: Duration,
     /// A connection with no request in progress for this long is closed; `None` keeps idle
@@ -190,6 +215,8 @@ impl Default for ListenerConfig {
     fn default() -> Self {
         ListenerConfig {
             max_connections: 4_096,
+            max_connections_per_peer: 256,
+            write_timeout: Some(Duration::from_secs(30)),
             header_timeout: Duration::from_secs(30),
             connection_timeout: Some(Duration::from_secs(120)),
             keep_alive: true,
@@ -237,6 +264,20 @@ impl ListenerConfigBuilder {
     /// Sets the most concurrent connections (default 4,096; at least 1).
     pub fn with_max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = connections.max(1);
+        self
+    }
+
+    /// Sets the most concurrent connections from one IP address (default 256; at least 1).
+    /// Behind a proxy every connection comes from the proxy: raise it to `max_connections`.
+    pub fn with_max_connections_per_peer(mut self, connections: usize) -> Self {
+        self.config.max_connections_per_peer = connections.max(1);
+        self
+    }
+
+    /// Sets how long a connection may wait for its peer to take bytes of an answer before it
+    /// is closed (default 30 s; `None` waits forever).
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.write_timeout = timeout;
         self
     }
 

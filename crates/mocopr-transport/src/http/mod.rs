@@ -1,6 +1,7 @@
 //! Streamable HTTP, server side: the MCP endpoint as a tower service, a listener for it, legacy
 //! session storage, and the response bodies (JSON or server-sent events).
 
+mod admission;
 mod body;
 mod config;
 mod events;
@@ -13,6 +14,7 @@ mod replies;
 mod serve;
 mod service;
 mod sessions;
+mod standalone;
 
 pub use body::HttpBody;
 pub use config::{

@@ -19,12 +19,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
+use super::admission::{Admission, SlowWriteGuard};
 use super::config::ListenerConfig;
 use crate::error::TransportError;
 
@@ -125,7 +125,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let admission = Admission::new(config.max_connections, config.max_connections_per_peer);
     let open = config.open_connections();
     // Told to every connection (and, through the requests' extensions, to the endpoint's
     // listen streams) at shutdown; `force` when the grace is over; the tracker says when the
@@ -137,14 +137,7 @@ where
     let idle_limit = config.connection_timeout.map(|limit| limit.max(Duration::from_millis(1)));
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-        };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -156,6 +149,11 @@ where
                     continue;
                 }
             },
+        };
+        // Over a bound: answered 503 and closed now, not queued.
+        let Some(admitted) = admission.admit(peer.ip()) else {
+            admission.refuse(stream);
+            continue;
         };
         let _ = stream.set_nodelay(config.tcp_nodelay);
         if let Some(interval) = config.tcp_keepalive {
@@ -170,8 +168,10 @@ where
         builder.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
         let open = OpenConnection::enter(open.clone());
         let (closing, force) = (closing.clone(), force.clone());
+        let write_timeout = config.write_timeout;
         connections.spawn(async move {
-            let (_permit, _open) = (permit, open);
+            let (_admitted, _open) = (admitted, open);
+            let stream = SlowWriteGuard::new(stream, write_timeout);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             // A connection error (reset, timeout) ends this connection only.

@@ -30,7 +30,7 @@ use mocopr_core::{ErrorCode, ErrorObject};
 
 use super::body::{HttpBody, sse_event};
 use super::config::EndpointConfig;
-use super::events::{Event, EventStore, InMemoryEventStore, event_position};
+use super::events::{EventStore, InMemoryEventStore, event_position};
 use super::origin;
 use super::replies::{
     accepted, bad_request_without_body, error_response, json_response, rejection_bytes, session_not_found,
@@ -38,6 +38,7 @@ use super::replies::{
 };
 use super::serve::ListenerClosing;
 use super::sessions::{InMemorySessionStore, SessionStore};
+use super::standalone::Standalone;
 use crate::notify::Notifier;
 use crate::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
 use crate::session::{Session, SessionState};
@@ -62,6 +63,8 @@ struct Shared<S> {
     /// The open standalone (GET) stream of each legacy session in this process, to end when a
     /// newer one replaces it.
     standalone: Mutex<HashMap<String, CancellationToken>>,
+    /// Places for open 2026-07-28 listen streams (`max_listen_streams`).
+    listen_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The log a legacy HTTP session's change notifications go to: given to every legacy request
@@ -114,7 +117,10 @@ where
             }
         }
         let standalone = Mutex::default();
-        StreamableHttpService { shared: Arc::new(Shared { service, config, sessions, events, standalone }) }
+        let listen_slots = Arc::new(tokio::sync::Semaphore::new(config.max_listen_streams));
+        StreamableHttpService {
+            shared: Arc::new(Shared { service, config, sessions, events, standalone, listen_slots }),
+        }
     }
 
     /// The store of this endpoint's legacy sessions (e.g. to count them).
@@ -263,7 +269,15 @@ where
         if declared.is_some_and(|n| n > limit) {
             return too_large(declared.unwrap_or(limit), limit);
         }
-        let bytes = match Limited::new(body, limit).collect().await {
+        // A body sent slowly holds the connection only so long.
+        let Ok(collected) = tokio::time::timeout(self.config.body_timeout, Limited::new(body, limit).collect()).await
+        else {
+            let error = ErrorObject::new(ErrorCode::INVALID_REQUEST, "the request body took too long to arrive");
+            let mut response = error_response(StatusCode::REQUEST_TIMEOUT, None, error);
+            response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        };
+        let bytes = match collected {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
                 return too_large(limit + 1, limit);
@@ -346,11 +360,21 @@ where
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
                 carry_principal(&parts.extensions, &mut request);
-                // A listen stream never ends by itself: it ends when the listener shuts down.
-                let closing = (raw.method == "subscriptions/listen")
-                    .then(|| parts.extensions.get::<ListenerClosing>().map(|c| c.0.clone()))
-                    .flatten();
-                self.respond(request, session, creating, saving, closing).await
+                // A listen stream never ends by itself: it ends when the listener shuts down, and
+                // holds one of a bounded number of places while it is open.
+                let listening = raw.method == "subscriptions/listen";
+                let closing =
+                    listening.then(|| parts.extensions.get::<ListenerClosing>().map(|c| c.0.clone())).flatten();
+                let slot = match listening.then(|| self.listen_slots.clone().try_acquire_owned()) {
+                    Some(Err(_)) => {
+                        let error =
+                            ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many listen streams open; retry later");
+                        return error_response(StatusCode::SERVICE_UNAVAILABLE, Some(raw.id.clone()), error);
+                    }
+                    Some(Ok(slot)) => Some(slot),
+                    None => None,
+                };
+                self.respond(request, session, creating, saving, closing, slot).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
@@ -385,6 +409,7 @@ where
         creating: bool,
         saving: Option<Saving>,
         closing: Option<CancellationToken>,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Response<HttpBody> {
         let legacy = session.is_some() && !creating;
         if let Some(session) = &session {
@@ -410,7 +435,7 @@ where
         tokio::select! {
             biased;
             Some(first) = rx.recv() => {
-                let response = self.stream(first, rx, future, token, closing);
+                let response = self.stream(first, rx, future, token, closing, slot);
                 guard.disarm();
                 response
             }
@@ -496,11 +521,13 @@ where
         mut future: BoxFuture<'static, Result<McpResponse, Infallible>>,
         token: CancellationToken,
         closing: Option<CancellationToken>,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Response<HttpBody> {
         let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
         let keep_alive = self.config.sse_keep_alive;
         let cancel = token.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let closing = async move {
                 match closing {
                     Some(closing) => closing.cancelled_owned().await,
@@ -619,134 +646,6 @@ impl Saving {
             self.store.save(&self.id, &self.session, &self.before).await;
         }
     }
-}
-
-/// One open standalone stream: the events of the endpoint's log its session wants, replayed
-/// after `Last-Event-ID` and then live, each once and in log order.
-struct Standalone {
-    session: String,
-    sessions: Arc<dyn SessionStore>,
-    events: Arc<dyn EventStore>,
-    out: mpsc::Sender<Bytes>,
-    /// The session's state as last read. An event it does not want is checked again against a
-    /// fresh read (another process may have added the subscription); the keep-alive tick
-    /// refreshes it too, and ends the stream when the session ended elsewhere.
-    state: Option<SessionState>,
-    /// The id of the last event delivered (or skipped), and its position, to drop live events
-    /// a replay already covered and to re-read the log after.
-    last_id: Option<String>,
-    last: Option<(u64, u64)>,
-}
-
-impl Standalone {
-    async fn run(
-        mut self,
-        mut live: tokio::sync::broadcast::Receiver<Event>,
-        token: CancellationToken,
-        keep_alive: std::time::Duration,
-    ) {
-        if !self.replay().await {
-            return;
-        }
-        let mut tick = tokio::time::interval(keep_alive);
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                biased;
-                () = token.cancelled() => return,
-                event = live.recv() => match event {
-                    Ok(event) => {
-                        if !self.deliver(event).await {
-                            return;
-                        }
-                    }
-                    // Fell behind the live feed: read what was missed from the log.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        if !self.replay().await {
-                            return;
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                },
-                _ = tick.tick() => {
-                    if !self.refresh().await {
-                        return;
-                    }
-                    if self.out.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Delivers what the log holds after the last event; `false` when the stream is over. An
-    /// id the log does not know (forgotten, from another log, or ahead of it) replays nothing,
-    /// and live events then go out from the next one on.
-    async fn replay(&mut self) -> bool {
-        let Some(after) = self.last_id.clone() else { return true };
-        let Some(events) = self.events.replay_after(&after).await else {
-            self.last_id = None;
-            self.last = None;
-            return true;
-        };
-        for event in events {
-            if !self.deliver(event).await {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Reads the session's state again; `false` when the session ended. A store that cannot
-    /// answer keeps the state as it was.
-    async fn refresh(&mut self) -> bool {
-        match self.sessions.get(&self.session).await {
-            Ok(Some(session)) => {
-                self.state = session.state();
-                true
-            }
-            Ok(None) => false,
-            Err(_) => true,
-        }
-    }
-
-    /// Sends `event` when the session wants it; `false` when the stream is over (the client
-    /// left, or the session ended).
-    async fn deliver(&mut self, event: Event) -> bool {
-        let position = event.id.as_deref().and_then(event_position);
-        if position.is_some() && position <= self.last {
-            return true;
-        }
-        if position.is_some() {
-            self.last = position;
-            self.last_id.clone_from(&event.id);
-        }
-        let wants = |state: &Option<SessionState>| state.as_ref().is_some_and(|s| s.wants(&event.message));
-        if !wants(&self.state) {
-            if !self.refresh().await {
-                return false;
-            }
-            if !wants(&self.state) {
-                return true;
-            }
-        }
-        let bytes = match &event.id {
-            Some(id) => sse_event_with_id(id, &event.message),
-            None => sse_event(&event.message),
-        };
-        self.out.send(bytes).await.is_ok()
-    }
-}
-
-/// A server-sent event with an id.
-fn sse_event_with_id(id: &str, message: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(message.len() + id.len() + 24);
-    out.extend_from_slice(b"id: ");
-    out.extend_from_slice(id.as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(&sse_event(message));
-    Bytes::from(out)
 }
 
 /// The first MCP header (`MCP-Protocol-Version`, `Mcp-Session-Id`, `Mcp-Method`, `Mcp-Name`,
