@@ -116,7 +116,9 @@ async fn slow_tool_client(cached: bool) -> McpClient {
     let (client_end, server_end) = pair(&FramingConfig::default());
     if cached {
         let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
-        let service = CacheLayer::new(cache, CachePolicy::for_tools(server.tools())).layer(server);
+        // Tool results are shared between callers only when vouched for (the cache fails closed).
+        let policy = CachePolicy::for_tools(server.tools()).with_cached_tool("forecast");
+        let service = CacheLayer::new(cache, policy).layer(server);
         tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
     } else {
         tokio::spawn(serve_connection(server, server_end.reader, server_end.sink, StdioConfig::default()));

@@ -121,8 +121,10 @@ where
 }
 
 /// The bytes to keep and for how long, when `response` is a complete result that may be
-/// shared. The server's own hints bound it: `ttlMs` caps the lifetime (0 or less: not kept),
-/// and a `private` result is kept only for a request with a [`CachePartition`](crate::CachePartition).
+/// shared. The server's own hints bound it: `ttlMs` caps the lifetime (0 or less: not kept).
+/// The cache fails closed: a result is shared between callers only when marked
+/// `cacheScope: public` (or it is of a tool the user vouched for); any other is kept only for a
+/// request with a partition (a [`CachePartition`](crate::CachePartition) or a principal).
 fn cacheable(
     response: &McpResponse,
     plan: &Plan,
@@ -148,7 +150,7 @@ fn cacheable(
     if shape.result_type.is_some_and(|t| t != "complete") || (plan.is_tool_call && shape.is_error == Some(true)) {
         return None;
     }
-    if shape.cache_scope == Some("private") && !plan.partitioned {
+    if shape.cache_scope != Some("public") && !plan.shared && !plan.partitioned {
         return None;
     }
     let ttl = match shape.ttl_ms {

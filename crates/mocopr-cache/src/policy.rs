@@ -11,9 +11,11 @@ use mocopr_core::meta::{CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY};
 use mocopr_core::service::{McpHeaders, McpRequest};
 use mocopr_core::types::Tool;
 
-/// Keeps cached results apart between authorization contexts: a layer that authenticates
-/// requests inserts one into the request's extensions, and results are then only shared
-/// between requests carrying the same value.
+/// Keeps cached results apart between authorization contexts: results are only shared between
+/// requests carrying the same value. A request with a
+/// [`Principal`](mocopr_core::principal::Principal) (set by an authorization layer) is
+/// partitioned by its subject without one; a layer may insert its own (a tenant, say) to
+/// partition otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CachePartition(pub String);
 
@@ -23,6 +25,10 @@ pub struct CachePartition(pub String);
 pub struct CachePolicy {
     /// Tools whose results may be cached (read-only and idempotent, or marked by the user).
     pub tools: HashSet<String>,
+    /// Tools the user vouched for ([`with_cached_tool`](Self::with_cached_tool)): their results
+    /// depend on the arguments alone, so they are shared between callers like results marked
+    /// `cacheScope: public`.
+    pub shared_tools: HashSet<String>,
     /// `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`.
     pub lists: bool,
     /// `resources/read`.
@@ -33,7 +39,13 @@ pub struct CachePolicy {
 
 impl Default for CachePolicy {
     fn default() -> Self {
-        CachePolicy { tools: HashSet::new(), lists: true, resource_reads: true, ttl: None }
+        CachePolicy {
+            tools: HashSet::new(),
+            shared_tools: HashSet::new(),
+            lists: true,
+            resource_reads: true,
+            ttl: None,
+        }
     }
 }
 
@@ -45,8 +57,11 @@ pub(crate) struct Plan {
     /// The invalidation tag (`None` for tool calls, which nothing invalidates).
     pub(crate) tag: Option<String>,
     pub(crate) is_tool_call: bool,
-    /// Whether the request carries a [`CachePartition`] (private results need one).
+    /// Whether the request has a partition (a [`CachePartition`] or a principal): a result not
+    /// marked public is kept only then.
     pub(crate) partitioned: bool,
+    /// A call of a tool the user vouched for: its results are shared like public ones.
+    pub(crate) shared: bool,
 }
 
 impl CachePolicy {
@@ -67,9 +82,12 @@ impl CachePolicy {
         policy
     }
 
-    /// Also caches `tool`'s results (the user vouches that they depend only on the arguments).
+    /// Also caches `tool`'s results, shared between every caller (the user vouches that they
+    /// depend only on the arguments).
     pub fn with_cached_tool(mut self, tool: impl Into<String>) -> Self {
-        self.tools.insert(tool.into());
+        let tool = tool.into();
+        self.tools.insert(tool.clone());
+        self.shared_tools.insert(tool);
         self
     }
 
@@ -130,12 +148,17 @@ impl CachePolicy {
         let version = served_version(request, object, method, name)?;
         // Results differ by revision (modern results carry `resultType` and hints) and, for
         // private data, by authorization context: both are part of the key.
-        let partition = request.extensions.get::<CachePartition>().map(|p| p.0.as_str());
+        let principal = request.extensions.get::<mocopr_core::principal::Principal>();
+        let partition = match request.extensions.get::<CachePartition>() {
+            Some(partition) => Some(format!("partition:{}", partition.0)),
+            None => principal.map(|p| format!("principal:{}", p.subject())),
+        };
         // `_meta` (progress token, client info) does not shape the result.
         let mut shaping = object.clone();
         shaping.remove("_meta");
         let keyed = json!({ "params": shaping, "version": version, "partition": partition });
-        Some(Plan { key: cache.key(method, &keyed), tag, is_tool_call: call, partitioned: partition.is_some() })
+        let shared = call && name.is_some_and(|n| self.shared_tools.contains(n));
+        Some(Plan { key: cache.key(method, &keyed), tag, is_tool_call: call, partitioned: partition.is_some(), shared })
     }
 }
 

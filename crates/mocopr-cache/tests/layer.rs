@@ -76,9 +76,39 @@ fn server(versions: &[ProtocolVersion]) -> Fixture {
     Fixture { server, runs }
 }
 
-async fn client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
-    let policy = CachePolicy::for_tools(fixture.server.tools());
+/// The layered server as a caller `subject` reaches it (an authorization layer in front put
+/// the principal in each request), or an anonymous one.
+fn as_caller(
+    fixture: &Fixture,
+    cache: &MultiLevelCache,
+    policy: CachePolicy,
+    subject: Option<&str>,
+) -> tower::util::BoxCloneSyncService<
+    mocopr_core::service::McpRequest,
+    mocopr_core::service::McpResponse,
+    std::convert::Infallible,
+> {
     let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
+    let principal = subject.map(mocopr_core::principal::Principal::new);
+    tower::util::BoxCloneSyncService::new(tower::service_fn(move |mut request: mocopr_core::service::McpRequest| {
+        if let Some(principal) = &principal {
+            request.extensions.insert(principal.clone());
+        }
+        tower::ServiceExt::oneshot(service.clone(), request)
+    }))
+}
+
+async fn client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
+    client_as(fixture, cache, CachePolicy::for_tools(fixture.server.tools()), Some("tester")).await
+}
+
+async fn client_as(
+    fixture: &Fixture,
+    cache: &MultiLevelCache,
+    policy: CachePolicy,
+    subject: Option<&str>,
+) -> McpClient {
+    let service = as_caller(fixture, cache, policy, subject);
     let config = FramingConfig::default();
     let (client_end, server_end) = pair(&config);
     tokio::spawn(serve_connection(service, server_end.reader, server_end.sink, StdioConfig::default()));
@@ -113,7 +143,7 @@ fn text(result: &mocopr_core::types::CallToolResult) -> String {
 /// The same, over loopback HTTP (legacy sessions are cached only there).
 async fn http_client_through(fixture: &Fixture, cache: &MultiLevelCache) -> McpClient {
     let policy = CachePolicy::for_tools(fixture.server.tools());
-    let service = CacheLayer::new(cache.clone(), policy).layer(fixture.server.clone());
+    let service = as_caller(fixture, cache, policy, Some("tester"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
     let endpoint = mocopr_server::StreamableHttpService::new(service, mocopr_server::EndpointConfig::default());
@@ -143,6 +173,32 @@ async fn read_only_idempotent_tools_are_cached_per_arguments_in_both_eras() {
         client.call_tool("plain", json!({})).await.expect("call");
         assert_eq!(fixture.runs.load(Ordering::SeqCst), 4, "{versions:?}: a tool without the hints always runs");
     }
+}
+
+#[tokio::test]
+async fn results_not_marked_public_are_not_shared_between_callers() {
+    let fixture = server(&[ProtocolVersion::V2026_07_28]);
+    let cache = MultiLevelCache::new(CacheConfig::default()).expect("cache");
+    let policy = || CachePolicy::for_tools(fixture.server.tools());
+    // Anonymous callers: a tool result (no `cacheScope`) is never kept.
+    let anonymous = client_as(&fixture, &cache, policy(), None).await;
+    for _ in 0..2 {
+        anonymous.call_tool("lookup", json!({"q": "x"})).await.expect("call");
+    }
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 2, "nothing shared without a partition");
+    // Two principals: each has its own entry.
+    let alice = client_as(&fixture, &cache, policy(), Some("alice")).await;
+    let bob = client_as(&fixture, &cache, policy(), Some("bob")).await;
+    for client in [&alice, &alice, &bob, &bob] {
+        client.call_tool("lookup", json!({"q": "x"})).await.expect("call");
+    }
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 4, "one run each for alice and bob");
+    // A tool the user vouched for is shared, even between anonymous callers.
+    let vouched = client_as(&fixture, &cache, policy().with_cached_tool("lookup"), None).await;
+    for _ in 0..2 {
+        vouched.call_tool("lookup", json!({"q": "z"})).await.expect("call");
+    }
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 5, "vouched for: shared");
 }
 
 #[tokio::test]

@@ -34,6 +34,9 @@ pub(crate) struct CtxInner {
     pub(crate) session: Option<Arc<Session>>,
     /// The authenticated caller, when an authorization layer established one.
     pub(crate) principal: Option<mocopr_core::principal::Principal>,
+    /// What the layers in front of an HTTP endpoint left in the HTTP request.
+    #[cfg(feature = "http")]
+    pub(crate) http: Option<mocopr_transport::http::HttpExtensions>,
     pub(crate) origin: Option<crate::dispatch::Origin>,
     pub(crate) changes: crate::changes::ChangeNotifier,
     /// Set when the request became a task.
@@ -77,6 +80,28 @@ impl RequestCtx {
     /// established one (see [`Principal`](mocopr_core::principal::Principal)).
     pub fn principal(&self) -> Option<&mocopr_core::principal::Principal> {
         self.inner.principal.as_ref()
+    }
+
+    /// A value of type `T` a layer in front of the HTTP endpoint put in the HTTP request's
+    /// extensions (axum's `ConnectInfo`, a request id, your own); `None` over stdio.
+    ///
+    /// ```
+    /// use mocopr_server::{McpServer, RequestCtx};
+    ///
+    /// #[derive(Clone)]
+    /// struct Tenant(String);
+    ///
+    /// let server = McpServer::builder()
+    ///     .tool("tenant", |ctx: RequestCtx| async move {
+    ///         ctx.http_extension::<Tenant>().map_or_else(|| "none".to_owned(), |t| t.0.clone())
+    ///     })
+    ///     .build()
+    ///     .expect("server");
+    /// # let _ = server;
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn http_extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.http.as_ref()?.get::<T>()
     }
 
     /// Resolves when the client cancels the request (stdio `notifications/cancelled`, HTTP stream

@@ -156,6 +156,8 @@ impl McpServer {
             request_state,
             session: session.clone(),
             principal: request.extensions.get::<mocopr_core::principal::Principal>().cloned(),
+            #[cfg(feature = "http")]
+            http: request.extensions.get::<mocopr_transport::http::HttpExtensions>().cloned(),
             origin,
             changes: self.inner.changes.clone(),
             task: Default::default(),

@@ -100,10 +100,17 @@ fn call_tool_request(name: &str, extra_headers: &str, close: bool) -> String {
     )
 }
 
+/// A value a user's HTTP layer puts in the request's extensions.
+#[derive(Clone)]
+struct RequestTag(String);
+
 #[tokio::test]
 async fn a_principal_set_by_an_http_layer_reaches_the_handler() {
-    use mocopr_server::Principal;
+    use mocopr_server::{Principal, RequestCtx};
     let server = McpServer::builder()
+        .tool("tag", |ctx: RequestCtx| async move {
+            ctx.http_extension::<RequestTag>().map_or_else(|| "untagged".to_owned(), |t| t.0.clone())
+        })
         .tool("whoami", |caller: Option<Principal>| async move {
             caller.map_or_else(|| "anonymous".to_owned(), |p| format!("{} {:?}", p.subject(), p.scopes()))
         })
@@ -122,6 +129,7 @@ async fn a_principal_set_by_an_http_layer_reaches_the_handler() {
             if let Some(subject) = subject {
                 request.extensions_mut().insert(Principal::new(subject).with_scopes(["tools:call"]));
             }
+            request.extensions_mut().insert(RequestTag("from-the-layer".into()));
             next.run(request).await
         });
     let app =
@@ -142,6 +150,9 @@ async fn a_principal_set_by_an_http_layer_reaches_the_handler() {
     assert!(refused.contains("\"code\":-32600") && refused.contains("authenticated caller"), "{refused}");
     let allowed = ask("private", "Authorization: Bearer bob\r\n").await;
     assert!(allowed.contains("\"text\":\"hello bob\""), "{allowed}");
+    // Whatever else the layers left in the HTTP request reaches the handler too.
+    let tagged = ask("tag", "").await;
+    assert!(tagged.contains("\"text\":\"from-the-layer\""), "{tagged}");
 }
 
 #[tokio::test]

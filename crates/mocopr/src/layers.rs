@@ -29,13 +29,12 @@ pub trait ServerBuilderExt: Sized {
     /// `idempotentHint`, in a [`MultiLevelCache`] configured by `config` (made when the server
     /// is built, inside a Tokio runtime; the application reaches it with
     /// `server.extension::<MultiLevelCache>()`). The server's change notifications clear what
-    /// they make stale. Entries are keyed by the request and, when the request carries one, by
-    /// its [`CachePartition`](crate::cache::CachePartition), not by its
-    /// [`Principal`](crate::server::Principal) of itself: without a partition every caller gets
-    /// the same cached answer, so a tool whose result depends on who asks must not declare both
-    /// hints unless a layer of yours (added after this one, with `.layer(..)`, so it runs
-    /// first) puts a partition such as the principal's subject in the request's extensions.
-    /// Results marked `cacheScope: "private"` are kept only for partitioned requests.
+    /// they make stale. It fails closed: entries are keyed by the request and the caller's
+    /// partition (a [`CachePartition`](crate::cache::CachePartition) a layer of yours put in
+    /// the request, else the [`Principal`](crate::server::Principal)'s subject); a result is
+    /// shared between callers only when marked `cacheScope: "public"` (lists, by default) or of
+    /// a tool vouched for with [`ServerCache::with_cached_tool`]; any other is kept only per
+    /// partition, and not at all for anonymous callers.
     ///
     /// ```
     /// use std::time::Duration;

@@ -31,7 +31,11 @@ async fn cache_hits_are_counted_and_traced() {
                 Ok::<_, HandlerError>("sunny")
             }
         })
-        .with_cache(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
+        // Tool results carry no `cacheScope`: shared between callers only once vouched for.
+        .layer(
+            mocopr::layers::ServerCache::new(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
+                .with_cached_tool("weather"),
+        )
         .with_metrics(metrics.clone())
         .with_profiler(profiler)
         .build()

@@ -29,7 +29,11 @@ async fn with_cache_answers_repeats_from_the_cache_and_forgets_on_change() {
                 Ok::<_, HandlerError>("sunny")
             }
         })
-        .with_cache(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
+        // Tool results carry no `cacheScope`: shared between callers only once vouched for.
+        .layer(
+            mocopr::layers::ServerCache::new(CacheConfig::builder().with_default_ttl(Duration::from_secs(30)).build())
+                .with_cached_tool("weather"),
+        )
         .build()
         .expect("cached server");
     let changes = server.changes().clone();

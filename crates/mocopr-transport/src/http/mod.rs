@@ -29,5 +29,5 @@ pub use redis_events::RedisEventStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_sessions::RedisSessionStore;
 pub use serve::{ServeHttp, serve_http};
-pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
+pub use service::{HttpExtensions, SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, new_session_id};

@@ -262,7 +262,7 @@ where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let limit = self.config.max_body_size;
         let declared =
             parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
@@ -359,12 +359,13 @@ where
                 let session = if creating { Some(Arc::new(Session::new())) } else { session };
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
-                carry_principal(&parts.extensions, &mut request);
                 // A listen stream never ends by itself: it ends when the listener shuts down, and
                 // holds one of a bounded number of places while it is open.
                 let listening = raw.method == "subscriptions/listen";
                 let closing =
                     listening.then(|| parts.extensions.get::<ListenerClosing>().map(|c| c.0.clone())).flatten();
+                // The one request of this HTTP request takes its extensions whole.
+                carry_extensions(std::mem::take(&mut parts.extensions), &mut request);
                 let slot = match listening.then(|| self.listen_slots.clone().try_acquire_owned()) {
                     Some(Err(_)) => {
                         let error =
@@ -607,7 +608,7 @@ where
                 Ok(Envelope::Request(raw)) => {
                     let mut request = McpRequest::from_raw(&raw, bytes);
                     request.extensions.insert(mcp_headers(headers));
-                    carry_principal(&parts.extensions, &mut request);
+                    carry_extensions(parts.extensions.clone(), &mut request);
                     if let Some(session) = &session {
                         request.extensions.insert(session.clone());
                         request.extensions.insert(StandaloneEvents(self.events.clone()));
@@ -682,11 +683,40 @@ fn message_bytes(response: &McpResponse) -> Vec<u8> {
     out
 }
 
-/// The authenticated caller an authorization layer in front of the endpoint put in the HTTP
-/// request's extensions, carried into the MCP request (see
-/// [`Principal`](mocopr_core::principal::Principal)).
-fn carry_principal(from: &http::Extensions, request: &mut McpRequest) {
+/// What layers in front of the endpoint (an authorization layer, axum's `ConnectInfo`, a
+/// request id) put in the HTTP request's extensions, carried into the MCP request: the
+/// [`Principal`](mocopr_core::principal::Principal) as itself (the handler model's slot), and
+/// all of them as [`HttpExtensions`].
+fn carry_extensions(from: http::Extensions, request: &mut McpRequest) {
     if let Some(principal) = from.get::<mocopr_core::principal::Principal>() {
         request.extensions.insert(principal.clone());
+    }
+    request.extensions.insert(HttpExtensions(Arc::new(from)));
+}
+
+/// The extensions of the HTTP request an MCP request came in, as the layers in front of the
+/// endpoint left them; in every HTTP request's [`McpRequest::extensions`] (and, through
+/// `RequestCtx::http_extension`, a handler's reach).
+///
+/// ```
+/// use mocopr_transport::http::HttpExtensions;
+///
+/// let mut extensions = http::Extensions::new();
+/// extensions.insert(42_u16);
+/// let carried = HttpExtensions::new(extensions);
+/// assert_eq!(carried.get::<u16>(), Some(&42));
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpExtensions(Arc<http::Extensions>);
+
+impl HttpExtensions {
+    /// Carries `extensions`.
+    pub fn new(extensions: http::Extensions) -> Self {
+        HttpExtensions(Arc::new(extensions))
+    }
+
+    /// The value of type `T` a layer put there.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.get::<T>()
     }
 }
