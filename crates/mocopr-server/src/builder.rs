@@ -44,6 +44,7 @@ pub struct McpServerBuilder {
     read_hints: Option<CacheHints>,
     versions: Option<Vec<ProtocolVersion>>,
     state_key: Option<Vec<u8>>,
+    previous_state_keys: Vec<Vec<u8>>,
     state_ttl: Option<Duration>,
     limits: crate::limits::ServerLimits,
 }
@@ -299,11 +300,28 @@ impl McpServerBuilder {
         self
     }
 
-    /// Sets the key that signs `requestState` tokens. Give every process behind one load
-    /// balancer the same key so a retry may land on any of them; by default each server draws
-    /// a random key.
+    /// Sets the key that signs `requestState` tokens (at least 32 bytes; `build` refuses a
+    /// shorter one). Give every process behind one load balancer the same key so a retry may
+    /// land on any of them; by default each server draws a random key.
+    ///
+    /// ```
+    /// use mocopr_server::McpServer;
+    ///
+    /// let key = b"a shared secret of 32 bytes or more";
+    /// let server = McpServer::builder().with_request_state_key(key.to_vec()).build().expect("server");
+    /// # let _ = server;
+    /// assert!(McpServer::builder().with_request_state_key(b"short".to_vec()).build().is_err());
+    /// ```
     pub fn with_request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.state_key = Some(key.into());
+        self
+    }
+
+    /// Also accepts `requestState` tokens signed with `key` (never signs with it): to rotate,
+    /// give every process the new key with [`with_request_state_key`](Self::with_request_state_key)
+    /// and the old one here, until the old tokens have expired.
+    pub fn with_previous_request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.previous_state_keys.push(key.into());
         self
     }
 
@@ -320,8 +338,16 @@ impl McpServerBuilder {
             self.version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
         );
         info.title = self.title;
+        let short = |key: &Vec<u8>| key.len() < crate::request_state::MIN_KEY_LENGTH;
+        if self.state_key.as_ref().is_some_and(short) || self.previous_state_keys.iter().any(short) {
+            return Err(ServerError::InvalidConfig {
+                setting: "request_state_key",
+                reason: "a requestState key must be at least 32 bytes",
+            });
+        }
         let state_signer = crate::request_state::StateSigner::new(
             self.state_key.clone(),
+            self.previous_state_keys.clone(),
             self.state_ttl.unwrap_or(crate::request_state::DEFAULT_REQUEST_STATE_TTL),
         )
         .map_err(|_| ServerError::InvalidConfig {

@@ -41,7 +41,9 @@ struct Served {
 pub(crate) type Outcome = Result<RawJson, ErrorObject>;
 
 /// The method and name (tool, prompt, URI) of a request that may ask for input.
-pub(crate) type Origin = (&'static str, String);
+/// The request a `requestState` belongs to: its method, its tool or prompt name (or resource
+/// URI), and the digest binding it to the arguments and the caller.
+pub(crate) type Origin = (&'static str, String, crate::request_state::Binding);
 
 impl McpServer {
     /// Serves one request, without the layers (what the innermost layer calls).
@@ -122,25 +124,32 @@ impl McpServer {
         };
         request.version = Some(served.version);
         let mut body = body;
+        let caller = request.extensions.get::<mocopr_core::principal::Principal>().map(|p| p.subject());
+        let bind = |method: &'static str, name: &str, arguments: Option<Vec<u8>>| {
+            let binding = crate::request_state::binding(method, name, arguments.as_deref(), caller);
+            Some((method, name.to_owned(), binding))
+        };
         let (origin, input_responses, token) = match &mut body {
             ClientRequest::CallTool(p) => {
-                (Some(("tools/call", p.name.clone())), p.input_responses.take(), p.request_state.take())
+                let arguments = p.arguments.as_ref().and_then(|a| serde_json::to_vec(a).ok());
+                (bind("tools/call", &p.name, arguments), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::GetPrompt(p) => {
-                (Some(("prompts/get", p.name.clone())), p.input_responses.take(), p.request_state.take())
+                let arguments = p.arguments.as_ref().and_then(|a| serde_json::to_vec(a).ok());
+                (bind("prompts/get", &p.name, arguments), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::ReadResource(p) => {
-                (Some(("resources/read", p.uri.clone())), p.input_responses.take(), p.request_state.take())
+                (bind("resources/read", &p.uri, None), p.input_responses.take(), p.request_state.take())
             }
             _ => (None, None, None),
         };
         // The state is verified before any handler sees it: tampered, expired or foreign
         // states are refused here.
         let request_state = match (token, &origin) {
-            (Some(token), Some((method, name))) => self
+            (Some(token), Some((method, name, binding))) => self
                 .inner
                 .state_signer
-                .verify(&token, method, name)
+                .verify(&token, method, name, binding)
                 .map_err(|e| ErrorObject::new(ErrorCode::INVALID_PARAMS, e.message()))?,
             _ => None,
         };
@@ -524,8 +533,9 @@ impl McpServer {
                 "the handler asked for client input, which this legacy session cannot provide",
             ));
         }
-        if let Some((method, name)) = origin {
-            result.request_state = Some(self.inner.state_signer.sign(result.request_state.take(), method, name));
+        if let Some((method, name, binding)) = origin {
+            result.request_state =
+                Some(self.inner.state_signer.sign(result.request_state.take(), method, name, binding));
         }
         self.serialize(&result, true, result.meta.is_none())
     }

@@ -113,6 +113,13 @@ async fn modern_requests_ask_with_input_required_and_finish_on_retry() {
     c.send(modern_call(3, "greet", caps.clone(), json!({"inputResponses": {"user_name": 12345}}))).await;
     assert_eq!(c.recv().await["result"]["resultType"], "input_required");
 
+    // The state belongs to the call it was issued for: other arguments are another call.
+    let other = json!({"inputResponses": answer, "requestState": state, "arguments": {"extra": 1}});
+    c.send(modern_call(6, "greet", caps.clone(), other)).await;
+    let refused = c.recv().await;
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("different request")), "{refused}");
+
     // Tampering with the state is refused before the handler runs.
     let tampered = format!("{state}-TAMPERED");
     c.send(modern_call(4, "greet", caps, json!({"inputResponses": answer, "requestState": tampered}))).await;
