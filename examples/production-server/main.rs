@@ -10,8 +10,10 @@
 //! On by default: the L1 cache in front of the server (lists, resource reads and the read-only
 //! `weather` tool are answered from memory; `--no-cache` turns it off, `--redis URL` adds a Redis
 //! L2), Prometheus metrics (`--no-metrics`), the profiler (CPU profiles on demand, allocation
-//! counting, request tracing with a slow-request log; `--no-tracing`), the dashboard beside the
-//! MCP endpoint over HTTP (`/dashboard`, `/metrics`, `/health`, `/debug/pprof/profile`), a
+//! counting, request tracing with a slow-request log; `--no-tracing`), the dashboard over HTTP
+//! (`/dashboard`, `/metrics`, `/health`, `/debug/pprof/profile`) on an admin listener of its own
+//! (`--admin-bind`, loopback by default; `--admin-token` adds a bearer token), or beside the MCP
+//! endpoint with `--dashboard-beside-mcp`, which requires `--admin-token`, a
 //! per-request timeout, bounded requests in flight per stdio connection, and HTTP limits
 //! (connections, body size, sessions, header timeout). `cargo xtask loadtest` starts it and
 //! sends it the realistic mix (list_tools 10%, call_tool 70%, read_resource 20%).
@@ -30,12 +32,14 @@
 
 mod tools;
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use mocopr::cache::MultiLevelCache;
 use mocopr::cache::{CacheConfig, RedisConfig};
 use mocopr::dashboard::{DashboardExt, PerformanceDashboard};
+use mocopr::layers::ServerCache;
 use mocopr::prelude::*;
 use mocopr::profiling::CountingAllocator;
 use mocopr::runtime::RuntimeConfig;
@@ -83,6 +87,15 @@ struct Options {
     /// Accept any `Host` / `Origin` (only behind something that checks them).
     #[arg(long)]
     allow_any_host: bool,
+    /// Where the dashboard listens (its own listener; loopback by default, port 0 picks one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    admin_bind: String,
+    /// A bearer token the dashboard's data routes require (`Authorization: Bearer TOKEN`).
+    #[arg(long)]
+    admin_token: Option<String>,
+    /// Serve the dashboard on the MCP endpoint's listener instead (needs `--admin-token`).
+    #[arg(long)]
+    dashboard_beside_mcp: bool,
     /// Requests in flight per stdio connection (reading pauses at the bound).
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
@@ -180,7 +193,9 @@ async fn serve(options: Options) -> Result<(), String> {
         if let Some(url) = &options.redis {
             cache = cache.with_l2_cache(RedisConfig::new(url.clone()));
         }
-        builder = builder.with_cache(cache.build());
+        // `weather` answers depend on the city alone: shared between callers (the cache keeps
+        // other tools' results per caller only).
+        builder = builder.layer(ServerCache::new(cache.build()).with_cached_tool("weather"));
     }
     if !options.no_metrics {
         builder = builder.with_metrics(metrics.clone());
@@ -254,9 +269,24 @@ async fn serve(options: Options) -> Result<(), String> {
                     }
                 });
             }
-            let app = endpoint.with_dashboard(dashboard.build());
+            if let Some(token) = &options.admin_token {
+                dashboard = dashboard.with_bearer_token(token);
+            }
+            let dashboard = dashboard.build();
             eprintln!("production-server: listening on http://{address}/mcp");
-            eprintln!("production-server: dashboard on http://{address}/dashboard");
+            let app = if options.dashboard_beside_mcp {
+                if options.admin_token.is_none() {
+                    return Err("--dashboard-beside-mcp needs --admin-token: the MCP listener is public".into());
+                }
+                eprintln!("production-server: dashboard on http://{address}/dashboard");
+                endpoint.with_dashboard(dashboard)
+            } else {
+                let admin = tokio::net::TcpListener::bind(&options.admin_bind).await.map_err(|e| e.to_string())?;
+                let admin_address = admin.local_addr().map_err(|e| e.to_string())?;
+                eprintln!("production-server: dashboard on http://{admin_address}/dashboard");
+                tokio::spawn(serve_http(admin, dashboard.into_router()).into_future());
+                axum::Router::new().route_service("/mcp", endpoint)
+            };
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };

@@ -17,10 +17,13 @@ use mocopr_testing::{ListeningServer, MemoryStability, example_path};
 use serde_json::json;
 use tokio::process::Command;
 
-/// The server, its MCP URL and its base URL.
+/// The dashboard's bearer token in these tests.
+const TOKEN: &str = "a-long-random-admin-token";
+
+/// The server (its dashboard beside `/mcp`, behind [`TOKEN`]), its MCP URL and its base URL.
 async fn production_server() -> (ListeningServer, String, String) {
     let mut command = Command::new(example_path("production-server"));
-    command.args(["--transport", "http", "--bind", "127.0.0.1:0"]);
+    command.args(["--transport", "http", "--bind", "127.0.0.1:0", "--dashboard-beside-mcp", "--admin-token", TOKEN]);
     let server = ListeningServer::start(command).await.expect("production-server says where it listens");
     let (url, base) = (server.url().to_owned(), server.base_url().to_owned());
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
@@ -28,7 +31,7 @@ async fn production_server() -> (ListeningServer, String, String) {
 }
 
 async fn get(url: &str) -> (StatusCode, String) {
-    get_with(url, &[]).await
+    get_with(url, &[("authorization", &format!("Bearer {TOKEN}"))]).await
 }
 
 async fn get_with(url: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
@@ -105,6 +108,9 @@ async fn metrics_health_profile_and_dashboard() {
     // A page on another site cannot reach the operations endpoints, directly or by rebinding.
     let (status, _) = get_with(&format!("{base}/metrics"), &[("sec-fetch-site", "cross-site")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Beside a public `/mcp`, nothing but the static page and liveness answers without the token.
+    let (status, _) = get_with(&format!("{base}/metrics"), &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = get_with(&format!("{base}/debug/pprof/profile?seconds=1"), &[("host", "evil.example")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -113,7 +119,8 @@ async fn metrics_health_profile_and_dashboard() {
         load.abort();
         return;
     }
-    let page = format!("{base}/dashboard");
+    // The page takes the token from its fragment, which the browser never sends.
+    let page = format!("{base}/dashboard#token={TOKEN}");
     let profile_dir = std::env::temp_dir().join(format!("mocopr-chromium-{}", std::process::id()));
     let chromium = tokio::process::Command::new("chromium")
         .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"])
@@ -169,4 +176,23 @@ async fn ten_thousand_typical_requests_leave_memory_bounded() {
     let growth = MemoryStability::new(1_000, 10_000, 8 << 20).check(pid, step).await.expect("/proc reports memory");
     assert!(growth.is_bounded(), "{growth}");
     eprintln!("production-server over 10,000 requests: {growth}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_the_dashboard_is_not_on_the_mcp_listener() {
+    let mut command = Command::new(example_path("production-server"));
+    command.args(["--transport", "http", "--bind", "127.0.0.1:0"]);
+    let server = ListeningServer::start(command).await.expect("production-server says where it listens");
+    for path in ["/metrics", "/health", "/dashboard", "/debug/pprof/profile?seconds=1"] {
+        let (status, _) = get_with(&format!("{}{path}", server.base_url()), &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path} is on the admin listener only");
+    }
+    // Beside `/mcp` without a token is refused at start.
+    let refused = Command::new(example_path("production-server"))
+        .args(["--transport", "http", "--bind", "127.0.0.1:0", "--dashboard-beside-mcp"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--admin-token"));
 }

@@ -42,10 +42,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         args.extend(["--json".into(), out.join("report.json").display().to_string()]);
     }
     let result = crate::run("load test", Command::new(release.join("mocopr-loadtest")).args(&args));
-    if let Some(server) = &server {
-        let base = server.url.trim_end_matches("/mcp");
-        println!("dashboard (while the server runs): {base}/dashboard; metrics: {base}/metrics");
-        println!("flamegraph: GET {base}/debug/pprof/profile?seconds=10 during a run, or `cargo xtask flamegraph`");
+    if server.is_some() {
+        println!("dashboard, metrics and profiles (while the server runs): the admin address in the server log");
+        println!("flamegraph: GET <admin>/debug/pprof/profile?seconds=10 during a run, or `cargo xtask flamegraph`");
         println!("server log: {}", out.join("server.log").display());
     }
     drop(server);

@@ -6,14 +6,20 @@
 //! | `GET /metrics` | every metric in the Prometheus text format |
 //! | `GET /health` | readiness: each health check (e.g. the cache's Redis), `200` when all pass, `503` otherwise, as JSON |
 //! | `GET /health/live` | liveness: `200` while the process serves |
-//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded\|pprof` | a CPU profile of the next `N` seconds (default 30, at most 300), as a flamegraph SVG, folded stacks, or pprof's protobuf (for `go tool pprof`) |
+//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded\|pprof` | a CPU profile of the next `N` seconds (default 30, at most 60 unless [`with_max_profile`](PerformanceDashboardBuilder::with_max_profile) says otherwise), as a flamegraph SVG, folded stacks, or pprof's protobuf (for `go tool pprof`) |
 //! | `GET /dashboard` | a live page: throughput, latency percentiles and memory, updated every second |
 //! | `GET /dashboard/stats.json` | what the page reads |
 //!
 //! Requests are refused (`403`) unless their `Host` and `Origin` name an allowed host (loopback
 //! by default, as the MCP endpoint's) and they are not a browser's cross-site request
 //! (`Sec-Fetch-Site: cross-site`): a web page the operator opens cannot start profiles or read
-//! metrics, directly or by DNS rebinding.
+//! metrics, directly or by DNS rebinding. `Host` and `Origin` are the client's to choose, so on
+//! a listener others can reach, serve the dashboard on its own (loopback) listener, or give it
+//! a bearer token ([`with_bearer_token`](PerformanceDashboardBuilder::with_bearer_token)):
+//! every route but the static page and `/health/live` then needs
+//! `Authorization: Bearer <token>` (`401` otherwise; the page takes the token from its URL's
+//! fragment, `/dashboard#token=…`, which browsers never send). One profile runs at a time (a
+//! second gets `429`), at most [`with_max_profile`](PerformanceDashboardBuilder::with_max_profile).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,9 +37,9 @@ use serde_json::json;
 
 /// The live page.
 const PAGE: &str = include_str!("page.html");
-/// Default and longest CPU profile.
+/// Default CPU profile, and the longest one by default.
 const DEFAULT_PROFILE: Duration = Duration::from_secs(30);
-const MAX_PROFILE_SECONDS: u64 = 300;
+const DEFAULT_MAX_PROFILE: Duration = Duration::from_secs(60);
 
 /// A readiness check: `Ok` when the dependency answers, else what is wrong.
 pub type HealthCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -47,6 +53,9 @@ struct Settings {
     profiler: Option<Profiler>,
     checks: Vec<(String, HealthCheck)>,
     allowed_hosts: Option<Vec<String>>,
+    /// The SHA-256 of the bearer token every data route needs, when there is one.
+    token_digest: Option<[u8; 32]>,
+    max_profile: Duration,
     started: std::time::Instant,
 }
 
@@ -114,6 +123,8 @@ impl PerformanceDashboard {
                 profiler: None,
                 checks: Vec::new(),
                 allowed_hosts: Some(mocopr_transport::http::LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
+                token_digest: None,
+                max_profile: DEFAULT_MAX_PROFILE,
                 started: std::time::Instant::now(),
             },
         }
@@ -146,6 +157,30 @@ impl PerformanceDashboardBuilder {
         self
     }
 
+    /// Requires `Authorization: Bearer <token>` on every route but the static page and
+    /// `/health/live` (default: none; use one whenever the dashboard is reachable from beyond
+    /// this host, e.g. mounted beside a public `/mcp`).
+    ///
+    /// ```
+    /// use mocopr::dashboard::PerformanceDashboard;
+    ///
+    /// let token = std::env::var("ADMIN_TOKEN").unwrap_or_else(|_| "a long random secret".into());
+    /// let dashboard = PerformanceDashboard::builder().with_bearer_token(token).build();
+    /// # let _ = dashboard;
+    /// ```
+    pub fn with_bearer_token(mut self, token: impl AsRef<[u8]>) -> Self {
+        use sha2::Digest;
+        self.settings.token_digest = Some(sha2::Sha256::digest(token.as_ref()).into());
+        self
+    }
+
+    /// Sets the longest CPU profile `/debug/pprof/profile` takes (default 60 s; longer requests
+    /// get `400`).
+    pub fn with_max_profile(mut self, longest: Duration) -> Self {
+        self.settings.max_profile = longest.max(Duration::from_secs(1));
+        self
+    }
+
     /// Adds a readiness check named `name` to `/health` (checks run together, and a check that
     /// has not answered within two seconds has failed).
     pub fn with_health_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
@@ -160,6 +195,7 @@ impl PerformanceDashboardBuilder {
     /// The dashboard.
     pub fn build(self) -> PerformanceDashboard {
         let allowed = Arc::new(self.settings.allowed_hosts.clone());
+        let token_digest = self.settings.token_digest;
         let state = Arc::new(self.settings);
         let router = Router::new()
             .route("/metrics", get(metrics))
@@ -183,6 +219,22 @@ impl PerformanceDashboardBuilder {
                         .is_err()
                     {
                         return (StatusCode::FORBIDDEN, "Host, Origin or site not allowed").into_response();
+                    }
+                    let open = matches!(request.uri().path(), "/dashboard" | "/health/live");
+                    if let Some(expected) = token_digest.filter(|_| !open) {
+                        use sha2::Digest;
+                        // Digests of the same length are compared: the time taken says nothing
+                        // about the token.
+                        let offered = headers
+                            .get(header::AUTHORIZATION)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.strip_prefix("Bearer "))
+                            .map(|t| <[u8; 32]>::from(sha2::Sha256::digest(t.trim().as_bytes())));
+                        if offered != Some(expected) {
+                            let challenge = (header::WWW_AUTHENTICATE, "Bearer");
+                            return (StatusCode::UNAUTHORIZED, [challenge], "a bearer token is required")
+                                .into_response();
+                        }
                     }
                     next.run(request).await
                 }
@@ -263,12 +315,13 @@ async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) ->
     let Some(profiler) = &dashboard.profiler else {
         return (StatusCode::NOT_FOUND, "no profiler").into_response();
     };
+    let longest = dashboard.max_profile.as_secs();
     let seconds = match query.seconds {
-        Some(s) if s == 0 || s > MAX_PROFILE_SECONDS => {
-            return (StatusCode::BAD_REQUEST, format!("seconds must be 1 to {MAX_PROFILE_SECONDS}")).into_response();
+        Some(s) if s == 0 || s > longest => {
+            return (StatusCode::BAD_REQUEST, format!("seconds must be 1 to {longest}")).into_response();
         }
         Some(s) => Duration::from_secs(s),
-        None => DEFAULT_PROFILE,
+        None => DEFAULT_PROFILE.min(dashboard.max_profile),
     };
     let format = match query.format.as_deref() {
         None | Some("svg") => "svg",
@@ -283,7 +336,7 @@ async fn profile(State(dashboard): Shared, Query(query): Query<ProfileQuery>) ->
         Err(error @ ProfileError::CpuProfilingOff) => {
             return (StatusCode::NOT_FOUND, error.to_string()).into_response();
         }
-        Err(error @ ProfileError::Busy) => return (StatusCode::CONFLICT, error.to_string()).into_response(),
+        Err(error @ ProfileError::Busy) => return (StatusCode::TOO_MANY_REQUESTS, error.to_string()).into_response(),
         Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     };
     match format {
