@@ -34,5 +34,8 @@ pub mod testing {}
 #[doc = include_str!("../../../docs/guide/10-configuration.md")]
 pub mod configuration {}
 
-#[doc = include_str!("../../../docs/guide/11-status.md")]
+#[doc = include_str!("../../../docs/guide/11-limits-and-security.md")]
+pub mod limits_and_security {}
+
+#[doc = include_str!("../../../docs/guide/12-status.md")]
 pub mod status {}
