@@ -32,7 +32,6 @@
 
 mod tools;
 
-use std::future::IntoFuture;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -102,6 +101,10 @@ struct Options {
     /// HTTP connections open at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// HTTP connections from one IP address (default: `--max-connections`; lower it when
+    /// clients connect directly rather than through a proxy or a load tester).
+    #[arg(long)]
+    max_connections_per_peer: Option<usize>,
     /// Largest HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -229,6 +232,24 @@ async fn serve(options: Options) -> Result<(), String> {
             serve_stdio(server, config).await.map_err(|e| e.to_string())
         }
         Transport::Http => {
+            // The dashboard reads everything and starts profiles: on a non-loopback address, or
+            // beside `/mcp`, only behind a token worth the name.
+            if options.admin_token.as_ref().is_some_and(|t| t.trim().len() < 16) {
+                return Err("--admin-token must be at least 16 characters".into());
+            }
+            let admin = if options.dashboard_beside_mcp {
+                if options.admin_token.is_none() {
+                    return Err("--dashboard-beside-mcp needs --admin-token: the MCP listener is public".into());
+                }
+                None
+            } else {
+                let admin = tokio::net::TcpListener::bind(&options.admin_bind).await.map_err(|e| e.to_string())?;
+                let admin_address = admin.local_addr().map_err(|e| e.to_string())?;
+                if !admin_address.ip().is_loopback() && options.admin_token.is_none() {
+                    return Err("--admin-bind on a non-loopback address needs --admin-token".into());
+                }
+                Some((admin, admin_address))
+            };
             let listener = tokio::net::TcpListener::bind(&options.bind).await.map_err(|e| e.to_string())?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             let mut http = EndpointConfig::builder()
@@ -243,6 +264,7 @@ async fn serve(options: Options) -> Result<(), String> {
             let endpoint = server.into_http(http.build());
             let config = ListenerConfig::builder()
                 .with_max_connections(options.max_connections)
+                .with_max_connections_per_peer(options.max_connections_per_peer.unwrap_or(options.max_connections))
                 .with_header_timeout(Duration::from_millis(options.header_timeout_ms))
                 .build();
             let open = config.open_connections();
@@ -274,18 +296,20 @@ async fn serve(options: Options) -> Result<(), String> {
             }
             let dashboard = dashboard.build();
             eprintln!("production-server: listening on http://{address}/mcp");
-            let app = if options.dashboard_beside_mcp {
-                if options.admin_token.is_none() {
-                    return Err("--dashboard-beside-mcp needs --admin-token: the MCP listener is public".into());
+            let app = match admin {
+                None => {
+                    eprintln!("production-server: dashboard on http://{address}/dashboard");
+                    endpoint.with_dashboard(dashboard)
                 }
-                eprintln!("production-server: dashboard on http://{address}/dashboard");
-                endpoint.with_dashboard(dashboard)
-            } else {
-                let admin = tokio::net::TcpListener::bind(&options.admin_bind).await.map_err(|e| e.to_string())?;
-                let admin_address = admin.local_addr().map_err(|e| e.to_string())?;
-                eprintln!("production-server: dashboard on http://{admin_address}/dashboard");
-                tokio::spawn(serve_http(admin, dashboard.into_router()).into_future());
-                axum::Router::new().route_service("/mcp", endpoint)
+                Some((admin, admin_address)) => {
+                    eprintln!("production-server: dashboard on http://{admin_address}/dashboard");
+                    tokio::spawn(async move {
+                        if let Err(error) = serve_http(admin, dashboard.into_router()).await {
+                            eprintln!("production-server: the dashboard stopped: {error}");
+                        }
+                    });
+                    axum::Router::new().route_service("/mcp", endpoint)
+                }
             };
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

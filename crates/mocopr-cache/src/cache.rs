@@ -170,7 +170,9 @@ impl MultiLevelCache {
         let l2 = config.redis.clone().map(|redis| L2::new(redis, &config.namespace)).transpose()?;
         // Weighed in bytes, each entry at least `floor`: the total stays under `l1_max_bytes`
         // and the count under `l1_max_entries`.
-        let floor = config.l1_max_bytes.checked_div(config.l1_max_entries).unwrap_or(u64::MAX).max(1);
+        let floor =
+            if config.l1_max_entries == 0 { u64::MAX } else { config.l1_max_bytes.div_ceil(config.l1_max_entries) };
+        let floor = floor.max(1);
         let capacity = if config.l1_max_entries == 0 { 0 } else { config.l1_max_bytes };
         let floor = u32::try_from(floor).unwrap_or(u32::MAX);
         let l1 = Cache::builder()

@@ -122,9 +122,10 @@ where
 
 /// The bytes to keep and for how long, when `response` is a complete result that may be
 /// shared. The server's own hints bound it: `ttlMs` caps the lifetime (0 or less: not kept).
-/// The cache fails closed: a result is shared between callers only when marked
-/// `cacheScope: public` (or it is of a tool the user vouched for); any other is kept only for a
-/// request with a partition (a [`CachePartition`](crate::CachePartition) or a principal).
+/// The cache fails closed: entries are keyed by the caller's partition (a
+/// [`CachePartition`](crate::CachePartition) or a principal); for a caller without one only a
+/// result marked `cacheScope: public` is kept, and a tool the user vouched for has one entry
+/// for everyone.
 fn cacheable(
     response: &McpResponse,
     plan: &Plan,

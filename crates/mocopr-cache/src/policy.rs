@@ -26,8 +26,7 @@ pub struct CachePolicy {
     /// Tools whose results may be cached (read-only and idempotent, or marked by the user).
     pub tools: HashSet<String>,
     /// Tools the user vouched for ([`with_cached_tool`](Self::with_cached_tool)): their results
-    /// depend on the arguments alone, so they are shared between callers like results marked
-    /// `cacheScope: public`.
+    /// depend on the arguments alone, so one entry serves every caller.
     pub shared_tools: HashSet<String>,
     /// `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`.
     pub lists: bool,
@@ -156,8 +155,10 @@ impl CachePolicy {
         // `_meta` (progress token, client info) does not shape the result.
         let mut shaping = object.clone();
         shaping.remove("_meta");
-        let keyed = json!({ "params": shaping, "version": version, "partition": partition });
+        // A vouched-for tool's results are everyone's: one entry for all callers.
         let shared = call && name.is_some_and(|n| self.shared_tools.contains(n));
+        let keyed_partition = if shared { None } else { partition.as_deref() };
+        let keyed = json!({ "params": shaping, "version": version, "partition": keyed_partition });
         Some(Plan { key: cache.key(method, &keyed), tag, is_tool_call: call, partitioned: partition.is_some(), shared })
     }
 }

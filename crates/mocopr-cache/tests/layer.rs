@@ -199,6 +199,10 @@ async fn results_not_marked_public_are_not_shared_between_callers() {
         vouched.call_tool("lookup", json!({"q": "z"})).await.expect("call");
     }
     assert_eq!(fixture.runs.load(Ordering::SeqCst), 5, "vouched for: shared");
+    // ... with principals too: one entry for everyone.
+    let carol = client_as(&fixture, &cache, policy().with_cached_tool("lookup"), Some("carol")).await;
+    carol.call_tool("lookup", json!({"q": "z"})).await.expect("call");
+    assert_eq!(fixture.runs.load(Ordering::SeqCst), 5, "vouched for: shared with principals as well");
 }
 
 #[tokio::test]

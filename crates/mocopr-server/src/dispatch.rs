@@ -131,11 +131,12 @@ impl McpServer {
         };
         let (origin, input_responses, token) = match &mut body {
             ClientRequest::CallTool(p) => {
-                let arguments = p.arguments.as_ref().and_then(|a| serde_json::to_vec(a).ok());
+                // No arguments and `{}` are the same call to the handler: one binding.
+                let arguments = serde_json::to_vec(&p.arguments.clone().unwrap_or_default()).ok();
                 (bind("tools/call", &p.name, arguments), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::GetPrompt(p) => {
-                let arguments = p.arguments.as_ref().and_then(|a| serde_json::to_vec(a).ok());
+                let arguments = serde_json::to_vec(&p.arguments.clone().unwrap_or_default()).ok();
                 (bind("prompts/get", &p.name, arguments), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::ReadResource(p) => {

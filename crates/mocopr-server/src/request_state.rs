@@ -127,7 +127,7 @@ impl StateSigner {
             m: method.to_owned(),
             n: name.to_owned(),
             d: URL_SAFE_NO_PAD.encode(binding),
-            e: now_ms() + self.ttl.as_millis() as u64,
+            e: now_ms().saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)),
         };
         let json = serde_json::to_vec(&payload).unwrap_or_default();
         let payload = URL_SAFE_NO_PAD.encode(json);

@@ -79,7 +79,8 @@ impl TaskEntry {
             owner,
             created_at: created_at.clone(),
             created,
-            expires: created + ttl,
+            // A TTL past what an `Instant` holds means never, in practice.
+            expires: created.checked_add(ttl).unwrap_or(created + Duration::from_secs(100 * 365 * 86_400)),
             ttl,
             poll_interval,
             cancel: CancellationToken::new(),

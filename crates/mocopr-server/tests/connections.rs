@@ -76,6 +76,10 @@ async fn connections_past_the_bounds_are_refused_at_once() {
     let other = from("127.0.0.2").connect(addr).await.expect("connect");
     let mut full = from("127.0.0.3").connect(addr).await.expect("connect");
     assert!(read_all(&mut full).await.starts_with("HTTP/1.1 503"), "the listener is full");
+    // A client that sends its request at once still reads the 503 (no reset).
+    let mut eager = from("127.0.0.4").connect(addr).await.expect("connect");
+    eager.write_all(request("tools/call", "hello", 1).as_bytes()).await.expect("write");
+    assert!(read_all(&mut eager).await.starts_with("HTTP/1.1 503"));
     assert_eq!(open.load(std::sync::atomic::Ordering::SeqCst), 3);
     drop((first, other));
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -31,10 +31,9 @@ pub trait ServerBuilderExt: Sized {
     /// `server.extension::<MultiLevelCache>()`). The server's change notifications clear what
     /// they make stale. It fails closed: entries are keyed by the request and the caller's
     /// partition (a [`CachePartition`](crate::cache::CachePartition) a layer of yours put in
-    /// the request, else the [`Principal`](crate::server::Principal)'s subject); a result is
-    /// shared between callers only when marked `cacheScope: "public"` (lists, by default) or of
-    /// a tool vouched for with [`ServerCache::with_cached_tool`]; any other is kept only per
-    /// partition, and not at all for anonymous callers.
+    /// the request, else the [`Principal`](crate::server::Principal)'s subject); for anonymous
+    /// callers only results marked `cacheScope: "public"` (2026-07-28 lists, by default) are
+    /// kept; a tool vouched for with [`ServerCache::with_cached_tool`] has one entry for all.
     ///
     /// ```
     /// use std::time::Duration;

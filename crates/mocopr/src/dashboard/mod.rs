@@ -170,7 +170,8 @@ impl PerformanceDashboardBuilder {
     /// ```
     pub fn with_bearer_token(mut self, token: impl AsRef<[u8]>) -> Self {
         use sha2::Digest;
-        self.settings.token_digest = Some(sha2::Sha256::digest(token.as_ref()).into());
+        let token = String::from_utf8_lossy(token.as_ref()).trim().to_owned();
+        self.settings.token_digest = Some(sha2::Sha256::digest(token.as_bytes()).into());
         self
     }
 
@@ -228,7 +229,9 @@ impl PerformanceDashboardBuilder {
                         let offered = headers
                             .get(header::AUTHORIZATION)
                             .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.strip_prefix("Bearer "))
+                            // The scheme is case-insensitive (RFC 7235).
+                            .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+                            .map(|(_, token)| token)
                             .map(|t| <[u8; 32]>::from(sha2::Sha256::digest(t.trim().as_bytes())));
                         if offered != Some(expected) {
                             let challenge = (header::WWW_AUTHENTICATE, "Bearer");
