@@ -6,7 +6,7 @@
 //! | `GET /metrics` | every metric in the Prometheus text format |
 //! | `GET /health` | readiness: each health check (e.g. the cache's Redis), `200` when all pass, `503` otherwise, as JSON |
 //! | `GET /health/live` | liveness: `200` while the process serves |
-//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded\|pprof` | a CPU profile of the next `N` seconds (default 30, at most 60 unless [`with_max_profile`](PerformanceDashboardBuilder::with_max_profile) says otherwise), as a flamegraph SVG, folded stacks, or pprof's protobuf (for `go tool pprof`) |
+//! | `GET /debug/pprof/profile?seconds=N&format=svg\|folded\|pprof` | a CPU profile of the next `N` seconds (default 30, at most 60 unless [`with_max_profile`](crate::dashboard::PerformanceDashboardBuilder::with_max_profile) says otherwise), as a flamegraph SVG, folded stacks, or pprof's protobuf (for `go tool pprof`) |
 //! | `GET /dashboard` | a live page: throughput, latency percentiles and memory, updated every second |
 //! | `GET /dashboard/stats.json` | what the page reads |
 //!
@@ -15,11 +15,11 @@
 //! (`Sec-Fetch-Site: cross-site`): a web page the operator opens cannot start profiles or read
 //! metrics, directly or by DNS rebinding. `Host` and `Origin` are the client's to choose, so on
 //! a listener others can reach, serve the dashboard on its own (loopback) listener, or give it
-//! a bearer token ([`with_bearer_token`](PerformanceDashboardBuilder::with_bearer_token)):
+//! a bearer token ([`with_bearer_token`](crate::dashboard::PerformanceDashboardBuilder::with_bearer_token)):
 //! every route but the static page and `/health/live` then needs
 //! `Authorization: Bearer <token>` (`401` otherwise; the page takes the token from its URL's
 //! fragment, `/dashboard#token=…`, which browsers never send). One profile runs at a time (a
-//! second gets `429`), at most [`with_max_profile`](PerformanceDashboardBuilder::with_max_profile).
+//! second gets `429`), at most [`with_max_profile`](crate::dashboard::PerformanceDashboardBuilder::with_max_profile).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
