@@ -413,10 +413,11 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
         }
         Envelope::Request(request) => {
             let id = request.id.clone();
-            // A 2026-07-28 server asks for input in its results, never with requests.
+            // A 2026-07-28 server asks for input in its results, never with requests, and a
+            // 2026-07-28 client writes no responses: the request is dropped.
             if inner.facts.get().is_some_and(|f| f.version.is_modern()) {
-                let refusal = ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "a 2026-07-28 server sends no requests");
-                return quick_reply(inner, id, Err(refusal));
+                tracing::warn!(method = %request.method, "a 2026-07-28 server sent a request; dropped");
+                return;
             }
             match ServerRequest::decode(&request.method, request.params) {
                 Ok(ServerRequest::Ping(_)) => quick_reply(inner, id, Ok(json!({}))),

@@ -53,6 +53,20 @@ impl McpServer {
             return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "this transport cannot carry a listen stream"));
         };
         let inner = &self.inner;
+        // What a listen stream holds for its life is bounded like a session's subscriptions.
+        let uris = wanted.resource_subscriptions.as_deref().unwrap_or_default();
+        if uris.len() > inner.limits.max_subscriptions {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("at most {} resource subscriptions per listen stream", inner.limits.max_subscriptions),
+            ));
+        }
+        if let Some(uri) = uris.iter().find(|uri| uri.len() > inner.limits.max_uri_length) {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("a resource URI of {} bytes exceeds the limit of {}", uri.len(), inner.limits.max_uri_length),
+            ));
+        }
         let caps = &inner.capabilities;
         let mut honoured = SubscriptionFilter::default();
         honoured.tools_list_changed = wanted.tools_list_changed.filter(|w| *w && caps.tools.is_some());

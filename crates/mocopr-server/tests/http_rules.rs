@@ -309,6 +309,13 @@ async fn what_a_session_keeps_is_bounded() {
     let read = format!(r#"{{"jsonrpc":"2.0","id":10,"method":"resources/read","params":{{"uri":"{long}"}}}}"#);
     let (_, _, answer) = post(&url, &headers, &read).await;
     assert_eq!(code(&answer), -32602, "reading one too");
+    // A 2026-07-28 listen stream is bounded the same way.
+    let listen = format!(
+        r#"{{"jsonrpc":"2.0","id":11,"method":"subscriptions/listen","params":{{"notifications":{{"resourceSubscriptions":["mem://1","mem://2","mem://3","mem://4"]}},{META}}}}}"#
+    );
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "subscriptions/listen")];
+    let (_, _, answer) = post(&url, &headers, &listen).await;
+    assert_eq!(code(&answer), -32602, "four subscriptions on one listen stream");
     still_served(&url).await;
 
     // A server without resources offers no subscriptions at all.
