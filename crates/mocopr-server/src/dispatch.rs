@@ -43,7 +43,7 @@ pub(crate) type Outcome = Result<RawJson, ErrorObject>;
 /// The method and name (tool, prompt, URI) of a request that may ask for input.
 /// The request a `requestState` belongs to: its method, its tool or prompt name (or resource
 /// URI), and the digest binding it to the arguments and the caller.
-pub(crate) type Origin = (&'static str, String, crate::request_state::Binding);
+pub(crate) type Origin = (&'static str, String, crate::request_state::BindingSource);
 
 impl McpServer {
     /// Serves one request, without the layers (what the innermost layer calls).
@@ -124,33 +124,32 @@ impl McpServer {
         };
         request.version = Some(served.version);
         let mut body = body;
-        let caller = request.extensions.get::<mocopr_core::principal::Principal>().map(|p| p.subject());
-        let bind = |method: &'static str, name: &str, arguments: Option<Vec<u8>>| {
-            let binding = crate::request_state::binding(method, name, arguments.as_deref(), caller);
-            Some((method, name.to_owned(), binding))
-        };
+        // What a requestState would be bound to; the digest is computed only when a state is
+        // signed or checked (rare), not on every call.
+        let source = crate::request_state::BindingSource::new(
+            request.params.clone(),
+            request.extensions.get::<mocopr_core::principal::Principal>().cloned(),
+        );
+        let bind = |method: &'static str, name: &str| Some((method, name.to_owned(), source.clone()));
         let (origin, input_responses, token) = match &mut body {
             ClientRequest::CallTool(p) => {
-                // No arguments and `{}` are the same call to the handler: one binding.
-                let arguments = serde_json::to_vec(&p.arguments.clone().unwrap_or_default()).ok();
-                (bind("tools/call", &p.name, arguments), p.input_responses.take(), p.request_state.take())
+                (bind("tools/call", &p.name), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::GetPrompt(p) => {
-                let arguments = serde_json::to_vec(&p.arguments.clone().unwrap_or_default()).ok();
-                (bind("prompts/get", &p.name, arguments), p.input_responses.take(), p.request_state.take())
+                (bind("prompts/get", &p.name), p.input_responses.take(), p.request_state.take())
             }
             ClientRequest::ReadResource(p) => {
-                (bind("resources/read", &p.uri, None), p.input_responses.take(), p.request_state.take())
+                (bind("resources/read", &p.uri), p.input_responses.take(), p.request_state.take())
             }
             _ => (None, None, None),
         };
         // The state is verified before any handler sees it: tampered, expired or foreign
         // states are refused here.
         let request_state = match (token, &origin) {
-            (Some(token), Some((method, name, binding))) => self
+            (Some(token), Some((method, name, source))) => self
                 .inner
                 .state_signer
-                .verify(&token, method, name, binding)
+                .verify(&token, method, name, &source.binding(method, name))
                 .map_err(|e| ErrorObject::new(ErrorCode::INVALID_PARAMS, e.message()))?,
             _ => None,
         };
@@ -534,9 +533,10 @@ impl McpServer {
                 "the handler asked for client input, which this legacy session cannot provide",
             ));
         }
-        if let Some((method, name, binding)) = origin {
+        if let Some((method, name, source)) = origin {
+            let binding = source.binding(method, name);
             result.request_state =
-                Some(self.inner.state_signer.sign(result.request_state.take(), method, name, binding));
+                Some(self.inner.state_signer.sign(result.request_state.take(), method, name, &binding));
         }
         self.serialize(&result, true, result.meta.is_none())
     }

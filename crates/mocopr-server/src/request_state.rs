@@ -43,6 +43,43 @@ pub(crate) fn binding(method: &str, name: &str, arguments: Option<&[u8]>, caller
     hasher.finalize().into()
 }
 
+/// What a request state is bound to besides its method and name: the request's params (their
+/// `arguments`) and its caller. Cheap to keep (the params are a slice of the received frame);
+/// the digest is made only when a state is signed or checked.
+#[derive(Debug, Clone)]
+pub(crate) struct BindingSource {
+    params: Option<mocopr_core::service::RawJson>,
+    caller: Option<mocopr_core::principal::Principal>,
+}
+
+impl BindingSource {
+    pub(crate) fn new(
+        params: Option<mocopr_core::service::RawJson>,
+        caller: Option<mocopr_core::principal::Principal>,
+    ) -> Self {
+        BindingSource { params, caller }
+    }
+
+    /// The binding of a request of `method` on `name` with these params and caller. The
+    /// arguments are taken as the handler sees them (none is `{}`) and in canonical form (keys
+    /// sorted), so a retry that serializes them otherwise is the same request.
+    pub(crate) fn binding(&self, method: &str, name: &str) -> Binding {
+        #[derive(Deserialize)]
+        struct Arguments {
+            #[serde(default)]
+            arguments: Option<serde_json::Map<String, serde_json::Value>>,
+        }
+        let arguments = self
+            .params
+            .as_ref()
+            .and_then(|p| serde_json::from_slice::<Arguments>(p.as_bytes()).ok())
+            .and_then(|a| a.arguments)
+            .unwrap_or_default();
+        let canonical = serde_json::to_vec(&arguments).unwrap_or_default();
+        binding(method, name, Some(&canonical), self.caller.as_ref().map(|p| p.subject()))
+    }
+}
+
 /// Signs request states with the current key and verifies them against it and the previous
 /// ones.
 #[derive(Clone)]
