@@ -527,17 +527,22 @@ impl McpServer {
     }
 
     fn input_required(&self, mut result: InputRequiredResult, modern: bool, origin: Option<&Origin>) -> Outcome {
+        // Only tools/call, prompts/get and resources/read may answer with input requests (they
+        // are the requests with an origin); a completion handler that asks is a server error.
+        let Some((method, name, source)) = origin else {
+            return Err(ErrorObject::new(
+                ErrorCode::INTERNAL_ERROR,
+                "the handler asked for client input, which this request cannot carry",
+            ));
+        };
         if !modern {
             return Err(ErrorObject::new(
                 ErrorCode::INTERNAL_ERROR,
                 "the handler asked for client input, which this legacy session cannot provide",
             ));
         }
-        if let Some((method, name, source)) = origin {
-            let binding = source.binding(method, name);
-            result.request_state =
-                Some(self.inner.state_signer.sign(result.request_state.take(), method, name, &binding));
-        }
+        let binding = source.binding(method, name);
+        result.request_state = Some(self.inner.state_signer.sign(result.request_state.take(), method, name, &binding));
         self.serialize(&result, true, result.meta.is_none())
     }
 

@@ -52,6 +52,11 @@ fn server() -> McpServer {
                 .await?;
             Ok::<_, HandlerError>(format!("{} answers", answers.len()))
         })
+        // Only tools, prompts and resources may answer with input requests.
+        .completion(|ctx: RequestCtx| async move {
+            let _ = ctx.elicit("which", elicitation()).await?;
+            Ok::<_, HandlerError>(vec!["never".to_string()])
+        })
         .build()
         .expect("server")
 }
@@ -175,4 +180,21 @@ async fn legacy_sessions_get_a_real_server_to_client_request() {
     let done = c.recv().await;
     assert_eq!(done["id"], 2);
     assert_eq!(done["result"]["content"][0]["text"], "Hello, Bob!");
+}
+
+#[tokio::test]
+async fn a_completion_that_asks_for_input_is_a_server_error() {
+    let mut c = Client::start();
+    let params = json!({
+        "ref": {"type": "ref/prompt", "name": "p"},
+        "argument": {"name": "a", "value": "x"},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        }
+    });
+    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "completion/complete", "params": params})).await;
+    let answer = c.recv().await;
+    assert_eq!(answer["error"]["code"], -32603, "{answer}");
+    assert!(answer.get("result").is_none(), "no input requests on a completion: {answer}");
 }
