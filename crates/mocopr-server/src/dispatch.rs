@@ -262,7 +262,7 @@ impl McpServer {
     }
 
     /// A resource URI no longer than the limit.
-    fn check_uri(&self, uri: &str) -> Result<(), ErrorObject> {
+    pub(crate) fn check_uri(&self, uri: &str) -> Result<(), ErrorObject> {
         let limit = self.inner.limits.max_uri_length;
         if uri.len() > limit {
             return Err(ErrorObject::new(

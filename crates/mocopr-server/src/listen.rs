@@ -61,11 +61,8 @@ impl McpServer {
                 format!("at most {} resource subscriptions per listen stream", inner.limits.max_subscriptions),
             ));
         }
-        if let Some(uri) = uris.iter().find(|uri| uri.len() > inner.limits.max_uri_length) {
-            return Err(ErrorObject::new(
-                ErrorCode::INVALID_PARAMS,
-                format!("a resource URI of {} bytes exceeds the limit of {}", uri.len(), inner.limits.max_uri_length),
-            ));
+        for uri in uris {
+            self.check_uri(uri)?;
         }
         let caps = &inner.capabilities;
         let mut honoured = SubscriptionFilter::default();

@@ -300,12 +300,16 @@ where
                 Err(error) => return store_unavailable(&error),
             },
         };
+        // Read once: the checks below, the batch rule and the save all look at it. The revision
+        // first, so a change made meanwhile by another request is saved again, never missed.
+        let revision = session.as_ref().map(|s| s.revision());
+        let state = session.as_ref().and_then(|s| s.state());
         // Inside a session a request names a legacy revision (a request without the header
         // is taken to speak the session's, as the spec allows for 2025-03-26 clients). Another
         // legacy revision than the negotiated one is served: the official conformance suite
         // sends one, and nothing in a legacy session depends on it. A 2026-07-28 request, or
         // a revision nobody knows, is refused: the eras do not mix.
-        if session.as_ref().is_some_and(|s| s.state().is_some())
+        if state.is_some()
             && let Some(header) = parts.headers.get("mcp-protocol-version")
             && header
                 .to_str()
@@ -320,16 +324,11 @@ where
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, message),
             );
         }
-        let saving = session_id.zip(session.clone()).and_then(|(id, session)| {
-            Some(Saving {
-                revision: session.revision(),
-                before: session.state()?,
-                id: id.to_owned(),
-                session,
-                store: self.sessions.clone(),
-            })
-        });
-        let batches = session.as_ref().and_then(|s| s.state()).is_some_and(|s| s.version.allows_batches());
+        let batches = state.as_ref().is_some_and(|s| s.version.allows_batches());
+        let saving =
+            session_id.zip(session.clone()).zip(state.zip(revision)).map(|((id, session), (before, revision))| {
+                Saving { revision, before, id: id.to_owned(), session, store: self.sessions.clone() }
+            });
         let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
             Ok(frame) => frame,
             // A notification is never answered: the status alone says it was not accepted.
