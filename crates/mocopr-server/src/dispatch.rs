@@ -102,6 +102,7 @@ impl McpServer {
                     let size = request.params.as_ref().map_or(0, |p| p.as_bytes().len());
                     let limit = self.inner.limits.max_handshake_size;
                     if size > limit {
+                        mocopr_transport::limit_reached("max_handshake_size");
                         return Err(ErrorObject::new(
                             ErrorCode::INVALID_PARAMS,
                             format!("initialize params of {size} bytes exceed the limit of {limit}"),
@@ -386,6 +387,13 @@ impl McpServer {
                 self.check_uri(&p.uri)?;
                 let mut full = false;
                 if let Some(session) = session {
+                    if !session.has_room_for_subscription(&p.uri) {
+                        mocopr_transport::limit_reached("max_session_bytes");
+                        return Err(ErrorObject::new(
+                            ErrorCode::INVALID_PARAMS,
+                            "the server holds no more subscriptions now; unsubscribe or retry later",
+                        ));
+                    }
                     let max = self.inner.limits.max_subscriptions;
                     session.update(|s| {
                         if s.subscriptions.contains(&p.uri) {
@@ -399,6 +407,7 @@ impl McpServer {
                     });
                 }
                 if full {
+                    mocopr_transport::limit_reached("max_subscriptions");
                     let limit = self.inner.limits.max_subscriptions;
                     return Err(ErrorObject::new(
                         ErrorCode::INVALID_PARAMS,
@@ -460,6 +469,7 @@ impl McpServer {
                 return self.tool_outcome(outcome, &params.name, modern, origin.as_ref());
             }
             if !self.inner.tasks.insert(task.clone()) {
+                mocopr_transport::limit_reached("max_tasks");
                 return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many tasks; retry later"));
             }
             let server = self.clone();

@@ -325,3 +325,41 @@ async fn what_a_session_keeps_is_bounded() {
     let (_, _, answer) = post(&url, &headers, &subscribe(1, "mem://a")).await;
     assert_eq!(code(&answer), -32601);
 }
+
+#[tokio::test]
+async fn sessions_together_hold_at_most_the_byte_budget() {
+    let server = McpServer::builder()
+        .tool("hello", || async { "hello" })
+        .resource("mem://a", || async { "a" })
+        .build()
+        .expect("server");
+    // Room for two small sessions and a little more.
+    let url = serve(server, EndpointConfig::builder().with_max_session_bytes(2048).build()).await;
+    let first = initialize(&url, "2025-06-18").await;
+    let _second = initialize(&url, "2025-06-18").await;
+    let headers = [("mcp-session-id", first.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let subscribe = |id: u32, uri: &str| {
+        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"resources/subscribe","params":{{"uri":"{uri}"}}}}"#)
+    };
+    let (_, _, answer) = post(&url, &headers, &subscribe(1, &format!("mem://{}", "u".repeat(600)))).await;
+    assert!(serde_json::from_slice::<Value>(&answer).expect("JSON")["result"].is_object(), "fits");
+    let (_, _, answer) = post(&url, &headers, &subscribe(2, &format!("mem://{}", "v".repeat(1500)))).await;
+    assert_eq!(code(&answer), -32602, "over the budget: {}", String::from_utf8_lossy(&answer));
+    // A third session does not fit now: 503, and no session id.
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let (status, headers_back, answer) = post(&url, &[], init).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{}", String::from_utf8_lossy(&answer));
+    assert!(headers_back.get("mcp-session-id").is_none());
+    // Ending a session gives its bytes back.
+    let (status, _, _) = delete(&url, &first).await;
+    assert_eq!(status, StatusCode::OK);
+    initialize(&url, "2025-06-18").await;
+    still_served(&url).await;
+}
+
+async fn delete(url: &str, session: &str) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let request = Request::delete(url).header("mcp-session-id", session).body(Full::new(Bytes::new())).unwrap();
+    let response = client().request(request).await.expect("response");
+    let (parts, body) = response.into_parts();
+    (parts.status, parts.headers, body.collect().await.expect("body").to_bytes().to_vec())
+}

@@ -33,6 +33,7 @@ pub mod framed;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+mod limit_log;
 pub mod memory;
 pub mod notify;
 pub mod pool;
@@ -43,6 +44,7 @@ pub mod stdio;
 pub use config::{FramingConfig, FramingConfigBuilder};
 pub use error::TransportError;
 pub use framed::{FrameReader, FrameSink, Inbound, spawn_writer};
+pub use limit_log::limit_reached;
 pub use notify::Notifier;
 pub use pool::{ConnectionPool, PoolConfig, PoolMetrics};
 pub use session::{Session, SessionState};

@@ -2,8 +2,8 @@
 //! session. Modern requests never read it.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use mocopr_core::types::{ClientCapabilities, Implementation, LoggingLevel};
 use mocopr_core::{ErrorObject, ProtocolVersion, RequestId};
@@ -16,6 +16,63 @@ pub const MAX_PENDING_REQUESTS: usize = 1024;
 /// The answer a client gives to a server-to-client request.
 pub type PeerAnswer = Result<Value, ErrorObject>;
 
+/// Bytes a subscription is counted at beyond its URI (the set's node and the string's header).
+const SUBSCRIPTION_OVERHEAD: usize = 64;
+
+/// Bytes a session is counted at beyond its handshake and subscriptions.
+const SESSION_OVERHEAD: usize = 512;
+
+/// A byte budget shared by the sessions a store keeps in this process's memory: each session
+/// counts what it holds (its handshake as sent, its subscriptions, a fixed overhead) for as
+/// long as it lives, so many sessions cannot add up past the budget however small each is.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mocopr_transport::session::{Session, SessionMemory};
+///
+/// let memory = SessionMemory::new(64 * 1024 * 1024);
+/// let session = Arc::new(Session::new());
+/// assert!(session.attach_memory(&memory));
+/// assert!(memory.used() > 0);
+/// drop(session);
+/// assert_eq!(memory.used(), 0);
+/// ```
+#[derive(Debug)]
+pub struct SessionMemory {
+    max: usize,
+    used: AtomicUsize,
+}
+
+impl SessionMemory {
+    /// A budget of `max` bytes.
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(SessionMemory { max, used: AtomicUsize::new(0) })
+    }
+
+    /// Bytes the sessions count now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// The budget.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Counts `bytes` more if they fit.
+    fn try_add(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.max)
+            })
+            .is_ok()
+    }
+
+    fn fits(&self, bytes: usize) -> bool {
+        self.used().saturating_add(bytes) <= self.max
+    }
+}
+
 /// One legacy session. Shared by the connection and every request it carries.
 #[derive(Debug, Default)]
 pub struct Session {
@@ -24,6 +81,35 @@ pub struct Session {
     next_id: AtomicU64,
     /// Bumped on every change of `state`, so a store knows when to save it.
     revision: AtomicU64,
+    /// The budget this session counts against, once a store attached one.
+    memory: OnceLock<Arc<SessionMemory>>,
+    /// What this session counts now; only changed with `state` locked.
+    counted: AtomicUsize,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(memory) = self.memory.get() {
+            memory.used.fetch_sub(*self.counted.get_mut(), Ordering::AcqRel);
+        }
+    }
+}
+
+/// Bytes `value` takes as JSON (what a client sent is what the session holds).
+fn json_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// What the legacy handshake negotiated.
@@ -80,6 +166,13 @@ impl SessionState {
             && resource.is_none_or(|uri| self.subscriptions.iter().any(|sub| uri.starts_with(sub.as_str())))
     }
 
+    /// Bytes this state is counted at in a [`SessionMemory`]: the handshake as JSON, each
+    /// subscribed URI with an overhead, and a fixed overhead.
+    pub fn memory_size(&self) -> usize {
+        let subscriptions: usize = self.subscriptions.iter().map(|uri| uri.len() + SUBSCRIPTION_OVERHEAD).sum();
+        SESSION_OVERHEAD + json_size(&*self.capabilities) + json_size(&self.client_info) + subscriptions
+    }
+
     /// The state right after a successful `initialize`.
     pub fn new(version: ProtocolVersion, capabilities: Arc<ClientCapabilities>, client_info: Implementation) -> Self {
         SessionState {
@@ -110,6 +203,7 @@ impl Session {
         if guard.is_some() {
             return false;
         }
+        self.recount(&state);
         *guard = Some(state);
         self.revision.fetch_add(1, Ordering::Release);
         true
@@ -119,13 +213,51 @@ impl Session {
     pub fn update(&self, change: impl FnOnce(&mut SessionState)) {
         if let Some(state) = self.lock().as_mut() {
             change(state);
+            self.recount(state);
             self.revision.fetch_add(1, Ordering::Release);
         }
     }
 
     /// Replaces the state with one saved elsewhere (another process changed the session).
     pub fn replace_state(&self, state: SessionState) {
-        *self.lock() = Some(state);
+        let mut guard = self.lock();
+        self.recount(&state);
+        *guard = Some(state);
+    }
+
+    /// Makes this session count against `memory` from now on, until it is dropped; `false`
+    /// (and nothing counted) when what it holds does not fit. A session counts against one
+    /// budget: attaching another is refused.
+    pub fn attach_memory(&self, memory: &Arc<SessionMemory>) -> bool {
+        let guard = self.lock();
+        if self.memory.get().is_some() {
+            return false;
+        }
+        let size = guard.as_ref().map_or(SESSION_OVERHEAD, SessionState::memory_size);
+        if !memory.try_add(size) {
+            return false;
+        }
+        self.counted.store(size, Ordering::Relaxed);
+        let _ = self.memory.set(memory.clone());
+        true
+    }
+
+    /// Whether subscribing to `uri` fits in the budget this session counts against (always,
+    /// without one).
+    pub fn has_room_for_subscription(&self, uri: &str) -> bool {
+        self.memory.get().is_none_or(|memory| memory.fits(uri.len() + SUBSCRIPTION_OVERHEAD))
+    }
+
+    /// Brings what this session counts in line with `state` (called with `state` locked).
+    fn recount(&self, state: &SessionState) {
+        let Some(memory) = self.memory.get() else { return };
+        let size = state.memory_size();
+        let before = self.counted.swap(size, Ordering::Relaxed);
+        if size >= before {
+            memory.used.fetch_add(size - before, Ordering::AcqRel);
+        } else {
+            memory.used.fetch_sub(before - size, Ordering::AcqRel);
+        }
     }
 
     /// A number that changes whenever [`begin`](Self::begin) or [`update`](Self::update)

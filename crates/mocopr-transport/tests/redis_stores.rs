@@ -254,3 +254,47 @@ async fn a_session_made_while_redis_is_down_works_locally_and_is_shared_once_red
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn redis_holds_at_most_max_sessions_over_every_process() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
+    let redis = redis();
+    let idle = Duration::from_millis(600);
+    let first = sessions(&redis.url()).with_max_sessions(2).with_idle_timeout(idle);
+    let second = sessions(&redis.url()).with_max_sessions(2).with_idle_timeout(idle);
+    let a = first.create(initialized()).await.expect("room");
+    let _b = second.create(initialized()).await.expect("room");
+    assert!(first.create(initialized()).await.is_none(), "two in Redis, counted over both processes");
+    assert!(second.create(initialized()).await.is_none());
+    assert!(second.remove(&a).await, "ended through the other process");
+    let c = first.create(initialized()).await.expect("the ended one made room");
+    // Used sessions stay; unused ones expire and make room.
+    for _ in 0..4 {
+        tokio::time::sleep(idle / 3).await;
+        assert!(first.get(&c).await.unwrap().is_some(), "in use, so kept");
+    }
+    let d = second.create(initialized()).await.expect("the unused one expired and made room");
+    assert!(first.create(initialized()).await.is_none(), "c (used) and d");
+    assert!(second.get(&d).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn local_session_objects_are_bounded_in_bytes() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
+    let redis = redis();
+    // Room for about two sessions' objects in this process.
+    let store = sessions(&redis.url()).with_local_max_bytes(2 * initialized().state().unwrap().memory_size() + 100);
+    let ids: Vec<String> = futures_util::future::join_all((0..5).map(|_| store.create(initialized())))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(ids.len(), 5, "Redis holds them all");
+    for id in &ids {
+        assert!(store.get(id).await.unwrap().is_some(), "each served, made again from Redis when dropped here");
+    }
+}

@@ -67,9 +67,13 @@ impl Admission {
         let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
         let count = peers.get(&peer).copied().unwrap_or(0);
         if count >= self.per_peer {
+            crate::limit_reached("max_connections_per_peer");
             return None;
         }
-        let permit = self.connections.clone().try_acquire_owned().ok()?;
+        let Ok(permit) = self.connections.clone().try_acquire_owned() else {
+            crate::limit_reached("max_connections");
+            return None;
+        };
         peers.insert(peer, count + 1);
         Some(Admitted { _permit: permit, peer, peers: self.peers.clone() })
     }

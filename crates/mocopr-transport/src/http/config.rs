@@ -47,6 +47,9 @@ pub struct EndpointConfig {
     /// Most concurrent legacy sessions; `initialize` beyond it gets `503` (after sessions idle
     /// for longer than `session_idle_timeout` are dropped to make room).
     pub max_sessions: usize,
+    /// Bytes all in-memory legacy sessions may hold together (handshakes as sent and
+    /// subscriptions); an `initialize` that does not fit gets `503`, a subscription an error.
+    pub max_session_bytes: usize,
     /// How long a legacy session may stay unused before it may be dropped to make room.
     pub session_idle_timeout: Duration,
 }
@@ -62,6 +65,7 @@ impl Default for EndpointConfig {
             sse_keep_alive: Duration::from_secs(15),
             stream_queue: 256,
             max_sessions: 10_000,
+            max_session_bytes: super::sessions::DEFAULT_SESSION_MEMORY,
             session_idle_timeout: super::sessions::DEFAULT_SESSION_IDLE_TIMEOUT,
         }
     }
@@ -163,6 +167,12 @@ impl EndpointConfigBuilder {
     /// Sets the most concurrent legacy sessions (default 10,000).
     pub fn with_max_sessions(mut self, sessions: usize) -> Self {
         self.config.max_sessions = sessions;
+        self
+    }
+
+    /// Sets the bytes all in-memory legacy sessions may hold together (default 64 MiB).
+    pub fn with_max_session_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_session_bytes = bytes;
         self
     }
 

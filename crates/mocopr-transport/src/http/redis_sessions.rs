@@ -2,7 +2,10 @@
 //!
 //! What a session negotiated lives in Redis: a hash `{prefix}:{{id}}` (the handshake as JSON,
 //! `initialized`, the log level) and a set `{prefix}:{{id}}:subs` of subscribed URIs, both
-//! expiring after the idle timeout (every use renews them). Changes are written as deltas
+//! expiring after the idle timeout (every use renews them). A sorted set `{prefix}:{index}` of
+//! the ids, scored by when each expires, bounds how many there are: a new session past
+//! `max_sessions` (expired ones dropped first) is refused, so one client cannot fill the Redis.
+//! With the server's handshake and subscription limits that bounds the bytes too. Changes are written as deltas
 //! (`HSET` of the fields that changed, `SADD` / `SREM` of the URIs), in one script that does
 //! nothing when the session is gone, so requests through different processes at once each keep
 //! their change, and a session ended elsewhere stays ended. What cannot leave the process (the
@@ -24,11 +27,26 @@ use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{ClientCapabilities, Implementation, LoggingLevel};
 use redis::aio::ConnectionManager;
 
-use super::sessions::{DEFAULT_SESSION_IDLE_TIMEOUT, SessionStore, SessionStoreError, new_session_id};
-use crate::session::{Session, SessionState};
+use super::sessions::{
+    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SESSION_MEMORY, SessionStore, SessionStoreError, new_session_id,
+};
+use crate::session::{Session, SessionMemory, SessionState};
 
 /// Default number of sessions a process keeps local objects for.
 pub(crate) const DEFAULT_LOCAL_SESSIONS: usize = 10_000;
+
+/// Default most sessions in Redis, over every process.
+pub(crate) const DEFAULT_REDIS_SESSIONS: usize = 10_000;
+
+/// Admits a session into the index if there is room. KEYS: index. ARGV: now (ms since the
+/// epoch), when it expires, id, most sessions, idle ms.
+const ADMIT: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+";
 
 /// Applies a delta if the session still exists. KEYS: hash, subscriptions. ARGV: idle ms,
 /// `initialized` ('' = unchanged), level JSON ('' = unchanged), number of URIs added, the added
@@ -53,6 +71,8 @@ pub struct RedisSessionStore {
     idle_timeout: Duration,
     local: Arc<Mutex<HashMap<String, Local>>>,
     local_capacity: usize,
+    local_memory: Arc<SessionMemory>,
+    max_sessions: usize,
 }
 
 /// This process's object for a session.
@@ -95,7 +115,33 @@ impl RedisSessionStore {
             idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             local: Arc::default(),
             local_capacity: DEFAULT_LOCAL_SESSIONS,
+            local_memory: SessionMemory::new(DEFAULT_SESSION_MEMORY),
+            max_sessions: DEFAULT_REDIS_SESSIONS,
         })
+    }
+
+    /// The most sessions in Redis, over every process sharing it (default 10,000); a new one
+    /// past it (sessions that expired are dropped first) gets `503`.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_transport::http::RedisSessionStore;
+    ///
+    /// let store = RedisSessionStore::new("redis://127.0.0.1:6379/0", Duration::from_secs(1))?
+    ///     .with_max_sessions(50_000)
+    ///     .with_local_max_bytes(32 * 1024 * 1024);
+    /// # Ok::<(), redis::RedisError>(())
+    /// ```
+    pub fn with_max_sessions(mut self, sessions: usize) -> Self {
+        self.max_sessions = sessions;
+        self
+    }
+
+    /// The bytes this process's local session objects may hold together (default 64 MiB);
+    /// past it the least recently used are dropped (and made again from Redis when needed).
+    pub fn with_local_max_bytes(mut self, bytes: usize) -> Self {
+        self.local_memory = SessionMemory::new(bytes);
+        self
     }
 
     /// The key prefix (default `mcp:session`); every process serving the endpoint uses the same.
@@ -125,6 +171,35 @@ impl RedisSessionStore {
         (hash, subs)
     }
 
+    fn index_key(&self) -> String {
+        format!("{}:{{index}}", self.prefix)
+    }
+
+    /// When a session used now expires, in ms since the epoch (the index's score).
+    fn expires_at(&self) -> (u64, u64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        (now, now.saturating_add(self.idle_millis()))
+    }
+
+    /// Enters `id` in the index; `Ok(false)` when Redis holds the most sessions allowed.
+    async fn admit(&self, id: &str) -> redis::RedisResult<bool> {
+        let (now, expires) = self.expires_at();
+        let admitted: i64 = redis::cmd("EVAL")
+            .arg(ADMIT)
+            .arg(1)
+            .arg(self.index_key())
+            .arg(now)
+            .arg(expires)
+            .arg(id)
+            .arg(self.max_sessions)
+            .arg(self.idle_millis())
+            .query_async(&mut self.connection.clone())
+            .await?;
+        Ok(admitted == 1)
+    }
+
     fn idle_millis(&self) -> u64 {
         u64::try_from(self.idle_timeout.as_millis()).unwrap_or(u64::MAX)
     }
@@ -142,13 +217,25 @@ impl RedisSessionStore {
             existing.used = Instant::now();
             return existing.session.clone();
         }
-        if local.len() >= self.local_capacity
-            && let Some(oldest) = local
+        let oldest = |local: &HashMap<String, Local>| {
+            local
                 .iter()
                 .filter(|(_, l)| l.unsaved.is_none() && !l.session.has_pending_requests())
                 .min_by_key(|(_, l)| l.used)
                 .map(|(id, _)| id.clone())
+        };
+        if local.len() >= self.local_capacity
+            && let Some(oldest) = oldest(&local)
         {
+            local.remove(&oldest);
+        }
+        // Past the byte budget the least recently used go too; if nothing can go, this request
+        // is served from a copy that is not kept.
+        while !session.attach_memory(&self.local_memory) {
+            let Some(oldest) = oldest(&local) else {
+                crate::limit_reached("redis_local_max_bytes");
+                return session;
+            };
             local.remove(&oldest);
         }
         local.insert(id.to_owned(), Local { session: session.clone(), used: Instant::now(), written, unsaved: None });
@@ -212,6 +299,9 @@ impl RedisSessionStore {
         pipe.cmd("SMEMBERS").arg(&subs);
         pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
         pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
+        pipe.cmd("ZADD").arg(self.index_key()).arg("XX").arg(self.expires_at().1).arg(id).ignore();
+        // Every entry expires within the idle timeout from now, so the index may too.
+        pipe.cmd("PEXPIRE").arg(self.index_key()).arg(self.idle_millis()).ignore();
         let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
             pipe.query_async(&mut self.connection.clone()).await?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
@@ -231,7 +321,21 @@ impl RedisSessionStore {
     async fn settle(&self, id: &str, session: &Session, written: bool, unsaved: Option<SessionState>) {
         let Some(state) = session.state() else { return };
         let result = match (&unsaved, written) {
-            (_, false) => self.write(id, &state).await.map(|()| true),
+            (_, false) => match self.write(id, &state).await {
+                // Created while Redis was down: the client has it already, so it is entered in
+                // the index whatever the count.
+                Ok(()) => {
+                    let (_, expires) = self.expires_at();
+                    let entered: redis::RedisResult<()> = redis::cmd("ZADD")
+                        .arg(self.index_key())
+                        .arg(expires)
+                        .arg(id)
+                        .query_async(&mut self.connection.clone())
+                        .await;
+                    entered.map(|()| true)
+                }
+                Err(error) => Err(error),
+            },
             (Some(before), true) => self.write_delta(id, before, &state).await,
             (None, true) => return,
         };
@@ -251,7 +355,12 @@ impl SessionStore for RedisSessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
             let id = new_session_id()?;
-            let written = match session.state() {
+            let admitted = self.admit(&id).await;
+            if let Ok(false) = admitted {
+                crate::limit_reached("redis_max_sessions");
+                return None;
+            }
+            let written = match session.state().filter(|_| admitted.is_ok()) {
                 Some(state) => match self.write(&id, &state).await {
                     Ok(()) => true,
                     Err(error) => {
@@ -259,7 +368,12 @@ impl SessionStore for RedisSessionStore {
                         false
                     }
                 },
-                None => false,
+                None => {
+                    if let Err(error) = &admitted {
+                        tracing::warn!(%error, "session not saved in Redis; only this process can serve it for now");
+                    }
+                    false
+                }
             };
             self.keep(&id, session, written);
             Some(id)
@@ -311,8 +425,11 @@ impl SessionStore for RedisSessionStore {
         Box::pin(async move {
             let local = self.local().remove(id).is_some();
             let (hash, subs) = self.keys(id);
-            let deleted: redis::RedisResult<u64> =
-                redis::cmd("DEL").arg(&hash).arg(&subs).query_async(&mut self.connection.clone()).await;
+            let mut pipe = redis::pipe();
+            pipe.cmd("DEL").arg(&hash).arg(&subs);
+            pipe.cmd("ZREM").arg(self.index_key()).arg(id).ignore();
+            let deleted: redis::RedisResult<(u64,)> = pipe.query_async(&mut self.connection.clone()).await;
+            let deleted = deleted.map(|(n,)| n);
             match deleted {
                 Ok(n) => n > 0 || local,
                 Err(error) => {

@@ -97,8 +97,11 @@ where
 {
     /// The endpoint with in-memory legacy sessions.
     pub fn new(service: S, config: EndpointConfig) -> Self {
-        let sessions =
-            Arc::new(InMemorySessionStore::new(config.max_sessions).with_idle_timeout(config.session_idle_timeout));
+        let sessions = Arc::new(
+            InMemorySessionStore::new(config.max_sessions)
+                .with_max_bytes(config.max_session_bytes)
+                .with_idle_timeout(config.session_idle_timeout),
+        );
         Self::with_stores(service, config, sessions, Arc::new(InMemoryEventStore::default()))
     }
 
@@ -367,6 +370,7 @@ where
                 carry_extensions(std::mem::take(&mut parts.extensions), &mut request);
                 let slot = match listening.then(|| self.listen_slots.clone().try_acquire_owned()) {
                     Some(Err(_)) => {
+                        crate::limit_reached("max_listen_streams");
                         let error =
                             ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many listen streams open; retry later");
                         return error_response(StatusCode::SERVICE_UNAVAILABLE, Some(raw.id.clone()), error);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
-use crate::session::{Session, SessionState};
+use crate::session::{Session, SessionMemory, SessionState};
 
 /// A session store could not answer (e.g. its database is unreachable): the endpoint answers
 /// 503, and the client keeps its session.
@@ -49,24 +49,50 @@ pub trait SessionStore: Send + Sync + 'static {
 /// Default time a session may stay unused before it may be dropped to make room.
 pub(crate) const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Sessions in this process's memory, at most `capacity` at once. When full, sessions unused for
+/// Default bytes all sessions in one process's memory may hold together.
+pub(crate) const DEFAULT_SESSION_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Sessions in this process's memory, at most `capacity` at once and together holding at most
+/// a byte budget ([`with_max_bytes`](Self::with_max_bytes)). When full, sessions unused for
 /// longer than the idle timeout are dropped to make room, so abandoned sessions (clients that
 /// never send DELETE) cannot lock new clients out.
 #[derive(Debug)]
 pub struct InMemorySessionStore {
     sessions: Mutex<HashMap<String, (Arc<Session>, Instant)>>,
     capacity: usize,
+    memory: Arc<SessionMemory>,
     idle_timeout: Duration,
 }
 
 impl InMemorySessionStore {
-    /// A store holding at most `capacity` sessions.
+    /// A store holding at most `capacity` sessions, 64 MiB together.
+    ///
+    /// ```
+    /// use mocopr_transport::http::InMemorySessionStore;
+    ///
+    /// let store = InMemorySessionStore::new(10_000).with_max_bytes(16 * 1024 * 1024);
+    /// assert!(store.is_empty());
+    /// ```
     pub fn new(capacity: usize) -> Self {
         InMemorySessionStore {
             sessions: Mutex::new(HashMap::new()),
             capacity,
+            memory: SessionMemory::new(DEFAULT_SESSION_MEMORY),
             idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
         }
+    }
+
+    /// Sets the bytes all sessions may hold together (default 64 MiB): their handshakes as
+    /// sent and their subscriptions. A new session that does not fit gets `503`, a subscription
+    /// that does not fit an error; what sessions already hold is kept.
+    pub fn with_max_bytes(mut self, bytes: usize) -> Self {
+        self.memory = SessionMemory::new(bytes);
+        self
+    }
+
+    /// Bytes the open sessions hold, as counted against [`with_max_bytes`](Self::with_max_bytes).
+    pub fn used_bytes(&self) -> usize {
+        self.memory.used()
     }
 
     /// Sets the idle timeout.
@@ -109,13 +135,20 @@ pub fn new_session_id() -> Option<String> {
 impl SessionStore for InMemorySessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         let mut sessions = self.lock();
-        if sessions.len() >= self.capacity {
+        let admit = |sessions: &HashMap<_, _>| sessions.len() < self.capacity && session.attach_memory(&self.memory);
+        let mut admitted = admit(&sessions);
+        if !admitted {
             let now = Instant::now();
             sessions.retain(|_, (_, used)| now.duration_since(*used) < self.idle_timeout);
+            admitted = admit(&sessions);
         }
-        let result = (sessions.len() < self.capacity).then(new_session_id).flatten().inspect(|id| {
-            sessions.insert(id.clone(), (session, Instant::now()));
+        let result = admitted.then(new_session_id).flatten().inspect(|id| {
+            sessions.insert(id.clone(), (session.clone(), Instant::now()));
         });
+        drop(sessions);
+        if result.is_none() {
+            crate::limit_reached("max_sessions");
+        }
         Box::pin(std::future::ready(result))
     }
 
@@ -151,6 +184,40 @@ mod tests {
         assert!(store.remove(&a).await);
         assert!(store.get(&a).await.unwrap().is_none());
         assert!(!store.remove(&a).await);
+    }
+
+    #[tokio::test]
+    async fn sessions_count_their_bytes_against_the_budget() {
+        use mocopr_core::ProtocolVersion;
+        use mocopr_core::types::{ClientCapabilities, Implementation};
+        let initialized = |name: &str| {
+            let session = Session::new();
+            let info = Implementation::new(name, "1");
+            session.begin(SessionState::new(
+                ProtocolVersion::V2025_06_18,
+                Arc::new(ClientCapabilities::default()),
+                info,
+            ));
+            Arc::new(session)
+        };
+        let store = InMemorySessionStore::new(100).with_max_bytes(4096);
+        let small = store.create(initialized("small")).await.expect("fits");
+        let after_one = store.used_bytes();
+        assert!(after_one > 512 && after_one < 1024, "{after_one}");
+        assert!(store.create(initialized(&"x".repeat(4096))).await.is_none(), "a handshake over the budget");
+        assert_eq!(store.used_bytes(), after_one, "a refused session counts nothing");
+        let session = store.get(&small).await.unwrap().unwrap();
+        assert!(session.has_room_for_subscription(&"u".repeat(1000)));
+        assert!(!session.has_room_for_subscription(&"u".repeat(4000)));
+        session.update(|s| {
+            Arc::make_mut(&mut s.subscriptions).insert("u".repeat(1000));
+        });
+        assert_eq!(store.used_bytes(), after_one + 1000 + 64);
+        session.update(|s| Arc::make_mut(&mut s.subscriptions).clear());
+        assert_eq!(store.used_bytes(), after_one);
+        drop(session);
+        assert!(store.remove(&small).await);
+        assert_eq!(store.used_bytes(), 0, "an ended session gives its bytes back");
     }
 
     #[tokio::test]
