@@ -114,6 +114,17 @@ struct Options {
     /// Longest a client may take to send its request headers, in milliseconds.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout_ms: u64,
+    /// Longest a client may take to send a request's body once its headers arrived (`408`
+    /// after), in milliseconds.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
+    /// A connection with no request in progress for this long is closed, in milliseconds.
+    #[arg(long, default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
+    /// A connection whose client takes no bytes of its answer for this long is closed, in
+    /// milliseconds.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    write_timeout_ms: u64,
     /// Serve without the cache.
     #[arg(long)]
     no_cache: bool,
@@ -254,6 +265,7 @@ async fn serve(options: Options) -> Result<(), String> {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             let mut http = EndpointConfig::builder()
                 .with_max_body_size(options.max_body_bytes)
+                .with_body_timeout(Duration::from_millis(options.body_timeout_ms))
                 .with_max_sessions(options.max_sessions);
             if options.allow_any_host {
                 http = http.with_any_host();
@@ -266,6 +278,8 @@ async fn serve(options: Options) -> Result<(), String> {
                 .with_max_connections(options.max_connections)
                 .with_max_connections_per_peer(options.max_connections_per_peer.unwrap_or(options.max_connections))
                 .with_header_timeout(Duration::from_millis(options.header_timeout_ms))
+                .with_connection_timeout(Some(Duration::from_millis(options.idle_timeout_ms)))
+                .with_write_timeout(Some(Duration::from_millis(options.write_timeout_ms)))
                 .build();
             let open = config.open_connections();
             metrics.track_connections(move || open.load(std::sync::atomic::Ordering::Relaxed));

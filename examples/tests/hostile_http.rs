@@ -1,4 +1,5 @@
-//! The real `echo-server` binary over loopback HTTP against hostile input: floods of oversized
+//! The real `echo-server` and `production-server` binaries over loopback HTTP against hostile
+//! input (slow and idle connections: `hostile_connections.rs`): floods of oversized
 //! handshakes, subscriptions and array bodies, forged and doubled headers, notification shapes
 //! and method names. Each gets its exact answer, a normal client is served in between, and the
 //! server's memory (read from `/proc`) stays bounded.
@@ -59,8 +60,21 @@ async fn still_served(client: &HttpClient, url: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_floods_are_refused_and_leave_the_server_bounded() {
-    let server = echo_server().await;
+async fn memory_floods_are_refused_and_leave_the_echo_server_bounded() {
+    memory_floods(echo_server().await, "echo-server").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_floods_are_refused_and_leave_the_production_server_bounded() {
+    let mut command = Command::new(example_path("production-server"));
+    command.args(["--transport", "http", "--bind", "127.0.0.1:0"]);
+    let server = ListeningServer::start(command).await.expect("production-server says where it listens");
+    memory_floods(server, "production-server").await;
+}
+
+/// 300 handshakes of 1 MiB, 2,000 subscriptions of 8 KiB URIs in one session and a 4 MB array
+/// body: each refused, a normal call served in between, and the server's memory bounded.
+async fn memory_floods(server: ListeningServer, name: &str) {
     let pid = server.id().expect("a pid");
     let url = server.url().to_owned();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
@@ -112,7 +126,7 @@ async fn memory_floods_are_refused_and_leave_the_server_bounded() {
     still_served(&client, &url).await;
 
     let (after, peak) = (rss_bytes(pid).expect("RSS"), peak_rss_bytes(pid).expect("peak RSS"));
-    eprintln!("echo-server RSS: {} KiB before, {} KiB after, peak {} KiB", before / 1024, after / 1024, peak / 1024);
+    eprintln!("{name} RSS: {} KiB before, {} KiB after, peak {} KiB", before / 1024, after / 1024, peak / 1024);
     // The floods sent ~300 MiB and 16 MiB of URIs; what the server keeps is a few MiB of
     // buffers at most.
     assert!(after < before + 16 * 1024 * 1024, "RSS grew from {before} to {after}");
