@@ -50,6 +50,11 @@ const SSE_AFTER: &[u8] = b"\n\n";
 /// The `Mcp-Session-Id` header.
 pub const SESSION_ID_HEADER: &str = "mcp-session-id";
 
+/// [`SESSION_ID_HEADER`] as a header name (looked up without parsing the name each time).
+const SESSION_ID: http::HeaderName = http::HeaderName::from_static(SESSION_ID_HEADER);
+
+const PROTOCOL_VERSION: http::HeaderName = http::HeaderName::from_static("mcp-protocol-version");
+
 /// The Streamable HTTP endpoint over an MCP service `S`. Cheap to clone.
 pub struct StreamableHttpService<S> {
     shared: Arc<Shared<S>>,
@@ -198,7 +203,7 @@ where
     }
 
     async fn delete(&self, headers: &HeaderMap) -> Response<HttpBody> {
-        let Some(id) = headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) else {
+        let Some(id) = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -213,7 +218,7 @@ where
 
     /// GET: a legacy session's standalone stream; with `Last-Event-ID`, first what was missed.
     async fn get(&self, headers: &HeaderMap, closing: Option<&ListenerClosing>) -> Response<HttpBody> {
-        let Some(id) = headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok()) else {
+        let Some(id) = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -294,7 +299,7 @@ where
             }
         };
 
-        let session_id = parts.headers.get(SESSION_ID_HEADER).and_then(|v| v.to_str().ok());
+        let session_id = parts.headers.get(&SESSION_ID).and_then(|v| v.to_str().ok());
         let session = match session_id {
             None => None,
             Some(id) => match self.sessions.get(id).await {
@@ -313,7 +318,7 @@ where
         // sends one, and nothing in a legacy session depends on it. A 2026-07-28 request, or
         // a revision nobody knows, is refused: the eras do not mix.
         if state.is_some()
-            && let Some(header) = parts.headers.get("mcp-protocol-version")
+            && let Some(header) = parts.headers.get(&PROTOCOL_VERSION)
             && header
                 .to_str()
                 .ok()
@@ -656,25 +661,49 @@ impl Saving {
 /// `Mcp-Param-*`, …) sent more than once with different values: which copy counts would be a
 /// guess, so the request is refused.
 fn conflicting_mcp_header(headers: &HeaderMap) -> Option<&str> {
-    headers.keys().map(http::HeaderName::as_str).filter(|name| name.starts_with("mcp-")).find(|name| {
+    // Almost every request repeats no header at all: then there is nothing to compare.
+    if headers.keys_len() == headers.len() {
+        return None;
+    }
+    headers.keys().filter(|name| name.as_str().starts_with("mcp-")).map(http::HeaderName::as_str).find(|name| {
         let mut values = headers.get_all(*name).iter();
         let first = values.next();
         values.any(|value| Some(value) != first)
     })
 }
 
-/// The MCP request headers of `headers`.
+/// The MCP request headers of `headers` (the first value of each; conflicting repeats are
+/// refused before this is read).
+///
+/// ```
+/// use http::HeaderMap;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("mcp-method", "tools/call".parse().unwrap());
+/// headers.insert("mcp-param-region", "eu".parse().unwrap());
+/// let mcp = mocopr_transport::http::mcp_headers(&headers);
+/// assert_eq!(mcp.method.as_deref(), Some("tools/call"));
+/// assert_eq!(mcp.params, [("region".to_owned(), "eu".to_owned())]);
+/// ```
 pub fn mcp_headers(headers: &HeaderMap) -> McpHeaders {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
     let mut result = McpHeaders::default();
-    result.protocol_version = text("mcp-protocol-version");
-    result.method = text("mcp-method");
-    result.name = text("mcp-name");
+    // One pass over the headers, by name, instead of a hashed lookup per MCP header.
     for (name, value) in headers {
-        if let Some(suffix) = name.as_str().strip_prefix("mcp-param-")
-            && let Ok(value) = value.to_str()
-        {
-            result.params.push((suffix.to_owned(), value.trim().to_owned()));
+        let Some(rest) = name.as_str().strip_prefix("mcp-") else { continue };
+        let Ok(value) = value.to_str() else { continue };
+        let slot = match rest {
+            "protocol-version" => &mut result.protocol_version,
+            "method" => &mut result.method,
+            "name" => &mut result.name,
+            _ => {
+                if let Some(suffix) = rest.strip_prefix("param-") {
+                    result.params.push((suffix.to_owned(), value.trim().to_owned()));
+                }
+                continue;
+            }
+        };
+        if slot.is_none() {
+            *slot = Some(value.trim().to_owned());
         }
     }
     result
@@ -690,7 +719,13 @@ fn message_bytes(response: &McpResponse) -> Vec<u8> {
 /// request id) put in the HTTP request's extensions, carried into the MCP request: the
 /// [`Principal`](mocopr_core::principal::Principal) as itself (the handler model's slot), and
 /// all of them as [`HttpExtensions`].
-fn carry_extensions(from: http::Extensions, request: &mut McpRequest) {
+fn carry_extensions(mut from: http::Extensions, request: &mut McpRequest) {
+    // The listener's own marker is the endpoint's business; without anything else there is
+    // nothing to carry (and no allocation per request).
+    from.remove::<ListenerClosing>();
+    if from.is_empty() {
+        return;
+    }
     if let Some(principal) = from.get::<mocopr_core::principal::Principal>() {
         request.extensions.insert(principal.clone());
     }
