@@ -354,6 +354,25 @@ impl McpServer {
     ) -> Result<ResultBody, ErrorObject> {
         let modern = ctx.protocol_version().is_modern();
         let inner = &self.inner;
+        // A method of a capability the server does not advertise is not found (not an empty
+        // list or an unknown name): the client was told there is nothing of that kind.
+        let caps = &inner.capabilities;
+        let offered = match &body {
+            ClientRequest::ListTools(_) | ClientRequest::CallTool(_) => caps.tools.is_some(),
+            ClientRequest::ListPrompts(_) | ClientRequest::GetPrompt(_) => caps.prompts.is_some(),
+            ClientRequest::ListResources(_)
+            | ClientRequest::ListResourceTemplates(_)
+            | ClientRequest::ReadResource(_)
+            | ClientRequest::Unsubscribe(_) => caps.resources.is_some(),
+            ClientRequest::Complete(_) => caps.completions.is_some(),
+            _ => true,
+        };
+        if !offered {
+            return Err(ProtocolError::MethodNotFound {
+                method: mocopr_core::messages::MethodCall::method(&body).into(),
+            }
+            .to_error_object());
+        }
         let outcome: Outcome = match body {
             ClientRequest::Discover(_) => Ok(RawJson::from_bytes(inner.discover.clone())),
             ClientRequest::Ping(_) => Ok(empty_result(modern)),

@@ -363,3 +363,40 @@ async fn delete(url: &str, session: &str) -> (StatusCode, http::HeaderMap, Vec<u
     let (parts, body) = response.into_parts();
     (parts.status, parts.headers, body.collect().await.expect("body").to_bytes().to_vec())
 }
+
+#[tokio::test]
+async fn methods_of_capabilities_the_server_does_not_offer_are_not_found() {
+    // Tools only: no prompts, resources or completions are advertised, so their methods are
+    // not found (404 outside a session), not empty lists or unknown names.
+    let url = start(EndpointConfig::default()).await;
+    for (method, params) in [
+        ("prompts/list", ""),
+        ("prompts/get", r#""name":"p","#),
+        ("resources/list", ""),
+        ("resources/templates/list", ""),
+        ("resources/read", r#""uri":"mem://a","#),
+        ("completion/complete", r#""ref":{"type":"ref/prompt","name":"p"},"argument":{"name":"a","value":""},"#),
+    ] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{{{params}{META}}}}}"#);
+        let mut headers = vec![("mcp-protocol-version", "2026-07-28"), ("mcp-method", method)];
+        if let Some(name) = params.split('"').nth(3).filter(|_| !params.starts_with(r#""ref""#)) {
+            headers.push(("mcp-name", name));
+        }
+        let (status, _, answer) = post(&url, &headers, &body).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::NOT_FOUND, -32601),
+            "{method}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // Inside a legacy session the same error comes with 200 (a 404 would end the session).
+    let session = initialize(&url, "2025-06-18").await;
+    let headers = [("mcp-session-id", session.as_str()), ("mcp-protocol-version", "2025-06-18")];
+    let (status, _, answer) = post(&url, &headers, r#"{"jsonrpc":"2.0","id":2,"method":"prompts/list"}"#).await;
+    assert_eq!((status, code(&answer)), (StatusCode::OK, -32601));
+    let (status, _, answer) = post(&url, &headers, r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(serde_json::from_slice::<Value>(&answer).expect("JSON")["result"]["tools"].is_array(), "tools are offered");
+    still_served(&url).await;
+}
