@@ -202,8 +202,15 @@ impl RequestCtx {
     }
 
     /// An error that asks the client for `requests` and carries `state` to the retry: return it
-    /// from a handler (with `?` or `Err`) to answer with an `InputRequiredResult`.
+    /// from a handler (with `?` or `Err`) to answer with an `InputRequiredResult`. A request
+    /// the client has no capability for makes it the `-32021` error instead: the client was
+    /// never asked for what it cannot give.
     pub fn input_required(&self, requests: Vec<(String, InputCall)>, state: Option<String>) -> HandlerError {
+        for (_, call) in &requests {
+            if let Err(error) = crate::input::require_capability(self.client_capabilities(), call) {
+                return error;
+            }
+        }
         let requests: InputRequests = requests.into_iter().map(|(k, call)| (k, InputRequest::from(call))).collect();
         let requests = (!requests.is_empty()).then_some(requests);
         HandlerError::InputRequired(Box::new(InputRequiredResult::new(requests, state)))

@@ -144,7 +144,7 @@ pub(crate) fn answers_call(answer: &InputResponse, call: &InputCall) -> bool {
 }
 
 /// The client capability `call` needs, as a `-32021` error when it is missing.
-fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(), HandlerError> {
+pub(crate) fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(), HandlerError> {
     let required = match call {
         InputCall::Elicit(ElicitRequestParams::Url(_)) if !caps.supports_url_elicitation() => {
             serde_json::json!({ "elicitation": { "url": {} } })
@@ -163,6 +163,15 @@ fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(),
             if p.tools.is_some() && caps.sampling.as_ref().is_some_and(|s| s.tools.is_none()) =>
         {
             serde_json::json!({ "sampling": { "tools": {} } })
+        }
+        // Another server's (or this one's) context only for a client that offers it.
+        InputCall::CreateMessage(p)
+            if matches!(
+                p.include_context,
+                Some(mocopr_core::types::IncludeContext::ThisServer | mocopr_core::types::IncludeContext::AllServers)
+            ) && caps.sampling.as_ref().is_some_and(|s| s.context.is_none()) =>
+        {
+            serde_json::json!({ "sampling": { "context": {} } })
         }
         InputCall::ListRoots(_) if caps.roots.is_none() => serde_json::json!({ "roots": {} }),
         _ => return Ok(()),

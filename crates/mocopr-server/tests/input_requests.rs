@@ -52,6 +52,17 @@ fn server() -> McpServer {
                 .await?;
             Ok::<_, HandlerError>(format!("{} answers", answers.len()))
         })
+        .tool(Tool::new("summarize"), |ctx: RequestCtx| async move {
+            // Asks for this server's context: only a client offering `sampling.context` may be asked.
+            let params = serde_json::from_value(json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": "summarize"}}],
+                "maxTokens": 10,
+                "includeContext": "thisServer"
+            }))
+            .expect("valid params");
+            let result = ctx.sample("summary", params).await?;
+            Ok::<_, HandlerError>(result.model)
+        })
         // Only tools, prompts and resources may answer with input requests.
         .completion(|ctx: RequestCtx| async move {
             let _ = ctx.elicit("which", elicitation()).await?;
@@ -135,6 +146,17 @@ async fn modern_requests_ask_with_input_required_and_finish_on_retry() {
     let refused = c.recv().await;
     assert_eq!(refused["error"]["code"], -32021, "{refused}");
     assert_eq!(refused["error"]["data"]["requiredCapabilities"], json!({"elicitation": {}}));
+    // Nor through `input_required` built by hand.
+    c.send(modern_call(7, "rounds", json!({}), json!({}))).await;
+    let refused = c.recv().await;
+    assert_eq!(refused["error"]["code"], -32021, "{refused}");
+    // Sampling with a server's context needs `sampling.context`, not only `sampling`.
+    c.send(modern_call(8, "summarize", json!({"sampling": {}}), json!({}))).await;
+    let refused = c.recv().await;
+    assert_eq!(refused["error"]["code"], -32021, "{refused}");
+    assert_eq!(refused["error"]["data"]["requiredCapabilities"], json!({"sampling": {"context": {}}}));
+    c.send(modern_call(9, "summarize", json!({"sampling": {"context": {}}}), json!({}))).await;
+    assert_eq!(c.recv().await["result"]["resultType"], "input_required");
 }
 
 #[tokio::test]
