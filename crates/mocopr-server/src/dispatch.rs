@@ -653,6 +653,27 @@ impl McpServer {
         let Some(handler) = &self.inner.completion else {
             return Err(ProtocolError::MethodNotFound { method: "completion/complete".into() }.to_error_object());
         };
+        // What is completed must be something this server has: one of its prompts, or one of
+        // its resources or templates (named by its template or by a URI it matches).
+        let known = match &params.reference {
+            mocopr_core::types::CompletionReference::Prompt { name, .. } => self.inner.prompts.contains_key(name),
+            mocopr_core::types::CompletionReference::Resource { uri } => {
+                self.check_uri(uri)?;
+                self.inner.resources.contains_key(uri)
+                    || self
+                        .inner
+                        .templates
+                        .iter()
+                        .any(|t| t.template.as_str() == uri || t.template.matches(uri).is_some())
+            }
+            _ => false,
+        };
+        if !known {
+            return Err(ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                "the completion names no prompt or resource of this server",
+            ));
+        }
         let modern = ctx.protocol_version().is_modern();
         let origin = ctx.origin().cloned();
         let parts = RequestParts::new(ctx, Input::Completion(Some(Box::new(params))), self.inner.states.clone());

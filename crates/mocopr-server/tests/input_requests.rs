@@ -63,6 +63,7 @@ fn server() -> McpServer {
             let result = ctx.sample("summary", params).await?;
             Ok::<_, HandlerError>(result.model)
         })
+        .prompt("p", || async { "a prompt" })
         // Only tools, prompts and resources may answer with input requests.
         .completion(|ctx: RequestCtx| async move {
             let _ = ctx.elicit("which", elicitation()).await?;
@@ -219,4 +220,19 @@ async fn a_completion_that_asks_for_input_is_a_server_error() {
     let answer = c.recv().await;
     assert_eq!(answer["error"]["code"], -32603, "{answer}");
     assert!(answer.get("result").is_none(), "no input requests on a completion: {answer}");
+}
+
+#[tokio::test]
+async fn a_completion_of_something_the_server_does_not_have_is_invalid() {
+    let mut c = Client::start();
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    for (id, reference) in [
+        (1, json!({"type": "ref/prompt", "name": "nope"})),
+        (2, json!({"type": "ref/resource", "uri": "mem://nothing/{x}"})),
+    ] {
+        let params = json!({"ref": reference, "argument": {"name": "a", "value": "x"}, "_meta": meta});
+        c.send(json!({"jsonrpc": "2.0", "id": id, "method": "completion/complete", "params": params})).await;
+        let answer = c.recv().await;
+        assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    }
 }
