@@ -122,3 +122,23 @@ async fn a_modern_servers_requests_are_dropped_without_asking_the_handler() {
     assert!(listing.await.expect("task").expect("listed").is_empty());
     assert_eq!(asked.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_result_type_the_client_does_not_know_makes_the_result_invalid() {
+    let (client, mut server, _) = connect(true, None).await;
+    for (kind, accepted) in [("complete", true), ("task", false), ("something-new", false)] {
+        let call = {
+            let client = client.clone();
+            tokio::spawn(async move { client.request("tools/list", json!({})).await })
+        };
+        let request = next(&mut server).await;
+        let result = json!({"tools": [], "resultType": kind, "ttlMs": 0, "cacheScope": "public"});
+        send(&server, json!({"jsonrpc": "2.0", "id": request["id"], "result": result})).await;
+        let answer = call.await.expect("task");
+        match (accepted, answer) {
+            (true, Ok(result)) => assert_eq!(result["resultType"], "complete"),
+            (false, Err(mocopr_client::ClientError::UnsupportedResultType(seen))) => assert_eq!(seen, kind),
+            (_, other) => panic!("{kind}: {other:?}"),
+        }
+    }
+}
