@@ -443,6 +443,17 @@ fn route_one(inner: &Arc<Inner>, envelope: Envelope<'_>) {
         Envelope::Notification(notification) => {
             // Notifications this client does not know are dropped.
             if let Ok(notification) = ServerNotification::decode(&notification.method, notification.params) {
+                // A 2026-07-28 server sends no requests, so a cancellation it sends names one
+                // of ours: a listen stream it tears down over stdio. That request is over.
+                if let ServerNotification::Cancelled(cancelled) = &notification
+                    && let Some(id) = &cancelled.request_id
+                    && inner.facts.get().is_some_and(|f| f.version.is_modern())
+                {
+                    let reason = cancelled.reason.as_deref().unwrap_or("no reason given");
+                    let message = format!("the server ended the request: {reason}");
+                    complete(inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, message)));
+                    return;
+                }
                 if let Some(cache) = &inner.cache {
                     cache.on_notification(&notification);
                 }

@@ -142,3 +142,28 @@ async fn a_result_type_the_client_does_not_know_makes_the_result_invalid() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_modern_server_that_cancels_a_request_of_ours_ends_it() {
+    let (client, mut server, _) = connect(true, None).await;
+    let call = {
+        let client = client.clone();
+        tokio::spawn(async move { client.request("subscriptions/listen", json!({"notifications": {}})).await })
+    };
+    let request = next(&mut server).await;
+    let cancelled = json!({"requestId": request["id"], "reason": "shutting down"});
+    send(&server, json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancelled})).await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), call).await.expect("ended at once").expect("task");
+    match answer {
+        Err(mocopr_client::ClientError::Server(error)) => assert!(error.message.contains("shutting down"), "{error:?}"),
+        other => panic!("{other:?}"),
+    }
+    // The client goes on.
+    let ping = {
+        let client = client.clone();
+        tokio::spawn(async move { client.request("ping", json!({})).await })
+    };
+    let request = next(&mut server).await;
+    send(&server, json!({"jsonrpc": "2.0", "id": request["id"], "result": {"resultType": "complete"}})).await;
+    assert!(ping.await.expect("task").is_ok());
+}
