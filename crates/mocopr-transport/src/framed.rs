@@ -25,6 +25,9 @@ pub enum Inbound {
     Invalid(FrameError),
 }
 
+/// A read buffer larger than this (and than four reads) is given back once empty.
+const SHRINK_ABOVE: usize = 1024 * 1024;
+
 /// Reads newline-delimited frames from `R`.
 #[derive(Debug)]
 pub struct FrameReader<R> {
@@ -62,6 +65,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
             if self.done {
                 return Ok(false);
+            }
+            // A large line grew the buffer; once it is handed out (or skipped), the memory goes
+            // back rather than staying at the largest line ever seen.
+            if self.buf.is_empty() && self.buf.capacity() > SHRINK_ABOVE.max(4 * self.read_size) {
+                self.buf = BytesMut::with_capacity(self.read_size);
             }
             self.buf.reserve(self.read_size);
             if self.io.read_buf(&mut self.buf).await? == 0 {

@@ -39,6 +39,24 @@ async fn an_oversized_line_is_reported_and_the_stream_goes_on() {
 }
 
 #[tokio::test]
+async fn the_read_buffer_shrinks_back_after_an_oversized_line() {
+    let (client, mut server) = tokio::io::duplex(64 * 1024);
+    let config = FramingConfig::builder().with_max_frame_size(2 * 1024 * 1024).build().expect("valid framing");
+    let mut reader = FrameReader::new(client, &config);
+    let writer = tokio::spawn(async move {
+        server.write_all("x".repeat(8 * 1024 * 1024).as_bytes()).await.unwrap();
+        server.write_all(b"\n{\"a\":1}\n").await.unwrap();
+        server
+    });
+    assert!(matches!(reader.next().await.unwrap().unwrap(), Inbound::Invalid(FrameError::FrameTooLarge { .. })));
+    let next = reader.next().await.unwrap().unwrap();
+    assert_eq!(next, Inbound::Frame(Bytes::from_static(b"{\"a\":1}")));
+    // The skipped line grew the buffer towards the limit; that memory is given back.
+    assert!(reader.buf.capacity() <= SHRINK_ABOVE, "kept {} bytes after the line", reader.buf.capacity());
+    drop(writer.await.unwrap());
+}
+
+#[tokio::test]
 async fn a_streamed_frame_is_written_whole_between_other_frames() {
     let (client, server) = tokio::io::duplex(64);
     let config = FramingConfig::default();
