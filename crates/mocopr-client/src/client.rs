@@ -175,7 +175,7 @@ impl McpClient {
         let asked = cache.map(|_| params.clone());
         let (id, rx) = self.register()?;
         self.send_request(&id, method, params, modern).await?;
-        let answer = self.wait(id, rx, timeout).await.and_then(supported_result_type);
+        let answer = self.wait(id, rx, timeout).await.and_then(|result| self.supported_result_type(result));
         if let (Some(cache), Some(asked)) = (cache, asked) {
             match &answer {
                 Ok(result) => cache.put(method, &asked, result),
@@ -508,15 +508,28 @@ fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
     serde_json::to_value(value).map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))
 }
 
-/// A result whose `resultType` this client knows (absent is a legacy result: complete); any
-/// other value makes it invalid (the tasks extension's `task` too: this client does not
-/// declare it).
-fn supported_result_type(result: Value) -> Result<Value, ClientError> {
-    match result.get("resultType") {
-        None => Ok(result),
-        Some(Value::String(kind)) if kind == "complete" || kind == "input_required" => Ok(result),
-        Some(other) => {
-            Err(ClientError::UnsupportedResultType(other.as_str().map_or_else(|| other.to_string(), str::to_owned)))
+impl McpClient {
+    /// A result whose `resultType` this client supports: absent (a legacy result: complete),
+    /// `complete`, `input_required`, and `task` when the input handler declares the tasks
+    /// extension (the caller then polls the task); any other value makes it invalid.
+    fn supported_result_type(&self, result: Value) -> Result<Value, ClientError> {
+        match result.get("resultType") {
+            None => Ok(result),
+            Some(Value::String(kind)) if kind == "complete" || kind == "input_required" => Ok(result),
+            Some(Value::String(kind))
+                if kind == "task"
+                    && self
+                        .inner
+                        .handler
+                        .capabilities()
+                        .extensions
+                        .is_some_and(|e| e.contains_key(mocopr_core::meta::TASKS_EXTENSION)) =>
+            {
+                Ok(result)
+            }
+            Some(other) => {
+                Err(ClientError::UnsupportedResultType(other.as_str().map_or_else(|| other.to_string(), str::to_owned)))
+            }
         }
     }
 }

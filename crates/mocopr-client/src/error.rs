@@ -27,8 +27,9 @@ pub enum ClientError {
     /// A listing went on beyond the page limit.
     #[error("gave up listing after {0} pages")]
     TooManyPages(usize),
-    /// The result's `resultType` is none this client knows (`complete`, `input_required`):
-    /// the result is invalid, whatever else it carries.
+    /// The result's `resultType` is none this client supports (`complete`, `input_required`,
+    /// and `task` when its input handler declares the tasks extension): the result is
+    /// invalid, whatever else it carries.
     #[error("the result's resultType `{0}` is not one this client supports")]
     UnsupportedResultType(String),
 }

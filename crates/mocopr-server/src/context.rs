@@ -207,7 +207,9 @@ impl RequestCtx {
     /// never asked for what it cannot give.
     pub fn input_required(&self, requests: Vec<(String, InputCall)>, state: Option<String>) -> HandlerError {
         for (_, call) in &requests {
-            if let Err(error) = crate::input::require_capability(self.client_capabilities(), call) {
+            if let Err(error) =
+                crate::input::require_capability(self.client_capabilities(), self.protocol_version(), call)
+            {
                 return error;
             }
         }

@@ -58,7 +58,7 @@ impl RequestCtx {
     /// missing ones, carrying this request's state forward.
     pub async fn inputs(&self, requests: Vec<(String, InputCall)>) -> Result<Vec<InputResponse>, HandlerError> {
         for (_, call) in &requests {
-            require_capability(self.client_capabilities(), call)?;
+            require_capability(self.client_capabilities(), self.protocol_version(), call)?;
         }
         if let Some(task) = self.task() {
             // Inside a task the task itself waits in `input_required` for `tasks/update`.
@@ -144,7 +144,11 @@ pub(crate) fn answers_call(answer: &InputResponse, call: &InputCall) -> bool {
 }
 
 /// The client capability `call` needs, as a `-32021` error when it is missing.
-pub(crate) fn require_capability(caps: &ClientCapabilities, call: &InputCall) -> Result<(), HandlerError> {
+pub(crate) fn require_capability(
+    caps: &ClientCapabilities,
+    version: mocopr_core::ProtocolVersion,
+    call: &InputCall,
+) -> Result<(), HandlerError> {
     let required = match call {
         InputCall::Elicit(ElicitRequestParams::Url(_)) if !caps.supports_url_elicitation() => {
             serde_json::json!({ "elicitation": { "url": {} } })
@@ -164,12 +168,17 @@ pub(crate) fn require_capability(caps: &ClientCapabilities, call: &InputCall) ->
         {
             serde_json::json!({ "sampling": { "tools": {} } })
         }
-        // Another server's (or this one's) context only for a client that offers it.
+        // Another server's (or this one's) context only for a client that offers it (a
+        // capability since 2025-11-25; earlier clients had no way to say, so they are asked).
         InputCall::CreateMessage(p)
-            if matches!(
-                p.include_context,
-                Some(mocopr_core::types::IncludeContext::ThisServer | mocopr_core::types::IncludeContext::AllServers)
-            ) && caps.sampling.as_ref().is_some_and(|s| s.context.is_none()) =>
+            if version >= mocopr_core::ProtocolVersion::V2025_11_25
+                && matches!(
+                    p.include_context,
+                    Some(
+                        mocopr_core::types::IncludeContext::ThisServer | mocopr_core::types::IncludeContext::AllServers
+                    )
+                )
+                && caps.sampling.as_ref().is_some_and(|s| s.context.is_none()) =>
         {
             serde_json::json!({ "sampling": { "context": {} } })
         }

@@ -206,6 +206,21 @@ async fn legacy_sessions_get_a_real_server_to_client_request() {
 }
 
 #[tokio::test]
+async fn a_client_before_2025_11_25_is_asked_for_context_with_sampling_alone() {
+    // `sampling.context` did not exist before 2025-11-25: such a client cannot declare it.
+    let mut c = Client::start();
+    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {"sampling": {}}, "clientInfo": {"name": "t", "version": "1"}}}))
+    .await;
+    assert_eq!(c.recv().await["result"]["protocolVersion"], "2025-06-18");
+    c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+    c.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "summarize"}})).await;
+    let request = c.recv().await;
+    assert_eq!(request["method"], "sampling/createMessage", "{request}");
+    assert_eq!(request["params"]["includeContext"], "thisServer");
+}
+
+#[tokio::test]
 async fn a_completion_that_asks_for_input_is_a_server_error() {
     let mut c = Client::start();
     let params = json!({

@@ -23,7 +23,7 @@ struct Args {
     #[arg(long)]
     target: String,
     /// A JSON scenario file (`{"operations": [{"weight": 70, "op": "call_tool", "name": …}]}`).
-    /// Default: list_tools and ping, half each (any server has them).
+    /// Default: list_tools and ping, half each (any server with tools has them).
     #[arg(long)]
     scenario: Option<PathBuf>,
     /// How long requests are started for (e.g. `10s`, `1m`).

@@ -38,15 +38,38 @@ pub(crate) const DEFAULT_LOCAL_SESSIONS: usize = 10_000;
 /// Default most sessions in Redis, over every process.
 pub(crate) const DEFAULT_REDIS_SESSIONS: usize = 10_000;
 
-/// Admits a session into the index if there is room. KEYS: index. ARGV: now (ms since the
-/// epoch), when it expires, id, most sessions, idle ms.
+/// Admits a session into the index if there is room. KEYS: index. ARGV: id, most sessions,
+/// idle ms. Times are Redis's own clock, so processes whose clocks differ agree on expiry.
 const ADMIT: &str = r"
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 ";
+
+/// Renews a session's index entry (`only` = `XX`: only one that is there; '' = enter it).
+/// KEYS: index. ARGV: id, idle ms, `XX` or ''. Returns whether an entry was added or changed.
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+local changed
+if ARGV[3] == 'XX' then
+  changed = redis.call('ZADD', KEYS[1], 'XX', 'CH', expires, ARGV[1])
+else
+  changed = redis.call('ZADD', KEYS[1], 'CH', expires, ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return changed
+";
+
+/// Whether `id` has the shape of the ids this store makes (32 lowercase hex digits): anything
+/// else names no session, and never reaches a Redis key (an id `index` would name the index).
+fn is_session_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
 
 /// Applies a delta if the session still exists. KEYS: hash, subscriptions. ARGV: idle ms,
 /// `initialized` ('' = unchanged), level JSON ('' = unchanged), number of URIs added, the added
@@ -175,29 +198,26 @@ impl RedisSessionStore {
         format!("{}:{{index}}", self.prefix)
     }
 
-    /// When a session used now expires, in ms since the epoch (the index's score).
-    fn expires_at(&self) -> (u64, u64) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        (now, now.saturating_add(self.idle_millis()))
-    }
-
     /// Enters `id` in the index; `Ok(false)` when Redis holds the most sessions allowed.
     async fn admit(&self, id: &str) -> redis::RedisResult<bool> {
-        let (now, expires) = self.expires_at();
         let admitted: i64 = redis::cmd("EVAL")
             .arg(ADMIT)
             .arg(1)
             .arg(self.index_key())
-            .arg(now)
-            .arg(expires)
             .arg(id)
             .arg(self.max_sessions)
             .arg(self.idle_millis())
             .query_async(&mut self.connection.clone())
             .await?;
         Ok(admitted == 1)
+    }
+
+    /// The command renewing `id`'s index entry (`existing_only`: only if it is there).
+    fn renew(&self, id: &str, existing_only: bool) -> redis::Cmd {
+        let mut command = redis::cmd("EVAL");
+        command.arg(RENEW).arg(1).arg(self.index_key()).arg(id).arg(self.idle_millis());
+        command.arg(if existing_only { "XX" } else { "" });
+        command
     }
 
     fn idle_millis(&self) -> u64 {
@@ -210,36 +230,46 @@ impl RedisSessionStore {
 
     /// Keeps `session` locally unless the process already has an object for `id` (two first
     /// requests at once), which it returns instead; makes room by dropping the least recently
-    /// used one nothing waits on.
-    fn keep(&self, id: &str, session: Arc<Session>, written: bool) -> Arc<Session> {
+    /// used ones Redis has whole and nothing waits on. `None` when no room can be made (every
+    /// copy is in use): the request is refused rather than served from a copy nobody keeps.
+    fn keep(&self, id: &str, session: Arc<Session>, written: bool) -> Option<Arc<Session>> {
         let mut local = self.local();
         if let Some(existing) = local.get_mut(id) {
             existing.used = Instant::now();
-            return existing.session.clone();
+            return Some(existing.session.clone());
         }
-        let oldest = |local: &HashMap<String, Local>| {
-            local
-                .iter()
-                .filter(|(_, l)| l.unsaved.is_none() && !l.session.has_pending_requests())
-                .min_by_key(|(_, l)| l.used)
-                .map(|(id, _)| id.clone())
-        };
-        if local.len() >= self.local_capacity
-            && let Some(oldest) = oldest(&local)
-        {
-            local.remove(&oldest);
+        if local.len() >= self.local_capacity {
+            Self::drop_oldest(&mut local, id);
         }
-        // Past the byte budget the least recently used go too; if nothing can go, this request
-        // is served from a copy that is not kept.
         while !session.attach_memory(&self.local_memory) {
-            let Some(oldest) = oldest(&local) else {
+            if !Self::drop_oldest(&mut local, id) {
                 crate::limit_reached("redis_local_max_bytes");
-                return session;
-            };
-            local.remove(&oldest);
+                return None;
+            }
         }
         local.insert(id.to_owned(), Local { session: session.clone(), used: Instant::now(), written, unsaved: None });
-        session
+        self.keep_headroom(&mut local, id);
+        Some(session)
+    }
+
+    /// Drops the least recently used local copy other than `except` that can go (Redis has it
+    /// whole, nothing waits on it); `false` when none can.
+    fn drop_oldest(local: &mut HashMap<String, Local>, except: &str) -> bool {
+        let oldest = local
+            .iter()
+            .filter(|(id, l)| {
+                id.as_str() != except && l.written && l.unsaved.is_none() && !l.session.has_pending_requests()
+            })
+            .min_by_key(|(_, l)| l.used)
+            .map(|(id, _)| id.clone());
+        oldest.is_some_and(|oldest| local.remove(&oldest).is_some())
+    }
+
+    /// Keeps an eighth of the local budget free, so a subscription of a session in use finds
+    /// room rather than being refused for copies that could go.
+    fn keep_headroom(&self, local: &mut HashMap<String, Local>, except: &str) {
+        let target = self.local_memory.max() - self.local_memory.max() / 8;
+        while self.local_memory.used() > target && Self::drop_oldest(local, except) {}
     }
 
     /// Writes a whole state (a new session).
@@ -299,12 +329,15 @@ impl RedisSessionStore {
         pipe.cmd("SMEMBERS").arg(&subs);
         pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
         pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
-        pipe.cmd("ZADD").arg(self.index_key()).arg("XX").arg(self.expires_at().1).arg(id).ignore();
-        // Every entry expires within the idle timeout from now, so the index may too.
-        pipe.cmd("PEXPIRE").arg(self.index_key()).arg(self.idle_millis()).ignore();
-        let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
+        pipe.add_command(self.renew(id, true));
+        let (fields, subscriptions, renewed): (HashMap<String, Vec<u8>>, BTreeSet<String>, i64) =
             pipe.query_async(&mut self.connection.clone()).await?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
+        if renewed == 0 {
+            // A session that outlived its index entry (a request longer than the idle timeout)
+            // is counted again.
+            let _: redis::RedisResult<i64> = self.renew(id, false).query_async(&mut self.connection.clone()).await;
+        }
         let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
             // The id is a credential: it is never logged.
             tracing::warn!("a session in Redis is not one of ours; treating it as ended");
@@ -325,14 +358,9 @@ impl RedisSessionStore {
                 // Created while Redis was down: the client has it already, so it is entered in
                 // the index whatever the count.
                 Ok(()) => {
-                    let (_, expires) = self.expires_at();
-                    let entered: redis::RedisResult<()> = redis::cmd("ZADD")
-                        .arg(self.index_key())
-                        .arg(expires)
-                        .arg(id)
-                        .query_async(&mut self.connection.clone())
-                        .await;
-                    entered.map(|()| true)
+                    let entered: redis::RedisResult<i64> =
+                        self.renew(id, false).query_async(&mut self.connection.clone()).await;
+                    entered.map(|_| true)
                 }
                 Err(error) => Err(error),
             },
@@ -355,8 +383,12 @@ impl SessionStore for RedisSessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
             let id = new_session_id()?;
+            // Kept here first (as not yet in Redis, so it cannot be dropped): a session this
+            // process has no room for is refused before Redis counts it.
+            let session = self.keep(&id, session, false)?;
             let admitted = self.admit(&id).await;
             if let Ok(false) = admitted {
+                self.local().remove(&id);
                 crate::limit_reached("redis_max_sessions");
                 return None;
             }
@@ -375,13 +407,18 @@ impl SessionStore for RedisSessionStore {
                     false
                 }
             };
-            self.keep(&id, session, written);
+            if written && let Some(local) = self.local().get_mut(&id) {
+                local.written = true;
+            }
             Some(id)
         })
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<Session>>, SessionStoreError>> {
         Box::pin(async move {
+            if !is_session_id(id) {
+                return Ok(None);
+            }
             let known = self.local().get(id).map(|l| (l.session.clone(), l.written, l.unsaved.clone()));
             if let Some((session, written, unsaved)) = &known
                 && (!written || unsaved.is_some())
@@ -390,9 +427,12 @@ impl SessionStore for RedisSessionStore {
             }
             match (self.read(id).await, known) {
                 (Ok(Some(state)), Some((session, _, _))) => {
-                    if let Some(local) = self.local().get_mut(id) {
-                        local.used = Instant::now();
+                    let mut local = self.local();
+                    if let Some(kept) = local.get_mut(id) {
+                        kept.used = Instant::now();
                     }
+                    self.keep_headroom(&mut local, id);
+                    drop(local);
                     if session.state().as_ref() != Some(&state) {
                         session.replace_state(state);
                     }
@@ -401,7 +441,11 @@ impl SessionStore for RedisSessionStore {
                 (Ok(Some(state)), None) => {
                     let session = Arc::new(Session::new());
                     session.begin(state);
-                    Ok(Some(self.keep(id, session, true)))
+                    // No room here (every local copy is in use): the client keeps its session
+                    // and retries.
+                    self.keep(id, session, true).map(Some).ok_or_else(|| {
+                        SessionStoreError::new("this process holds as many sessions as it may; retry later")
+                    })
                 }
                 // Still not in Redis (it is failing to write): served from the local copy.
                 (Ok(None), Some((session, false, _))) => Ok(Some(session)),
@@ -423,6 +467,9 @@ impl SessionStore for RedisSessionStore {
 
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, bool> {
         Box::pin(async move {
+            if !is_session_id(id) {
+                return false;
+            }
             let local = self.local().remove(id).is_some();
             let (hash, subs) = self.keys(id);
             let mut pipe = redis::pipe();

@@ -733,8 +733,8 @@ fn carry_extensions(mut from: http::Extensions, request: &mut McpRequest) {
 }
 
 /// The extensions of the HTTP request an MCP request came in, as the layers in front of the
-/// endpoint left them; in every HTTP request's [`McpRequest::extensions`] (and, through
-/// `RequestCtx::http_extension`, a handler's reach).
+/// endpoint left them; in the MCP request's [`McpRequest::extensions`] whenever they left
+/// anything (and, through `RequestCtx::http_extension`, a handler's reach).
 ///
 /// ```
 /// use mocopr_transport::http::HttpExtensions;

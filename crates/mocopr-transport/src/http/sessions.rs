@@ -135,20 +135,29 @@ pub fn new_session_id() -> Option<String> {
 impl SessionStore for InMemorySessionStore {
     fn create(&self, session: Arc<Session>) -> BoxFuture<'_, Option<String>> {
         let mut sessions = self.lock();
-        let admit = |sessions: &HashMap<_, _>| sessions.len() < self.capacity && session.attach_memory(&self.memory);
+        let admit = |sessions: &HashMap<_, _>| {
+            if sessions.len() >= self.capacity {
+                return Err("max_sessions");
+            }
+            if !session.attach_memory(&self.memory) {
+                return Err("max_session_bytes");
+            }
+            Ok(())
+        };
         let mut admitted = admit(&sessions);
-        if !admitted {
+        if admitted.is_err() {
             let now = Instant::now();
             sessions.retain(|_, (_, used)| now.duration_since(*used) < self.idle_timeout);
             admitted = admit(&sessions);
         }
-        let result = admitted.then(new_session_id).flatten().inspect(|id| {
+        if let Err(bound) = admitted {
+            drop(sessions);
+            crate::limit_reached(bound);
+            return Box::pin(std::future::ready(None));
+        }
+        let result = new_session_id().inspect(|id| {
             sessions.insert(id.clone(), (session.clone(), Instant::now()));
         });
-        drop(sessions);
-        if result.is_none() {
-            crate::limit_reached("max_sessions");
-        }
         Box::pin(std::future::ready(result))
     }
 
