@@ -125,13 +125,13 @@ impl McpServer {
         };
         request.version = Some(served.version);
         let mut body = body;
-        // What a requestState would be bound to; the digest is computed only when a state is
-        // signed or checked (rare), not on every call.
-        let source = crate::request_state::BindingSource::new(
-            request.params.clone(),
-            request.extensions.get::<mocopr_core::principal::Principal>().cloned(),
-        );
-        let bind = |method: &'static str, name: &str| Some((method, name.to_owned(), source.clone()));
+        let principal = request.extensions.get::<mocopr_core::principal::Principal>().cloned();
+        // What a requestState would be bound to (for the three requests that can carry one);
+        // the digest is computed only when a state is signed or checked (rare), not on every call.
+        let bind = |method: &'static str, name: &str| {
+            let source = crate::request_state::BindingSource::new(request.params.clone(), principal.clone());
+            Some((method, name.to_owned(), source))
+        };
         let (origin, input_responses, token) = match &mut body {
             ClientRequest::CallTool(p) => {
                 (bind("tools/call", &p.name), p.input_responses.take(), p.request_state.take())
@@ -165,7 +165,7 @@ impl McpServer {
             input_responses,
             request_state,
             session: session.clone(),
-            principal: request.extensions.get::<mocopr_core::principal::Principal>().cloned(),
+            principal,
             #[cfg(feature = "http")]
             http: request.extensions.get::<mocopr_transport::http::HttpExtensions>().cloned(),
             origin,
