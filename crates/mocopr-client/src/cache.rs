@@ -144,7 +144,9 @@ impl ClientCache {
     /// Keeps `result` for its `ttlMs`, under its `cacheScope`.
     pub(crate) fn put(&self, method: &str, params: &Value, result: &Value) {
         let Some(parts) = Self::request_key(method, params) else { return };
-        if ttl(result).is_none() || result.get("resultType").and_then(Value::as_str) == Some("input_required") {
+        // Only final results are kept: an input request or a task stands for work not done yet.
+        let interim = matches!(result.get("resultType").and_then(Value::as_str), Some("input_required" | "task"));
+        if ttl(result).is_none() || interim {
             return;
         }
         // A result without a scope is treated as private: never shared by mistake.

@@ -302,3 +302,21 @@ async fn local_session_objects_are_bounded_in_bytes() {
         assert!(store.get(id).await.unwrap().is_some(), "each served, made again from Redis when dropped here");
     }
 }
+
+#[tokio::test]
+async fn copies_redis_never_had_go_once_unused_past_the_idle_timeout() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
+    // Redis is down: a session lives only in this process, and its copy cannot go while its
+    // client may come back; once unused past the idle timeout it makes room.
+    let url = format!("redis://127.0.0.1:{}/", free_port().expect("port"));
+    let idle = Duration::from_millis(300);
+    let store =
+        sessions(&url).with_idle_timeout(idle).with_local_max_bytes(initialized().state().unwrap().memory_size() + 100);
+    let first = store.create(initialized()).await.expect("served locally while Redis is down");
+    assert!(store.create(initialized()).await.is_none(), "no room: the only copy is the first session's");
+    tokio::time::sleep(idle * 2).await;
+    assert!(store.create(initialized()).await.is_some(), "the abandoned copy made room");
+    assert!(store.get(&first).await.is_err() || store.get(&first).await.unwrap().is_none());
+}

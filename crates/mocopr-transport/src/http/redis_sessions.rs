@@ -238,11 +238,12 @@ impl RedisSessionStore {
             existing.used = Instant::now();
             return Some(existing.session.clone());
         }
-        if local.len() >= self.local_capacity {
-            Self::drop_oldest(&mut local, id);
+        if local.len() >= self.local_capacity && !self.drop_oldest(&mut local, id) {
+            crate::limit_reached("redis_local_capacity");
+            return None;
         }
         while !session.attach_memory(&self.local_memory) {
-            if !Self::drop_oldest(&mut local, id) {
+            if !self.drop_oldest(&mut local, id) {
                 crate::limit_reached("redis_local_max_bytes");
                 return None;
             }
@@ -252,13 +253,16 @@ impl RedisSessionStore {
         Some(session)
     }
 
-    /// Drops the least recently used local copy other than `except` that can go (Redis has it
-    /// whole, nothing waits on it); `false` when none can.
-    fn drop_oldest(local: &mut HashMap<String, Local>, except: &str) -> bool {
+    /// Drops the least recently used local copy other than `except` that can go: no request
+    /// holds it, and Redis has it whole (or it went unused past the idle timeout, so its
+    /// client is gone); `false` when none can.
+    fn drop_oldest(&self, local: &mut HashMap<String, Local>, except: &str) -> bool {
         let oldest = local
             .iter()
             .filter(|(id, l)| {
-                id.as_str() != except && l.written && l.unsaved.is_none() && !l.session.has_pending_requests()
+                id.as_str() != except
+                    && Arc::strong_count(&l.session) == 1
+                    && ((l.written && l.unsaved.is_none()) || l.used.elapsed() > self.idle_timeout)
             })
             .min_by_key(|(_, l)| l.used)
             .map(|(id, _)| id.clone());
@@ -269,7 +273,7 @@ impl RedisSessionStore {
     /// room rather than being refused for copies that could go.
     fn keep_headroom(&self, local: &mut HashMap<String, Local>, except: &str) {
         let target = self.local_memory.max() - self.local_memory.max() / 8;
-        while self.local_memory.used() > target && Self::drop_oldest(local, except) {}
+        while self.local_memory.used() > target && self.drop_oldest(local, except) {}
     }
 
     /// Writes a whole state (a new session).
@@ -329,15 +333,12 @@ impl RedisSessionStore {
         pipe.cmd("SMEMBERS").arg(&subs);
         pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
         pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
-        pipe.add_command(self.renew(id, true));
-        let (fields, subscriptions, renewed): (HashMap<String, Vec<u8>>, BTreeSet<String>, i64) =
+        // Only an entry that is there: re-entering one here could bring back a session another
+        // process just ended.
+        pipe.add_command(self.renew(id, true)).ignore();
+        let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
             pipe.query_async(&mut self.connection.clone()).await?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
-        if renewed == 0 {
-            // A session that outlived its index entry (a request longer than the idle timeout)
-            // is counted again.
-            let _: redis::RedisResult<i64> = self.renew(id, false).query_async(&mut self.connection.clone()).await;
-        }
         let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
             // The id is a credential: it is never logged.
             tracing::warn!("a session in Redis is not one of ours; treating it as ended");
