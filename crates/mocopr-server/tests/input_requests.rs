@@ -87,6 +87,15 @@ impl Client {
         self.0.sink.send(Bytes::from(format!("{message}\n"))).await.expect("send");
     }
 
+    /// The 2025-06-18 handshake with these client capabilities.
+    async fn initialize_legacy(&mut self, capabilities: Value) {
+        self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}}))
+        .await;
+        assert_eq!(self.recv().await["result"]["protocolVersion"], "2025-06-18");
+        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+    }
+
     async fn recv(&mut self) -> Value {
         match tokio::time::timeout(Duration::from_secs(10), self.0.reader.next()).await {
             Ok(Some(Ok(Inbound::Frame(frame)))) => serde_json::from_slice(&frame).expect("JSON"),
@@ -188,11 +197,7 @@ async fn each_round_carries_its_own_state_and_several_inputs_are_asked_at_once()
 #[tokio::test]
 async fn legacy_sessions_get_a_real_server_to_client_request() {
     let mut c = Client::start();
-    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {"elicitation": {}}, "clientInfo": {"name": "t", "version": "1"}}}))
-    .await;
-    assert_eq!(c.recv().await["result"]["protocolVersion"], "2025-06-18");
-    c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+    c.initialize_legacy(json!({"elicitation": {}})).await;
     c.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "greet"}})).await;
 
     let request = c.recv().await;
@@ -209,11 +214,7 @@ async fn legacy_sessions_get_a_real_server_to_client_request() {
 async fn a_client_before_2025_11_25_is_asked_for_context_with_sampling_alone() {
     // `sampling.context` did not exist before 2025-11-25: such a client cannot declare it.
     let mut c = Client::start();
-    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {"sampling": {}}, "clientInfo": {"name": "t", "version": "1"}}}))
-    .await;
-    assert_eq!(c.recv().await["result"]["protocolVersion"], "2025-06-18");
-    c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+    c.initialize_legacy(json!({"sampling": {}})).await;
     c.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "summarize"}})).await;
     let request = c.recv().await;
     assert_eq!(request["method"], "sampling/createMessage", "{request}");
