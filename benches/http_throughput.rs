@@ -1,6 +1,8 @@
 //! Requests per second over HTTP with 32 keep-alive connections, 100-byte payloads: MoCoPr's
-//! `echo-server http` beside a bare hyper echo (`bare-http-echo`), both child processes driven
-//! by the same hyper client. Also prints each server's peak RSS.
+//! `echo-server http` beside a bare hyper echo (`bare-http-echo`), and `auth-server` (the same
+//! echo tool behind the OAuth resource-server layer, every request with a JWT checked against
+//! a test authorization server's keys), all child processes driven by the same hyper client.
+//! Also prints each server's peak RSS.
 //!
 //! `cargo bench -p mocopr-benches --bench http_throughput`
 
@@ -15,6 +17,7 @@ use hyper::Request;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use mocopr_benches::{echo_call_line, example_binary, payload_100, peak_rss_kib};
+use mocopr_testing::TestAuthorizationServer;
 
 const CONNECTIONS: u64 = 32;
 const PER_ITERATION: u64 = 6_400;
@@ -38,24 +41,46 @@ fn start_bare() -> Server {
     Server { child, url: format!("http://{}/mcp", line.trim()) }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+}
+
 fn start_mocopr() -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let port = free_port();
     let child = Command::new(example_binary("echo-server"))
         .args(["http", "--bind", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
+    wait_for(Server { child, url: format!("http://127.0.0.1:{port}/mcp") }, port)
+}
+
+/// `auth-server` trusting `issuer`, and a token it accepts for `tools/call`.
+fn start_auth(issuer: &TestAuthorizationServer) -> (Server, String) {
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}/mcp");
+    let child = Command::new(example_binary("auth-server"))
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--issuer", issuer.issuer(), "--resource", &url])
+        .args(["--scope", "mcp:tools"])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let token = issuer.token(&issuer.claims("bench", &url, &["mcp:tools"])).expect("token");
+    (wait_for(Server { child, url }, port), token)
+}
+
+fn wait_for(server: Server, port: u16) -> Server {
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Server { child, url }
+    server
 }
 
-async fn drive(url: &str, total: u64) -> Duration {
+async fn drive(url: &str, token: Option<&str>, total: u64) -> Duration {
+    let authorization = token.map(|t| format!("Bearer {t}"));
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build_http();
     let text = payload_100();
     let start = Instant::now();
@@ -64,10 +89,15 @@ async fn drive(url: &str, total: u64) -> Duration {
         let client = client.clone();
         let url = url.to_owned();
         let text = text.clone();
+        let authorization = authorization.clone();
         tokio::spawn(async move {
             for i in 0..per_connection {
                 let body = echo_call_line(c * per_connection + i, &text);
-                let request = Request::post(&url)
+                let mut request = Request::post(&url);
+                if let Some(authorization) = &authorization {
+                    request = request.header("authorization", authorization);
+                }
+                let request = request
                     .header("content-type", "application/json")
                     .header("accept", "application/json, text/event-stream")
                     .header("mcp-protocol-version", "2026-07-28")
@@ -92,10 +122,17 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("http_echo_32_connections");
     group.throughput(Throughput::Elements(PER_ITERATION));
     group.sample_size(10).measurement_time(Duration::from_secs(8));
-    for (label, start) in [("bare_hyper", start_bare as fn() -> Server), ("mocopr_echo_server", start_mocopr)] {
-        let server = start();
-        group.bench_function(label, |b| {
-            b.iter_custom(|iterations| runtime.block_on(drive(&server.url, iterations * PER_ITERATION)))
+    // Its keys are fetched once, by the first request (the runtime serves it meanwhile).
+    let issuer = runtime.block_on(TestAuthorizationServer::start()).expect("authorization server");
+    let servers = [("bare_hyper", start_bare(), None), ("mocopr_echo_server", start_mocopr(), None), {
+        let (server, token) = start_auth(&issuer);
+        ("mocopr_auth_server", server, Some(token))
+    }];
+    for (label, server, token) in &servers {
+        group.bench_function(*label, |b| {
+            b.iter_custom(|iterations| {
+                runtime.block_on(drive(&server.url, token.as_deref(), iterations * PER_ITERATION))
+            })
         });
         println!("peak RSS of {label}: {} KiB", peak_rss_kib(server.child.id()).unwrap_or(0));
     }

@@ -10,10 +10,13 @@
 //! - [`TestClient`]: calls a server in process, with no transport, in either era.
 //! - [`ListeningServer`] and [`example_path`]: an example binary (or any server) started as a
 //!   child process, and the URL it printed.
+//! - [`TestAuthorizationServer`]: an OAuth authorization server on a loopback port that signs
+//!   real JWT access tokens with a key it generated, and publishes its metadata and JWKS.
 //! - [`installed`]: skip a test that needs a program the machine lacks, naming it (a failure
 //!   instead when `MOCOPR_NO_SKIP` is set, as in `cargo xtask test`).
 #![deny(missing_docs)]
 
+mod auth_server;
 mod load;
 mod memory;
 mod process;
@@ -21,6 +24,7 @@ mod redis;
 mod test_client;
 mod tools;
 
+pub use auth_server::{INTROSPECTION_CLIENT, TestAuthorizationServer};
 pub use load::{
     LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester, LoadTesterBuilder, Operation,
     OperationReport, Progress, Target, WeightedOperation,

@@ -85,6 +85,8 @@ pub struct Session {
     memory: OnceLock<Arc<SessionMemory>>,
     /// What this session counts now; only changed with `state` locked.
     counted: AtomicUsize,
+    /// The subject of the caller that opens the session, given to its state at `initialize`.
+    opener: Option<String>,
 }
 
 impl Drop for Session {
@@ -129,6 +131,9 @@ pub struct SessionState {
     /// URIs subscribed with `resources/subscribe`; shared, so reading the state does not copy
     /// them (change it with `Arc::make_mut`).
     pub subscriptions: Arc<BTreeSet<String>>,
+    /// The subject of the [`Principal`](mocopr_core::principal::Principal) that opened the
+    /// session (`None`: an anonymous caller). The session serves that subject only.
+    pub owner: Option<String>,
 }
 
 impl SessionState {
@@ -170,7 +175,31 @@ impl SessionState {
     /// subscribed URI with an overhead, and a fixed overhead.
     pub fn memory_size(&self) -> usize {
         let subscriptions: usize = self.subscriptions.iter().map(|uri| uri.len() + SUBSCRIPTION_OVERHEAD).sum();
-        SESSION_OVERHEAD + json_size(&*self.capabilities) + json_size(&self.client_info) + subscriptions
+        SESSION_OVERHEAD
+            + json_size(&*self.capabilities)
+            + json_size(&self.client_info)
+            + self.owner.as_ref().map_or(0, String::len)
+            + subscriptions
+    }
+
+    /// Whether a request of `principal` (`None`: anonymous) may use this session: only the
+    /// caller that opened it may.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mocopr_core::principal::Principal;
+    /// use mocopr_core::types::Implementation;
+    /// use mocopr_core::ProtocolVersion;
+    /// use mocopr_transport::session::SessionState;
+    ///
+    /// let mut state = SessionState::new(ProtocolVersion::V2025_11_25, Arc::default(), Implementation::new("c", "1"));
+    /// state.owner = Some("alice".into());
+    /// assert!(state.serves(Some(&Principal::new("alice"))));
+    /// assert!(!state.serves(Some(&Principal::new("mallory"))));
+    /// assert!(!state.serves(None));
+    /// ```
+    pub fn serves(&self, principal: Option<&mocopr_core::principal::Principal>) -> bool {
+        self.owner.as_deref() == principal.map(mocopr_core::principal::Principal::subject)
     }
 
     /// The state right after a successful `initialize`.
@@ -182,6 +211,7 @@ impl SessionState {
             log_level: None,
             initialized: false,
             subscriptions: Arc::default(),
+            owner: None,
         }
     }
 }
@@ -197,11 +227,36 @@ impl Session {
         self.lock().clone()
     }
 
+    /// Whether a request of `principal` may use this session (see [`SessionState::serves`]); a
+    /// session not yet initialized serves anyone.
+    pub fn serves(&self, principal: Option<&mocopr_core::principal::Principal>) -> bool {
+        self.lock().as_ref().is_none_or(|state| state.serves(principal))
+    }
+
+    /// A session opened by the caller whose principal's subject is `subject` (`None`:
+    /// anonymous): its state, once `initialize` records it, names that owner.
+    pub fn opened_by(subject: Option<String>) -> Self {
+        Session {
+            state: Mutex::default(),
+            pending: Mutex::default(),
+            next_id: AtomicU64::default(),
+            revision: AtomicU64::default(),
+            memory: OnceLock::new(),
+            counted: AtomicUsize::default(),
+            opener: subject,
+        }
+    }
+
     /// Records the handshake; `false` when the session was already initialized.
-    pub fn begin(&self, state: SessionState) -> bool {
+    pub fn begin(&self, mut state: SessionState) -> bool {
         let mut guard = self.lock();
         if guard.is_some() {
             return false;
+        }
+        // The transport knows who opens the session (the HTTP request's principal); the
+        // session serves that caller only.
+        if state.owner.is_none() {
+            state.owner.clone_from(&self.opener);
         }
         self.recount(&state);
         *guard = Some(state);

@@ -124,6 +124,8 @@ struct Handshake {
     version: ProtocolVersion,
     capabilities: ClientCapabilities,
     client_info: Implementation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
 }
 
 impl RedisSessionStore {
@@ -283,6 +285,7 @@ impl RedisSessionStore {
             version: state.version,
             capabilities: (*state.capabilities).clone(),
             client_info: state.client_info.clone(),
+            owner: state.owner.clone(),
         };
         let mut pipe = redis::pipe();
         pipe.atomic();
@@ -345,6 +348,7 @@ impl RedisSessionStore {
             return Ok(None);
         };
         let mut state = SessionState::new(handshake.version, Arc::new(handshake.capabilities), handshake.client_info);
+        state.owner = handshake.owner;
         state.initialized = fields.get("initialized").is_some_and(|v| v == b"1");
         state.log_level = fields.get("level").and_then(|v| serde_json::from_slice::<LoggingLevel>(v).ok());
         state.subscriptions = Arc::new(subscriptions);

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tower_service::Service;
 
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
+use mocopr_core::principal::Principal;
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
 use mocopr_core::{ErrorCode, ErrorObject};
 
@@ -191,8 +192,11 @@ where
         }
         match *request.method() {
             Method::POST => self.post(request).await,
-            Method::GET => self.get(request.headers(), request.extensions().get::<ListenerClosing>()).await,
-            Method::DELETE => self.delete(request.headers()).await,
+            Method::GET => {
+                let principal = request.extensions().get::<Principal>();
+                self.get(request.headers(), request.extensions().get::<ListenerClosing>(), principal).await
+            }
+            Method::DELETE => self.delete(request.headers(), request.extensions().get::<Principal>()).await,
             _ => {
                 let mut response = Response::new(HttpBody::empty());
                 *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -202,7 +206,7 @@ where
         }
     }
 
-    async fn delete(&self, headers: &HeaderMap) -> Response<HttpBody> {
+    async fn delete(&self, headers: &HeaderMap, principal: Option<&Principal>) -> Response<HttpBody> {
         let Some(id) = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -210,6 +214,12 @@ where
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, "missing Mcp-Session-Id"),
             );
         };
+        // Another caller's session is, to this caller, no session at all.
+        match self.sessions.get(id).await {
+            Ok(Some(session)) if owned_by(&session, principal) => {}
+            Ok(_) => return session_not_found(),
+            Err(error) => return store_unavailable(&error),
+        }
         if let Some(stream) = self.standalone().remove(id) {
             stream.cancel();
         }
@@ -217,7 +227,12 @@ where
     }
 
     /// GET: a legacy session's standalone stream; with `Last-Event-ID`, first what was missed.
-    async fn get(&self, headers: &HeaderMap, closing: Option<&ListenerClosing>) -> Response<HttpBody> {
+    async fn get(
+        &self,
+        headers: &HeaderMap,
+        closing: Option<&ListenerClosing>,
+        principal: Option<&Principal>,
+    ) -> Response<HttpBody> {
         let Some(id) = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -226,8 +241,8 @@ where
             );
         };
         let session = match self.sessions.get(id).await {
-            Ok(Some(session)) => session,
-            Ok(None) => return session_not_found(),
+            Ok(Some(session)) if owned_by(&session, principal) => session,
+            Ok(_) => return session_not_found(),
             Err(error) => return store_unavailable(&error),
         };
         let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -303,8 +318,8 @@ where
         let session = match session_id {
             None => None,
             Some(id) => match self.sessions.get(id).await {
-                Ok(Some(session)) => Some(session),
-                Ok(None) => return session_not_found(),
+                Ok(Some(session)) if owned_by(&session, parts.extensions.get::<Principal>()) => Some(session),
+                Ok(_) => return session_not_found(),
                 Err(error) => return store_unavailable(&error),
             },
         };
@@ -363,7 +378,12 @@ where
             }
             Frame::Single(Envelope::Request(raw)) => {
                 let creating = session.is_none() && raw.method == "initialize";
-                let session = if creating { Some(Arc::new(Session::new())) } else { session };
+                let session = if creating {
+                    let opener = parts.extensions.get::<Principal>().map(|p| p.subject().to_owned());
+                    Some(Arc::new(Session::opened_by(opener)))
+                } else {
+                    session
+                };
                 let mut request = McpRequest::from_raw(&raw, &bytes);
                 request.extensions.insert(mcp_headers(&parts.headers));
                 // A listen stream never ends by itself: it ends when the listener shuts down, and
@@ -726,10 +746,16 @@ fn carry_extensions(mut from: http::Extensions, request: &mut McpRequest) {
     if from.is_empty() {
         return;
     }
-    if let Some(principal) = from.get::<mocopr_core::principal::Principal>() {
+    if let Some(principal) = from.get::<Principal>() {
         request.extensions.insert(principal.clone());
     }
     request.extensions.insert(HttpExtensions(Arc::new(from)));
+}
+
+/// Whether `session` serves `principal`: a session serves the caller that opened it, and
+/// nobody else (an authenticated caller's session is unknown to every other caller).
+fn owned_by(session: &Session, principal: Option<&Principal>) -> bool {
+    session.serves(principal)
 }
 
 /// The extensions of the HTTP request an MCP request came in, as the layers in front of the

@@ -1,0 +1,53 @@
+//! MoCoPr authorization: an MCP endpoint as an OAuth 2.1 protected resource.
+//!
+//! [`ResourceServer`] is a tower layer for the endpoint's HTTP service. It publishes Protected
+//! Resource Metadata (RFC 9728) through [`MetadataService`], answers a request without a valid
+//! token with `401` and a `WWW-Authenticate` challenge pointing at that metadata, checks each
+//! request's scopes (every request's, each method's, each tool's: `403 insufficient_scope`
+//! names what to ask for), and hands the caller's [`Principal`](mocopr_core::principal::Principal)
+//! to the server, where handlers read it and legacy sessions, tasks, the cache and
+//! `requestState` are bound to it.
+//!
+//! Tokens are checked by a [`TokenVerifier`]: [`JwtVerifier`] for JWT access tokens signed by
+//! the issuer (keys from its JWKS, found through its RFC 8414 / OpenID Connect metadata, kept
+//! and refetched on rotation; asymmetric algorithms only; `iss`, `aud` = the resource's
+//! canonical URI, `exp`, `nbf` checked), [`IntrospectionVerifier`] for opaque tokens (RFC 7662),
+//! or one of yours. Accepted tokens are cached by hash until they expire, so a signature is
+//! checked once per token. No token is ever logged, kept in memory, or passed on.
+//!
+//! ```no_run
+//! use mocopr_auth::ResourceServer;
+//! use mocopr_server::McpServer;
+//! use mocopr_transport::http::EndpointConfig;
+//! use tower_layer::Layer;
+//!
+//! # fn app(server: McpServer) -> Result<axum::Router, mocopr_auth::AuthConfigError> {
+//! let auth = ResourceServer::builder("https://mcp.example.com/mcp")
+//!     .with_authorization_server("https://auth.example.com")
+//!     .with_method_scopes("tools/call", ["mcp:tools"])
+//!     .build()?;
+//! let mut router =
+//!     axum::Router::new().route_service("/mcp", auth.layer(server.into_http(EndpointConfig::default())));
+//! for path in auth.metadata_paths() {
+//!     router = router.route_service(&path, auth.metadata_service());
+//! }
+//! # Ok(router) }
+//! ```
+#![deny(missing_docs)]
+
+mod discovery;
+mod error;
+mod fetch;
+mod introspection;
+mod jwt;
+mod metadata;
+mod resource;
+mod verifier;
+
+pub use discovery::AuthorizationServerMetadata;
+pub use error::{AuthConfigError, TokenError};
+pub use introspection::{IntrospectionVerifier, IntrospectionVerifierBuilder};
+pub use jwt::{JwtVerifier, JwtVerifierBuilder};
+pub use metadata::ProtectedResourceMetadata;
+pub use resource::{MetadataService, RequireBearer, RequireBearerFuture, ResourceServer, ResourceServerBuilder};
+pub use verifier::{TokenVerifier, Verified};

@@ -1,0 +1,192 @@
+//! [`RequireBearer`]: the service the [`ResourceServer`](super::ResourceServer) layer makes.
+//!
+//! In order: a CORS preflight passes (it carries no credentials); the bearer token is taken
+//! from the one `Authorization` header (never from the query string or the body) and checked;
+//! the scopes every request needs are checked; when methods or tools have scopes of their own,
+//! the body is read (bounded in size and time) to find what the request calls; then the
+//! principal goes into the request's extensions, the header comes off, and the request goes on.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, Method, Request, Response};
+use http_body::Body;
+use http_body_util::{BodyExt, Either, Full, Limited};
+use mocopr_core::principal::Principal;
+use tower_service::Service;
+
+use super::Inner;
+use super::challenge::{Refusal, refusal_response};
+
+/// Requires a valid bearer token with the scopes a request needs; made by the
+/// [`ResourceServer`](super::ResourceServer) layer.
+#[derive(Debug, Clone)]
+pub struct RequireBearer<S> {
+    auth: Arc<Inner>,
+    inner: S,
+}
+
+impl<S> RequireBearer<S> {
+    pub(super) fn new(auth: Arc<Inner>, inner: S) -> Self {
+        RequireBearer { auth, inner }
+    }
+}
+
+/// The response future of [`RequireBearer`].
+pub struct RequireBearerFuture<R, E> {
+    inner: BoxFuture<'static, Result<R, E>>,
+}
+
+impl<R, E> std::fmt::Debug for RequireBearerFuture<R, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequireBearerFuture")
+    }
+}
+
+impl<R, E> Future for RequireBearerFuture<R, E> {
+    type Output = Result<R, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// The bearer token of `headers`: `Ok(None)` when there is none (or another scheme), an
+/// error when there is more than one `Authorization` header or the token is malformed.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(Refusal::InvalidRequest("more than one Authorization header"));
+    }
+    let value = value.to_str().map_err(|_| Refusal::InvalidToken("malformed token"))?;
+    let Some((scheme, token)) = value.split_once(' ') else { return Ok(None) };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = token.trim_matches(' ');
+    // RFC 6750's b64token: what a token may be made of.
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
+    let body = token.trim_end_matches('=');
+    if body.is_empty() || !body.chars().all(b64token) {
+        return Err(Refusal::InvalidToken("malformed token"));
+    }
+    Ok(Some(token))
+}
+
+fn granted(principal: &Principal, needed: &std::collections::BTreeSet<&str>) -> bool {
+    needed.iter().all(|scope| principal.has_scope(scope))
+}
+
+/// The scope a step-up challenge names: every scope the request needs, those the token has
+/// among them too (all in one challenge, as both the 2025-11-25 and 2026-07-28 revisions ask;
+/// scopes the request does not need are the client's to keep).
+fn step_up_scope(needed: &std::collections::BTreeSet<&str>) -> String {
+    needed.iter().copied().collect::<Vec<_>>().join(" ")
+}
+
+impl<S, B, ResBody> Service<Request<B>> for RequireBearer<S>
+where
+    S: Service<Request<Either<B, Full<Bytes>>>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResBody: Send + 'static,
+{
+    type Response = Response<Either<ResBody, Full<Bytes>>>;
+    type Error = S::Error;
+    type Future = RequireBearerFuture<Self::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone that was made ready serves this request; the fresh one waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let auth = self.auth.clone();
+        let refuse = move |auth: &Inner, refusal: Refusal, scope: &str| {
+            Ok(refusal_response(refusal, &auth.metadata_url, scope).map(Either::Right))
+        };
+        RequireBearerFuture {
+            inner: Box::pin(async move {
+                if request.method() == Method::OPTIONS {
+                    return inner.call(request.map(Either::Left)).await.map(|r| r.map(Either::Left));
+                }
+                let token = match bearer_token(request.headers()) {
+                    Ok(Some(token)) => token,
+                    Ok(None) => return refuse(&auth, Refusal::NoToken, &auth.baseline_scope),
+                    Err(refusal) => return refuse(&auth, refusal, &auth.baseline_scope),
+                };
+                let principal = match auth.verifier.verify(token).await {
+                    Ok(principal) => principal,
+                    Err(crate::TokenError::Unavailable(why)) => return refuse(&auth, Refusal::Unavailable(why), ""),
+                    Err(crate::TokenError::Invalid(why)) => {
+                        return refuse(&auth, Refusal::InvalidToken(why), &auth.baseline_scope);
+                    }
+                };
+                let (mut parts, body) = request.into_parts();
+                parts.headers.remove(AUTHORIZATION);
+                parts.extensions.insert(principal.clone());
+                if !(auth.policy.reads_bodies() && parts.method == Method::POST) {
+                    let needed = auth.policy.always.iter().map(String::as_str).collect();
+                    if !granted(&principal, &needed) {
+                        return refuse(&auth, Refusal::InsufficientScope, &step_up_scope(&needed));
+                    }
+                    let request = Request::from_parts(parts, Either::Left(body));
+                    return inner.call(request).await.map(|r| r.map(Either::Left));
+                }
+                let collected =
+                    tokio::time::timeout(auth.body_timeout, Limited::new(body, auth.max_body_size).collect());
+                let bytes = match collected.await {
+                    Ok(Ok(collected)) => collected.to_bytes(),
+                    Ok(Err(_)) => {
+                        return refuse(&auth, Refusal::InvalidRequest("request body unreadable or too large"), "");
+                    }
+                    Err(_) => return refuse(&auth, Refusal::InvalidRequest("request body too slow"), ""),
+                };
+                let Some(needed) = auth.policy.needed(&bytes) else {
+                    return refuse(&auth, Refusal::InvalidRequest("request body is no JSON-RPC message"), "");
+                };
+                if !granted(&principal, &needed) {
+                    return refuse(&auth, Refusal::InsufficientScope, &step_up_scope(&needed));
+                }
+                let request = Request::from_parts(parts, Either::Right(Full::new(bytes)));
+                inner.call(request).await.map(|r| r.map(Either::Left))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(value: &str) -> Result<Option<String>, Refusal> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, value.parse().unwrap());
+        bearer_token(&headers).map(|t| t.map(str::to_owned))
+    }
+
+    #[test]
+    fn only_one_well_formed_bearer_token_is_taken() {
+        assert_eq!(token("Bearer abc.def-ghi_~+/=="), Ok(Some("abc.def-ghi_~+/==".into())));
+        assert_eq!(token("bearer abc"), Ok(Some("abc".into())));
+        assert_eq!(token("Basic dXNlcjpwdw=="), Ok(None));
+        assert_eq!(token("Bearer"), Ok(None));
+        assert!(token("Bearer a b").is_err());
+        assert!(token("Bearer ==").is_err());
+        let mut headers = HeaderMap::new();
+        headers.append(AUTHORIZATION, "Bearer a".parse().unwrap());
+        headers.append(AUTHORIZATION, "Bearer b".parse().unwrap());
+        assert!(bearer_token(&headers).is_err());
+        assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));
+    }
+}

@@ -1,0 +1,109 @@
+//! The echo tools behind an OAuth 2.1 resource server: every request needs a valid access
+//! token issued by `--issuer` for `--resource`; `tools/call` also needs `--scope`.
+//!
+//! Run with:
+//!
+//! ```text
+//! cargo run -p mocopr-examples --example auth-server -- \
+//!     --bind 127.0.0.1:8080 --issuer https://auth.example.com \
+//!     --resource http://127.0.0.1:8080/mcp --scope mcp:tools
+//! ```
+//!
+//! The endpoint is `/mcp` (both eras); its Protected Resource Metadata is at
+//! `/.well-known/oauth-protected-resource/mcp` (and the root well-known path). The server
+//! prints `auth-server: listening on http://ADDRESS/mcp` on stderr. A request without a token
+//! gets `401` with a `WWW-Authenticate` challenge naming the metadata; one whose token lacks
+//! the scope gets `403 insufficient_scope`. `--admin-tool-scope SCOPE` puts the `wipe` tool
+//! behind one more scope (a step-up). Tools: `echo {text}`, `add {a, b}`, `whoami` (the
+//! token's subject and scopes), `wipe` (says it wiped).
+
+use clap::Parser;
+use mocopr::prelude::*;
+use mocopr_auth::ResourceServer;
+use serde::Deserialize;
+use tower::Layer;
+
+#[derive(Parser)]
+#[command(about = "The echo tools behind an OAuth 2.1 resource server")]
+struct Cli {
+    /// Where to listen (`HOST:PORT`).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// The authorization server whose metadata and keys are trusted (its issuer identifier).
+    #[arg(long)]
+    issuer: String,
+    /// This server's canonical resource URI (tokens must name it in `aud`).
+    #[arg(long)]
+    resource: String,
+    /// The scope `tools/call` needs.
+    #[arg(long)]
+    scope: String,
+    /// A further scope the `wipe` tool needs.
+    #[arg(long)]
+    admin_tool_scope: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct EchoParams {
+    /// The text to return.
+    text: String,
+}
+
+/// Returns its input text.
+#[tool]
+async fn echo(Args(p): Args<EchoParams>) -> String {
+    p.text
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct AddParams {
+    a: f64,
+    b: f64,
+}
+
+/// Adds two numbers.
+#[tool]
+async fn add(Args(p): Args<AddParams>) -> String {
+    (p.a + p.b).to_string()
+}
+
+/// Says who called: the token's subject and scopes.
+#[tool]
+async fn whoami(caller: Principal) -> String {
+    format!("{} [{}]", caller.subject(), caller.scopes().join(" "))
+}
+
+/// Pretends to wipe everything (a tool behind a further scope).
+#[tool(destructive)]
+async fn wipe(caller: Principal) -> String {
+    format!("wiped, as {} asked", caller.subject())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let server = McpServer::builder()
+        .with_name("auth-server")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .register(echo_tool())
+        .register(add_tool())
+        .register(whoami_tool())
+        .register(wipe_tool())
+        .build()?;
+    let mut auth = ResourceServer::builder(cli.resource.as_str())
+        .with_authorization_server(cli.issuer.as_str())
+        .with_method_scopes("tools/call", [cli.scope.as_str()])
+        .with_resource_name("MoCoPr auth-server example");
+    if let Some(scope) = &cli.admin_tool_scope {
+        auth = auth.with_tool_scopes("wipe", [scope.as_str()]);
+    }
+    let auth = auth.build()?;
+    let mut app = axum::Router::new().route_service("/mcp", auth.layer(server.into_http(EndpointConfig::default())));
+    for path in auth.metadata_paths() {
+        app = app.route_service(&path, auth.metadata_service());
+    }
+    let listener = tokio::net::TcpListener::bind(&cli.bind).await?;
+    eprintln!("auth-server: listening on http://{}/mcp", listener.local_addr()?);
+    serve_http(listener, app).await?;
+    Ok(())
+}
