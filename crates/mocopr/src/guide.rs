@@ -37,5 +37,9 @@ pub mod configuration {}
 #[doc = include_str!("../../../docs/guide/11-limits-and-security.md")]
 pub mod limits_and_security {}
 
+#[cfg(feature = "auth")]
+#[doc = include_str!("../../../docs/guide/13-authorization.md")]
+pub mod authorization {}
+
 #[doc = include_str!("../../../docs/guide/12-status.md")]
 pub mod status {}

@@ -36,6 +36,7 @@
 //! | `metrics` | [`metrics`]: `MetricsCollector` (Prometheus), `MetricsLayer`, `.with_metrics(..)` | yes |
 //! | `profiling` | [`profiling`]: `Profiler` (CPU flamegraphs, allocation counting, request tracing), `.with_profiler(..)` | yes |
 //! | `dashboard` | [`dashboard`]: `PerformanceDashboard` (`/metrics`, `/health`, `/debug/pprof/profile`, a live page) as an axum `Router` | yes |
+//! | `auth` | `auth`: `ResourceServer` (OAuth 2.1 resource server layer: metadata, JWT / introspection verifiers, scopes) | no |
 //! | `redis` | Redis session and event stores: several server processes behind one endpoint | no |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
@@ -75,6 +76,10 @@ pub use mocopr_batch as batch;
 #[cfg(feature = "cache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
 pub use mocopr_cache as cache;
+
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub use mocopr_auth as auth;
 
 /// Prometheus metrics and their layer.
 #[cfg(feature = "metrics")]
