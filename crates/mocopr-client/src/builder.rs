@@ -26,6 +26,8 @@ pub struct McpClientBuilder {
     transport: FramingConfig,
     #[cfg(feature = "http")]
     pool: mocopr_transport::PoolConfig,
+    #[cfg(feature = "tls")]
+    tls: Option<mocopr_transport::tls::ClientTls>,
     era_cache: Option<EraCache>,
     result_cache: Option<ResultCache>,
     max_server_requests: usize,
@@ -68,6 +70,8 @@ impl McpClient {
             transport: FramingConfig::default(),
             #[cfg(feature = "http")]
             pool: mocopr_transport::PoolConfig::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
             era_cache: None,
             result_cache: None,
         }
@@ -187,7 +191,32 @@ impl McpClientBuilder {
         McpClient::start(reader, sink, self.settings(None).0).await
     }
 
-    /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`).
+    /// Which certificates an `https://` server must present (default:
+    /// [`ClientTls::platform`], the operating system's roots). HTTP/2 is used when the server
+    /// offers it, its requests multiplexed on one connection.
+    ///
+    /// ```no_run
+    /// use mocopr_client::McpClient;
+    /// use mocopr_transport::tls::ClientTls;
+    ///
+    /// # async fn run(ca_pem: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = McpClient::builder()
+    ///     .with_tls(ClientTls::from_root_pem(ca_pem)?)
+    ///     .connect_http("https://mcp.internal.example:8443/mcp")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`ClientTls::platform`]: mocopr_transport::tls::ClientTls::platform
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(mut self, tls: mocopr_transport::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`, or with the
+    /// `tls` feature `https://mcp.example.com/mcp`).
     ///
     /// ```no_run
     /// use mocopr_client::McpClient;
@@ -200,7 +229,11 @@ impl McpClientBuilder {
     /// ```
     #[cfg(feature = "http")]
     pub async fn connect_http(self, url: &str) -> Result<McpClient, ClientError> {
-        let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size)?;
+        #[cfg(feature = "tls")]
+        let tls = self.tls.clone();
+        #[cfg(not(feature = "tls"))]
+        let tls = None;
+        let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size, tls)?;
         McpClient::start_http(link, self.settings(Some(url.to_owned())).0).await
     }
 

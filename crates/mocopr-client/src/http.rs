@@ -22,6 +22,12 @@ use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 use mocopr_transport::pool::{ConnectionPool, Connector, HttpConnector, PoolConfig, PoolMetrics, Pooled};
 
 use crate::client::{Inner, complete, route};
+
+#[cfg(feature = "tls")]
+use mocopr_transport::tls::ClientTls;
+/// Without the `tls` feature no TLS settings exist; `https://` URLs are refused.
+#[cfg(not(feature = "tls"))]
+pub(crate) type ClientTls = std::convert::Infallible;
 use crate::error::ClientError;
 
 /// An error response, whose id may be missing or null.
@@ -54,19 +60,40 @@ pub(crate) struct HttpLink {
 }
 
 impl HttpLink {
-    /// A link to `url` (plain `http://`), its connections pooled as `pool` says.
-    pub(crate) fn new(url: &str, pool: PoolConfig, max_message: usize) -> Result<Self, ClientError> {
+    /// A link to `url` (`http://`, or `https://` with the `tls` feature: `tls`'s roots, the
+    /// platform's when `None`), its connections pooled as `pool` says.
+    pub(crate) fn new(
+        url: &str,
+        pool: PoolConfig,
+        max_message: usize,
+        tls: Option<ClientTls>,
+    ) -> Result<Self, ClientError> {
         let invalid =
             |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
         let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(invalid("only http:// endpoints are supported (no TLS yet)"));
-        }
         let host = uri.host().ok_or_else(|| invalid("no host in the URL"))?;
-        let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
+        let connector = match uri.scheme_str() {
+            Some("http") => HttpConnector::new(format!("{host}:{}", uri.port_u16().unwrap_or(80))),
+            #[cfg(feature = "tls")]
+            Some("https") => {
+                let tls = match tls {
+                    Some(tls) => tls,
+                    None => ClientTls::platform().map_err(|e| invalid(&format!("no TLS roots ({e})")))?,
+                };
+                HttpConnector::new(format!("{host}:{}", uri.port_u16().unwrap_or(443)))
+                    .with_tls(host, &tls)
+                    .map_err(|e| invalid(&e.to_string()))?
+            }
+            #[cfg(not(feature = "tls"))]
+            Some("https") => {
+                let _ = tls;
+                return Err(invalid("https:// needs the `tls` feature of mocopr-client"));
+            }
+            _ => return Err(invalid("not an http:// or https:// URL")),
+        };
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
         Ok(HttpLink {
-            pool: ConnectionPool::new(HttpConnector::new(authority), pool),
+            pool: ConnectionPool::new(connector, pool),
             path,
             session: Mutex::new(None),
             tool_headers: Mutex::new(HashMap::new()),

@@ -12,11 +12,14 @@
 //!   child process, and the URL it printed.
 //! - [`TestAuthorizationServer`]: an OAuth authorization server on a loopback port that signs
 //!   real JWT access tokens with a key it generated, and publishes its metadata and JWKS.
+//! - [`TestCertificates`]: a certificate authority made for the test and a server certificate
+//!   it signed for the loopback names, for HTTPS tests.
 //! - [`installed`]: skip a test that needs a program the machine lacks, naming it (a failure
 //!   instead when `MOCOPR_NO_SKIP` is set, as in `cargo xtask test`).
 #![deny(missing_docs)]
 
 mod auth_server;
+mod certificates;
 mod load;
 mod memory;
 mod process;
@@ -25,6 +28,7 @@ mod test_client;
 mod tools;
 
 pub use auth_server::{INTROSPECTION_CLIENT, TestAuthorizationServer};
+pub use certificates::TestCertificates;
 pub use load::{
     LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester, LoadTesterBuilder, Operation,
     OperationReport, Progress, Target, WeightedOperation,

@@ -40,6 +40,9 @@ pub mod pool;
 pub mod result_stream;
 pub mod session;
 pub mod stdio;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 pub use config::{FramingConfig, FramingConfigBuilder};
 pub use error::TransportError;

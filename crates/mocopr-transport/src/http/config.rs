@@ -207,6 +207,9 @@ pub struct ListenerConfig {
     pub connection_timeout: Option<Duration>,
     /// HTTP/1.1 keep-alive.
     pub keep_alive: bool,
+    /// Most requests in progress at once on one HTTP/2 connection (HTTPS clients that chose
+    /// HTTP/2); a client waits for a stream before sending more.
+    pub max_concurrent_streams: u32,
     /// Disable Nagle's algorithm (lower latency for small responses).
     pub tcp_nodelay: bool,
     /// TCP keepalive probes; `None` disables them.
@@ -230,6 +233,7 @@ impl Default for ListenerConfig {
             header_timeout: Duration::from_secs(30),
             connection_timeout: Some(Duration::from_secs(120)),
             keep_alive: true,
+            max_concurrent_streams: 128,
             tcp_nodelay: true,
             tcp_keepalive: Some(Duration::from_secs(60)),
             compression_threshold: Some(1024),
@@ -308,6 +312,13 @@ impl ListenerConfigBuilder {
     /// Enables or disables HTTP/1.1 keep-alive (default on).
     pub fn with_keep_alive(mut self, keep_alive: bool) -> Self {
         self.config.keep_alive = keep_alive;
+        self
+    }
+
+    /// Sets the most requests in progress at once on one HTTP/2 connection (default 128; at
+    /// least 1).
+    pub fn with_max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.config.max_concurrent_streams = streams.max(1);
         self
     }
 

@@ -1,7 +1,8 @@
-//! [`serve_http`]: a hyper HTTP/1.1 listener for any HTTP service (the MCP endpoint alone, or
-//! an axum `Router` with it beside other routes), with the connection knobs of
-//! [`ListenerConfig`]: a bound on connections, header and idle-connection timeouts, TCP options,
-//! response compression.
+//! [`serve_http`]: a hyper listener for any HTTP service (the MCP endpoint alone, or an axum
+//! `Router` with it beside other routes), with the connection knobs of [`ListenerConfig`]: a
+//! bound on connections, header and idle-connection timeouts, TCP options, response
+//! compression. HTTP/1.1 over plain TCP; with [`ServeHttp::with_tls`] (the `tls` feature),
+//! HTTPS with HTTP/2 or HTTP/1.1 as the client picks by ALPN.
 
 use std::convert::Infallible;
 use std::future::{Future, IntoFuture, Pending};
@@ -43,7 +44,15 @@ use crate::error::TransportError;
 /// # Ok(()) }
 /// ```
 pub fn serve_http<S>(listener: TcpListener, service: S) -> ServeHttp<S, Pending<()>> {
-    ServeHttp { listener, service, config: ListenerConfig::default(), path: None, shutdown: std::future::pending() }
+    ServeHttp {
+        listener,
+        service,
+        config: ListenerConfig::default(),
+        path: None,
+        #[cfg(feature = "tls")]
+        tls: None,
+        shutdown: std::future::pending(),
+    }
 }
 
 /// A server not yet started: set it up with the `with_*` methods, then `.await` it. Made by
@@ -54,6 +63,8 @@ pub struct ServeHttp<S, F> {
     service: S,
     config: ListenerConfig,
     path: Option<Arc<str>>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
     shutdown: F,
 }
 
@@ -77,6 +88,26 @@ impl<S, F> ServeHttp<S, F> {
         self
     }
 
+    /// Serves HTTPS: every connection starts with a TLS handshake (bounded by the header
+    /// timeout), then speaks HTTP/2 or HTTP/1.1 as ALPN settled.
+    ///
+    /// ```no_run
+    /// use mocopr_transport::http::serve_http;
+    /// use mocopr_transport::tls::ServerTls;
+    ///
+    /// # async fn run(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8443").await?;
+    /// let tls = ServerTls::from_pem_files("/etc/mcp/cert.pem", "/etc/mcp/key.pem")?;
+    /// serve_http(listener, app).with_tls(tls).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// When `signal` resolves: stops accepting connections, closes idle ones, ends the
     /// endpoint's never-ending streams (legacy GET streams, `subscriptions/listen`), lets the
     /// other connections finish the requests in progress (up to
@@ -88,6 +119,8 @@ impl<S, F> ServeHttp<S, F> {
             service: self.service,
             config: self.config,
             path: self.path,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
             shutdown: signal,
         }
     }
@@ -108,14 +141,24 @@ where
         let compress = CompressAbove(self.config.compression_threshold);
         let service = tower_http::compression::Compression::new(OnPath { inner: self.service, path: self.path })
             .compress_when(compress);
-        Box::pin(accept_loop(self.listener, service, self.config, self.shutdown))
+        #[cfg(feature = "tls")]
+        let tls = self.tls.map(|tls| tls.acceptor());
+        #[cfg(not(feature = "tls"))]
+        let tls = None;
+        Box::pin(accept_loop(self.listener, service, self.config, tls, self.shutdown))
     }
 }
+
+#[cfg(not(feature = "tls"))]
+type Acceptor = std::convert::Infallible;
+#[cfg(feature = "tls")]
+type Acceptor = tokio_rustls::TlsAcceptor;
 
 async fn accept_loop<S, B>(
     listener: TcpListener,
     service: S,
     config: ListenerConfig,
+    tls: Option<Acceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TransportError>
 where
@@ -164,46 +207,45 @@ where
         let tracked =
             Tracked { inner: service.clone(), activity: activity.clone(), closing: ListenerClosing(closing.clone()) };
         let service = hyper_util::service::TowerToHyperService::new(tracked);
-        let mut builder = http1::Builder::new();
-        builder.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
+        let mut http1 = http1::Builder::new();
+        http1.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
         let open = OpenConnection::enter(open.clone());
-        let (closing, force) = (closing.clone(), force.clone());
+        let drive = Drive { activity, idle_limit, closing: closing.clone(), force: force.clone() };
         let write_timeout = config.write_timeout;
+        #[cfg(feature = "tls")]
+        let (header_timeout, max_streams, tracker) =
+            (config.header_timeout, config.max_concurrent_streams, connections.clone());
+        // (Without the feature, `Option<Infallible>` is `Copy`.)
+        #[cfg(feature = "tls")]
+        let tls = tls.clone();
         connections.spawn(async move {
             let (_admitted, _open) = (admitted, open);
             let stream = SlowWriteGuard::new(stream, write_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            // A connection error (reset, timeout) ends this connection only.
-            loop {
-                // Without an idle limit, the timer never fires.
-                let deadline = idle_limit.map(|limit| activity.next_check(limit));
-                let idle = async move {
-                    match deadline {
-                        Some(deadline) => tokio::time::sleep_until(deadline).await,
-                        None => std::future::pending().await,
-                    }
+            let Some(acceptor) = tls else {
+                let connection = http1.serve_connection(TokioIo::new(stream), service);
+                return drive.run(connection, |c| c.graceful_shutdown()).await;
+            };
+            #[cfg(not(feature = "tls"))]
+            match acceptor {};
+            #[cfg(feature = "tls")]
+            {
+                // A peer that stalls its handshake is dropped like one that stalls its headers.
+                let stream = tokio::select! {
+                    accepted = tokio::time::timeout(header_timeout, acceptor.accept(stream)) => match accepted {
+                        Ok(Ok(stream)) => stream,
+                        _ => return,
+                    },
+                    () = drive.closing.cancelled() => return,
                 };
-                tokio::select! {
-                    _ = connection.as_mut() => return,
-                    // hyper's graceful shutdown answers the request in progress, then closes; once
-                    // the grace is over, dropping the connection closes its socket.
-                    () = closing.cancelled() => {
-                        connection.as_mut().graceful_shutdown();
-                        tokio::select! {
-                            _ = connection => {}
-                            () = force.cancelled() => {}
-                        }
-                        return;
-                    }
-                    () = idle => {
-                        let Some(limit) = idle_limit else { continue };
-                        if activity.is_idle_for(limit) {
-                            connection.as_mut().graceful_shutdown();
-                            let _ = connection.await;
-                            return;
-                        }
-                    }
+                if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    let executor = StreamExecutor { tracker, force: drive.force.clone() };
+                    let mut http2 = hyper::server::conn::http2::Builder::new(executor);
+                    http2.timer(TokioTimer::new()).max_concurrent_streams(max_streams);
+                    let connection = http2.serve_connection(TokioIo::new(stream), service);
+                    drive.run(connection, |c| c.graceful_shutdown()).await;
+                } else {
+                    let connection = http1.serve_connection(TokioIo::new(stream), service);
+                    drive.run(connection, |c| c.graceful_shutdown()).await;
                 }
             }
         });
@@ -217,6 +259,81 @@ where
         connections.wait().await;
     }
     Ok(())
+}
+
+/// What a connection task watches while it serves: the idle limit, and the listener's shutdown
+/// (graceful, then forced).
+struct Drive {
+    activity: Arc<Activity>,
+    idle_limit: Option<Duration>,
+    closing: CancellationToken,
+    force: CancellationToken,
+}
+
+impl Drive {
+    /// Serves `connection` (HTTP/1.1 or HTTP/2; `graceful` starts its graceful shutdown) until
+    /// it ends, is idle past the limit, or the listener shuts down.
+    async fn run<C: Future>(self, connection: C, graceful: impl Fn(Pin<&mut C>)) {
+        tokio::pin!(connection);
+        // A connection error (reset, timeout) ends this connection only.
+        loop {
+            // Without an idle limit, the timer never fires.
+            let deadline = self.idle_limit.map(|limit| self.activity.next_check(limit));
+            let idle = async move {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                // hyper's graceful shutdown answers the requests in progress, then closes; once
+                // the grace is over, dropping the connection closes its socket.
+                () = self.closing.cancelled() => {
+                    graceful(connection.as_mut());
+                    tokio::select! {
+                        _ = connection => {}
+                        () = self.force.cancelled() => {}
+                    }
+                    return;
+                }
+                () = idle => {
+                    let Some(limit) = self.idle_limit else { continue };
+                    if self.activity.is_idle_for(limit) {
+                        graceful(connection.as_mut());
+                        let _ = connection.await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the requests of HTTP/2 connections (hyper gives each stream a task) among the
+/// listener's tasks, so shutdown waits for them, and cuts them when the grace is over.
+#[cfg(feature = "tls")]
+#[derive(Clone)]
+struct StreamExecutor {
+    tracker: TaskTracker,
+    force: CancellationToken,
+}
+
+#[cfg(feature = "tls")]
+impl<F> hyper::rt::Executor<F> for StreamExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, stream: F) {
+        let force = self.force.clone();
+        self.tracker.spawn(async move {
+            tokio::select! {
+                _ = stream => {}
+                () = force.cancelled() => {}
+            }
+        });
+    }
 }
 
 /// Compresses responses above a size, except server-sent event streams (their events must
@@ -329,6 +446,14 @@ where
 
     fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(self.closing.clone());
+        // HTTP/2 names the target host in `:authority`; the endpoint's checks (and a user's
+        // routes) read `Host`, which an HTTP/2 client need not send (RFC 9113 §8.3.1).
+        if request.version() == http::Version::HTTP_2 && !request.headers().contains_key(http::header::HOST) {
+            let host = request.uri().authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok());
+            if let Some(host) = host {
+                request.headers_mut().insert(http::header::HOST, host);
+            }
+        }
         let guard = InProgress::enter(&self.activity);
         TrackedFuture { inner: self.inner.call(request), guard: Some(guard) }
     }
