@@ -9,6 +9,8 @@
 //!   cargo run --release -p mocopr-examples --example conformance-client -- http://127.0.0.1:3000/mcp
 //! ```
 
+mod auth;
+
 use futures_util::future::BoxFuture;
 use mocopr_client::{ClientError, InputHandler, McpClient};
 use mocopr_core::ErrorObject;
@@ -44,18 +46,21 @@ fn default_of(field: &PrimitiveSchema) -> Option<Value> {
 }
 
 async fn run(url: &str, scenario: &str) -> Result<(), ClientError> {
-    let client = McpClient::builder()
-        .with_info("mocopr-conformance-client", env!("CARGO_PKG_VERSION"))
-        .with_input_handler(Defaults)
-        .connect_http(url)
-        .await?;
-    let tools = client.list_tools().await?;
-    // Some scenarios say which calls to make in `MCP_CONFORMANCE_CONTEXT`; tools this client
-    // refused (invalid `x-mcp-header` annotations) are not called.
+    // Some scenarios say which calls to make, or which credentials to use, in
+    // `MCP_CONFORMANCE_CONTEXT`.
     let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
         .ok()
         .and_then(|c| serde_json::from_str(&c).ok())
         .unwrap_or(Value::Null);
+    let mut builder = McpClient::builder()
+        .with_info("mocopr-conformance-client", env!("CARGO_PKG_VERSION"))
+        .with_input_handler(Defaults);
+    if scenario.starts_with("auth/") {
+        builder = builder.with_oauth(auth::config(scenario, &context)?);
+    }
+    let client = builder.connect_http(url).await?;
+    let tools = client.list_tools().await?;
+    // Tools this client refused (invalid `x-mcp-header` annotations) are not called.
     for call in context.get("toolCalls").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let name = call.get("name").and_then(Value::as_str).unwrap_or_default();
         if tools.iter().any(|t| t.name == name) {
@@ -93,6 +98,13 @@ async fn run(url: &str, scenario: &str) -> Result<(), ClientError> {
             }
             let _ = client.list_resources().await;
             let _ = client.list_prompts().await;
+        }
+        // An authorized call after the listing: two authenticated requests, as the
+        // authorization-server migration needs.
+        auth if auth.starts_with("auth/") => {
+            if let Some(tool) = tools.first() {
+                client.call_tool(&tool.name, json!({})).await?;
+            }
         }
         _ => {}
     }

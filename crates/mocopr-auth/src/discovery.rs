@@ -64,6 +64,58 @@ impl AuthorizationServerMetadata {
     }
 }
 
+impl AuthorizationServerMetadata {
+    /// Where the metadata of `issuer` may be, in the order MCP clients try them (RFC 8414's
+    /// URL, then OpenID Connect's; for an issuer with a path, each with the well-known part
+    /// before the path, then OpenID Connect's after it). The first document found must name
+    /// the issuer exactly.
+    ///
+    /// ```
+    /// use mocopr_auth::AuthorizationServerMetadata;
+    ///
+    /// let issuer = url::Url::parse("https://auth.example.com/tenant1").unwrap();
+    /// let urls = AuthorizationServerMetadata::well_known_urls(&issuer);
+    /// assert_eq!(urls[0].as_str(), "https://auth.example.com/.well-known/oauth-authorization-server/tenant1");
+    /// assert_eq!(urls[2].as_str(), "https://auth.example.com/tenant1/.well-known/openid-configuration");
+    /// ```
+    pub fn well_known_urls(issuer: &Url) -> Vec<Url> {
+        metadata_urls(issuer)
+    }
+
+    /// A field of the document beyond the typed ones, when it is `true`
+    /// (`authorization_response_iss_parameter_supported`, `client_id_metadata_document_supported`).
+    ///
+    /// ```
+    /// use mocopr_auth::AuthorizationServerMetadata;
+    ///
+    /// let mut metadata = AuthorizationServerMetadata::new("https://auth.example.com");
+    /// metadata.extra.insert("client_id_metadata_document_supported".into(), true.into());
+    /// assert!(metadata.flag("client_id_metadata_document_supported"));
+    /// assert!(!metadata.flag("authorization_response_iss_parameter_supported"));
+    /// ```
+    pub fn flag(&self, name: &str) -> bool {
+        self.extra.get(name).and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
+
+    /// A list field of the document beyond the typed ones (`token_endpoint_auth_methods_supported`,
+    /// `grant_types_supported`); empty when absent.
+    ///
+    /// ```
+    /// use mocopr_auth::AuthorizationServerMetadata;
+    ///
+    /// let mut metadata = AuthorizationServerMetadata::new("https://auth.example.com");
+    /// metadata.extra.insert("token_endpoint_auth_methods_supported".into(), serde_json::json!(["none"]));
+    /// assert_eq!(metadata.list("token_endpoint_auth_methods_supported"), ["none"]);
+    /// ```
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        self.extra
+            .get(name)
+            .and_then(serde_json::Value::as_array)
+            .map(|list| list.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Where the metadata of `issuer` may be, in the order MCP's authorization specification tries
 /// them: for an issuer with a path, the RFC 8414 URL (well-known part before the path), then
 /// OpenID Connect's two forms (before, then after the path); for one without, RFC 8414's, then
@@ -96,13 +148,19 @@ pub(crate) enum DiscoveryError {
     IssuerMismatch,
 }
 
-/// Fetches the metadata of `issuer`, trying each well-known URL in order; the first document
-/// found must name `issuer` exactly (RFC 8414 §3.3), or none is taken.
-pub(crate) async fn discover(fetcher: &Fetcher, issuer: &Url) -> Result<AuthorizationServerMetadata, DiscoveryError> {
+/// Fetches the metadata of `issuer` (the identifier as configured, `url` its parsed form),
+/// trying each well-known URL in order; the first document found must name `issuer` exactly
+/// (RFC 8414 §3.3), or none is taken.
+pub(crate) async fn discover(
+    fetcher: &Fetcher,
+    issuer: &str,
+    url: &Url,
+) -> Result<AuthorizationServerMetadata, DiscoveryError> {
+    let spellings = issuer_spellings(issuer, url);
     let mut last = None;
-    for url in metadata_urls(issuer) {
-        match fetcher.get_json::<AuthorizationServerMetadata>(&url).await {
-            Ok(metadata) if same_issuer(&metadata.issuer, issuer) => return Ok(metadata),
+    for candidate in metadata_urls(url) {
+        match fetcher.get_json::<AuthorizationServerMetadata>(&candidate).await {
+            Ok(metadata) if spellings.contains(&metadata.issuer) => return Ok(metadata),
             Ok(_) => return Err(DiscoveryError::IssuerMismatch),
             Err(error) => last = Some(error),
         }
@@ -110,10 +168,20 @@ pub(crate) async fn discover(fetcher: &Fetcher, issuer: &Url) -> Result<Authoriz
     Err(DiscoveryError::NotFound(last))
 }
 
-/// Whether `named` is the issuer identifier `issuer` (parsing adds a `/` to a bare origin, so
-/// both spellings of a bare origin are the same identifier).
-fn same_issuer(named: &str, issuer: &Url) -> bool {
-    named == issuer.as_str() || (issuer.path() == "/" && named == issuer.as_str().trim_end_matches('/'))
+/// The spellings of the issuer identifier `issuer` that name it exactly: itself, and for a
+/// bare origin also the other of `https://host` and `https://host/` (issuers write either).
+/// Metadata documents, tokens' `iss` and introspection answers are compared against these,
+/// character for character.
+pub(crate) fn issuer_spellings(issuer: &str, url: &Url) -> Vec<String> {
+    let mut all = vec![issuer.to_owned()];
+    if url.path() == "/" && url.query().is_none() {
+        let other = match issuer.strip_suffix('/') {
+            Some(bare) => bare.to_owned(),
+            None => format!("{issuer}/"),
+        };
+        all.push(other);
+    }
+    all
 }
 
 #[cfg(test)]
@@ -145,12 +213,16 @@ mod tests {
 
     #[test]
     fn a_bare_origin_matches_with_or_without_its_slash() {
-        let issuer = Url::parse("https://auth.example.com").unwrap();
-        assert!(same_issuer("https://auth.example.com", &issuer));
-        assert!(same_issuer("https://auth.example.com/", &issuer));
-        assert!(!same_issuer("https://evil.example.com", &issuer));
-        let tenant = Url::parse("https://auth.example.com/t1").unwrap();
-        assert!(same_issuer("https://auth.example.com/t1", &tenant));
-        assert!(!same_issuer("https://auth.example.com/t1/", &tenant));
+        let same = |named: &str, issuer: &str| {
+            issuer_spellings(issuer, &Url::parse(issuer).unwrap()).iter().any(|spelling| spelling == named)
+        };
+        assert!(same("https://auth.example.com", "https://auth.example.com"));
+        assert!(same("https://auth.example.com/", "https://auth.example.com"));
+        assert!(same("https://auth.example.com", "https://auth.example.com/"));
+        assert!(!same("https://evil.example.com", "https://auth.example.com"));
+        assert!(same("https://auth.example.com/t1", "https://auth.example.com/t1"));
+        assert!(!same("https://auth.example.com/t1/", "https://auth.example.com/t1"));
+        // Exact: the configured spelling is what tokens carry, not a normalized form.
+        assert!(!same("https://auth.example.com", "https://Auth.example.com"));
     }
 }

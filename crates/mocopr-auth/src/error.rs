@@ -24,6 +24,14 @@ pub enum AuthConfigError {
     /// against.
     #[error("no verifier and no authorization server: tokens could not be checked")]
     NoAuthorizationServer,
+    /// More than one authorization server and no verifier: a verifier that accepts the tokens
+    /// of each must be given.
+    #[error("several authorization servers need a verifier that says how each one's tokens are checked")]
+    VerifierNeeded,
+    /// A scope that is not one RFC 6749 scope token (empty, or with a space, `"`, `\` or a
+    /// character outside printable ASCII).
+    #[error("scope {0:?} is not a valid scope token")]
+    Scope(String),
     /// The verifier was given no algorithm to accept.
     #[error("no signature algorithm allowed")]
     NoAlgorithm,

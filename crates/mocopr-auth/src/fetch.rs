@@ -90,7 +90,9 @@ impl Fetcher {
             .header(http::header::ACCEPT, "application/json")
             .body(body);
         if let Some((id, secret)) = basic {
-            request = request.basic_auth(id, Some(secret));
+            // RFC 6749 §2.3.1: each part form-encoded before it goes into the Basic credentials.
+            let encode = |part: &str| url::form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
+            request = request.basic_auth(encode(id), Some(encode(secret)));
         }
         read_json(request.send().await?).await
     }

@@ -5,19 +5,29 @@
 //! server authenticates itself there with its own client credentials (HTTP Basic). An active
 //! token must name this resource in `aud` and, when it names an issuer, the configured one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::discovery::discover;
+use crate::discovery::{discover, issuer_spellings};
 use crate::error::{AuthConfigError, TokenError};
 use crate::fetch::{Fetcher, check_url};
-use crate::verifier::{TokenVerifier, Verified, principal_from_claims};
+use crate::verifier::{TokenVerifier, Verified, numeric_date, principal_from_claims};
 
 /// Longest token sent for introspection.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// How long after a failed metadata discovery the issuer is asked again.
+const DISCOVERY_RETRY: Duration = Duration::from_secs(10);
+
+/// Most introspection requests in flight at once.
+const MAX_IN_FLIGHT: usize = 32;
+
+/// Clock skew tolerated on `nbf`.
+const NBF_LEEWAY_SECS: u64 = 60;
 
 /// Checks opaque tokens with the authorization server's introspection endpoint. Cheap to clone.
 ///
@@ -37,10 +47,13 @@ pub struct IntrospectionVerifier {
 struct Inner {
     issuer: String,
     issuer_url: Url,
+    issuers: Vec<String>,
     audiences: Vec<String>,
     credentials: Option<(String, String)>,
     fetcher: Fetcher,
     endpoint: tokio::sync::OnceCell<Url>,
+    discovery_failed: Mutex<Option<Instant>>,
+    in_flight: tokio::sync::Semaphore,
 }
 
 // The client secret stays out of debug output.
@@ -86,20 +99,36 @@ impl IntrospectionVerifier {
     }
 
     async fn endpoint(&self) -> Result<&Url, TokenError> {
-        self.inner
+        if let Some(endpoint) = self.inner.endpoint.get() {
+            return Ok(endpoint);
+        }
+        // An issuer that could not be reached is asked again only after a pause, so that an
+        // outage costs one discovery per interval, not one per request.
+        let failed = *self.inner.discovery_failed.lock().unwrap_or_else(PoisonError::into_inner);
+        if failed.is_some_and(|at| at.elapsed() < DISCOVERY_RETRY) {
+            return Err(TokenError::Unavailable("the issuer's metadata could not be fetched"));
+        }
+        let found = self
+            .inner
             .endpoint
             .get_or_try_init(|| async {
-                let metadata = discover(&self.inner.fetcher, &self.inner.issuer_url).await.map_err(|error| {
-                    tracing::warn!(issuer = %self.inner.issuer, %error, "authorization-server metadata not found");
-                    TokenError::Unavailable("the issuer's metadata could not be fetched")
-                })?;
+                let metadata = discover(&self.inner.fetcher, &self.inner.issuer, &self.inner.issuer_url)
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(issuer = %self.inner.issuer, %error, "authorization-server metadata not found");
+                        TokenError::Unavailable("the issuer's metadata could not be fetched")
+                    })?;
                 metadata
                     .introspection_endpoint
                     .as_deref()
                     .and_then(|uri| check_url("introspection_endpoint", uri).ok())
                     .ok_or(TokenError::Unavailable("the issuer publishes no usable introspection endpoint"))
             })
-            .await
+            .await;
+        if found.is_err() {
+            *self.inner.discovery_failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
+        found
     }
 
     async fn check(&self, token: &str) -> Result<Verified, TokenError> {
@@ -107,6 +136,14 @@ impl IntrospectionVerifier {
             return Err(TokenError::Invalid("token too large"));
         }
         let endpoint = self.endpoint().await?;
+        // However many requests arrive with new tokens, the issuer sees a bounded number of
+        // introspections at once.
+        let _permit = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| TokenError::Unavailable("the token could not be introspected"))?;
         let basic = self.inner.credentials.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
         let answer: Map<String, Value> = self
             .inner
@@ -121,9 +158,18 @@ impl IntrospectionVerifier {
             return Err(TokenError::Invalid("token not active"));
         }
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let expires_at = answer.get("exp").and_then(Value::as_u64);
+        let expires_at = answer.get("exp").and_then(numeric_date);
         if expires_at.is_some_and(|exp| exp <= now) {
             return Err(TokenError::Invalid("token expired"));
+        }
+        if answer.get("nbf").and_then(numeric_date).is_some_and(|nbf| nbf > now.saturating_add(NBF_LEEWAY_SECS)) {
+            return Err(TokenError::Invalid("token not yet valid"));
+        }
+        // A bearer access token; anything else (a refresh token, a sender-constrained DPoP
+        // token this resource cannot check the proof of) is not accepted here.
+        if answer.get("token_type").is_some_and(|kind| !kind.as_str().is_some_and(|k| k.eq_ignore_ascii_case("bearer")))
+        {
+            return Err(TokenError::Invalid("not a bearer access token"));
         }
         let ours = |aud: &Value| aud.as_str().is_some_and(|aud| self.inner.audiences.iter().any(|a| a == aud));
         let audience_named = match answer.get("aud") {
@@ -134,7 +180,10 @@ impl IntrospectionVerifier {
         if !audience_named {
             return Err(TokenError::Invalid("token issued for another resource"));
         }
-        if answer.get("iss").is_some_and(|iss| iss.as_str() != Some(&self.inner.issuer)) {
+        if answer
+            .get("iss")
+            .is_some_and(|iss| !iss.as_str().is_some_and(|iss| self.inner.issuers.iter().any(|i| i == iss)))
+        {
             return Err(TokenError::Invalid("token from another issuer"));
         }
         let principal = principal_from_claims(answer).ok_or(TokenError::Invalid("token names no subject or client"))?;
@@ -172,12 +221,15 @@ impl IntrospectionVerifierBuilder {
         }
         Ok(IntrospectionVerifier {
             inner: Arc::new(Inner {
+                issuers: issuer_spellings(&self.issuer, &issuer_url),
                 issuer: self.issuer,
                 issuer_url,
                 audiences: crate::verifier::with_slash_variants(vec![self.audience]),
                 credentials: self.credentials,
                 fetcher: Fetcher::new()?,
                 endpoint,
+                discovery_failed: Mutex::new(None),
+                in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             }),
         })
     }

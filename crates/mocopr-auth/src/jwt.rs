@@ -17,13 +17,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::discovery::discover;
+use crate::discovery::{discover, issuer_spellings};
 use crate::error::{AuthConfigError, TokenError};
 use crate::fetch::{Fetcher, check_url};
-use crate::verifier::{TokenVerifier, Verified, principal_from_claims};
+use crate::verifier::{TokenVerifier, Verified, numeric_date, principal_from_claims};
 
 /// Longest token accepted (a JWT access token is a few hundred bytes to a few KiB).
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Longest clock skew tolerated on `exp` and `nbf`.
+const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// Most keys kept from one key set.
 const MAX_KEYS: usize = 64;
@@ -48,6 +51,8 @@ pub struct JwtVerifier {
 struct Inner {
     issuer: String,
     issuer_url: Url,
+    /// Every spelling of the issuer a token's `iss` may carry.
+    issuers: Vec<String>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
@@ -140,10 +145,12 @@ impl JwtVerifier {
         let jwks_uri = match &refresh.jwks_uri {
             Some(uri) => uri.clone(),
             None => {
-                let metadata = discover(&self.inner.fetcher, &self.inner.issuer_url).await.map_err(|error| {
-                    tracing::warn!(issuer = %self.inner.issuer, %error, "authorization-server metadata not found");
-                    TokenError::Unavailable("the issuer's metadata could not be fetched")
-                })?;
+                let metadata = discover(&self.inner.fetcher, &self.inner.issuer, &self.inner.issuer_url)
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(issuer = %self.inner.issuer, %error, "authorization-server metadata not found");
+                        TokenError::Unavailable("the issuer's metadata could not be fetched")
+                    })?;
                 let uri = metadata
                     .jwks_uri
                     .as_deref()
@@ -173,25 +180,36 @@ impl JwtVerifier {
             return Err(TokenError::Invalid("signature algorithm not allowed"));
         }
         let mut keys = self.keys();
-        let stale = keys.fetched.is_none_or(|at| at.elapsed() >= self.inner.key_lifetime);
+        let lifetime = self.inner.key_lifetime;
+        let is_stale = |keys: &KeySet| keys.fetched.is_none_or(|at| at.elapsed() >= lifetime);
+        let stale = is_stale(&keys);
         if stale {
-            // An old set still checks tokens while the issuer cannot be reached.
-            let refreshed = self.refresh(&keys, Duration::ZERO).await;
+            // Attempts are rate-limited like refetches, so that an unreachable issuer costs one
+            // fetch per interval, not one per request; an old set still checks tokens meanwhile.
+            let refreshed = self.refresh(&keys, self.inner.refetch_interval).await;
             keys = self.keys();
             if keys.fetched.is_none() {
                 refreshed?;
+                return Err(TokenError::Unavailable("the issuer's keys could not be fetched"));
             }
         }
         let mut found = select(&keys, header.kid.as_deref(), header.alg);
-        if matches!(found, Err(TokenError::Invalid(_))) && !stale {
-            // A key the set lacks: the issuer may have rotated its keys.
-            self.refresh(&keys, self.inner.refetch_interval).await?;
-            keys = self.keys();
-            found = select(&keys, header.kid.as_deref(), header.alg);
+        if matches!(found, Err(TokenError::Invalid(_))) {
+            if is_stale(&keys) {
+                // The set is old because the issuer did not answer: a key it lacks may be a
+                // rotation it cannot see, so the token cannot be judged now.
+                return Err(TokenError::Unavailable("the issuer's keys could not be fetched"));
+            }
+            if !stale {
+                // A key the set lacks: the issuer may have rotated its keys.
+                self.refresh(&keys, self.inner.refetch_interval).await?;
+                keys = self.keys();
+                found = select(&keys, header.kid.as_deref(), header.alg);
+            }
         }
         let key = found?;
         let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&self.inner.issuer]);
+        validation.set_issuer(&self.inner.issuers);
         validation.set_audience(&self.inner.audiences);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = self.inner.leeway.as_secs();
@@ -208,7 +226,7 @@ impl JwtVerifier {
                 _ => "malformed token",
             })
         })?;
-        let expires_at = data.claims.get("exp").and_then(Value::as_u64);
+        let expires_at = data.claims.get("exp").and_then(numeric_date);
         let principal =
             principal_from_claims(data.claims).ok_or(TokenError::Invalid("token names no subject or client"))?;
         Ok(Verified::new(principal, expires_at))
@@ -316,9 +334,10 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Clock skew tolerated on `exp` and `nbf` (default 60 s).
+    /// Clock skew tolerated on `exp` and `nbf` (default 60 s, at most 5 minutes: a longer
+    /// leeway would keep expired tokens working).
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.leeway = leeway.min(MAX_LEEWAY);
         self
     }
 
@@ -353,6 +372,7 @@ impl JwtVerifierBuilder {
         }
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
+                issuers: issuer_spellings(&self.issuer, &issuer_url),
                 issuer: self.issuer,
                 issuer_url,
                 audiences: crate::verifier::with_slash_variants(self.audiences),

@@ -51,3 +51,15 @@ pub use jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use metadata::ProtectedResourceMetadata;
 pub use resource::{MetadataService, RequireBearer, RequireBearerFuture, ResourceServer, ResourceServerBuilder};
 pub use verifier::{TokenVerifier, Verified};
+
+/// Parses `url` as one an authorization party may be reached at: `https`, or plain `http` to a
+/// loopback host (tests, local development); no fragment. `what` names it in the error.
+///
+/// ```
+/// assert!(mocopr_auth::trusted_url("token_endpoint", "https://auth.example.com/token").is_ok());
+/// assert!(mocopr_auth::trusted_url("token_endpoint", "http://127.0.0.1:9000/token").is_ok());
+/// assert!(mocopr_auth::trusted_url("token_endpoint", "http://auth.example.com/token").is_err());
+/// ```
+pub fn trusted_url(what: &'static str, url: &str) -> Result<url::Url, AuthConfigError> {
+    fetch::check_url(what, url)
+}

@@ -62,6 +62,23 @@ impl ProtectedResourceMetadata {
     }
 }
 
+impl ProtectedResourceMetadata {
+    /// Where the metadata of `resource` is published, in the order a client tries them (the
+    /// path-specific URL, then the origin's root one).
+    ///
+    /// ```
+    /// use mocopr_auth::ProtectedResourceMetadata;
+    ///
+    /// let resource = url::Url::parse("https://mcp.example.com/mcp").unwrap();
+    /// let urls = ProtectedResourceMetadata::well_known_urls(&resource);
+    /// assert_eq!(urls[0].as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+    /// assert_eq!(urls[1].as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource");
+    /// ```
+    pub fn well_known_urls(resource: &Url) -> Vec<Url> {
+        metadata_urls(resource)
+    }
+}
+
 /// Where the metadata of `resource` is published: the path-specific URL (the well-known prefix
 /// inserted before the resource's path, RFC 9728 §3.1) first, then the origin's root one, which
 /// clients try when the first is missing. One URL when the resource has no path.

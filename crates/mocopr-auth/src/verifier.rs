@@ -57,14 +57,16 @@ impl Verified {
     }
 }
 
-/// The principal of a token's claims: `sub` (or, for a client acting for itself, `client_id` /
-/// `azp`), the client from `client_id` or `azp`, the scopes from `scope` (space-separated, RFC
+/// The principal of a token's claims: `sub` (or, for a client acting for itself,
+/// `client:` and its `client_id` / `azp`), the client from `client_id` or `azp`, the scopes from `scope` (space-separated, RFC
 /// 9068 and RFC 7662) or `scp` (a list or a string, as some providers write it), and every
 /// claim. `None` when the token names neither a subject nor a client.
 pub(crate) fn principal_from_claims(claims: Map<String, Value>) -> Option<Principal> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let client_id = text("client_id").or_else(|| text("azp"));
-    let subject = text("sub").or_else(|| client_id.clone())?;
+    // A client acting for itself has no `sub`: its subject is marked as a client's, so that a
+    // client whose id equals some user's subject cannot use that user's sessions or tasks.
+    let subject = text("sub").or_else(|| client_id.as_ref().map(|id| format!("client:{id}")))?;
     let scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
         Some(Value::String(list)) => list.split_ascii_whitespace().map(str::to_owned).collect(),
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
@@ -75,6 +77,16 @@ pub(crate) fn principal_from_claims(claims: Map<String, Value>) -> Option<Princi
         principal = principal.with_client_id(client_id);
     }
     Some(principal.with_claims(claims))
+}
+
+/// A NumericDate claim (`exp`, `nbf`, `iat`): seconds since the Unix epoch, which RFC 7519
+/// allows to carry a fraction; the fraction is dropped.
+pub(crate) fn numeric_date(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        let seconds = value.as_f64()?;
+        // `as` saturates; a negative or NaN date is no date.
+        (seconds.is_finite() && seconds >= 0.0).then_some(seconds as u64)
+    })
 }
 
 /// `audiences`, each also with one trailing `/` more or less: the same resource, as issuers
@@ -114,6 +126,14 @@ mod tests {
     }
 
     #[test]
+    fn numeric_dates_may_carry_a_fraction() {
+        assert_eq!(numeric_date(&json!(1_700_000_000)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!(1_700_000_000.75)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!(-1.0)), None);
+        assert_eq!(numeric_date(&json!("1700000000")), None);
+    }
+
+    #[test]
     fn audiences_match_with_or_without_one_trailing_slash() {
         let all = with_slash_variants(vec!["https://r.example/mcp".into(), "https://o.example/".into()]);
         assert_eq!(all, ["https://r.example/mcp", "https://o.example/", "https://r.example/mcp/", "https://o.example"]);
@@ -122,7 +142,9 @@ mod tests {
     #[test]
     fn a_client_acting_for_itself_is_its_own_subject() {
         let p = principal_from_claims(claims(json!({"azp": "svc"}))).unwrap();
-        assert_eq!((p.subject(), p.client_id()), ("svc", Some("svc")));
+        assert_eq!((p.subject(), p.client_id()), ("client:svc", Some("svc")));
+        let p = principal_from_claims(claims(json!({"sub": "alice", "client_id": "svc"}))).unwrap();
+        assert_eq!((p.subject(), p.client_id()), ("alice", Some("svc")));
         assert!(principal_from_claims(claims(json!({"sub": ""}))).is_none());
     }
 }

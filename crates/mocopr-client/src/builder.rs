@@ -28,6 +28,10 @@ pub struct McpClientBuilder {
     pool: mocopr_transport::PoolConfig,
     #[cfg(feature = "tls")]
     tls: Option<mocopr_transport::tls::ClientTls>,
+    #[cfg(feature = "http")]
+    authorizer: Option<Arc<dyn crate::authorizer::Authorizer>>,
+    #[cfg(feature = "oauth")]
+    oauth: Option<crate::oauth::OAuthConfig>,
     era_cache: Option<EraCache>,
     result_cache: Option<ResultCache>,
     max_server_requests: usize,
@@ -72,6 +76,10 @@ impl McpClient {
             pool: mocopr_transport::PoolConfig::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "http")]
+            authorizer: None,
+            #[cfg(feature = "oauth")]
+            oauth: None,
             era_cache: None,
             result_cache: None,
         }
@@ -215,6 +223,54 @@ impl McpClientBuilder {
         self
     }
 
+    /// Puts `authorizer`'s credentials on every HTTP request and lets it answer the server's
+    /// `401` / `403` challenges (e.g. [`BearerToken`](crate::BearerToken) for a token obtained
+    /// elsewhere). Replaces an OAuth configuration given before.
+    ///
+    /// ```
+    /// use mocopr_client::{BearerToken, McpClient};
+    ///
+    /// let builder = McpClient::builder().with_authorizer(BearerToken::new("my-token")?);
+    /// # let _ = builder;
+    /// # Ok::<(), mocopr_client::ClientError>(())
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn with_authorizer(mut self, authorizer: impl crate::authorizer::Authorizer) -> Self {
+        self.authorizer = Some(Arc::new(authorizer));
+        #[cfg(feature = "oauth")]
+        {
+            self.oauth = None;
+        }
+        self
+    }
+
+    /// Authorizes with OAuth 2.1 as MCP specifies: when the server asks for a token, finds its
+    /// authorization server, gets the client registered or identified, obtains a token
+    /// (authorization code with PKCE through `oauth`'s handler, or client credentials),
+    /// refreshes it and steps up its scopes as the server asks. Replaces an authorizer given
+    /// before. See [`OAuthConfig`](crate::oauth::OAuthConfig).
+    ///
+    /// ```no_run
+    /// use mocopr_client::McpClient;
+    /// use mocopr_client::oauth::{AuthorizationHandler, OAuthConfig};
+    ///
+    /// # async fn run(handler: impl AuthorizationHandler) -> Result<(), Box<dyn std::error::Error>> {
+    /// let oauth = OAuthConfig::builder()
+    ///     .with_redirect_uri("http://127.0.0.1:33418/callback")
+    ///     .with_client_name("my-agent")
+    ///     .with_authorization_handler(handler)
+    ///     .build()?;
+    /// let client = McpClient::builder().with_oauth(oauth).connect_http("https://mcp.example.com/mcp").await?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[cfg(feature = "oauth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
+    pub fn with_oauth(mut self, oauth: crate::oauth::OAuthConfig) -> Self {
+        self.oauth = Some(oauth);
+        self.authorizer = None;
+        self
+    }
+
     /// Connects to a Streamable HTTP endpoint (e.g. `http://127.0.0.1:8080/mcp`, or with the
     /// `tls` feature `https://mcp.example.com/mcp`).
     ///
@@ -233,7 +289,13 @@ impl McpClientBuilder {
         let tls = self.tls.clone();
         #[cfg(not(feature = "tls"))]
         let tls = None;
-        let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size, tls)?;
+        let authorizer = self.authorizer.clone();
+        #[cfg(feature = "oauth")]
+        let authorizer = match &self.oauth {
+            Some(oauth) => Some(oauth.authorizer_for(url)?),
+            None => authorizer,
+        };
+        let link = crate::http::HttpLink::new(url, self.pool.clone(), self.transport.max_frame_size, tls, authorizer)?;
         McpClient::start_http(link, self.settings(Some(url.to_owned())).0).await
     }
 

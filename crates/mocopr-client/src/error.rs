@@ -27,6 +27,10 @@ pub enum ClientError {
     /// A listing went on beyond the page limit.
     #[error("gave up listing after {0} pages")]
     TooManyPages(usize),
+    /// The server requires credentials the client could not obtain (no authorization
+    /// configured, discovery or the authorization server failed, the user declined).
+    #[error("authorization failed: {0}")]
+    Authorization(String),
     /// The result's `resultType` is none this client supports (`complete`, `input_required`,
     /// and `task` when its input handler declares the tasks extension): the result is
     /// invalid, whatever else it carries.

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -21,6 +22,7 @@ use mocopr_core::x_mcp_header::ParamHeader;
 use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 use mocopr_transport::pool::{ConnectionPool, Connector, HttpConnector, PoolConfig, PoolMetrics, Pooled};
 
+use crate::authorizer::{Authorizer, Challenge};
 use crate::client::{Inner, complete, route};
 
 #[cfg(feature = "tls")]
@@ -57,6 +59,8 @@ pub(crate) struct HttpLink {
     renewing: tokio::sync::Mutex<()>,
     /// Largest response body or event accepted.
     max_message: usize,
+    /// Puts credentials on requests and answers `401` / `403` challenges.
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 impl HttpLink {
@@ -67,6 +71,7 @@ impl HttpLink {
         pool: PoolConfig,
         max_message: usize,
         tls: Option<ClientTls>,
+        authorizer: Option<Arc<dyn Authorizer>>,
     ) -> Result<Self, ClientError> {
         let invalid =
             |why: &str| ClientError::Server(ErrorObject::new(ErrorCode::INVALID_PARAMS, format!("{why}: {url}")));
@@ -102,6 +107,7 @@ impl HttpLink {
             standalone: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
             max_message,
+            authorizer,
         })
     }
 
@@ -232,6 +238,9 @@ impl HttpLink {
         if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             builder = builder.header("mcp-session-id", session);
         }
+        if let Some(credentials) = self.authorizer.as_ref().and_then(|a| a.header()) {
+            builder = builder.header(AUTHORIZATION, credentials);
+        }
         let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
         builder.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())
     }
@@ -244,17 +253,51 @@ impl HttpLink {
     ) -> Result<(), String> {
         let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = request.body().clone();
+        let mut sent = Sent::of(&request);
         let (mut response, mut lease) = self.send(request).await?;
+        if let Some(authorizer) = &self.authorizer {
+            let mut rounds = 0;
+            while matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+                && rounds < MAX_AUTHORIZATION_ROUNDS
+            {
+                rounds += 1;
+                let challenge = Challenge::new(
+                    response.status(),
+                    response.headers().get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()),
+                    sent.authorization.clone(),
+                    sent.protocol_version.clone(),
+                );
+                // The refusal's body is small; reading it frees the connection during the flow.
+                let status = response.status();
+                let refusal = Limited::new(response.into_body(), MAX_REFUSAL_BYTES).collect().await;
+                let refusal = refusal.map(|body| body.to_bytes()).unwrap_or_default();
+                lease.release();
+                if !authorizer.challenged(&challenge).await.map_err(|e| e.to_string())? {
+                    self.answer_body(status, &refusal, inner, id);
+                    return Ok(());
+                }
+                let again = self.request(&self.message_of(&body).await?)?;
+                sent = Sent::of(&again);
+                (response, lease) = self.send(again).await?;
+            }
+            if !matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                authorizer.accepted(sent.authorization.as_ref());
+            }
+        }
         if let (StatusCode::NOT_FOUND, Some(expired)) = (response.status(), session) {
             // The legacy session is gone: start a new one, then send the message again in it.
             drop((response, lease));
             let Some(client) = inner.upgrade().map(|inner| crate::client::McpClient { inner }) else { return Ok(()) };
             self.renew_session(&client, &expired).await?;
-            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-            let message: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            (response, lease) = self.send(self.request(&message)?).await?;
+            (response, lease) = self.send(self.request(&self.message_of(&body).await?)?).await?;
         }
         self.answer(response, lease, inner, id).await
+    }
+
+    /// The message a request body carried, to send it again.
+    async fn message_of(&self, body: &Full<Bytes>) -> Result<Value, String> {
+        let bytes = body.clone().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
 
     /// Re-initializes after the server forgot session `expired`, unless another request
@@ -294,26 +337,30 @@ impl HttpLink {
             // A body past the message limit is refused rather than buffered.
             let bytes = Limited::new(body, self.max_message).collect().await.map_err(|e| e.to_string())?.to_bytes();
             lease.release();
-            if status == StatusCode::ACCEPTED {
-                return Ok(());
-            }
-            if let Some(inner) = inner.upgrade() {
-                // An error the server could not tie to an id (e.g. "not initialized") answers
-                // the request this POST carried.
-                match (serde_json::from_slice::<IdlessError>(&bytes), id) {
-                    (Ok(IdlessError { id: None, error }), Some(id)) => complete(&inner, id, Err(error)),
-                    _ => route(&inner, &bytes),
-                }
-                // A failure status whose body held no answer (empty, HTML, another id) still
-                // answers now: e.g. a legacy server's 400 to the era probe means "legacy".
-                if let (false, Some(id)) = (status.is_success(), id) {
-                    let reason = format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)]));
-                    complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason)));
-                }
-            }
+            self.answer_body(status, &bytes, inner, id);
             return Ok(());
         }
         self.read_post_events(body, lease, inner, id).await
+    }
+
+    /// Routes what a response body that is not an event stream carries.
+    fn answer_body(&self, status: StatusCode, bytes: &[u8], inner: &Weak<Inner>, id: Option<&RequestId>) {
+        if status == StatusCode::ACCEPTED {
+            return;
+        }
+        let Some(inner) = inner.upgrade() else { return };
+        // An error the server could not tie to an id (e.g. "not initialized") answers the
+        // request this POST carried.
+        match (serde_json::from_slice::<IdlessError>(bytes), id) {
+            (Ok(IdlessError { id: None, error }), Some(id)) => complete(&inner, id, Err(error)),
+            _ => route(&inner, bytes),
+        }
+        // A failure status whose body held no answer (empty, HTML, another id) still answers
+        // now: e.g. a legacy server's 400 to the era probe means "legacy".
+        if let (false, Some(id)) = (status.is_success(), id) {
+            let reason = format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)]));
+            complete(&inner, id, Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, reason)));
+        }
     }
 
     /// A GET for an event stream, with the legacy session's headers and, to resume a stream,
@@ -330,6 +377,9 @@ impl HttpLink {
         }
         if let Some(version) = self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             builder = builder.header("mcp-protocol-version", version);
+        }
+        if let Some(credentials) = self.authorizer.as_ref().and_then(|a| a.header()) {
+            builder = builder.header(AUTHORIZATION, credentials);
         }
         builder.body(Full::new(Bytes::new())).map_err(|e| e.to_string())
     }
@@ -447,6 +497,29 @@ impl HttpLink {
         Ok(seen)
     }
 }
+
+/// What a request carried that a challenge needs.
+struct Sent {
+    authorization: Option<http::HeaderValue>,
+    protocol_version: Option<String>,
+}
+
+impl Sent {
+    fn of(request: &Request<Full<Bytes>>) -> Self {
+        let headers = request.headers();
+        Sent {
+            authorization: headers.get(AUTHORIZATION).cloned(),
+            protocol_version: headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        }
+    }
+}
+
+/// Most bytes of a `401` / `403` body read (it is routed when the challenge is not met).
+const MAX_REFUSAL_BYTES: usize = 64 * 1024;
+
+/// How many times one request is sent again after a challenge (a refresh, then a new
+/// authorization, then a step-up).
+const MAX_AUTHORIZATION_ROUNDS: usize = 3;
 
 /// What a stream delivered: whether the awaited answer came, and where to resume.
 #[derive(Debug, Default)]

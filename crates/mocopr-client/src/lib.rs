@@ -29,6 +29,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "http")]
+mod authorizer;
 mod builder;
 mod cache;
 mod calls;
@@ -38,11 +40,16 @@ mod error;
 mod handler;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "oauth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
+pub mod oauth;
 mod options;
 mod paging;
 mod routes;
 mod subscription;
 
+#[cfg(feature = "http")]
+pub use authorizer::{Authorizer, BearerToken, Challenge};
 pub use builder::McpClientBuilder;
 pub use cache::ResultCache;
 pub use calls::MAX_INPUT_ROUNDS;

@@ -18,6 +18,7 @@
 //!   instead when `MOCOPR_NO_SKIP` is set, as in `cargo xtask test`).
 #![deny(missing_docs)]
 
+mod approve;
 mod auth_server;
 mod certificates;
 mod load;
@@ -27,6 +28,7 @@ mod redis;
 mod test_client;
 mod tools;
 
+pub use approve::ApproveByRedirect;
 pub use auth_server::{INTROSPECTION_CLIENT, TestAuthorizationServer};
 pub use certificates::TestCertificates;
 pub use load::{

@@ -228,9 +228,13 @@ impl Session {
     }
 
     /// Whether a request of `principal` may use this session (see [`SessionState::serves`]); a
-    /// session not yet initialized serves anyone.
+    /// session not yet initialized serves the caller that opened it.
     pub fn serves(&self, principal: Option<&mocopr_core::principal::Principal>) -> bool {
-        self.lock().as_ref().is_none_or(|state| state.serves(principal))
+        match self.lock().as_ref() {
+            Some(state) => state.serves(principal),
+            // Before `initialize` completes the session belongs to whoever opened it.
+            None => self.opener.as_deref() == principal.map(mocopr_core::principal::Principal::subject),
+        }
     }
 
     /// A session opened by the caller whose principal's subject is `subject` (`None`:

@@ -4,7 +4,9 @@
 //! cannot read, `503` when tokens cannot be checked now.
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{
+    ACCESS_CONTROL_EXPOSE_HEADERS, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
@@ -21,6 +23,10 @@ pub(crate) enum Refusal {
     InsufficientScope,
     /// The token could not be checked now (`503`).
     Unavailable(&'static str),
+    /// The body, read to find what the request calls, is larger than allowed (`413`).
+    TooLarge,
+    /// The body, read to find what the request calls, did not arrive in time (`408`).
+    TooSlow,
 }
 
 /// One `name="value"` pair of a challenge; the values here are URLs, scope tokens and fixed
@@ -51,6 +57,8 @@ pub(crate) fn refusal_response(refusal: Refusal, resource_metadata: &str, scope:
             (StatusCode::FORBIDDEN, Some("insufficient_scope"), "the access token lacks a scope this request needs")
         }
         Refusal::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, None, why),
+        Refusal::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, "request body too large"),
+        Refusal::TooSlow => (StatusCode::REQUEST_TIMEOUT, None, "request body too slow"),
     };
     let mut challenge = String::from("Bearer");
     if let Some(error) = error {
@@ -62,7 +70,11 @@ pub(crate) fn refusal_response(refusal: Refusal, resource_metadata: &str, scope:
     }
     param(&mut challenge, "resource_metadata", resource_metadata);
     let body = serde_json::json!({
-        "error": error.unwrap_or(if status == StatusCode::SERVICE_UNAVAILABLE { "temporarily_unavailable" } else { "unauthorized" }),
+        "error": error.unwrap_or(match status {
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            _ => "invalid_request",
+        }),
         "error_description": description,
     });
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
@@ -70,10 +82,21 @@ pub(crate) fn refusal_response(refusal: Refusal, resource_metadata: &str, scope:
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
-    } else if let Ok(value) = HeaderValue::from_str(&challenge) {
-        headers.insert(WWW_AUTHENTICATE, value);
+    match status {
+        StatusCode::SERVICE_UNAVAILABLE => {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        // About the request's size or pace, not its credentials: no challenge.
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT => {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        _ => {
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(WWW_AUTHENTICATE, value);
+                // A browser-based client reads the challenge to find the metadata.
+                headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
+            }
+        }
     }
     response
 }
@@ -104,5 +127,7 @@ mod tests {
         assert!(header.contains(r#"scope="mcp tools:call""#), "{header}");
         let (status, header) = challenge(Refusal::Unavailable("keys"), "");
         assert_eq!((status, header.as_str()), (StatusCode::SERVICE_UNAVAILABLE, ""));
+        assert_eq!(challenge(Refusal::TooLarge, "mcp"), (StatusCode::PAYLOAD_TOO_LARGE, String::new()));
+        assert_eq!(challenge(Refusal::TooSlow, "mcp"), (StatusCode::REQUEST_TIMEOUT, String::new()));
     }
 }

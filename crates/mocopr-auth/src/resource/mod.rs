@@ -221,11 +221,23 @@ impl ResourceServerBuilder {
     /// Checks the settings and makes the resource server.
     pub fn build(self) -> Result<ResourceServer, AuthConfigError> {
         let url = canonical_resource(&self.resource)?;
-        let verifier: Arc<dyn TokenVerifier> = match (self.verifier, self.authorization_servers.first()) {
+        let verifier: Arc<dyn TokenVerifier> = match (self.verifier, self.authorization_servers.as_slice()) {
             (Some(verifier), _) => verifier,
-            (None, Some(issuer)) => Arc::new(JwtVerifier::builder(issuer.clone(), self.resource.clone()).build()?),
-            (None, None) => return Err(AuthConfigError::NoAuthorizationServer),
+            (None, [issuer]) => Arc::new(JwtVerifier::builder(issuer.clone(), self.resource.clone()).build()?),
+            (None, []) => return Err(AuthConfigError::NoAuthorizationServer),
+            // Tokens of the others would be refused: which issuers are trusted, and how, is the
+            // verifier's to say.
+            (None, _) => return Err(AuthConfigError::VerifierNeeded),
         };
+        if let Some(bad) = self
+            .policy
+            .all()
+            .into_iter()
+            .chain(self.scopes_supported.iter().map(String::as_str))
+            .find(|s| !is_scope_token(s))
+        {
+            return Err(AuthConfigError::Scope(bad.to_owned()));
+        }
         let mut metadata = ProtectedResourceMetadata::new(self.resource.clone(), self.authorization_servers);
         let mut supported: Vec<String> = self.policy.all().into_iter().map(str::to_owned).collect();
         supported.extend(self.scopes_supported);
@@ -252,6 +264,11 @@ impl ResourceServerBuilder {
     }
 }
 
+/// Whether `scope` is one scope token of RFC 6749 §3.3 (printable ASCII, no space, `"` or `\\`).
+fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty() && scope.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
 /// Publishes a resource's metadata document; made by [`ResourceServer::metadata_service`].
 /// Readable from any origin (browser-based clients fetch it before they hold a token).
 #[derive(Debug, Clone)]
@@ -269,20 +286,36 @@ impl<B> tower_service::Service<Request<B>> for MetadataService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+        use http::header::{
+            ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW,
+            CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
+        };
+        let empty = |status| {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = status;
+            response
+        };
         let mut response = match *request.method() {
             Method::GET => Response::new(Full::new(self.document.clone())),
-            Method::HEAD => Response::new(Full::new(Bytes::new())),
+            Method::HEAD => {
+                let mut response = empty(StatusCode::OK);
+                response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(self.document.len()));
+                response
+            }
             Method::OPTIONS => {
-                let mut response = Response::new(Full::new(Bytes::new()));
-                *response.status_mut() = StatusCode::NO_CONTENT;
+                let mut response = empty(StatusCode::NO_CONTENT);
+                let headers = response.headers_mut();
+                headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+                headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("MCP-Protocol-Version"));
+                headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
                 response
             }
             _ => {
-                let mut response = Response::new(Full::new(Bytes::new()));
-                *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                let mut response = empty(StatusCode::METHOD_NOT_ALLOWED);
                 response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-                response
+                response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                return std::future::ready(Ok(response));
             }
         };
         let headers = response.headers_mut();
@@ -315,6 +348,24 @@ mod tests {
             ResourceServer::builder("https://mcp.example.com/mcp").build(),
             Err(AuthConfigError::NoAuthorizationServer)
         ));
+        let two = ResourceServer::builder("https://mcp.example.com/mcp")
+            .with_authorization_server("https://a.example.com")
+            .with_authorization_server("https://b.example.com")
+            .build();
+        assert!(matches!(two, Err(AuthConfigError::VerifierNeeded)));
+    }
+
+    #[test]
+    fn scopes_must_be_scope_tokens() {
+        assert!(is_scope_token("files:read") && is_scope_token("https://api.example.com/x"));
+        for bad in ["", "two words", "quo\"te", "back\\slash", "caf\u{e9}"] {
+            assert!(!is_scope_token(bad), "{bad:?}");
+        }
+        let built = ResourceServer::builder("https://mcp.example.com/mcp")
+            .with_authorization_server("https://a.example.com")
+            .with_tool_scopes("wipe", ["admin tools"])
+            .build();
+        assert!(matches!(built, Err(AuthConfigError::Scope(scope)) if scope == "admin tools"));
     }
 
     #[test]

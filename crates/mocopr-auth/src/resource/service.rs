@@ -1,6 +1,6 @@
 //! [`RequireBearer`]: the service the [`ResourceServer`](super::ResourceServer) layer makes.
 //!
-//! In order: a CORS preflight passes (it carries no credentials); the bearer token is taken
+//! In order: a CORS preflight passes (a browser sends it without credentials); the bearer token is taken
 //! from the one `Authorization` header (never from the query string or the body) and checked;
 //! the scopes every request needs are checked; when methods or tools have scopes of their own,
 //! the body is read (bounded in size and time) to find what the request calls; then the
@@ -13,10 +13,10 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::header::AUTHORIZATION;
+use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, CONTENT_LENGTH, ORIGIN};
 use http::{HeaderMap, Method, Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Either, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use mocopr_core::principal::Principal;
 use tower_service::Service;
 
@@ -79,6 +79,17 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
     Ok(Some(token))
 }
 
+/// Whether `request` is a CORS preflight: an `OPTIONS` from a browser (`Origin` and
+/// `Access-Control-Request-Method`) that carries no credentials. Those pass unchecked, as the
+/// browser sends no token with them; any other `OPTIONS` needs a token like every request.
+fn is_preflight<B>(request: &Request<B>) -> bool {
+    let headers = request.headers();
+    request.method() == Method::OPTIONS
+        && headers.contains_key(ORIGIN)
+        && headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+        && !headers.contains_key(AUTHORIZATION)
+}
+
 fn granted(principal: &Principal, needed: &std::collections::BTreeSet<&str>) -> bool {
     needed.iter().all(|scope| principal.has_scope(scope))
 }
@@ -117,7 +128,7 @@ where
         };
         RequireBearerFuture {
             inner: Box::pin(async move {
-                if request.method() == Method::OPTIONS {
+                if is_preflight(&request) {
                     return inner.call(request.map(Either::Left)).await.map(|r| r.map(Either::Left));
                 }
                 let token = match bearer_token(request.headers()) {
@@ -143,14 +154,17 @@ where
                     let request = Request::from_parts(parts, Either::Left(body));
                     return inner.call(request).await.map(|r| r.map(Either::Left));
                 }
+                let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                if declared.is_some_and(|length| length > auth.max_body_size as u64) {
+                    return refuse(&auth, Refusal::TooLarge, "");
+                }
                 let collected =
                     tokio::time::timeout(auth.body_timeout, Limited::new(body, auth.max_body_size).collect());
                 let bytes = match collected.await {
                     Ok(Ok(collected)) => collected.to_bytes(),
-                    Ok(Err(_)) => {
-                        return refuse(&auth, Refusal::InvalidRequest("request body unreadable or too large"), "");
-                    }
-                    Err(_) => return refuse(&auth, Refusal::InvalidRequest("request body too slow"), ""),
+                    Ok(Err(error)) if error.is::<LengthLimitError>() => return refuse(&auth, Refusal::TooLarge, ""),
+                    Ok(Err(_)) => return refuse(&auth, Refusal::InvalidRequest("request body unreadable"), ""),
+                    Err(_) => return refuse(&auth, Refusal::TooSlow, ""),
                 };
                 let Some(needed) = auth.policy.needed(&bytes) else {
                     return refuse(&auth, Refusal::InvalidRequest("request body is no JSON-RPC message"), "");
@@ -173,6 +187,25 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, value.parse().unwrap());
         bearer_token(&headers).map(|t| t.map(str::to_owned))
+    }
+
+    #[test]
+    fn only_a_browser_preflight_passes_without_a_token() {
+        let options = |headers: &[(&str, &str)]| {
+            let mut request = Request::builder().method(Method::OPTIONS);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            is_preflight(&request.body(()).unwrap())
+        };
+        assert!(options(&[("origin", "https://app.example"), ("access-control-request-method", "POST")]));
+        assert!(!options(&[]));
+        assert!(!options(&[("origin", "https://app.example")]));
+        assert!(!options(&[
+            ("origin", "https://app.example"),
+            ("access-control-request-method", "POST"),
+            ("authorization", "Bearer x")
+        ]));
     }
 
     #[test]

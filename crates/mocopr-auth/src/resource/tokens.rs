@@ -1,9 +1,12 @@
-//! The tokens a verifier accepted, kept until they expire (or for at most the cache lifetime),
-//! so a signature is checked or an introspection made once per token rather than per request.
-//! Keyed by the token's SHA-256, so no token is kept in memory; bounded in bytes.
+//! The verdicts of a verifier, kept so that a signature is checked or an introspection made
+//! once per token rather than per request: an accepted token until it expires (or for at most
+//! the cache lifetime), a refused one briefly, so that a client repeating a bad token does not
+//! turn each request into work for the issuer. Concurrent requests with the same unseen token
+//! share one verification. Keyed by the token's SHA-256, so no token is kept in memory; bounded
+//! in bytes.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mocopr_core::principal::Principal;
 use sha2::{Digest, Sha256};
@@ -14,16 +17,39 @@ use crate::verifier::{TokenVerifier, Verified};
 /// Bytes an entry is counted at beyond its claims.
 const ENTRY_OVERHEAD: u32 = 256;
 
+/// How long a refused token stays refused without asking the verifier again.
+const REFUSAL_LIFETIME: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
-struct Entry {
-    principal: Principal,
+struct Verdict {
+    outcome: Result<Principal, TokenError>,
+    /// The token's `exp` (seconds since the Unix epoch), for an accepted token.
     expires_at: Option<u64>,
+}
+
+/// How long each verdict is kept.
+struct Lifetimes {
+    accepted: Duration,
+}
+
+impl moka::Expiry<[u8; 32], Verdict> for Lifetimes {
+    fn expire_after_create(&self, _: &[u8; 32], verdict: &Verdict, _: Instant) -> Option<Duration> {
+        Some(match &verdict.outcome {
+            Ok(_) => match verdict.expires_at {
+                Some(exp) => Duration::from_secs(exp.saturating_sub(now())).min(self.accepted),
+                None => self.accepted,
+            },
+            Err(TokenError::Invalid(_)) => REFUSAL_LIFETIME,
+            // Not judged (the issuer did not answer): the next request asks again.
+            Err(_) => Duration::ZERO,
+        })
+    }
 }
 
 /// A verifier with a cache in front.
 pub(crate) struct CachedVerifier {
     verifier: Arc<dyn TokenVerifier>,
-    cache: moka::sync::Cache<[u8; 32], Entry>,
+    cache: moka::future::Cache<[u8; 32], Verdict>,
 }
 
 impl std::fmt::Debug for CachedVerifier {
@@ -38,13 +64,16 @@ fn now() -> u64 {
 
 impl CachedVerifier {
     pub(crate) fn new(verifier: Arc<dyn TokenVerifier>, max_bytes: u64, lifetime: Duration) -> Self {
-        let cache = moka::sync::Cache::builder()
+        let cache = moka::future::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|_, entry: &Entry| {
-                let claims = serde_json::to_vec(entry.principal.claims()).map_or(0, |v| v.len());
+            .weigher(|_, verdict: &Verdict| {
+                let claims = match &verdict.outcome {
+                    Ok(principal) => serde_json::to_vec(principal.claims()).map_or(0, |v| v.len()),
+                    Err(_) => 0,
+                };
                 ENTRY_OVERHEAD.saturating_add(u32::try_from(claims).unwrap_or(u32::MAX))
             })
-            .time_to_live(lifetime)
+            .expire_after(Lifetimes { accepted: lifetime })
             .build();
         CachedVerifier { verifier, cache }
     }
@@ -52,14 +81,69 @@ impl CachedVerifier {
     /// The principal `token` stands for.
     pub(crate) async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(entry) = self.cache.get(&key) {
-            if entry.expires_at.is_none_or(|exp| exp > now()) {
-                return Ok(entry.principal);
-            }
-            self.cache.invalidate(&key);
+        let verdict = self
+            .cache
+            .get_with(key, async {
+                match self.verifier.verify(token).await {
+                    Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
+                    Err(error) => Verdict { outcome: Err(error), expires_at: None },
+                }
+            })
+            .await;
+        // A verdict read back a moment before its expiry may be for a token just expired.
+        if verdict.outcome.is_ok() && verdict.expires_at.is_some_and(|exp| exp <= now()) {
+            self.cache.invalidate(&key).await;
+            return Err(TokenError::Invalid("token expired"));
         }
-        let Verified { principal, expires_at } = self.verifier.verify(token).await?;
-        self.cache.insert(key, Entry { principal: principal.clone(), expires_at });
-        Ok(principal)
+        verdict.outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+
+    /// Accepts `good` (slowly, so that concurrent requests overlap), refuses anything else, and
+    /// counts its calls.
+    struct Counting(AtomicUsize);
+
+    impl TokenVerifier for Counting {
+        fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Verified, TokenError>> {
+            Box::pin(async move {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                match token {
+                    "good" => Ok(Verified::new(Principal::new("alice"), None)),
+                    "expired" => Ok(Verified::new(Principal::new("alice"), Some(1))),
+                    "down" => Err(TokenError::Unavailable("issuer down")),
+                    _ => Err(TokenError::Invalid("unknown token")),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_token_is_verified_once_and_refusals_are_kept_briefly() {
+        let counting = Arc::new(Counting(AtomicUsize::new(0)));
+        let cached = CachedVerifier::new(counting.clone(), 1 << 20, Duration::from_secs(60));
+        let calls = || counting.0.load(Ordering::SeqCst);
+        let (a, b) = tokio::join!(cached.verify("good"), cached.verify("good"));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(calls(), 1, "concurrent requests with one token share one verification");
+        assert!(cached.verify("good").await.is_ok());
+        assert_eq!(calls(), 1);
+        for _ in 0..3 {
+            assert_eq!(cached.verify("bad").await, Err(TokenError::Invalid("unknown token")));
+        }
+        assert_eq!(calls(), 2, "a refusal is kept");
+        for _ in 0..2 {
+            assert!(matches!(cached.verify("down").await, Err(TokenError::Unavailable(_))));
+        }
+        assert_eq!(calls(), 4, "an unavailable issuer is asked again");
+        assert_eq!(cached.verify("expired").await, Err(TokenError::Invalid("token expired")));
     }
 }
