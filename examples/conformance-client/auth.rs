@@ -3,7 +3,7 @@
 //! client its credentials in `MCP_CONFORMANCE_CONTEXT`.
 
 use mocopr_client::ClientError;
-use mocopr_client::oauth::{ClientRegistration, Grant, OAuthConfig, TokenAuthMethod};
+use mocopr_client::oauth::{ClientRegistration, Grant, IdentityAssertion, OAuthConfig, TokenAuthMethod};
 use mocopr_testing::ApproveByRedirect;
 use serde_json::Value;
 
@@ -41,6 +41,17 @@ pub(crate) fn config(scenario: &str, context: &Value) -> Result<OAuthConfig, Cli
                 .with_private_key_pem(pem.as_bytes(), algorithm)?
                 .with_auth_method(TokenAuthMethod::PrivateKeyJwt);
             builder = builder.with_grant(Grant::ClientCredentials).with_client(client);
+        }
+        "auth/cross-app-access-complete-flow" | "auth/enterprise-managed-authorization" => {
+            let grant = IdentityAssertion::new(
+                text("idp_token_endpoint").unwrap_or_default(),
+                text("idp_id_token").unwrap_or_default(),
+            )
+            .with_idp_client(text("idp_client_id").unwrap_or_default(), None);
+            let client = ClientRegistration::new(client_id.unwrap_or_default())
+                .with_secret(text("client_secret").unwrap_or_default())
+                .with_auth_method(TokenAuthMethod::ClientSecretBasic);
+            builder = builder.with_grant(Grant::IdentityAssertion(grant)).with_client(client);
         }
         "auth/wif-jwt-bearer" => {
             let assertion = text("valid_jwt").unwrap_or_default();

@@ -10,7 +10,10 @@
 //! 0.1.16 (every server scenario, pending ones too), 0.2.0-alpha.12 at 2026-07-28 (every scenario
 //! that applies there, plus the tasks extension, run with `--force` because extensions sit off the
 //! spec timeline) and 0.2.0-alpha.12 at 2025-11-25. Client mode runs the same three suites'
-//! non-`auth/` client scenarios with `conformance-client` as the client under test.
+//! client scenarios (the `auth/` ones included, the authorization extensions forced at
+//! 2026-07-28 like the tasks extension), and 0.2.0-alpha.12's at 2025-06-18 and 2025-03-26 (the
+//! token-endpoint and 2025-03-26 authorization scenarios), with `conformance-client` as the
+//! client under test.
 //!
 //! Scenarios run one at a time (`--suite` runs them in parallel, which makes the timing ones
 //! flaky), each under a timeout. A scenario passes when the suite exits 0 and reports no `FAILURE`
@@ -40,10 +43,21 @@ const STABLE: &str = "conformance-0.1";
 const NEXT: &str = "conformance-0.2";
 const MODERN: &str = "2026-07-28";
 const LEGACY: &str = "2025-11-25";
-/// Every suite, in run order: a package, and the revision it runs at (0.1.16 has one wire only).
-const SUITES: &[(&str, Option<&str>)] = &[(STABLE, None), (NEXT, Some(MODERN)), (NEXT, Some(LEGACY))];
-/// Extension scenarios run at 2026-07-28 too: the tasks extension. Skills (`sep-2640-*`) are not.
-const EXTENSIONS: &[&str] = &["tasks-"];
+/// Every suite, in run order: a package, the revision it runs at (0.1.16 has one wire only),
+/// and the modes it runs in. 0.2.0-alpha.12 lists client scenarios at 2025-06-18 and
+/// 2025-03-26 too (the token-endpoint and the 2025-03-26 authorization ones), so its client
+/// runs at those revisions as well.
+const SUITES: &[(&str, Option<&str>, &[Mode])] = &[
+    (STABLE, None, &[Mode::Server, Mode::Client]),
+    (NEXT, Some(MODERN), &[Mode::Server, Mode::Client]),
+    (NEXT, Some(LEGACY), &[Mode::Server, Mode::Client]),
+    (NEXT, Some("2025-06-18"), &[Mode::Client]),
+    (NEXT, Some("2025-03-26"), &[Mode::Client]),
+];
+/// Extension scenarios run at 2026-07-28 too: the tasks extension and the authorization ones
+/// (client credentials, enterprise-managed authorization, DPoP, workload identity). Skills
+/// (`sep-2640-*`) are not.
+const EXTENSIONS: &[&str] = &["tasks-", "auth/"];
 
 /// The runner's own limit per scenario (0.2.0-alpha.12 also stops a scenario after 30 s).
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);
@@ -113,6 +127,13 @@ struct Job {
     applies: bool,
 }
 
+impl Job {
+    /// The scenario's log file (`auth/x` logs to `auth-x.log`).
+    fn log(&self) -> PathBuf {
+        self.dir.join(format!("{}.log", self.scenario.replace('/', "-")))
+    }
+}
+
 enum Outcome {
     Pass,
     Fail(String),
@@ -126,7 +147,7 @@ pub(crate) fn run_all(args: &[String]) -> Result<(), String> {
     let jobs = plan(&node, &options, &out)?;
     if jobs.is_empty() {
         let name = options.scenario.as_deref().unwrap_or_default();
-        return Err(format!("no suite has a scenario named `{name}` (auth/ ones are not run)"));
+        return Err(format!("no suite has a scenario named `{name}`"));
     }
     if options.url.is_none() {
         run("build", Command::new("cargo").args(["build", "--release", "--examples", "--locked"]))?;
@@ -170,7 +191,10 @@ pub(crate) fn run_all(args: &[String]) -> Result<(), String> {
 fn plan(node: &Node, options: &Options, out: &Path) -> Result<Vec<Job>, String> {
     let mut jobs = Vec::new();
     for &mode in &options.modes {
-        for &(package, revision) in SUITES {
+        for &(package, revision, modes) in SUITES {
+            if !modes.contains(&mode) {
+                continue;
+            }
             let all = node.list(package, mode, None)?;
             let applicable = match revision {
                 Some(revision) => node.list(package, mode, Some(revision))?,
@@ -189,7 +213,7 @@ fn plan(node: &Node, options: &Options, out: &Path) -> Result<Vec<Job>, String> 
                     Some(name) => *name == scenario,
                     None => applies,
                 };
-                if wanted && !scenario.starts_with("auth/") {
+                if wanted {
                     jobs.push(Job {
                         mode,
                         package,
@@ -219,7 +243,7 @@ fn run_job(node: &Node, job: &Job, target: &str) -> (Outcome, f64) {
 
 fn run_scenario(node: &Node, job: &Job, target: &str) -> Result<Outcome, String> {
     fs::create_dir_all(&job.dir).map_err(|e| format!("create {}: {e}", job.dir.display()))?;
-    let log_path = job.dir.join(format!("{}.log", job.scenario));
+    let log_path = job.log();
     let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let mut command = node.command(job.package);
     command.arg(job.mode.as_str());
@@ -339,7 +363,7 @@ fn report(results: &[(&Job, Outcome, f64)]) -> Result<(), String> {
     }
     for (job, outcome, _) in results {
         if let Outcome::Fail(reason) = outcome {
-            let log = job.dir.join(format!("{}.log", job.scenario));
+            let log = job.log();
             println!("\nFAIL {} {}: {reason}\n     log: {}", job.suite, job.scenario, log.display());
         }
     }

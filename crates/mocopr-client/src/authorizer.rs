@@ -20,6 +20,8 @@ pub struct Challenge {
     pub sent: Option<HeaderValue>,
     /// The `MCP-Protocol-Version` the refused request carried.
     pub protocol_version: Option<String>,
+    /// The response's `DPoP-Nonce` (RFC 9449 §9), when it sent one.
+    pub dpop_nonce: Option<String>,
 }
 
 impl Challenge {
@@ -44,6 +46,7 @@ impl Challenge {
             www_authenticate: www_authenticate.into_iter().map(str::to_owned).collect(),
             sent,
             protocol_version,
+            dpop_nonce: None,
         }
     }
 }
@@ -80,6 +83,13 @@ pub trait Authorizer: Send + Sync + 'static {
     /// The server refused a request with `challenge`: gets new credentials if it can, and
     /// says whether the request should be sent again. An error fails the request with it.
     fn challenged<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>>;
+
+    /// The `DPoP` proof header for the next `method` request, when the credentials are
+    /// DPoP-bound (RFC 9449; nothing by default).
+    fn proof(&self, method: &http::Method) -> Option<HeaderValue> {
+        let _ = method;
+        None
+    }
 
     /// The server answered a request that carried `sent` with neither `401` nor `403`: those
     /// credentials work. (Nothing by default.)

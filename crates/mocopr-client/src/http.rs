@@ -238,8 +238,13 @@ impl HttpLink {
         if let Some(session) = self.session.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             builder = builder.header("mcp-session-id", session);
         }
-        if let Some(credentials) = self.authorizer.as_ref().and_then(|a| a.header()) {
-            builder = builder.header(AUTHORIZATION, credentials);
+        if let Some(authorizer) = &self.authorizer {
+            if let Some(credentials) = authorizer.header() {
+                builder = builder.header(AUTHORIZATION, credentials);
+            }
+            if let Some(proof) = authorizer.proof(&http::Method::POST) {
+                builder = builder.header("dpop", proof);
+            }
         }
         let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
         builder.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())
@@ -261,12 +266,14 @@ impl HttpLink {
                 && rounds < MAX_AUTHORIZATION_ROUNDS
             {
                 rounds += 1;
-                let challenge = Challenge::new(
+                let mut challenge = Challenge::new(
                     response.status(),
                     response.headers().get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()),
                     sent.authorization.clone(),
                     sent.protocol_version.clone(),
                 );
+                challenge.dpop_nonce =
+                    response.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()).map(str::to_owned);
                 // The refusal's body is small; reading it frees the connection during the flow.
                 let status = response.status();
                 let refusal = Limited::new(response.into_body(), MAX_REFUSAL_BYTES).collect().await;
@@ -378,8 +385,13 @@ impl HttpLink {
         if let Some(version) = self.legacy_version.lock().unwrap_or_else(PoisonError::into_inner).clone() {
             builder = builder.header("mcp-protocol-version", version);
         }
-        if let Some(credentials) = self.authorizer.as_ref().and_then(|a| a.header()) {
-            builder = builder.header(AUTHORIZATION, credentials);
+        if let Some(authorizer) = &self.authorizer {
+            if let Some(credentials) = authorizer.header() {
+                builder = builder.header(AUTHORIZATION, credentials);
+            }
+            if let Some(proof) = authorizer.proof(&http::Method::GET) {
+                builder = builder.header("dpop", proof);
+            }
         }
         builder.body(Full::new(Bytes::new())).map_err(|e| e.to_string())
     }

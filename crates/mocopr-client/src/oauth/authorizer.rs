@@ -12,11 +12,23 @@ use url::Url;
 
 use super::challenge::bearer_challenge;
 use super::discovery::{Discovered, discover};
-use super::grant::{Party, TokenSet};
+use super::dpop::{self, DpopKey};
+use super::grant::{Dpop, Party, TokenSet};
 use super::http::refused;
 use super::registration::{ClientRegistration, RegistrationRequest, register};
 use super::{Grant, Settings};
 use crate::authorizer::{Authorizer, Challenge, bearer_header};
+
+/// The `Authorization` value of `tokens`: `Bearer`, or `DPoP` for a DPoP-bound token.
+fn authorization(tokens: &TokenSet) -> Result<HeaderValue, ClientError> {
+    if !tokens.is_dpop() {
+        return bearer_header(&tokens.access_token);
+    }
+    let mut value = HeaderValue::try_from(format!("DPoP {}", tokens.access_token))
+        .map_err(|_| refused("the access token is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
 use crate::error::ClientError;
 
 pub(crate) struct OAuthAuthorizer {
@@ -27,6 +39,8 @@ pub(crate) struct OAuthAuthorizer {
     state: Mutex<State>,
     /// Held while a challenge is answered.
     flow: tokio::sync::Mutex<()>,
+    /// The DPoP nonce the authorization server last asked for.
+    as_nonce: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -42,6 +56,10 @@ struct State {
     step_ups: usize,
     /// The authorization server and client of the current tokens.
     party: Option<(Discovered, ClientRegistration)>,
+    /// The key DPoP-bound tokens are bound to (made when first needed, never stored).
+    dpop: Option<DpopKey>,
+    /// The DPoP nonce the MCP server last asked for.
+    rs_nonce: Option<String>,
 }
 
 fn tokens_key(resource: &str) -> String {
@@ -73,6 +91,7 @@ impl OAuthAuthorizer {
             resource,
             state: Mutex::default(),
             flow: tokio::sync::Mutex::new(()),
+            as_nonce: Mutex::new(None),
         })
     }
 
@@ -86,7 +105,7 @@ impl OAuthAuthorizer {
         tokens: TokenSet,
         party: Option<(Discovered, ClientRegistration)>,
     ) -> Result<(), ClientError> {
-        let header = bearer_header(&tokens.access_token)?;
+        let header = authorization(&tokens)?;
         let stored = serde_json::to_value(&tokens).map_err(|e| refused(e.to_string()))?;
         {
             let mut state = self.state();
@@ -116,6 +135,18 @@ impl OAuthAuthorizer {
         let pointer = bearer.resource_metadata.as_deref();
         let version = challenge.protocol_version.as_deref();
         let challenged: Vec<&str> = bearer.scope.as_deref().unwrap_or_default().split_ascii_whitespace().collect();
+        if challenge.status == StatusCode::UNAUTHORIZED
+            && bearer.error.as_deref() == Some("use_dpop_nonce")
+            && let Some(nonce) = &challenge.dpop_nonce
+        {
+            // RFC 9449 §9: the same token again, its proof carrying the server's nonce.
+            let mut state = self.state();
+            if state.dpop.is_none() || state.rs_nonce.as_ref() == Some(nonce) {
+                return Ok(false);
+            }
+            state.rs_nonce = Some(nonce.clone());
+            return Ok(true);
+        }
         match challenge.status {
             StatusCode::FORBIDDEN => {
                 if bearer.error.as_deref() != Some("insufficient_scope") || challenge.sent.is_none() {
@@ -136,7 +167,7 @@ impl OAuthAuthorizer {
                     state.step_ups += 1;
                     union(&state.requested, challenged)
                 };
-                self.authorize(pointer, scopes, version).await?;
+                self.authorize(pointer, scopes, version, bearer.dpop).await?;
                 Ok(true)
             }
             StatusCode::UNAUTHORIZED => {
@@ -158,7 +189,7 @@ impl OAuthAuthorizer {
                     let state = self.state();
                     union(&state.requested, challenged)
                 };
-                self.authorize(pointer, scopes, version).await?;
+                self.authorize(pointer, scopes, version, bearer.dpop).await?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -178,7 +209,11 @@ impl OAuthAuthorizer {
             }
         };
         let Some(tokens) = kept.and_then(|value| serde_json::from_value::<TokenSet>(value).ok()) else { return false };
-        let Ok(header) = bearer_header(&tokens.access_token) else { return false };
+        // A DPoP-bound token is bound to a key that lived in memory only.
+        if tokens.is_dpop() {
+            return false;
+        }
+        let Ok(header) = authorization(&tokens) else { return false };
         let mut state = self.state();
         state.requested = tokens.scope.split_ascii_whitespace().map(str::to_owned).collect();
         state.header = Some(header);
@@ -191,9 +226,9 @@ impl OAuthAuthorizer {
     /// Refreshes the current tokens at the authorization server that issued them, if the
     /// server still names it; whether that worked.
     async fn refresh(&self, pointer: Option<&str>, version: Option<&str>) -> bool {
-        let (tokens, party) = {
+        let (tokens, party, key) = {
             let state = self.state();
-            (state.tokens.clone(), state.party.clone())
+            (state.tokens.clone(), state.party.clone(), state.dpop.clone())
         };
         let Some(tokens) = tokens else { return false };
         let party = match party {
@@ -208,7 +243,9 @@ impl OAuthAuthorizer {
         if party.0.issuer != tokens.issuer {
             return false;
         }
-        let fresh = Party { http: &self.settings.http, discovered: &party.0, client: &party.1 }.refresh(&tokens).await;
+        let dpop = key.as_ref().filter(|_| tokens.is_dpop()).map(|key| Dpop { key, nonce: &self.as_nonce });
+        let fresh =
+            Party { http: &self.settings.http, discovered: &party.0, client: &party.1, dpop }.refresh(&tokens).await;
         match fresh {
             Ok(fresh) => self.adopt(fresh, Some(party)).await.is_ok(),
             Err(error) => {
@@ -231,9 +268,20 @@ impl OAuthAuthorizer {
         pointer: Option<&str>,
         scopes: Vec<String>,
         version: Option<&str>,
+        dpop_wanted: bool,
     ) -> Result<(), ClientError> {
         let discovered = self.discover(pointer, version).await?;
         let settings = &self.settings;
+        let dpop_offered = discovered.metadata.list("dpop_signing_alg_values_supported").contains(&dpop::ALGORITHM);
+        let key = if settings.dpop && (dpop_wanted || discovered.dpop_required) && dpop_offered {
+            let mut state = self.state();
+            if state.dpop.is_none() {
+                state.dpop = Some(DpopKey::generate()?);
+            }
+            state.dpop.clone()
+        } else {
+            None
+        };
         let mut scopes = if scopes.is_empty() { discovered.scopes_supported.clone() } else { scopes };
         scopes = union(&scopes, settings.scopes.iter().map(String::as_str));
         let code_grant = matches!(settings.grant, Grant::AuthorizationCode);
@@ -245,7 +293,8 @@ impl OAuthAuthorizer {
         }
         let scope = scopes.join(" ");
         let client = self.identify(&discovered).await?;
-        let party = Party { http: &settings.http, discovered: &discovered, client: &client };
+        let dpop = key.as_ref().map(|key| Dpop { key, nonce: &self.as_nonce });
+        let party = Party { http: &settings.http, discovered: &discovered, client: &client, dpop };
         let tokens = match &settings.grant {
             Grant::AuthorizationCode => {
                 let handler =
@@ -254,6 +303,7 @@ impl OAuthAuthorizer {
             }
             Grant::ClientCredentials => party.client_credentials(&scope).await?,
             Grant::JwtBearer(assertion) => party.jwt_bearer(assertion, &scope).await?,
+            Grant::IdentityAssertion(grant) => party.identity_assertion(grant, &scope).await?,
         };
         self.state().requested = scopes;
         self.adopt(tokens, Some((discovered, client))).await
@@ -293,7 +343,7 @@ impl OAuthAuthorizer {
         let grant_types: &[&str] = match settings.grant {
             Grant::AuthorizationCode => &["authorization_code", "refresh_token"],
             Grant::ClientCredentials => &["client_credentials"],
-            Grant::JwtBearer(_) => &["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            Grant::JwtBearer(_) | Grant::IdentityAssertion(_) => &["urn:ietf:params:oauth:grant-type:jwt-bearer"],
         };
         let request = RegistrationRequest {
             client_name: &settings.client_name,
@@ -315,6 +365,20 @@ impl Authorizer for OAuthAuthorizer {
 
     fn challenged<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
         Box::pin(self.answer(challenge))
+    }
+
+    fn proof(&self, method: &http::Method) -> Option<HeaderValue> {
+        let state = self.state();
+        let tokens = state.tokens.as_ref().filter(|t| t.is_dpop())?;
+        let key = state.dpop.as_ref()?;
+        let proof = key.proof(method.as_str(), &self.endpoint, state.rs_nonce.as_deref(), Some(&tokens.access_token));
+        match proof.map(HeaderValue::try_from) {
+            Ok(Ok(value)) => Some(value),
+            _ => {
+                tracing::warn!("no DPoP proof could be made for the request");
+                None
+            }
+        }
     }
 
     fn accepted(&self, sent: Option<&HeaderValue>) {

@@ -1,18 +1,27 @@
-//! The `Bearer` challenge of a `WWW-Authenticate` header (RFC 6750 §3, RFC 9728 §5.1): its
-//! `error`, `scope` and `resource_metadata`, whatever their order, quoted or not, among other
-//! schemes' challenges in the same header.
+//! The `Bearer` or `DPoP` challenge of a `WWW-Authenticate` header (RFC 6750 §3, RFC 9449
+//! §7.1, RFC 9728 §5.1): its `error`, `scope` and `resource_metadata`, whatever their order,
+//! quoted or not, among other schemes' challenges in the same header.
 
-/// What a server's `Bearer` challenge says.
+/// What a server's `Bearer` (or `DPoP`) challenge says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BearerChallenge {
+    /// The scheme is `DPoP`: the server wants DPoP-bound tokens.
+    pub(crate) dpop: bool,
     pub(crate) error: Option<String>,
     pub(crate) scope: Option<String>,
     pub(crate) resource_metadata: Option<String>,
 }
 
-/// The `Bearer` challenge among `values` (each a `WWW-Authenticate` header value), if any.
+/// The `DPoP` challenge among `values` (each a `WWW-Authenticate` header value), else the
+/// `Bearer` one, if any.
 pub(crate) fn bearer_challenge(values: &[String]) -> Option<BearerChallenge> {
-    values.iter().find_map(|value| parse(value))
+    let all: Vec<BearerChallenge> = values.iter().flat_map(|value| parse(value)).collect();
+    let dpop = all.iter().position(|c| c.dpop);
+    let mut all = all;
+    match dpop {
+        Some(at) => Some(all.swap_remove(at)),
+        None => all.into_iter().next(),
+    }
 }
 
 /// One token of a header value: a bare word (a scheme, a parameter name, an unquoted value),
@@ -69,12 +78,13 @@ fn tokens(value: &str) -> Vec<Token> {
     out
 }
 
-/// The `Bearer` challenge of one header value.
-fn parse(value: &str) -> Option<BearerChallenge> {
+/// The `Bearer` and `DPoP` challenges of one header value.
+fn parse(value: &str) -> Vec<BearerChallenge> {
     let tokens = tokens(value);
     let mut at = 0;
-    let mut in_bearer = false;
-    let mut found: Option<BearerChallenge> = None;
+    let mut found: Vec<BearerChallenge> = Vec::new();
+    // Whether the challenge being read is one of those kept.
+    let mut keeping = false;
     while at < tokens.len() {
         match (&tokens[at], tokens.get(at + 1)) {
             // `name=value`: a parameter of the current challenge.
@@ -83,7 +93,7 @@ fn parse(value: &str) -> Option<BearerChallenge> {
                     Some(Token::Word(v) | Token::Quoted(v)) => v.clone(),
                     _ => String::new(),
                 };
-                if in_bearer && let Some(challenge) = found.as_mut() {
+                if keeping && let Some(challenge) = found.last_mut() {
                     let slot = match name.to_ascii_lowercase().as_str() {
                         "error" => Some(&mut challenge.error),
                         "scope" => Some(&mut challenge.scope),
@@ -100,13 +110,11 @@ fn parse(value: &str) -> Option<BearerChallenge> {
             }
             // A word not followed by `=`: a new challenge's scheme.
             (Token::Word(scheme), _) => {
-                if found.is_some() && in_bearer {
-                    // The Bearer challenge ended where another scheme begins.
-                    return found;
-                }
-                in_bearer = scheme.eq_ignore_ascii_case("bearer");
-                if in_bearer {
-                    found = Some(BearerChallenge::default());
+                let bearer = scheme.eq_ignore_ascii_case("bearer");
+                let dpop = scheme.eq_ignore_ascii_case("dpop");
+                keeping = bearer || dpop;
+                if keeping {
+                    found.push(BearerChallenge { dpop, ..BearerChallenge::default() });
                 }
                 at += 1;
             }
@@ -142,11 +150,13 @@ mod tests {
 
     #[test]
     fn the_bearer_challenge_among_others() {
-        let c = one(r#"Basic realm="x", Bearer error="invalid_token", DPoP algs="ES256""#).unwrap();
+        let c = one(r#"Basic realm="x", Bearer error="invalid_token", Negotiate abc=="#).unwrap();
         assert_eq!(c.error.as_deref(), Some("invalid_token"));
+        assert!(!c.dpop);
         assert_eq!(one(r#"Basic realm="x""#), None);
-        let c = one(r#"DPoP algs="ES256", Bearer scope="s""#).unwrap();
-        assert_eq!(c.scope.as_deref(), Some("s"));
+        let c = one(r#"Bearer scope="s", DPoP algs="ES256", error="use_dpop_nonce""#).unwrap();
+        assert!(c.dpop, "DPoP is preferred");
+        assert_eq!((c.scope, c.error.as_deref()), (None, Some("use_dpop_nonce")));
         let values = vec![r#"Basic realm="x""#.to_owned(), r#"Bearer scope="t""#.to_owned()];
         assert_eq!(bearer_challenge(&values).unwrap().scope.as_deref(), Some("t"));
     }

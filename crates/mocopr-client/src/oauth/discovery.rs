@@ -21,6 +21,8 @@ pub(crate) struct Discovered {
     pub(crate) resource: String,
     /// The scopes the resource metadata lists.
     pub(crate) scopes_supported: Vec<String>,
+    /// The resource metadata says the server accepts DPoP-bound tokens only.
+    pub(crate) dpop_required: bool,
     /// No metadata at all: the 2025-03-26 default endpoints (`/authorize`, `/token`,
     /// `/register` at the server's origin).
     pub(crate) defaults: bool,
@@ -53,11 +55,17 @@ pub(crate) async fn discover(
             let metadata = server_metadata(http, &issuer, protocol_version)
                 .await?
                 .ok_or_else(|| refused(format!("the authorization server {issuer} publishes no metadata")))?;
+            let dpop_required = prm
+                .extra
+                .get("dpop_bound_access_tokens_required")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
             Ok(Discovered {
                 issuer,
                 metadata,
                 resource: prm.resource,
                 scopes_supported: prm.scopes_supported,
+                dpop_required,
                 defaults: false,
             })
         }
@@ -147,6 +155,7 @@ async fn legacy(
             metadata,
             resource,
             scopes_supported: Vec::new(),
+            dpop_required: false,
             defaults: false,
         });
     }
@@ -154,7 +163,14 @@ async fn legacy(
     metadata.authorization_endpoint = Some(format!("{origin}/authorize"));
     metadata.token_endpoint = Some(format!("{origin}/token"));
     metadata.registration_endpoint = Some(format!("{origin}/register"));
-    Ok(Discovered { issuer: origin, metadata, resource, scopes_supported: Vec::new(), defaults: true })
+    Ok(Discovered {
+        issuer: origin,
+        metadata,
+        resource,
+        scopes_supported: Vec::new(),
+        dpop_required: false,
+        defaults: true,
+    })
 }
 
 #[cfg(test)]

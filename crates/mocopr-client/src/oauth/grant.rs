@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::discovery::Discovered;
+use super::dpop::DpopKey;
 use super::handler::{AuthorizationHandler, AuthorizationRequest};
 use super::http::{OAuthHttp, refused, trusted};
 use super::registration::{ClientRegistration, random_text};
@@ -21,6 +22,9 @@ use crate::error::ClientError;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TokenSet {
     pub(crate) access_token: String,
+    /// `Bearer`, or `DPoP` for a token bound to the client's DPoP key.
+    #[serde(default = "bearer")]
+    pub(crate) token_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) refresh_token: Option<String>,
     /// Seconds since the Unix epoch.
@@ -35,6 +39,24 @@ pub(crate) struct TokenSet {
     pub(crate) resource: String,
 }
 
+fn bearer() -> String {
+    "Bearer".to_owned()
+}
+
+impl TokenSet {
+    /// Whether the token is DPoP-bound.
+    pub(crate) fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
+}
+
+/// The DPoP key token requests prove possession of, and the nonce the authorization server
+/// last asked for.
+pub(crate) struct Dpop<'a> {
+    pub(crate) key: &'a DpopKey,
+    pub(crate) nonce: &'a std::sync::Mutex<Option<String>>,
+}
+
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -44,6 +66,8 @@ pub(crate) struct Party<'a> {
     pub(crate) http: &'a OAuthHttp,
     pub(crate) discovered: &'a Discovered,
     pub(crate) client: &'a ClientRegistration,
+    /// Set: tokens are asked for bound to this key.
+    pub(crate) dpop: Option<Dpop<'a>>,
 }
 
 impl Party<'_> {
@@ -60,30 +84,50 @@ impl Party<'_> {
         form.push(("resource", discovered.resource.clone()));
         let basic = self.client.authenticate(&discovered.metadata, &discovered.issuer, &mut form)?;
         let pairs: Vec<(&str, &str)> = form.iter().map(|(name, value)| (*name, value.as_str())).collect();
-        let answer =
-            self.http.form(&endpoint, &pairs, basic.as_ref().map(|(id, s)| (id.as_str(), s.as_str())), &[]).await?;
+        let basic = basic.as_ref().map(|(id, s)| (id.as_str(), s.as_str()));
+        let mut answer = self.http.form(&endpoint, &pairs, basic, &self.proof(&endpoint)?).await?;
+        if let Some(dpop) = &self.dpop
+            && answer.status == http::StatusCode::BAD_REQUEST
+            && answer.body.get("error").and_then(Value::as_str) == Some("use_dpop_nonce")
+            && let Some(nonce) = answer.dpop_nonce.take()
+        {
+            // RFC 9449 §8: once more, the proof carrying the nonce the server asked for.
+            *dpop.nonce.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(nonce);
+            answer = self.http.form(&endpoint, &pairs, basic, &self.proof(&endpoint)?).await?;
+        }
         if answer.status != http::StatusCode::OK {
             return Err(refused(format!("the token request to {} failed: {}", discovered.issuer, answer.error_code())));
         }
         let text =
             |name: &str| answer.body.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
         let access_token = text("access_token").ok_or_else(|| refused("the token answer has no access_token"))?;
-        match text("token_type") {
-            Some(kind) if kind.eq_ignore_ascii_case("bearer") => {}
+        let token_type = match text("token_type") {
+            Some(kind) if kind.eq_ignore_ascii_case("bearer") => bearer(),
+            Some(kind) if kind.eq_ignore_ascii_case("dpop") && self.dpop.is_some() => "DPoP".to_owned(),
             other => {
-                return Err(refused(format!("the token answer's token_type {other:?} is not Bearer")));
+                return Err(refused(format!(
+                    "the token answer's token_type {other:?} is not one this client asked for"
+                )));
             }
-        }
+        };
         let expires_at =
             answer.body.get("expires_in").and_then(Value::as_f64).filter(|s| *s >= 0.0).map(|s| now() + s as u64);
         Ok(TokenSet {
             access_token,
+            token_type,
             refresh_token: text("refresh_token"),
             expires_at,
             scope: text("scope").unwrap_or_else(|| scope.to_owned()),
             issuer: discovered.issuer.clone(),
             resource: discovered.resource.clone(),
         })
+    }
+
+    /// The `DPoP` header of a token request to `endpoint`, when tokens are DPoP-bound.
+    fn proof(&self, endpoint: &Url) -> Result<Vec<(&'static str, String)>, ClientError> {
+        let Some(dpop) = &self.dpop else { return Ok(Vec::new()) };
+        let nonce = dpop.nonce.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        Ok(vec![("dpop", dpop.key.proof("POST", endpoint, nonce.as_deref(), None)?)])
     }
 
     /// The authorization-code grant: the user approves in `handler`, the code comes back to
@@ -157,6 +201,45 @@ impl Party<'_> {
         self.token_request(form, scope).await
     }
 
+    /// The identity assertion grant: the ID token becomes an ID-JAG at the identity
+    /// provider, which becomes an access token here.
+    pub(crate) async fn identity_assertion(
+        &self,
+        grant: &IdentityAssertion,
+        scope: &str,
+    ) -> Result<TokenSet, ClientError> {
+        let discovered = self.discovered;
+        let endpoint = trusted("idp_token_endpoint", &grant.idp_token_endpoint)?;
+        let mut form = vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            ("requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"),
+            ("subject_token", grant.id_token.as_str()),
+            ("subject_token_type", "urn:ietf:params:oauth:token-type:id_token"),
+            ("audience", discovered.issuer.as_str()),
+            ("resource", discovered.resource.as_str()),
+        ];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
+        let mut basic = None;
+        if let Some((id, secret)) = &grant.idp_client {
+            match secret {
+                Some(secret) => basic = Some((id.as_str(), secret.as_str())),
+                None => form.push(("client_id", id.as_str())),
+            }
+        }
+        let answer = self.http.form(&endpoint, &form, basic, &[]).await?;
+        if answer.status != http::StatusCode::OK {
+            return Err(refused(format!("the identity provider's token exchange failed: {}", answer.error_code())));
+        }
+        let issued = answer.body.get("issued_token_type").and_then(Value::as_str);
+        let assertion = answer.body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
+        let (Some("urn:ietf:params:oauth:token-type:id-jag"), Some(assertion)) = (issued, assertion) else {
+            return Err(refused("the identity provider did not issue an identity assertion (ID-JAG)"));
+        };
+        self.jwt_bearer(assertion, scope).await
+    }
+
     /// The JWT bearer grant (RFC 7523 §2.1): `assertion` (a workload's identity token, or an
     /// identity assertion grant) becomes an access token.
     pub(crate) async fn jwt_bearer(&self, assertion: &str, scope: &str) -> Result<TokenSet, ClientError> {
@@ -168,6 +251,54 @@ impl Party<'_> {
             form.push(("scope", scope.to_owned()));
         }
         self.token_request(form, scope).await
+    }
+}
+
+/// An identity assertion authorization grant (the MCP enterprise-managed authorization
+/// extension, SEP-990): the user's ID token from the enterprise's identity provider is
+/// exchanged there (RFC 8693) for an identity assertion (ID-JAG) naming the MCP server's
+/// authorization server and the MCP server, which that authorization server turns into an
+/// access token (RFC 7523 JWT bearer grant). No user interaction.
+///
+/// ```
+/// use mocopr_client::oauth::{ClientRegistration, Grant, IdentityAssertion, OAuthConfig};
+///
+/// let grant = IdentityAssertion::new("https://idp.example.com/oauth2/token", "eyJhbGciOi...")
+///     .with_idp_client("mcp-agent-at-idp", None);
+/// let oauth = OAuthConfig::builder()
+///     .with_grant(Grant::IdentityAssertion(grant))
+///     .with_client(ClientRegistration::new("mcp-agent").with_secret("s3cret"))
+///     .build()?;
+/// # let _ = oauth;
+/// # Ok::<(), mocopr_client::ClientError>(())
+/// ```
+#[derive(Clone)]
+pub struct IdentityAssertion {
+    pub(crate) idp_token_endpoint: String,
+    pub(crate) id_token: String,
+    pub(crate) idp_client: Option<(String, Option<String>)>,
+}
+
+// The ID token and secret stay out of debug output.
+impl std::fmt::Debug for IdentityAssertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityAssertion")
+            .field("idp_token_endpoint", &self.idp_token_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdentityAssertion {
+    /// Exchanges `id_token` at the identity provider's token endpoint `idp_token_endpoint`.
+    pub fn new(idp_token_endpoint: impl Into<String>, id_token: impl Into<String>) -> Self {
+        IdentityAssertion { idp_token_endpoint: idp_token_endpoint.into(), id_token: id_token.into(), idp_client: None }
+    }
+
+    /// The client's identity at the identity provider (its secret, when it has one, sent
+    /// with HTTP Basic).
+    pub fn with_idp_client(mut self, client_id: impl Into<String>, secret: Option<String>) -> Self {
+        self.idp_client = Some((client_id.into(), secret));
+        self
     }
 }
 
@@ -214,6 +345,7 @@ mod tests {
             metadata,
             resource: "http://127.0.0.1:8/mcp".into(),
             scopes_supported: Vec::new(),
+            dpop_required: false,
             defaults: false,
         }
     }

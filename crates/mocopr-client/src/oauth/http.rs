@@ -27,6 +27,8 @@ pub(crate) fn trusted(what: &'static str, url: &str) -> Result<Url, ClientError>
 pub(crate) struct Answer {
     pub(crate) status: http::StatusCode,
     pub(crate) body: Map<String, Value>,
+    /// The `DPoP-Nonce` the party asks proofs to carry (RFC 9449 §8).
+    pub(crate) dpop_nonce: Option<String>,
 }
 
 impl Answer {
@@ -118,6 +120,7 @@ impl OAuthHttp {
         let url = request.url().clone();
         let mut response = client.execute(request).await.map_err(|e| unreachable_party(&url, e))?;
         let status = response.status();
+        let dpop_nonce = response.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()).map(str::to_owned);
         if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
             return Err(refused(format!("{url} answered with more than {MAX_ANSWER_BYTES} bytes")));
         }
@@ -129,7 +132,7 @@ impl OAuthHttp {
             bytes.extend_from_slice(&chunk);
         }
         let body = serde_json::from_slice::<Map<String, Value>>(&bytes).unwrap_or_default();
-        Ok(Answer { status, body })
+        Ok(Answer { status, body, dpop_nonce })
     }
 }
 

@@ -10,7 +10,7 @@
 //! another. It obtains a token by the configured [`Grant`]: the authorization code with PKCE
 //! (S256), `state`, the `resource` parameter (RFC 8707) and the RFC 9207 `iss` check, the user
 //! taken through it by an [`AuthorizationHandler`]; or client credentials; or a JWT bearer
-//! assertion. Tokens go in a [`TokenStore`]; an expired one is refreshed, and asked for
+//! assertion; or an enterprise identity provider's identity assertion. Tokens go in a [`TokenStore`]; an expired one is refreshed, and asked for
 //! `offline_access` when the server supports it. A `403 insufficient_scope` steps the
 //! authorization up to the scopes asked for so far plus those named, a bounded number of times.
 //! A server whose authorization server changes gets a fresh registration at the new one.
@@ -51,6 +51,7 @@
 mod authorizer;
 mod challenge;
 mod discovery;
+mod dpop;
 mod grant;
 mod handler;
 mod http;
@@ -59,6 +60,7 @@ mod store;
 
 use std::sync::{Arc, Mutex};
 
+pub use grant::IdentityAssertion;
 pub use handler::{AuthorizationHandler, AuthorizationRequest};
 pub use registration::{ClientRegistration, TokenAuthMethod};
 pub use store::{FileTokenStore, MEMORY_STORE_CAPACITY, MemoryTokenStore, TokenStore};
@@ -79,6 +81,9 @@ pub enum Grant {
     /// A JWT bearer assertion (RFC 7523): a workload's identity token exchanged for an
     /// access token.
     JwtBearer(String),
+    /// An enterprise identity provider's ID token, exchanged for an identity assertion and
+    /// then for an access token (enterprise-managed authorization).
+    IdentityAssertion(IdentityAssertion),
 }
 
 /// What the OAuth client needs to know; made by [`OAuthConfig::builder`]. Cheap to clone.
@@ -109,6 +114,7 @@ pub(crate) struct Settings {
     store: Arc<dyn TokenStore>,
     http: http::OAuthHttp,
     offline_access: bool,
+    dpop: bool,
     max_step_ups: usize,
     scopes: Vec<String>,
 }
@@ -125,6 +131,7 @@ pub struct OAuthConfigBuilder {
     store: Arc<dyn TokenStore>,
     http: Option<reqwest::Client>,
     offline_access: bool,
+    dpop: bool,
     max_step_ups: usize,
     scopes: Vec<String>,
 }
@@ -167,6 +174,7 @@ impl OAuthConfig {
             store: Arc::new(MemoryTokenStore::new()),
             http: None,
             offline_access: true,
+            dpop: true,
             max_step_ups: DEFAULT_MAX_STEP_UPS,
             scopes: Vec::new(),
         }
@@ -239,6 +247,16 @@ impl OAuthConfigBuilder {
         self
     }
 
+    /// Whether tokens are bound to a key of the client's (DPoP, RFC 9449) when the server asks
+    /// for that (a `DPoP` challenge, or `dpop_bound_access_tokens_required` in its metadata)
+    /// and the authorization server offers ES256 proofs (default `true`). Each request then
+    /// carries a fresh proof. The key lives in memory only: DPoP-bound tokens are not kept
+    /// across restarts.
+    pub fn with_dpop(mut self, dpop: bool) -> Self {
+        self.dpop = dpop;
+        self
+    }
+
     /// How many step-ups for more scope one endpoint's client makes at most (default
     /// [`DEFAULT_MAX_STEP_UPS`]).
     pub fn with_max_step_ups(mut self, step_ups: usize) -> Self {
@@ -293,6 +311,7 @@ impl OAuthConfigBuilder {
                 store: self.store,
                 http: http::OAuthHttp::new(self.http)?,
                 offline_access: self.offline_access,
+                dpop: self.dpop,
                 max_step_ups: self.max_step_ups,
                 scopes: self.scopes,
             }),
