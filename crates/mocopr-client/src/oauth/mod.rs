@@ -23,15 +23,16 @@
 //! use mocopr_client::oauth::{AuthorizationHandler, AuthorizationRequest, FileTokenStore, OAuthConfig};
 //! use mocopr_client::{ClientError, McpClient};
 //!
-//! /// Opens the system browser and waits for the redirect on a loopback listener.
-//! struct Browser;
+//! /// Shows the link, and reads back the address the browser lands on.
+//! struct Terminal;
 //!
-//! impl AuthorizationHandler for Browser {
+//! impl AuthorizationHandler for Terminal {
 //!     fn authorize(&self, request: AuthorizationRequest) -> BoxFuture<'_, Result<String, ClientError>> {
 //!         Box::pin(async move {
-//!             // open::that(request.url.as_str()); then accept one request on 127.0.0.1:33418
-//!             // and return its full URL
-//!             # let _ = request; unimplemented!()
+//!             println!("Sign in at {} and paste the address you land on:", request.url);
+//!             let mut line = String::new();
+//!             std::io::stdin().read_line(&mut line).map_err(|e| ClientError::Authorization(e.to_string()))?;
+//!             Ok(line.trim().to_owned())
 //!         })
 //!     }
 //! }
@@ -40,7 +41,7 @@
 //! let oauth = OAuthConfig::builder()
 //!     .with_redirect_uri("http://127.0.0.1:33418/callback")
 //!     .with_client_name("my-agent")
-//!     .with_authorization_handler(Browser)
+//!     .with_authorization_handler(Terminal)
 //!     .with_token_store(FileTokenStore::new("/home/me/.config/my-agent/tokens"))
 //!     .build()?;
 //! let client = McpClient::builder().with_oauth(oauth).connect_http("https://mcp.example.com/mcp").await?;
