@@ -14,7 +14,9 @@
 //! prints `auth-server: listening on http://ADDRESS/mcp` on stderr. A request without a token
 //! gets `401` with a `WWW-Authenticate` challenge naming the metadata; one whose token lacks
 //! the scope gets `403 insufficient_scope`. `--admin-tool-scope SCOPE` puts the `wipe` tool
-//! behind one more scope (a step-up). Tools: `echo {text}`, `add {a, b}`, `whoami` (the
+//! behind one more scope (a step-up). `--tls-cert FILE --tls-key FILE` serve HTTPS (HTTP/2
+//! by ALPN, HTTP/1.1 too) from a PEM certificate chain and key; `--leeway SECONDS` sets the
+//! clock skew tolerated on token expiry (default 60). Tools: `echo {text}`, `add {a, b}`, `whoami` (the
 //! token's subject and scopes), `wipe` (says it wiped).
 
 use clap::Parser;
@@ -41,6 +43,15 @@ struct Cli {
     /// A further scope the `wipe` tool needs.
     #[arg(long)]
     admin_tool_scope: Option<String>,
+    /// The PEM certificate chain to serve HTTPS with (with `--tls-key`).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Seconds of clock skew tolerated on a token's `exp` and `nbf`.
+    #[arg(long, default_value_t = 60)]
+    leeway: u64,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -90,8 +101,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register(whoami_tool())
         .register(wipe_tool())
         .build()?;
+    let verifier = mocopr_auth::JwtVerifier::builder(cli.issuer.as_str(), cli.resource.as_str())
+        .with_leeway(std::time::Duration::from_secs(cli.leeway))
+        .build()?;
     let mut auth = ResourceServer::builder(cli.resource.as_str())
         .with_authorization_server(cli.issuer.as_str())
+        .with_verifier(verifier)
         .with_method_scopes("tools/call", [cli.scope.as_str()])
         .with_resource_name("MoCoPr auth-server example");
     if let Some(scope) = &cli.admin_tool_scope {
@@ -103,7 +118,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         app = app.route_service(&path, auth.metadata_service());
     }
     let listener = tokio::net::TcpListener::bind(&cli.bind).await?;
-    eprintln!("auth-server: listening on http://{}/mcp", listener.local_addr()?);
-    serve_http(listener, app).await?;
+    let address = listener.local_addr()?;
+    match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = mocopr_transport::tls::ServerTls::from_pem_files(cert, key)?;
+            eprintln!("auth-server: listening on https://{address}/mcp");
+            serve_http(listener, app).with_tls(tls).await?;
+        }
+        _ => {
+            eprintln!("auth-server: listening on http://{address}/mcp");
+            serve_http(listener, app).await?;
+        }
+    }
     Ok(())
 }

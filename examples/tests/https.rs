@@ -3,8 +3,6 @@
 //! request multiplexed on one TCP connection (counted by a proxy in between), HTTP/1.1 when the
 //! client offers only that, both eras, and refusals that leave the server serving.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -12,7 +10,7 @@ use mocopr_client::{ClientError, InputHandler, McpClient};
 use mocopr_core::types::{ClientCapabilities, ElicitAction, ElicitRequestParams, ElicitResult, Tool};
 use mocopr_core::{ErrorObject, ProtocolVersion};
 use mocopr_server::{EndpointConfig, HandlerError, McpServer, RequestCtx, serve_http};
-use mocopr_testing::TestCertificates;
+use mocopr_testing::{CountingProxy, TestCertificates};
 use mocopr_transport::PoolConfig;
 use mocopr_transport::pool::{ConnectionPool, HttpConnector};
 use mocopr_transport::tls::{ClientTls, ServerTls, TlsError};
@@ -67,25 +65,6 @@ async fn serve_https(server: McpServer, certificates: &TestCertificates) -> u16 
     port
 }
 
-/// A TCP proxy to `port` that counts the connections it accepted.
-async fn counting_proxy(port: u16) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-    let proxy_port = listener.local_addr().expect("addr").port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
-        }
-    });
-    (proxy_port, accepted)
-}
-
 fn trusting(certificates: &TestCertificates) -> ClientTls {
     ClientTls::from_root_pem(certificates.ca_pem().as_bytes()).expect("client TLS")
 }
@@ -116,8 +95,8 @@ async fn http2_multiplexes_every_request_on_one_connection_in_both_eras() {
         (&[ProtocolVersion::V2025_11_25][..], ProtocolVersion::V2025_11_25),
     ] {
         let port = serve_https(server(versions), &certificates).await;
-        let (proxy, accepted) = counting_proxy(port).await;
-        let url = format!("https://localhost:{proxy}/mcp");
+        let proxy = CountingProxy::start(port).await.expect("proxy");
+        let url = format!("https://localhost:{}/mcp", proxy.port());
         let client = connect(&url, trusting(&certificates), 8).await.expect("connect over HTTPS");
         assert_eq!(client.server().expect("facts").version, era);
         concurrent_naps(&client).await;
@@ -125,7 +104,7 @@ async fn http2_multiplexes_every_request_on_one_connection_in_both_eras() {
         // on a second stream of the same connection.
         let greeting = client.call_tool("greet", json!({})).await.expect("greet");
         assert_eq!(greeting.text_content(), "Hello, Alice!", "{era:?}");
-        assert_eq!(accepted.load(Ordering::SeqCst), 1, "{era:?}: one TCP connection carried everything");
+        assert_eq!(proxy.accepted(), 1, "{era:?}: one TCP connection carried everything");
         assert!(client.pool_metrics().expect("pool").opened >= 2, "the pool held several stream slots at once");
     }
 }
@@ -134,11 +113,11 @@ async fn http2_multiplexes_every_request_on_one_connection_in_both_eras() {
 async fn http1_stays_available_when_the_client_offers_only_it() {
     let certificates = TestCertificates::localhost().expect("certificates");
     let port = serve_https(server(&ProtocolVersion::ALL), &certificates).await;
-    let (proxy, accepted) = counting_proxy(port).await;
-    let url = format!("https://127.0.0.1:{proxy}/mcp");
+    let proxy = CountingProxy::start(port).await.expect("proxy");
+    let url = format!("https://127.0.0.1:{}/mcp", proxy.port());
     let client = connect(&url, trusting(&certificates).http1_only(), 8).await.expect("connect over HTTPS/1.1");
     concurrent_naps(&client).await;
-    let connections = accepted.load(Ordering::SeqCst);
+    let connections = proxy.accepted();
     assert!((2..=8).contains(&connections), "HTTP/1.1 needs a connection per request in flight: {connections}");
 }
 

@@ -1,6 +1,9 @@
 //! [`TestAuthorizationServer`]: a small OAuth authorization server for tests, on a loopback
 //! port, that signs real JWT access tokens with a key it generates and publishes its RFC 8414
-//! metadata and its JWKS.
+//! metadata and its JWKS; it registers clients (RFC 7591) and runs the authorization-code grant
+//! with PKCE and refresh tokens (approving every authorization at once, for a set subject).
+
+mod grants;
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,6 +74,8 @@ struct Shared {
     jwks_fetches: AtomicUsize,
     /// Opaque tokens issued, with their claims (what introspection answers).
     opaque: Mutex<std::collections::HashMap<String, Value>>,
+    /// Registrations, codes and refresh tokens of the authorization-code grant.
+    grants: grants::Grants,
 }
 
 /// The client credentials the resource server presents at `/introspect`.
@@ -130,11 +135,15 @@ impl TestAuthorizationServer {
             generation: AtomicUsize::new(1),
             jwks_fetches: AtomicUsize::new(0),
             opaque: Mutex::default(),
+            grants: grants::Grants::default(),
         });
         let router = axum::Router::new()
             .route("/.well-known/oauth-authorization-server", get(metadata))
             .route("/jwks", get(jwks))
             .route("/introspect", axum::routing::post(introspect))
+            .route("/register", axum::routing::post(grants::register))
+            .route("/authorize", get(grants::authorize))
+            .route("/token", axum::routing::post(grants::token))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -165,10 +174,27 @@ impl TestAuthorizationServer {
 
     /// Signs `claims` (as they are) with the current key, naming it in `kid`.
     pub fn token(&self, claims: &Value) -> io::Result<String> {
-        let key = self.current_key();
-        let mut header = Header::new(self.shared.algorithm);
-        header.kid = Some(key.id.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(io::Error::other)
+        sign(&self.shared, claims)
+    }
+
+    /// Whom the authorizations it approves are for (default `alice`).
+    pub fn set_subject(&self, subject: &str) {
+        *self.shared.grants.subject.lock().unwrap_or_else(PoisonError::into_inner) = subject.to_owned();
+    }
+
+    /// How long the access tokens of its token endpoint are valid (default an hour).
+    pub fn set_token_lifetime(&self, lifetime: std::time::Duration) {
+        self.shared.grants.lifetime.store(lifetime.as_secs(), Ordering::Release);
+    }
+
+    /// How many authorizations it approved, and the scopes each asked for.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.shared.grants.authorizations.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// How many access tokens it issued for a refresh token.
+    pub fn refreshes(&self) -> usize {
+        self.shared.grants.refreshes.load(Ordering::Acquire)
     }
 
     /// An opaque token (random, no claims inside) that `/introspect` describes with `claims`
@@ -203,15 +229,29 @@ impl TestAuthorizationServer {
     }
 }
 
+/// Signs `claims` with the current key, naming it in `kid`.
+fn sign(shared: &Shared, claims: &Value) -> io::Result<String> {
+    let key = shared.key.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut header = Header::new(shared.algorithm);
+    header.kid = Some(key.id.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding).map_err(io::Error::other)
+}
+
 async fn metadata(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     let issuer = &shared.issuer;
     axum::Json(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/jwks"),
         "introspection_endpoint": format!("{issuer}/introspect"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "registration_endpoint": format!("{issuer}/register"),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "authorization_response_iss_parameter_supported": true,
+        "scopes_supported": ["offline_access"],
     }))
 }
 
@@ -226,7 +266,7 @@ async fn jwks(State(shared): State<Arc<Shared>>) -> axum::Json<JwkSet> {
 async fn introspect(
     State(shared): State<Arc<Shared>>,
     headers: axum::http::HeaderMap,
-    body: String,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (id, secret) = INTROSPECTION_CLIENT;
@@ -234,14 +274,11 @@ async fn introspect(
     if headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     }
-    let token = body
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(name, _)| *name == "token")
-        .map(|(_, value)| value.to_owned())
-        .unwrap_or_default();
+    let token = form.get("token").cloned().unwrap_or_default();
     let claims = shared.opaque.lock().unwrap_or_else(PoisonError::into_inner).get(&token).cloned();
-    let answer = match claims {
+    // Past its `exp`, a token is inactive (RFC 7662 §2.2).
+    let expired = |claims: &Value| claims.get("exp").and_then(Value::as_u64).is_some_and(|exp| exp <= now());
+    let answer = match claims.filter(|claims| !expired(claims)) {
         Some(mut claims) => {
             claims["active"] = json!(true);
             claims

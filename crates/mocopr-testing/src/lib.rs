@@ -24,6 +24,7 @@ mod certificates;
 mod load;
 mod memory;
 mod process;
+mod proxy;
 mod redis;
 mod test_client;
 mod tools;
@@ -37,6 +38,7 @@ pub use load::{
 };
 pub use memory::{MemoryGrowth, MemoryStability, peak_rss_bytes, rss_bytes};
 pub use process::{ListeningServer, example_path};
+pub use proxy::CountingProxy;
 pub use redis::{RedisServer, free_port};
 pub use test_client::{TestClient, TestError};
 pub use tools::{NO_SKIP_VARIABLE, installed};

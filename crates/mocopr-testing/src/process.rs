@@ -28,7 +28,7 @@ pub fn example_path(name: &str) -> PathBuf {
 }
 
 /// A server child process that said where it listens (a line on its stderr naming an
-/// `http://` URL, as MoCoPr's examples print). Killed when dropped.
+/// `http://` or `https://` URL, as MoCoPr's examples print). Killed when dropped.
 #[derive(Debug)]
 pub struct ListeningServer {
     child: Child,
@@ -55,7 +55,7 @@ impl ListeningServer {
         let mut lines = BufReader::new(stderr).lines();
         let url = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(line) = lines.next_line().await? {
-                if let Some(at) = line.find("http://") {
+                if let Some(at) = line.find("http://").or_else(|| line.find("https://")) {
                     let url = line[at..].split_whitespace().next().unwrap_or_default().to_owned();
                     return Ok(url);
                 }
@@ -78,7 +78,7 @@ impl ListeningServer {
         &self.url
     }
 
-    /// The URL without its path: `http://host:port`.
+    /// The URL without its path: `http://host:port` (or `https://`).
     pub fn base_url(&self) -> &str {
         let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
         match self.url[after_scheme..].find('/') {
