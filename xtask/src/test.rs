@@ -53,7 +53,7 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     // program fails instead (`mocopr_testing::installed`).
     run("doctests", Command::new("cargo").args(["test", "--workspace", "--doc", "--locked"]).env(NO_SKIP, "1"))?;
     // The official conformance suite, one scenario at a time: server scenarios against the
-    // `conformance-server` example, non-auth client scenarios with `conformance-client` as the
+    // `conformance-server` example, every client scenario (auth/ included) with `conformance-client` as the
     // client under test. It installs its pinned Node packages with `npm ci`.
     eprintln!("\n==> conformance: cargo xtask conformance --server --client");
     crate::conformance::run_all(&["--server".to_owned(), "--client".to_owned()])?;

@@ -37,6 +37,7 @@
 //! | `profiling` | [`profiling`]: `Profiler` (CPU flamegraphs, allocation counting, request tracing), `.with_profiler(..)` | yes |
 //! | `dashboard` | [`dashboard`]: `PerformanceDashboard` (`/metrics`, `/health`, `/debug/pprof/profile`, a live page) as an axum `Router` | yes |
 //! | `auth` | `auth`: `ResourceServer` (OAuth 2.1 resource server layer: metadata, JWT / introspection verifiers, scopes) | no |
+//! | `oauth` | `client::oauth`: the OAuth 2.1 client in `McpClientBuilder::with_oauth` (discovery, client registration, PKCE, refresh, step-up, DPoP, client credentials, token stores) | no |
 //! | `tls` | HTTPS with rustls: `serve_http(..).with_tls(..)`, `https://` in `connect_http`, HTTP/2 by ALPN (`transport::tls`) | no |
 //! | `redis` | Redis session and event stores: several server processes behind one endpoint | no |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
