@@ -49,7 +49,7 @@ async fn opaque_tokens_are_introspected() {
     let mut claims = issuer.claims("bob", RESOURCE, &[]);
     claims["exp"] = json!(1);
     let expired = issuer.opaque_token(&claims);
-        // The authorization server calls it inactive (RFC 7662 §2.2); the verifier checks `exp` too.
+    // The authorization server calls it inactive (RFC 7662 §2.2); the verifier checks `exp` too.
     assert!(matches!(verifier.verify(&expired).await, Err(TokenError::Invalid(_))));
 
     // Without the resource server's credentials the endpoint refuses to answer.

@@ -70,7 +70,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
         return Ok(None);
     }
     let token = token.trim_matches(' ');
-        // RFC 6750's b64token is visible ASCII without spaces: the header value is visible ASCII
+    // RFC 6750's b64token is visible ASCII without spaces: the header value is visible ASCII
     // already (`to_str`), so a space is all there is left to look for (a SIMD search; a token
     // is a few hundred bytes on every request). Anything else malformed fails verification.
     let body = token.trim_end_matches('=');
@@ -159,7 +159,7 @@ where
                 if declared.is_some_and(|length| length > auth.max_body_size as u64) {
                     return refuse(&auth, Refusal::TooLarge, "");
                 }
-                                // A small body has usually arrived with the headers: read it at once, and arm
+                // A small body has usually arrived with the headers: read it at once, and arm
                 // the timer (a timer-wheel entry per request) only when it has not.
                 let mut collected = std::pin::pin!(Limited::new(body, auth.max_body_size).collect());
                 let read = match futures_util::poll!(collected.as_mut()) {
