@@ -258,7 +258,8 @@ impl HttpLink {
     ) -> Result<(), String> {
         let session = request.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = request.body().clone();
-        let mut sent = Sent::of(&request);
+        // What a challenge needs, copied only when there is an authorizer to answer one.
+        let mut sent = if self.authorizer.is_some() { Sent::of(&request) } else { Sent::default() };
         let (mut response, mut lease) = self.send(request).await?;
         if let Some(authorizer) = &self.authorizer {
             let mut rounds = 0;
@@ -511,6 +512,7 @@ impl HttpLink {
 }
 
 /// What a request carried that a challenge needs.
+#[derive(Default)]
 struct Sent {
     authorization: Option<http::HeaderValue>,
     protocol_version: Option<String>,
