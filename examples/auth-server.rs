@@ -113,21 +113,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth = auth.with_tool_scopes("wipe", [scope.as_str()]);
     }
     let auth = auth.build()?;
-    let mut app = axum::Router::new().route_service("/mcp", auth.layer(server.into_http(EndpointConfig::default())));
-    for path in auth.metadata_paths() {
-        app = app.route_service(&path, auth.metadata_service());
-    }
     let listener = tokio::net::TcpListener::bind(&cli.bind).await?;
     let address = listener.local_addr()?;
+    // The layered endpoint answers at its own path and at its metadata's (no axum Router: one
+    // service, no routing table on the hot path).
+    let mut serving = serve_http(listener, auth.layer(server.into_http(EndpointConfig::default()))).with_path("/mcp");
+    for path in auth.metadata_paths() {
+        serving = serving.with_path(&path);
+    }
     match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = mocopr_transport::tls::ServerTls::from_pem_files(cert, key)?;
             eprintln!("auth-server: listening on https://{address}/mcp");
-            serve_http(listener, app).with_tls(tls).await?;
+            serving.with_tls(tls).await?;
         }
         _ => {
             eprintln!("auth-server: listening on http://{address}/mcp");
-            serve_http(listener, app).await?;
+            serving.await?;
         }
     }
     Ok(())

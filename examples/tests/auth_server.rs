@@ -159,6 +159,15 @@ async fn valid_tokens_are_served_in_both_eras_and_others_get_401_with_the_metada
     assert_eq!(metadata["resource"], setup.url.as_str());
     assert_eq!(metadata["authorization_servers"], json!([setup.issuer.issuer()]));
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
+    let root_url = format!("http://127.0.0.1:{port}/.well-known/oauth-protected-resource");
+    assert_eq!(setup.send(Request::get(&root_url), String::new()).await.status, StatusCode::OK);
+    // The metadata paths answer reads only: a POST there reaches nothing, with or without a token.
+    let post = Request::post(&metadata_url).header("authorization", format!("Bearer {token}"));
+    assert_eq!(setup.send(post, "{}".to_owned()).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    // Paths the server does not serve are not found, with a token too.
+    let elsewhere =
+        Request::get(format!("http://127.0.0.1:{port}/other")).header("authorization", format!("Bearer {token}"));
+    assert_eq!(setup.send(elsewhere, String::new()).await.status, StatusCode::NOT_FOUND);
 
     // Tokens that must not pass.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();

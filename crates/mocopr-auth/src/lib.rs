@@ -1,7 +1,7 @@
 //! MoCoPr authorization: an MCP endpoint as an OAuth 2.1 protected resource.
 //!
 //! [`ResourceServer`] is a tower layer for the endpoint's HTTP service. It publishes Protected
-//! Resource Metadata (RFC 9728) through [`MetadataService`], answers a request without a valid
+//! Resource Metadata (RFC 9728) at the resource's well-known paths, answers a request without a valid
 //! token with `401` and a `WWW-Authenticate` challenge pointing at that metadata, checks each
 //! request's scopes (every request's, each method's, each tool's: `403 insufficient_scope`
 //! names what to ask for), and hands the caller's [`Principal`](mocopr_core::principal::Principal)
@@ -18,20 +18,22 @@
 //! ```no_run
 //! use mocopr_auth::ResourceServer;
 //! use mocopr_server::McpServer;
-//! use mocopr_transport::http::EndpointConfig;
+//! use mocopr_transport::http::{EndpointConfig, serve_http};
 //! use tower_layer::Layer;
 //!
-//! # fn app(server: McpServer) -> Result<axum::Router, mocopr_auth::AuthConfigError> {
+//! # async fn run(server: McpServer) -> Result<(), Box<dyn std::error::Error>> {
 //! let auth = ResourceServer::builder("https://mcp.example.com/mcp")
 //!     .with_authorization_server("https://auth.example.com")
 //!     .with_method_scopes("tools/call", ["mcp:tools"])
 //!     .build()?;
-//! let mut router =
-//!     axum::Router::new().route_service("/mcp", auth.layer(server.into_http(EndpointConfig::default())));
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//! // The layered service answers at the endpoint's path and at the metadata's.
+//! let mut serving = serve_http(listener, auth.layer(server.into_http(EndpointConfig::default()))).with_path("/mcp");
 //! for path in auth.metadata_paths() {
-//!     router = router.route_service(&path, auth.metadata_service());
+//!     serving = serving.with_path(&path);
 //! }
-//! # Ok(router) }
+//! serving.await?;
+//! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
 
@@ -49,7 +51,7 @@ pub use error::{AuthConfigError, TokenError};
 pub use introspection::{IntrospectionVerifier, IntrospectionVerifierBuilder};
 pub use jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use metadata::ProtectedResourceMetadata;
-pub use resource::{MetadataService, RequireBearer, RequireBearerFuture, ResourceServer, ResourceServerBuilder};
+pub use resource::{RequireBearer, RequireBearerFuture, ResourceServer, ResourceServerBuilder};
 pub use verifier::{TokenVerifier, Verified};
 
 /// Parses `url` as one an authorization party may be reached at: `https`, or plain `http` to a

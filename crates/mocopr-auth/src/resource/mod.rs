@@ -1,5 +1,5 @@
 //! [`ResourceServer`]: an MCP endpoint as an OAuth 2.1 protected resource, a tower layer in
-//! front of the HTTP service, plus the [`MetadataService`] that publishes its metadata.
+//! front of the HTTP service that also publishes the resource's metadata.
 
 mod challenge;
 mod scopes;
@@ -23,8 +23,9 @@ use crate::metadata::{ProtectedResourceMetadata, metadata_urls};
 use crate::verifier::TokenVerifier;
 
 /// An MCP endpoint protected by OAuth 2.1 bearer tokens. A tower [`Layer`](tower_layer::Layer):
-/// put it in front of the endpoint's HTTP service, and mount [`metadata_service`] at each of
-/// [`metadata_paths`]. Cheap to clone.
+/// put it in front of the endpoint's HTTP service; the layered service also answers at
+/// [`metadata_paths`] with the Protected Resource Metadata (no token needed there), so route
+/// those paths to it too. Cheap to clone.
 ///
 /// A request passes with a valid token that has the scopes it needs; the caller's
 /// [`Principal`](mocopr_core::principal::Principal) then reaches the handlers (their principal
@@ -42,15 +43,14 @@ use crate::verifier::TokenVerifier;
 ///     .with_authorization_server("https://auth.example.com")
 ///     .with_method_scopes("tools/call", ["mcp:tools"])
 ///     .build()?;
-/// let mut router = axum::Router::new()
-///     .route_service("/mcp", auth.layer(server.into_http(EndpointConfig::default())));
+/// let protected = auth.layer(server.into_http(EndpointConfig::default()));
+/// let mut router = axum::Router::new().route_service("/mcp", protected.clone());
 /// for path in auth.metadata_paths() {
-///     router = router.route_service(&path, auth.metadata_service());
+///     router = router.route_service(&path, protected.clone());
 /// }
 /// # Ok(router) }
 /// ```
 ///
-/// [`metadata_service`]: ResourceServer::metadata_service
 /// [`metadata_paths`]: ResourceServer::metadata_paths
 #[derive(Debug, Clone)]
 pub struct ResourceServer {
@@ -68,6 +68,8 @@ struct Inner {
     metadata_paths: Vec<String>,
     /// The scopes a challenge for a request with no valid token names.
     baseline_scope: String,
+    /// Every scope the policy names: a token with all of them may call anything.
+    every_scope: Vec<String>,
     max_body_size: usize,
     body_timeout: Duration,
 }
@@ -115,15 +117,23 @@ impl ResourceServer {
         }
     }
 
-    /// The paths the metadata is published at (the path-specific one, then the root one);
-    /// mount [`metadata_service`](Self::metadata_service) at each.
+    /// The paths the layered service publishes the metadata at, without a token (the
+    /// path-specific one, then the root one): route them to it beside the endpoint's own.
+    ///
+    /// ```
+    /// # fn build() -> Result<(), mocopr_auth::AuthConfigError> {
+    /// let auth = mocopr_auth::ResourceServer::builder("https://mcp.example.com/tenant/mcp")
+    ///     .with_authorization_server("https://auth.example.com")
+    ///     .build()?;
+    /// assert_eq!(
+    ///     auth.metadata_paths(),
+    ///     ["/.well-known/oauth-protected-resource/tenant/mcp", "/.well-known/oauth-protected-resource"]
+    /// );
+    /// # Ok(()) }
+    /// # build().unwrap();
+    /// ```
     pub fn metadata_paths(&self) -> Vec<String> {
         self.inner.metadata_paths.clone()
-    }
-
-    /// Answers `GET` (and `HEAD`) with the Protected Resource Metadata document.
-    pub fn metadata_service(&self) -> MetadataService {
-        MetadataService { document: self.inner.metadata.clone() }
     }
 }
 
@@ -249,6 +259,7 @@ impl ResourceServerBuilder {
         let document = serde_json::to_vec(&metadata).unwrap_or_default();
         let urls = metadata_urls(&url);
         let baseline_scope = self.policy.baseline().into_iter().collect::<Vec<_>>().join(" ");
+        let every_scope = self.policy.all().into_iter().map(str::to_owned).collect();
         Ok(ResourceServer {
             inner: Arc::new(Inner {
                 verifier: CachedVerifier::new(verifier, self.token_cache_bytes, self.token_cache_lifetime),
@@ -257,6 +268,7 @@ impl ResourceServerBuilder {
                 metadata_url: urls[0].to_string(),
                 metadata_paths: urls.iter().map(|u| u.path().to_owned()).collect(),
                 baseline_scope,
+                every_scope,
                 max_body_size: self.max_body_size,
                 body_timeout: self.body_timeout,
             }),
@@ -269,60 +281,54 @@ fn is_scope_token(scope: &str) -> bool {
     !scope.is_empty() && scope.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
-/// Publishes a resource's metadata document; made by [`ResourceServer::metadata_service`].
-/// Readable from any origin (browser-based clients fetch it before they hold a token).
-#[derive(Debug, Clone)]
-pub struct MetadataService {
-    document: Bytes,
+/// The answer to a request for the metadata document at one of its paths: `GET` (and `HEAD`)
+/// get the document, readable from any origin (browser-based clients fetch it before they
+/// hold a token); `OPTIONS` the CORS preflight answer; other methods `405`.
+fn metadata_response(document: &Bytes, method: &Method) -> Response<Full<Bytes>> {
+    use http::header::{
+        ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL,
+        CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
+    };
+    let empty = |status| {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = status;
+        response
+    };
+    let mut response = match *method {
+        Method::GET => Response::new(Full::new(document.clone())),
+        Method::HEAD => {
+            let mut response = empty(StatusCode::OK);
+            response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(document.len()));
+            response
+        }
+        Method::OPTIONS => {
+            let mut response = empty(StatusCode::NO_CONTENT);
+            let headers = response.headers_mut();
+            headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("MCP-Protocol-Version"));
+            headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            response
+        }
+        _ => {
+            let mut response = empty(StatusCode::METHOD_NOT_ALLOWED);
+            response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            return response;
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
 }
 
-impl<B> tower_service::Service<Request<B>> for MetadataService {
-    type Response = Response<Full<Bytes>>;
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        use http::header::{
-            ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW,
-            CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue,
-        };
-        let empty = |status| {
-            let mut response = Response::new(Full::new(Bytes::new()));
-            *response.status_mut() = status;
-            response
-        };
-        let mut response = match *request.method() {
-            Method::GET => Response::new(Full::new(self.document.clone())),
-            Method::HEAD => {
-                let mut response = empty(StatusCode::OK);
-                response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(self.document.len()));
-                response
-            }
-            Method::OPTIONS => {
-                let mut response = empty(StatusCode::NO_CONTENT);
-                let headers = response.headers_mut();
-                headers.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-                headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("MCP-Protocol-Version"));
-                headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-                response
-            }
-            _ => {
-                let mut response = empty(StatusCode::METHOD_NOT_ALLOWED);
-                response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-                response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                response.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-                return std::future::ready(Ok(response));
-            }
-        };
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
-        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-        std::future::ready(Ok(response))
+impl Inner {
+    /// The metadata answer, when `request` is for one of the metadata paths.
+    fn metadata_answer<B>(&self, request: &Request<B>) -> Option<Response<Full<Bytes>>> {
+        let path = request.uri().path();
+        self.metadata_paths.iter().any(|p| p == path).then(|| metadata_response(&self.metadata, request.method()))
     }
 }
 

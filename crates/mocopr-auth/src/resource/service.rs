@@ -1,10 +1,12 @@
 //! [`RequireBearer`]: the service the [`ResourceServer`](super::ResourceServer) layer makes.
 //!
-//! In order: a CORS preflight passes (a browser sends it without credentials); the bearer token is taken
-//! from the one `Authorization` header (never from the query string or the body) and checked;
-//! the scopes every request needs are checked; when methods or tools have scopes of their own,
-//! the body is read (bounded in size and time) to find what the request calls; then the
-//! principal goes into the request's extensions, the header comes off, and the request goes on.
+//! In order: the metadata paths are answered (without a token); a CORS preflight passes (a
+//! browser sends it without credentials); the bearer token is taken from the one
+//! `Authorization` header (never from the query string or the body) and checked; the scopes
+//! every request needs are checked; when methods or tools have scopes of their own and the
+//! token lacks one of them, the body is read (bounded in size and time) to find what the
+//! request calls; then the principal goes into the request's extensions, the header comes off,
+//! and the request goes on.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -120,6 +122,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The metadata is answered here; the inner service, ready, stays ready for the next call.
+        if let Some(answer) = self.auth.metadata_answer(&request) {
+            return RequireBearerFuture { inner: Box::pin(std::future::ready(Ok(answer.map(Either::Right)))) };
+        }
         // The clone that was made ready serves this request; the fresh one waits for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -147,7 +153,12 @@ where
                 let (mut parts, body) = request.into_parts();
                 parts.headers.remove(AUTHORIZATION);
                 parts.extensions.insert(principal.clone());
-                if !(auth.policy.reads_bodies() && parts.method == Method::POST) {
+                // A token with every scope the policy names needs no look at the body: whatever
+                // the request calls, it is allowed (the endpoint still checks the body itself).
+                let reads_body = auth.policy.reads_bodies()
+                    && parts.method == Method::POST
+                    && !auth.every_scope.iter().all(|scope| principal.has_scope(scope));
+                if !reads_body {
                     let needed = auth.policy.always.iter().map(String::as_str).collect();
                     if !granted(&principal, &needed) {
                         return refuse(&auth, Refusal::InsufficientScope, &step_up_scope(&needed));

@@ -81,15 +81,20 @@ impl CachedVerifier {
     /// The principal `token` stands for.
     pub(crate) async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let verdict = self
-            .cache
-            .get_with(key, async {
-                match self.verifier.verify(token).await {
-                    Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
-                    Err(error) => Verdict { outcome: Err(error), expires_at: None },
-                }
-            })
-            .await;
+        // A plain read first: a token seen before (nearly every request) builds no initializer.
+        let verdict = match self.cache.get(&key).await {
+            Some(verdict) => verdict,
+            None => {
+                self.cache
+                    .get_with(key, async {
+                        match self.verifier.verify(token).await {
+                            Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
+                            Err(error) => Verdict { outcome: Err(error), expires_at: None },
+                        }
+                    })
+                    .await
+            }
+        };
         // A verdict read back a moment before its expiry may be for a token just expired.
         if verdict.outcome.is_ok() && verdict.expires_at.is_some_and(|exp| exp <= now()) {
             self.cache.invalidate(&key).await;

@@ -29,8 +29,8 @@ use super::admission::{Admission, SlowWriteGuard};
 use super::config::ListenerConfig;
 use crate::error::TransportError;
 
-/// Serves `service` on `listener`: every path reaches it unless [`ServeHttp::with_path`] says
-/// otherwise. Await the returned [`ServeHttp`] (after its `with_*` settings) to run the server.
+/// Serves `service` on `listener`: every path reaches it unless [`ServeHttp::with_path`] names
+/// the ones that do. Await the returned [`ServeHttp`] (after its `with_*` settings) to run the server.
 ///
 /// ```no_run
 /// use mocopr_transport::http::{ListenerConfig, serve_http};
@@ -48,7 +48,7 @@ pub fn serve_http<S>(listener: TcpListener, service: S) -> ServeHttp<S, Pending<
         listener,
         service,
         config: ListenerConfig::default(),
-        path: None,
+        paths: Vec::new(),
         #[cfg(feature = "tls")]
         tls: None,
         shutdown: std::future::pending(),
@@ -62,7 +62,7 @@ pub struct ServeHttp<S, F> {
     listener: TcpListener,
     service: S,
     config: ListenerConfig,
-    path: Option<Arc<str>>,
+    paths: Vec<Box<str>>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ServerTls>,
     shutdown: F,
@@ -70,7 +70,7 @@ pub struct ServeHttp<S, F> {
 
 impl<S, F> std::fmt::Debug for ServeHttp<S, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServeHttp").field("config", &self.config).field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("ServeHttp").field("config", &self.config).field("paths", &self.paths).finish_non_exhaustive()
     }
 }
 
@@ -81,10 +81,11 @@ impl<S, F> ServeHttp<S, F> {
         self
     }
 
-    /// Serves only `path`; other paths get `404`. For the MCP endpoint served alone (an axum
-    /// `Router` routes by itself).
+    /// Serves `path`; once a path is named, the paths not named get `404` (call once per path:
+    /// the MCP endpoint's, and its metadata's when a resource-server layer answers those). An
+    /// axum `Router` routes by itself.
     pub fn with_path(mut self, path: &str) -> Self {
-        self.path = Some(Arc::from(path));
+        self.paths.push(Box::from(path));
         self
     }
 
@@ -118,7 +119,7 @@ impl<S, F> ServeHttp<S, F> {
             listener: self.listener,
             service: self.service,
             config: self.config,
-            path: self.path,
+            paths: self.paths,
             #[cfg(feature = "tls")]
             tls: self.tls,
             shutdown: signal,
@@ -139,8 +140,9 @@ where
 
     fn into_future(self) -> Self::IntoFuture {
         let compress = CompressAbove(self.config.compression_threshold);
-        let service = tower_http::compression::Compression::new(OnPath { inner: self.service, path: self.path })
-            .compress_when(compress);
+        let service =
+            tower_http::compression::Compression::new(OnPath { inner: self.service, paths: Arc::from(self.paths) })
+                .compress_when(compress);
         #[cfg(feature = "tls")]
         let tls = self.tls.map(|tls| tls.acceptor());
         #[cfg(not(feature = "tls"))]
@@ -518,11 +520,11 @@ impl<B: http_body::Body> http_body::Body for TrackedBody<B> {
 /// A response of [`OnPath`]: the service's, or the `404`.
 type PathResponse<B> = Response<Either<B, Full<Bytes>>>;
 
-/// The service at one path (`404` elsewhere), or at every path.
+/// The service at the paths named (`404` elsewhere), or at every path when none is.
 #[derive(Clone)]
 struct OnPath<S> {
     inner: S,
-    path: Option<Arc<str>>,
+    paths: Arc<[Box<str>]>,
 }
 
 impl<S, B> Service<Request<Incoming>> for OnPath<S>
@@ -542,16 +544,14 @@ where
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         use futures_util::TryFutureExt as _;
-        match &self.path {
-            Some(path) if request.uri().path() != &**path => {
-                let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(b"not found"))));
-                *response.status_mut() = StatusCode::NOT_FOUND;
-                futures_util::future::Either::Right(std::future::ready(Ok(response)))
-            }
-            _ => {
-                let left: fn(Response<B>) -> PathResponse<B> = |r| r.map(Either::Left);
-                futures_util::future::Either::Left(self.inner.call(request).map_ok(left))
-            }
+        let path = request.uri().path();
+        if self.paths.is_empty() || self.paths.iter().any(|p| **p == *path) {
+            let left: fn(Response<B>) -> PathResponse<B> = |r| r.map(Either::Left);
+            futures_util::future::Either::Left(self.inner.call(request).map_ok(left))
+        } else {
+            let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(b"not found"))));
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            futures_util::future::Either::Right(std::future::ready(Ok(response)))
         }
     }
 }
