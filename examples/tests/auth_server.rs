@@ -177,6 +177,10 @@ async fn valid_tokens_are_served_in_both_eras_and_others_get_401_with_the_metada
         ("expired", setup.token_with(|c| c["exp"] = json!(now - 3600))),
         ("not yet valid", setup.token_with(|c| c["nbf"] = json!(now + 3600))),
         ("no audience", setup.token_with(|c| drop(c.as_object_mut().unwrap().remove("aud")))),
+        (
+            "bound to a key",
+            setup.token_with(|c| c["cnf"] = json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})),
+        ),
         ("garbage", "not-a-jwt".to_owned()),
     ];
     // A valid token with its signature changed.

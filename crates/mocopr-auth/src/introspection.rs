@@ -26,6 +26,9 @@ const DISCOVERY_RETRY: Duration = Duration::from_secs(10);
 /// Most introspection requests in flight at once.
 const MAX_IN_FLIGHT: usize = 32;
 
+/// Longest a token waits for one of the [`MAX_IN_FLIGHT`] introspections.
+const MAX_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
 /// Clock skew tolerated on `nbf`.
 const NBF_LEEWAY_SECS: u64 = 60;
 
@@ -137,13 +140,13 @@ impl IntrospectionVerifier {
         }
         let endpoint = self.endpoint().await?;
         // However many requests arrive with new tokens, the issuer sees a bounded number of
-        // introspections at once.
-        let _permit = self
-            .inner
-            .in_flight
-            .acquire()
+        // introspections at once; a request does not wait long for its turn (a flood of made-up
+        // tokens gets `503`s, not a queue that holds every new caller back).
+        let _permit = tokio::time::timeout(MAX_QUEUE_WAIT, self.inner.in_flight.acquire())
             .await
-            .map_err(|_| TokenError::Unavailable("the token could not be introspected"))?;
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(TokenError::Unavailable("the token could not be introspected"))?;
         let basic = self.inner.credentials.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
         let answer: Map<String, Value> = self
             .inner
@@ -170,6 +173,9 @@ impl IntrospectionVerifier {
         if answer.get("token_type").is_some_and(|kind| !kind.as_str().is_some_and(|k| k.eq_ignore_ascii_case("bearer")))
         {
             return Err(TokenError::Invalid("not a bearer access token"));
+        }
+        if answer.contains_key("cnf") {
+            return Err(TokenError::Invalid("token bound to a key: not accepted as a bearer token"));
         }
         let ours = |aud: &Value| aud.as_str().is_some_and(|aud| self.inner.audiences.iter().any(|a| a == aud));
         let audience_named = match answer.get("aud") {

@@ -226,12 +226,23 @@ impl JwtVerifier {
                 _ => "malformed token",
             })
         })?;
+        // A token bound to a key (RFC 9449 DPoP, RFC 8705 mTLS: `cnf`) is worth nothing without
+        // the proof of that key, which a bearer resource does not check: such a token, stolen,
+        // would be replayable here.
+        if data.claims.contains_key("cnf") {
+            return Err(TokenError::Invalid("token bound to a key: not accepted as a bearer token"));
+        }
         let expires_at = data.claims.get("exp").and_then(numeric_date);
         let principal =
             principal_from_claims(data.claims).ok_or(TokenError::Invalid("token names no subject or client"))?;
         Ok(Verified::new(principal, expires_at))
     }
 }
+
+/// The refusal of a token naming a key the issuer's set lacks: not kept in the verdict cache,
+/// as a key rotation the set has not caught up with yet (its refetches are rate-limited) may
+/// make the token good a moment later.
+pub(crate) const UNKNOWN_KEY: &str = "unknown signing key";
 
 /// The key of `keys` that checks a token of `alg` naming `kid`. A token naming no key is
 /// checked only when one key fits.
@@ -244,7 +255,7 @@ fn select<'k>(keys: &'k KeySet, kid: Option<&str>, alg: Algorithm) -> Result<&'k
         (Some(key), None) => Ok(key),
         (Some(_), Some(_)) if kid.is_none() => Err(TokenError::Invalid("token names no signing key")),
         (Some(key), Some(_)) => Ok(key),
-        (None, _) => Err(TokenError::Invalid("unknown signing key")),
+        (None, _) => Err(TokenError::Invalid(UNKNOWN_KEY)),
     }
 }
 

@@ -127,4 +127,22 @@ mod tests {
         assert_eq!(policy.baseline().into_iter().collect::<Vec<_>>(), ["mcp", "tools"]);
         assert_eq!(policy.all().into_iter().collect::<Vec<_>>(), ["admin", "mcp", "tools"]);
     }
+
+    /// The layer lets a token holding every scope of `all` skip reading the body: no body may
+    /// need a scope outside it.
+    #[test]
+    fn no_request_needs_a_scope_beyond_all() {
+        let policy = policy();
+        let all = policy.all();
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wipe"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"unknown"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"name":"wipe"}}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wipe"}},{"jsonrpc":"2.0","id":2,"method":"x"}]"#,
+        ] {
+            let needed = policy.needed(body.as_bytes()).expect("a JSON-RPC body");
+            assert!(needed.is_subset(&all), "{body}: {needed:?} beyond {all:?}");
+        }
+    }
 }

@@ -39,6 +39,7 @@ impl moka::Expiry<[u8; 32], Verdict> for Lifetimes {
                 Some(exp) => Duration::from_secs(exp.saturating_sub(now())).min(self.accepted),
                 None => self.accepted,
             },
+            Err(TokenError::Invalid(why)) if *why == crate::jwt::UNKNOWN_KEY => Duration::ZERO,
             Err(TokenError::Invalid(_)) => REFUSAL_LIFETIME,
             // Not judged (the issuer did not answer): the next request asks again.
             Err(_) => Duration::ZERO,

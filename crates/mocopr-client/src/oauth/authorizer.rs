@@ -14,7 +14,7 @@ use super::challenge::bearer_challenge;
 use super::discovery::{Discovered, discover};
 use super::dpop::{self, DpopKey};
 use super::grant::{Dpop, Party, TokenSet};
-use super::http::refused;
+use super::http::{refused, trusted};
 use super::registration::{ClientRegistration, RegistrationRequest, register};
 use super::{Grant, Settings};
 use crate::authorizer::{Authorizer, Challenge, bearer_header};
@@ -83,7 +83,8 @@ fn union<'a>(scopes: &[String], more: impl IntoIterator<Item = &'a str>) -> Vec<
 
 impl OAuthAuthorizer {
     pub(crate) fn new(settings: Arc<Settings>, endpoint: &str) -> Result<Self, ClientError> {
-        let url = Url::parse(endpoint).map_err(|_| refused(format!("not a URL: {endpoint}")))?;
+        // Tokens go to the endpoint: over https, or plain http to this machine only.
+        let url = trusted("endpoint", endpoint)?;
         let resource = endpoint.split('#').next().unwrap_or(endpoint).to_owned();
         Ok(OAuthAuthorizer {
             settings,
@@ -252,6 +253,11 @@ impl OAuthAuthorizer {
                 tracing::debug!(%error, "refreshing the access token failed; authorizing again");
                 if let Some(tokens) = self.state().tokens.as_mut() {
                     tokens.refresh_token = None;
+                }
+                // Nor is the spent refresh token used again after a restart (a reuse an
+                // authorization server may answer by revoking the whole grant).
+                if let Err(error) = self.settings.store.save(&tokens_key(&self.resource), None).await {
+                    tracing::warn!(%error, "the spent OAuth tokens could not be removed from the token store");
                 }
                 false
             }

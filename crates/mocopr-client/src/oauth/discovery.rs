@@ -14,7 +14,8 @@ use crate::error::ClientError;
 /// The authorization server a token comes from, and what the token is for.
 #[derive(Debug, Clone)]
 pub(crate) struct Discovered {
-    /// The issuer identifier, exactly as the resource metadata names it.
+    /// The issuer identifier, exactly as the resource metadata names it (the server's origin
+    /// for a 2025-03-26 server); what client identities are bound to.
     pub(crate) issuer: String,
     pub(crate) metadata: AuthorizationServerMetadata,
     /// The `resource` parameter: the resource metadata's `resource`, else the server's URL.
@@ -52,6 +53,7 @@ pub(crate) async fn discover(
                 .first()
                 .cloned()
                 .ok_or_else(|| refused("the server's resource metadata names no authorization server"))?;
+            named_by(endpoint, trusted("issuer", &issuer)?)?;
             let metadata = server_metadata(http, &issuer, protocol_version)
                 .await?
                 .ok_or_else(|| refused(format!("the authorization server {issuer} publishes no metadata")))?;
@@ -73,6 +75,21 @@ pub(crate) async fn discover(
     }
 }
 
+/// `url`, named by the server at `endpoint`, when the client may go there: a remote server
+/// does not send the client to this machine's own services.
+fn named_by(endpoint: &Url, url: Url) -> Result<Url, ClientError> {
+    let local = |url: &Url| match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if local(&url) && !local(endpoint) {
+        return Err(refused("a remote server named a loopback address for its authorization: it is not used"));
+    }
+    Ok(url)
+}
+
 /// The server's resource metadata: from `pointer` when the challenge gave one, else from the
 /// path-specific well-known URL, then the root one.
 async fn resource_metadata(
@@ -83,7 +100,7 @@ async fn resource_metadata(
 ) -> Result<Option<ProtectedResourceMetadata>, ClientError> {
     let mut candidates = Vec::new();
     if let Some(pointer) = pointer {
-        candidates.push(trusted("resource_metadata", pointer)?);
+        candidates.push(named_by(endpoint, trusted("resource_metadata", pointer)?)?);
     }
     candidates.extend(ProtectedResourceMetadata::well_known_urls(endpoint));
     for url in candidates {
@@ -147,11 +164,13 @@ async fn legacy(
     at.set_query(None);
     if let Some(document) = http.document(&at, protocol_version).await? {
         // 2025-03-26 predates the issuer check: the document at the server's own origin is
-        // the server's, whatever issuer it names.
+        // the server's, whatever issuer it names; but the authorization server is that
+        // origin, and so is what registrations, stored clients and assertions are bound to (a
+        // server does not borrow another issuer's credentials by naming it).
         let metadata: AuthorizationServerMetadata = serde_json::from_value(document.into())
             .map_err(|_| refused(format!("the authorization-server metadata at {at} is malformed")))?;
         return Ok(Discovered {
-            issuer: metadata.issuer.clone(),
+            issuer: origin,
             metadata,
             resource,
             scopes_supported: Vec::new(),
@@ -176,6 +195,18 @@ async fn legacy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_server_cannot_send_the_client_to_this_machine() {
+        let remote = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let local = Url::parse("http://127.0.0.1:8080/mcp").unwrap();
+        for url in ["http://127.0.0.1:9000/x", "https://localhost/x", "http://[::1]:9000/x"] {
+            assert!(named_by(&remote, Url::parse(url).unwrap()).is_err(), "{url}");
+            assert!(named_by(&local, Url::parse(url).unwrap()).is_ok(), "{url}");
+        }
+        assert!(named_by(&remote, Url::parse("https://auth.example.com").unwrap()).is_ok());
+        assert!(named_by(&local, Url::parse("https://auth.example.com").unwrap()).is_ok());
+    }
 
     #[test]
     fn a_resource_covers_its_endpoint_and_those_under_it() {

@@ -18,8 +18,8 @@ use super::http::{OAuthHttp, refused, trusted};
 use super::registration::{ClientRegistration, random_text};
 use crate::error::ClientError;
 
-/// The tokens of one server, as kept in the token store.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The tokens of one server, as kept in the token store (its `Debug` shows no token).
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct TokenSet {
     pub(crate) access_token: String,
     /// `Bearer`, or `DPoP` for a token bound to the client's DPoP key.
@@ -37,6 +37,19 @@ pub(crate) struct TokenSet {
     pub(crate) issuer: String,
     /// What they are for.
     pub(crate) resource: String,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("token_type", &self.token_type)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("issuer", &self.issuer)
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
 }
 
 fn bearer() -> String {
@@ -110,8 +123,12 @@ impl Party<'_> {
                 )));
             }
         };
-        let expires_at =
-            answer.body.get("expires_in").and_then(Value::as_f64).filter(|s| *s >= 0.0).map(|s| now() + s as u64);
+        let expires_at = answer
+            .body
+            .get("expires_in")
+            .and_then(Value::as_f64)
+            .filter(|s| *s >= 0.0)
+            .map(|s| now().saturating_add(s as u64));
         Ok(TokenSet {
             access_token,
             token_type,
@@ -310,8 +327,10 @@ fn check_callback(callback: &str, state: &str, discovered: &Discovered) -> Resul
     let param = |name: &str| url.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned());
     let advertised = discovered.metadata.flag("authorization_response_iss_parameter_supported");
     match (param("iss"), advertised) {
-        // A simple string comparison: no case folding, no slash or port normalization.
-        (Some(iss), _) if iss != discovered.issuer => {
+        // A simple string comparison: no case folding, no slash or port normalization. The
+        // metadata's issuer: the one discovered, checked already (a 2025-03-26 server's names
+        // itself, whatever its origin).
+        (Some(iss), _) if iss != discovered.metadata.issuer => {
             return Err(refused("the authorization response names another issuer: it is not used"));
         }
         (None, true) => {

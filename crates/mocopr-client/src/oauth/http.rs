@@ -119,15 +119,20 @@ impl OAuthHttp {
         let request = request.map_err(|e| refused(format!("the request could not be made: {e}")))?;
         let url = request.url().clone();
         let mut response = client.execute(request).await.map_err(|e| unreachable_party(&url, e))?;
+        // A redirect would carry a code, a verifier, a refresh token or a secret to wherever it
+        // points: the default client follows none, and one a user passes may not either.
+        if response.url() != &url {
+            return Err(refused(format!("{} redirected the request: it is not followed", shown(&url))));
+        }
         let status = response.status();
         let dpop_nonce = response.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()).map(str::to_owned);
         if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
-            return Err(refused(format!("{url} answered with more than {MAX_ANSWER_BYTES} bytes")));
+            return Err(refused(format!("{} answered with more than {MAX_ANSWER_BYTES} bytes", shown(&url))));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| unreachable_party(&url, e))? {
             if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(refused(format!("{url} answered with more than {MAX_ANSWER_BYTES} bytes")));
+                return Err(refused(format!("{} answered with more than {MAX_ANSWER_BYTES} bytes", shown(&url))));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -137,8 +142,66 @@ impl OAuthHttp {
 }
 
 fn unreachable_party(url: &Url, error: reqwest::Error) -> ClientError {
-    // The URL without its query: a query may carry a code or state.
+    refused(format!("{} could not be reached: {}", shown(url), error.without_url()))
+}
+
+/// `url` as messages show it: without its query (which may carry a code or a state) and
+/// without a user name or password.
+pub(crate) fn shown(url: &Url) -> Url {
     let mut shown = url.clone();
     shown.set_query(None);
-    refused(format!("{shown} could not be reached: {}", error.without_url()))
+    shown.set_fragment(None);
+    // Both fail only for URLs that cannot have credentials, which then have none.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn messages_show_no_query_and_no_credentials() {
+        let url = Url::parse("https://user:secret@auth.example.com/token?code=abc#frag").unwrap();
+        assert_eq!(shown(&url).as_str(), "https://auth.example.com/token");
+    }
+
+    /// Answers every request on a loopback port with a redirect to `/there` (and `/there`
+    /// with a JSON document).
+    async fn redirecting_server() -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = vec![0; 4096];
+                let read = socket.read(&mut request).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&request[..read]);
+                let answer = if head.contains(" /there ") {
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_owned()
+                } else {
+                    format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/there\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    )
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        Url::parse(&format!("http://127.0.0.1:{port}/here")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_even_by_a_client_that_would() {
+        let url = redirecting_server().await;
+        // The user's client follows redirects: the answer it got there is not used.
+        let following = OAuthHttp::new(Some(reqwest::Client::new())).unwrap();
+        let error = following.document(&url, None).await.unwrap_err();
+        assert!(error.to_string().contains("redirected"), "{error}");
+        let error = following.form(&url, &[("code", "abc")], None, &[]).await.err().expect("refused");
+        assert!(error.to_string().contains("redirected"), "{error}");
+        // The default client does not follow it: no document there.
+        let default = OAuthHttp::new(None).unwrap();
+        assert!(default.document(&url, None).await.unwrap().is_none());
+    }
 }

@@ -152,7 +152,9 @@ impl ClientRegistration {
 
     /// The authorization server (issuer identifier) this registration belongs to. Without
     /// one, it belongs to the first authorization server it is used with, and is never shown
-    /// to another.
+    /// to another: that first server is whichever the first MCP server reached names, so a
+    /// registration with a secret or a key should name its issuer whenever the configuration
+    /// may reach a server not trusted with it.
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
