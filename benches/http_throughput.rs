@@ -2,7 +2,10 @@
 //! `echo-server http` beside a bare hyper echo (`bare-http-echo`), and `auth-server` (the same
 //! echo tool behind the OAuth resource-server layer, every request with a JWT checked against
 //! a test authorization server's keys), all child processes driven by the same hyper client.
-//! Also prints each server's peak RSS.
+//! `echo-server` is measured twice, the second time sent the auth server's requests (token
+//! included), so that the layer's cost shows apart from the token's bytes. Also prints each
+//! server's peak RSS and its CPU time per request (the figure to compare on a
+//! noisy machine: see [`cpu_time`]).
 //!
 //! `cargo bench -p mocopr-benches --bench http_throughput`
 
@@ -16,7 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use mocopr_benches::{echo_call_line, example_binary, payload_100, peak_rss_kib};
+use mocopr_benches::{cpu_time, echo_call_line, example_binary, payload_100, peak_rss_kib};
 use mocopr_testing::TestAuthorizationServer;
 
 const CONNECTIONS: u64 = 32;
@@ -125,17 +128,31 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(8));
     // Its keys are fetched once, by the first request (the runtime serves it meanwhile).
     let issuer = runtime.block_on(TestAuthorizationServer::start()).expect("authorization server");
-    let servers = [("bare_hyper", start_bare(), None), ("mocopr_echo_server", start_mocopr(), None), {
-        let (server, token) = start_auth(&issuer);
-        ("mocopr_auth_server", server, Some(token))
-    }];
+    let (auth, token) = start_auth(&issuer);
+    // The echo server is also sent the very requests the auth server gets, token included (it
+    // ignores the header): beside it, the auth server's figure is the layer's cost alone, not
+    // the bytes a bearer token adds to each request.
+    let servers = [
+        ("bare_hyper", start_bare(), None),
+        ("mocopr_echo_server", start_mocopr(), None),
+        ("mocopr_echo_server_sent_the_token", start_mocopr(), Some(token.clone())),
+        ("mocopr_auth_server", auth, Some(token)),
+    ];
     for (label, server, token) in &servers {
+        let pid = server.child.id();
+        let cpu_before = cpu_time(pid);
+        let mut requests = 0;
         group.bench_function(*label, |b| {
             b.iter_custom(|iterations| {
+                requests += iterations * PER_ITERATION;
                 runtime.block_on(drive(&server.url, token.as_deref(), iterations * PER_ITERATION))
             })
         });
-        println!("peak RSS of {label}: {} KiB", peak_rss_kib(server.child.id()).unwrap_or(0));
+        println!("peak RSS of {label}: {} KiB", peak_rss_kib(pid).unwrap_or(0));
+        if let (Some(before), Some(after)) = (cpu_before, cpu_time(pid)) {
+            let per_request = (after - before).as_secs_f64() * 1e6 / requests.max(1) as f64;
+            println!("server CPU per request of {label}: {per_request:.2} µs ({requests} requests)");
+        }
     }
     group.finish();
 }
