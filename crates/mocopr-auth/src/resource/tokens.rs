@@ -85,20 +85,21 @@ impl CachedVerifier {
         // A plain read first: a token seen before (nearly every request) builds no initializer.
         let verdict = match self.cache.get(&key).await {
             Some(verdict) => verdict,
+            // Boxed: `get_with`'s future is large, and would make every request's future (the
+            // layer's, allocated per request) as large, hits included.
             None => {
-                self.cache
-                    .get_with(key, async {
-                        match self.verifier.verify(token).await {
-                            Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
-                            Err(error) => Verdict { outcome: Err(error), expires_at: None },
-                        }
-                    })
-                    .await
+                Box::pin(self.cache.get_with(key, async {
+                    match self.verifier.verify(token).await {
+                        Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
+                        Err(error) => Verdict { outcome: Err(error), expires_at: None },
+                    }
+                }))
+                .await
             }
         };
         // A verdict read back a moment before its expiry may be for a token just expired.
         if verdict.outcome.is_ok() && verdict.expires_at.is_some_and(|exp| exp <= now()) {
-            self.cache.invalidate(&key).await;
+            Box::pin(self.cache.invalidate(&key)).await;
             return Err(TokenError::Invalid("token expired"));
         }
         verdict.outcome
