@@ -65,3 +65,16 @@ pub use verifier::{TokenVerifier, Verified};
 pub fn trusted_url(what: &'static str, url: &str) -> Result<url::Url, AuthConfigError> {
     fetch::check_url(what, url)
 }
+
+/// Whether `url` names this machine (`localhost`, a loopback address): the hosts plain `http`
+/// is allowed to in [`trusted_url`].
+///
+/// ```
+/// let url = |u| url::Url::parse(u).unwrap();
+/// assert!(mocopr_auth::is_loopback(&url("http://127.0.0.1:9000/token")));
+/// assert!(mocopr_auth::is_loopback(&url("https://localhost/x")));
+/// assert!(!mocopr_auth::is_loopback(&url("https://auth.example.com")));
+/// ```
+pub fn is_loopback(url: &url::Url) -> bool {
+    fetch::is_loopback(url)
+}

@@ -78,13 +78,7 @@ pub(crate) async fn discover(
 /// `url`, named by the server at `endpoint`, when the client may go there: a remote server
 /// does not send the client to this machine's own services.
 fn named_by(endpoint: &Url, url: Url) -> Result<Url, ClientError> {
-    let local = |url: &Url| match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if local(&url) && !local(endpoint) {
+    if mocopr_auth::is_loopback(&url) && !mocopr_auth::is_loopback(endpoint) {
         return Err(refused("a remote server named a loopback address for its authorization: it is not used"));
     }
     Ok(url)
