@@ -2,7 +2,8 @@
 //! real JWTs with a key it generated: valid tokens are served in both eras; missing, forged,
 //! misdirected, expired and premature tokens get `401` with the metadata pointer; a token
 //! without the scope gets `403 insufficient_scope` naming what to ask for; a legacy session
-//! belongs to the subject that opened it; a key rotation is followed without the issuer being
+//! belongs to the subject that opened it; a token expiring on a kept-alive connection is
+//! refused there from its expiry on; a key rotation is followed without the issuer being
 //! flooded; the server keeps serving throughout.
 
 use std::time::{Duration, Instant};
@@ -218,6 +219,38 @@ async fn valid_tokens_are_served_in_both_eras_and_others_get_401_with_the_metada
 
     assert_served(&setup.echo(&token).await);
     assert_served(&setup.legacy_echo(&token, &session).await);
+}
+
+#[tokio::test]
+async fn a_token_expiring_while_its_connection_stays_open_is_refused_on_it() {
+    let setup = Setup::start(jsonwebtoken::Algorithm::EdDSA).await;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let short = |scopes: &[&str], expiry: u64| {
+        let scopes = scopes.join(" ");
+        setup.token_with(|c| {
+            c["exp"] = json!(expiry);
+            c["scope"] = json!(scopes);
+        })
+    };
+    // The client keeps its one connection: every request after the first is recognized as the
+    // connection's last accepted token, and that must end with the token, not later. First a
+    // token whose calls need a look at the body (it lacks the admin tool's scope), then one
+    // whose calls do not (it has every scope the server names).
+    for scopes in [&[SCOPE][..], &[SCOPE, "mcp:admin"]] {
+        let expiry = now() + 2;
+        let token = short(scopes, expiry);
+        for _ in 0..3 {
+            assert_served(&setup.echo(&token).await);
+        }
+        while now() <= expiry {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let answer = setup.echo(&token).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{scopes:?}: {}", answer.body);
+        assert!(answer.challenge.contains("invalid_token"), "{}", answer.challenge);
+        // Another token on the same connection is judged on its own.
+        assert_served(&setup.echo(&setup.token("alice", &[SCOPE])).await);
+    }
 }
 
 #[tokio::test]

@@ -45,12 +45,14 @@
 //! | [`names`], [`meta_key`] | tool, method and `_meta` key rules |
 //! | [`binary`] | bincode records for caches and event stores |
 //! | [`service`], [`principal`] | the request/response vocabulary of tower services; who is calling |
+//! | [`connection`] | what layers keep for one connection, across its requests |
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod binary;
+pub mod connection;
 pub mod error;
 pub mod framing;
 pub mod header;

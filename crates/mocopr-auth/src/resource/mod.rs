@@ -2,6 +2,7 @@
 //! front of the HTTP service that also publishes the resource's metadata.
 
 mod challenge;
+mod last_token;
 mod scopes;
 mod service;
 mod tokens;

@@ -7,11 +7,17 @@
 //! token lacks one of them, the body is read (bounded in size and time) to find what the
 //! request calls; then the principal goes into the request's extensions, the header comes off,
 //! and the request goes on.
+//!
+//! Nearly every request repeats the token its connection's last request had accepted, and
+//! needs no look at its body: that one is passed on at once, in `call`, and its future is the
+//! inner service's own (no allocation, no state machine of the layer's). Everything else takes
+//! the checking future.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -19,11 +25,13 @@ use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, CONTENT_LENGTH,
 use http::{HeaderMap, Method, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
+use mocopr_core::connection::ConnectionState;
 use mocopr_core::principal::Principal;
 use tower_service::Service;
 
 use super::Inner;
 use super::challenge::{Refusal, refusal_response};
+use super::last_token;
 
 /// Requires a valid bearer token with the scopes a request needs; made by the
 /// [`ResourceServer`](super::ResourceServer) layer.
@@ -39,22 +47,41 @@ impl<S> RequireBearer<S> {
     }
 }
 
-/// The response future of [`RequireBearer`].
-pub struct RequireBearerFuture<R, E> {
-    inner: BoxFuture<'static, Result<R, E>>,
+pin_project_lite::pin_project! {
+    /// The response future of [`RequireBearer`]: the inner service's future `F` (whose
+    /// response has body `B` and error `E`) for a request let through at once, the layer's
+    /// checks and then the inner service's for any other.
+    pub struct RequireBearerFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
 }
 
-impl<R, E> std::fmt::Debug for RequireBearerFuture<R, E> {
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<F, B, E> {
+        Passed { #[pin] inner: F },
+        Checking { checks: BoxFuture<'static, Result<Response<Either<B, Full<Bytes>>>, E>> },
+    }
+}
+
+impl<F, B, E> std::fmt::Debug for RequireBearerFuture<F, B, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RequireBearerFuture")
     }
 }
 
-impl<R, E> Future for RequireBearerFuture<R, E> {
-    type Output = Result<R, E>;
+impl<F, B, E> Future for RequireBearerFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<Either<B, Full<Bytes>>>, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProjection::Passed { inner } => inner.poll(cx).map(|answer| answer.map(|r| r.map(Either::Left))),
+            StateProjection::Checking { checks } => checks.as_mut().poll(cx),
+        }
     }
 }
 
@@ -104,6 +131,29 @@ fn step_up_scope(needed: &std::collections::BTreeSet<&str>) -> String {
     needed.iter().copied().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether a `method` request of `principal` needs a look at its body: the policy names scopes
+/// of methods or tools, the token lacks one of them, and the request has a body to name one.
+fn reads_body(auth: &Inner, principal: &Principal, method: &Method) -> bool {
+    auth.policy.reads_bodies()
+        && method == Method::POST
+        && !auth.every_scope.iter().all(|scope| principal.has_scope(scope))
+}
+
+/// Whether `principal` may make a `method` request without a look at its body: it needs none,
+/// and the token holds every scope the policy asks of every request.
+fn allowed_unread(auth: &Inner, principal: &Principal, method: &Method) -> bool {
+    !reads_body(auth, principal, method) && auth.policy.always.iter().all(|scope| principal.has_scope(scope))
+}
+
+/// The principal of a request whose token its connection had accepted last, when the request
+/// needs nothing more than that token.
+fn recognized<B>(auth: &Inner, request: &Request<B>) -> Option<Principal> {
+    let connection = request.extensions().get::<ConnectionState>()?;
+    let token = bearer_token(request.headers()).ok()??;
+    let principal = last_token::recall(connection, token, Instant::now())?.principal;
+    allowed_unread(auth, &principal, request.method()).then_some(principal)
+}
+
 impl<S, B, ResBody> Service<Request<B>> for RequireBearer<S>
 where
     S: Service<Request<Either<B, Full<Bytes>>>, Response = Response<ResBody>> + Clone + Send + 'static,
@@ -115,85 +165,106 @@ where
 {
     type Response = Response<Either<ResBody, Full<Bytes>>>;
     type Error = S::Error;
-    type Future = RequireBearerFuture<Self::Response, S::Error>;
+    type Future = RequireBearerFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let checking = |checks| RequireBearerFuture { state: State::Checking { checks } };
         // The metadata is answered here; the inner service, ready, stays ready for the next call.
         if let Some(answer) = self.auth.metadata_answer(&request) {
-            return RequireBearerFuture { inner: Box::pin(std::future::ready(Ok(answer.map(Either::Right)))) };
+            return checking(Box::pin(std::future::ready(Ok(answer.map(Either::Right)))));
+        }
+        if let Some(principal) = recognized(&self.auth, &request) {
+            request.headers_mut().remove(AUTHORIZATION);
+            request.extensions_mut().insert(principal);
+            return RequireBearerFuture { state: State::Passed { inner: self.inner.call(request.map(Either::Left)) } };
         }
         // The clone that was made ready serves this request; the fresh one waits for the next.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let auth = self.auth.clone();
-        let refuse = move |auth: &Inner, refusal: Refusal, scope: &str| {
-            Ok(refusal_response(refusal, &auth.metadata_url, scope).map(Either::Right))
-        };
-        RequireBearerFuture {
-            inner: Box::pin(async move {
-                if is_preflight(&request) {
-                    return inner.call(request.map(Either::Left)).await.map(|r| r.map(Either::Left));
-                }
-                let token = match bearer_token(request.headers()) {
-                    Ok(Some(token)) => token,
-                    Ok(None) => return refuse(&auth, Refusal::NoToken, &auth.baseline_scope),
-                    Err(refusal) => return refuse(&auth, refusal, &auth.baseline_scope),
-                };
-                let principal = match auth.verifier.verify(token).await {
-                    Ok(principal) => principal,
-                    Err(crate::TokenError::Unavailable(why)) => return refuse(&auth, Refusal::Unavailable(why), ""),
-                    Err(crate::TokenError::Invalid(why)) => {
-                        return refuse(&auth, Refusal::InvalidToken(why), &auth.baseline_scope);
-                    }
-                };
-                let (mut parts, body) = request.into_parts();
-                parts.headers.remove(AUTHORIZATION);
-                parts.extensions.insert(principal.clone());
-                // A token with every scope the policy names needs no look at the body: whatever
-                // the request calls, it is allowed (the endpoint still checks the body itself).
-                let reads_body = auth.policy.reads_bodies()
-                    && parts.method == Method::POST
-                    && !auth.every_scope.iter().all(|scope| principal.has_scope(scope));
-                if !reads_body {
-                    let needed = auth.policy.always.iter().map(String::as_str).collect();
-                    if !granted(&principal, &needed) {
-                        return refuse(&auth, Refusal::InsufficientScope, &step_up_scope(&needed));
-                    }
-                    let request = Request::from_parts(parts, Either::Left(body));
-                    return inner.call(request).await.map(|r| r.map(Either::Left));
-                }
-                let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-                if declared.is_some_and(|length| length > auth.max_body_size as u64) {
-                    return refuse(&auth, Refusal::TooLarge, "");
-                }
-                // A small body has usually arrived with the headers: read it at once, and arm
-                // the timer (a timer-wheel entry per request) only when it has not.
-                let mut collected = std::pin::pin!(Limited::new(body, auth.max_body_size).collect());
-                let read = match futures_util::poll!(collected.as_mut()) {
-                    std::task::Poll::Ready(read) => Ok(read),
-                    std::task::Poll::Pending => tokio::time::timeout(auth.body_timeout, collected).await,
-                };
-                let bytes = match read {
-                    Ok(Ok(collected)) => collected.to_bytes(),
-                    Ok(Err(error)) if error.is::<LengthLimitError>() => return refuse(&auth, Refusal::TooLarge, ""),
-                    Ok(Err(_)) => return refuse(&auth, Refusal::InvalidRequest("request body unreadable"), ""),
-                    Err(_) => return refuse(&auth, Refusal::TooSlow, ""),
-                };
-                let Some(needed) = auth.policy.needed(&bytes) else {
-                    return refuse(&auth, Refusal::InvalidRequest("request body is no JSON-RPC message"), "");
-                };
-                if !granted(&principal, &needed) {
-                    return refuse(&auth, Refusal::InsufficientScope, &step_up_scope(&needed));
-                }
-                let request = Request::from_parts(parts, Either::Right(Full::new(bytes)));
-                inner.call(request).await.map(|r| r.map(Either::Left))
-            }),
-        }
+        let inner = std::mem::replace(&mut self.inner, clone);
+        checking(Box::pin(check(self.auth.clone(), inner, request)))
     }
+}
+
+/// The layer's checks of `request`, then `inner`'s answer to it.
+async fn check<S, B, ResBody>(
+    auth: Arc<Inner>,
+    mut inner: S,
+    request: Request<B>,
+) -> Result<Response<Either<ResBody, Full<Bytes>>>, S::Error>
+where
+    S: Service<Request<Either<B, Full<Bytes>>>, Response = Response<ResBody>>,
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let refuse =
+        |refusal: Refusal, scope: &str| Ok(refusal_response(refusal, &auth.metadata_url, scope).map(Either::Right));
+    if is_preflight(&request) {
+        return inner.call(request.map(Either::Left)).await.map(|r| r.map(Either::Left));
+    }
+    let token = match bearer_token(request.headers()) {
+        Ok(Some(token)) => token,
+        Ok(None) => return refuse(Refusal::NoToken, &auth.baseline_scope),
+        Err(refusal) => return refuse(refusal, &auth.baseline_scope),
+    };
+    // The connection's last token (a request whose body must be read, say), or the cache's
+    // verdict, which the connection then keeps.
+    let connection = request.extensions().get::<ConnectionState>();
+    let accepted = match connection.and_then(|connection| last_token::recall(connection, token, Instant::now())) {
+        Some(accepted) => accepted,
+        None => match auth.verifier.verify(token).await {
+            Ok(accepted) => {
+                if let Some(connection) = connection {
+                    last_token::remember(connection, token, &accepted);
+                }
+                accepted
+            }
+            Err(crate::TokenError::Unavailable(why)) => return refuse(Refusal::Unavailable(why), ""),
+            Err(crate::TokenError::Invalid(why)) => return refuse(Refusal::InvalidToken(why), &auth.baseline_scope),
+        },
+    };
+    let principal = accepted.principal;
+    let (mut parts, body) = request.into_parts();
+    parts.headers.remove(AUTHORIZATION);
+    parts.extensions.insert(principal.clone());
+    // A token with every scope the policy names needs no look at the body: whatever the
+    // request calls, it is allowed (the endpoint still checks the body itself).
+    if allowed_unread(&auth, &principal, &parts.method) {
+        let request = Request::from_parts(parts, Either::Left(body));
+        return inner.call(request).await.map(|r| r.map(Either::Left));
+    }
+    if !reads_body(&auth, &principal, &parts.method) {
+        let needed = auth.policy.always.iter().map(String::as_str).collect();
+        return refuse(Refusal::InsufficientScope, &step_up_scope(&needed));
+    }
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > auth.max_body_size as u64) {
+        return refuse(Refusal::TooLarge, "");
+    }
+    // A small body has usually arrived with the headers: read it at once, and arm the timer (a
+    // timer-wheel entry per request) only when it has not.
+    let mut collected = std::pin::pin!(Limited::new(body, auth.max_body_size).collect());
+    let read = match futures_util::poll!(collected.as_mut()) {
+        Poll::Ready(read) => Ok(read),
+        Poll::Pending => tokio::time::timeout(auth.body_timeout, collected).await,
+    };
+    let bytes = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => return refuse(Refusal::TooLarge, ""),
+        Ok(Err(_)) => return refuse(Refusal::InvalidRequest("request body unreadable"), ""),
+        Err(_) => return refuse(Refusal::TooSlow, ""),
+    };
+    let Some(needed) = auth.policy.needed(&bytes) else {
+        return refuse(Refusal::InvalidRequest("request body is no JSON-RPC message"), "");
+    };
+    if !granted(&principal, &needed) {
+        return refuse(Refusal::InsufficientScope, &step_up_scope(&needed));
+    }
+    let request = Request::from_parts(parts, Either::Right(Full::new(bytes)));
+    inner.call(request).await.map(|r| r.map(Either::Left))
 }
 
 #[cfg(test)]

@@ -20,25 +20,30 @@ const ENTRY_OVERHEAD: u32 = 256;
 /// How long a refused token stays refused without asking the verifier again.
 const REFUSAL_LIFETIME: Duration = Duration::from_secs(10);
 
-#[derive(Clone)]
-struct Verdict {
-    outcome: Result<Principal, TokenError>,
-    /// The token's `exp` (seconds since the Unix epoch), for an accepted token.
-    expires_at: Option<u64>,
+/// A token the verifier accepted, and until when that verdict holds: the token's expiry or the
+/// cache lifetime after the verification, whichever comes first.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    pub(crate) principal: Principal,
+    pub(crate) until: Instant,
 }
+
+impl Accepted {
+    /// Whether the verdict still holds at `now`.
+    pub(crate) fn holds_at(&self, now: Instant) -> bool {
+        now < self.until
+    }
+}
+
+type Verdict = Result<Accepted, TokenError>;
 
 /// How long each verdict is kept.
-struct Lifetimes {
-    accepted: Duration,
-}
+struct Lifetimes;
 
 impl moka::Expiry<[u8; 32], Verdict> for Lifetimes {
-    fn expire_after_create(&self, _: &[u8; 32], verdict: &Verdict, _: Instant) -> Option<Duration> {
-        Some(match &verdict.outcome {
-            Ok(_) => match verdict.expires_at {
-                Some(exp) => Duration::from_secs(exp.saturating_sub(now())).min(self.accepted),
-                None => self.accepted,
-            },
+    fn expire_after_create(&self, _: &[u8; 32], verdict: &Verdict, now: Instant) -> Option<Duration> {
+        Some(match verdict {
+            Ok(accepted) => accepted.until.saturating_duration_since(now),
             Err(TokenError::Invalid(why)) if *why == crate::jwt::UNKNOWN_KEY => Duration::ZERO,
             Err(TokenError::Invalid(_)) => REFUSAL_LIFETIME,
             // Not judged (the issuer did not answer): the next request asks again.
@@ -51,6 +56,7 @@ impl moka::Expiry<[u8; 32], Verdict> for Lifetimes {
 pub(crate) struct CachedVerifier {
     verifier: Arc<dyn TokenVerifier>,
     cache: moka::future::Cache<[u8; 32], Verdict>,
+    lifetime: Duration,
 }
 
 impl std::fmt::Debug for CachedVerifier {
@@ -59,8 +65,11 @@ impl std::fmt::Debug for CachedVerifier {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+/// How long until `exp` (seconds since the Unix epoch), to the clock's precision: a verdict
+/// must not outlive its token by the fraction of a second whole seconds would add.
+fn time_left(exp: u64) -> Duration {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Duration::from_secs(exp).saturating_sub(now)
 }
 
 impl CachedVerifier {
@@ -68,19 +77,19 @@ impl CachedVerifier {
         let cache = moka::future::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_, verdict: &Verdict| {
-                let claims = match &verdict.outcome {
-                    Ok(principal) => serde_json::to_vec(principal.claims()).map_or(0, |v| v.len()),
+                let claims = match verdict {
+                    Ok(accepted) => serde_json::to_vec(accepted.principal.claims()).map_or(0, |v| v.len()),
                     Err(_) => 0,
                 };
                 ENTRY_OVERHEAD.saturating_add(u32::try_from(claims).unwrap_or(u32::MAX))
             })
-            .expire_after(Lifetimes { accepted: lifetime })
+            .expire_after(Lifetimes)
             .build();
-        CachedVerifier { verifier, cache }
+        CachedVerifier { verifier, cache, lifetime }
     }
 
-    /// The principal `token` stands for.
-    pub(crate) async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+    /// The principal `token` stands for, and until when.
+    pub(crate) async fn verify(&self, token: &str) -> Result<Accepted, TokenError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // A plain read first: a token seen before (nearly every request) builds no initializer.
         let verdict = match self.cache.get(&key).await {
@@ -89,20 +98,19 @@ impl CachedVerifier {
             // layer's, allocated per request) as large, hits included.
             None => {
                 Box::pin(self.cache.get_with(key, async {
-                    match self.verifier.verify(token).await {
-                        Ok(Verified { principal, expires_at }) => Verdict { outcome: Ok(principal), expires_at },
-                        Err(error) => Verdict { outcome: Err(error), expires_at: None },
-                    }
+                    let Verified { principal, expires_at } = self.verifier.verify(token).await?;
+                    let lifetime = expires_at.map_or(self.lifetime, |exp| time_left(exp).min(self.lifetime));
+                    Ok(Accepted { principal, until: Instant::now() + lifetime })
                 }))
                 .await
             }
         };
         // A verdict read back a moment before its expiry may be for a token just expired.
-        if verdict.outcome.is_ok() && verdict.expires_at.is_some_and(|exp| exp <= now()) {
+        if verdict.as_ref().is_ok_and(|accepted| !accepted.holds_at(Instant::now())) {
             Box::pin(self.cache.invalidate(&key)).await;
             return Err(TokenError::Invalid("token expired"));
         }
-        verdict.outcome
+        verdict
     }
 }
 
@@ -144,13 +152,13 @@ mod tests {
         assert!(cached.verify("good").await.is_ok());
         assert_eq!(calls(), 1);
         for _ in 0..3 {
-            assert_eq!(cached.verify("bad").await, Err(TokenError::Invalid("unknown token")));
+            assert_eq!(cached.verify("bad").await.err(), Some(TokenError::Invalid("unknown token")));
         }
         assert_eq!(calls(), 2, "a refusal is kept");
         for _ in 0..2 {
             assert!(matches!(cached.verify("down").await, Err(TokenError::Unavailable(_))));
         }
         assert_eq!(calls(), 4, "an unavailable issuer is asked again");
-        assert_eq!(cached.verify("expired").await, Err(TokenError::Invalid("token expired")));
+        assert_eq!(cached.verify("expired").await.err(), Some(TokenError::Invalid("token expired")));
     }
 }

@@ -19,6 +19,7 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use mocopr_core::connection::ConnectionState;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -206,8 +207,12 @@ where
             let _ = rustix::net::sockopt::set_tcp_keepidle(&stream, interval);
         }
         let activity = Arc::new(Activity::new());
-        let tracked =
-            Tracked { inner: service.clone(), activity: activity.clone(), closing: ListenerClosing(closing.clone()) };
+        let tracked = Tracked {
+            inner: service.clone(),
+            activity: activity.clone(),
+            closing: ListenerClosing(closing.clone()),
+            connection: ConnectionState::new(),
+        };
         let service = hyper_util::service::TowerToHyperService::new(tracked);
         let mut http1 = http1::Builder::new();
         http1.keep_alive(config.keep_alive).timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
@@ -426,12 +431,14 @@ impl Drop for InProgress {
     }
 }
 
-/// The service of one connection, counting its requests in progress.
+/// The service of one connection, counting its requests in progress and handing each the
+/// connection's [`ConnectionState`].
 #[derive(Clone)]
 struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
     closing: ListenerClosing,
+    connection: ConnectionState,
 }
 
 impl<S, B> Service<Request<Incoming>> for Tracked<S>
@@ -448,6 +455,7 @@ where
 
     fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(self.closing.clone());
+        request.extensions_mut().insert(self.connection.clone());
         // HTTP/2 names the target host in `:authority`; the endpoint's checks (and a user's
         // routes) read `Host`, which an HTTP/2 client need not send (RFC 9113 §8.3.1).
         if request.version() == http::Version::HTTP_2 && !request.headers().contains_key(http::header::HOST) {

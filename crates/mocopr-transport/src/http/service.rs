@@ -740,9 +740,10 @@ fn message_bytes(response: &McpResponse) -> Vec<u8> {
 /// [`Principal`](mocopr_core::principal::Principal) as itself (the handler model's slot), and
 /// all of them as [`HttpExtensions`].
 fn carry_extensions(mut from: http::Extensions, request: &mut McpRequest) {
-    // The listener's own marker is the endpoint's business; without anything else there is
-    // nothing to carry (and no allocation per request).
+    // The listener's own marker and the connection's state are the endpoint's and the layers'
+    // business; without anything else there is nothing to carry (and no allocation per request).
     from.remove::<ListenerClosing>();
+    from.remove::<mocopr_core::connection::ConnectionState>();
     if from.is_empty() {
         return;
     }
