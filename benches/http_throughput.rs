@@ -150,8 +150,12 @@ fn bench(c: &mut Criterion) {
         });
         println!("peak RSS of {label}: {} KiB", peak_rss_kib(pid).unwrap_or(0));
         if let (Some(before), Some(after)) = (cpu_before, cpu_time(pid)) {
-            let per_request = (after - before).as_secs_f64() * 1e6 / requests.max(1) as f64;
-            println!("server CPU per request of {label}: {per_request:.2} µs ({requests} requests)");
+            let per_request = |time: Duration| time.as_secs_f64() * 1e6 / requests.max(1) as f64;
+            let (user, system) = (per_request(after.user - before.user), per_request(after.system - before.system));
+            println!(
+                "server CPU per request of {label}: {:.2} µs (user {user:.2}, system {system:.2}; {requests} requests)",
+                user + system
+            );
         }
     }
     group.finish();

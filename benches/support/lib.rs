@@ -76,18 +76,28 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The CPU time process `pid` has used so far (user and system), on Linux; `None` elsewhere.
-/// Beside throughput, a server's CPU time per request is the figure a noisy machine disturbs
-/// least: time stolen from a busy virtual machine slows the server down, but does not make
-/// each request cost it more.
-pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+/// The CPU time a process has used: in its own code (user) and in the kernel's on its behalf
+/// (system: for a server, mostly the TCP stack).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTime {
+    /// Time in the process's own code.
+    pub user: std::time::Duration,
+    /// Time in the kernel for it.
+    pub system: std::time::Duration,
+}
+
+/// The CPU time process `pid` has used so far, on Linux; `None` elsewhere. Beside throughput,
+/// a server's CPU time per request is the figure a noisy machine disturbs least: time stolen
+/// from a busy virtual machine slows the server down, but does not make each request cost it
+/// more. Its user part is the server's own code alone.
+pub fn cpu_time(pid: u32) -> Option<CpuTime> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces, so after its closing parenthesis):
     // state is field 3, utime 14 and stime 15, in clock ticks.
     let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-    let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
     // `/proc` counts in USER_HZ, which the kernel fixes at 100 on x86 and ARM.
-    Some(std::time::Duration::from_millis(ticks * 10))
+    let mut ticks = || fields.next()?.parse::<u64>().ok().map(|t| std::time::Duration::from_millis(t * 10));
+    Some(CpuTime { user: ticks()?, system: ticks()? })
 }
 
 /// A `resources/read` result of about `target` bytes (JSON text contents, as a server returns).
