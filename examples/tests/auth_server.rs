@@ -47,7 +47,9 @@ impl Setup {
         command.args(["--bind", &format!("127.0.0.1:{port}"), "--issuer", issuer.issuer(), "--resource", &url]);
         command.args(["--scope", SCOPE, "--admin-tool-scope", "mcp:admin"]);
         let server = ListeningServer::start(command).await.expect("auth-server says where it listens");
-        Setup { issuer, _server: server, url, client: Client::builder(TokioExecutor::new()).build_http() }
+        // One idle connection kept: sequential requests share it (what the connection remembers is tested).
+        let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(1).build_http();
+        Setup { issuer, _server: server, url, client }
     }
 
     fn token(&self, subject: &str, scopes: &[&str]) -> String {

@@ -13,7 +13,8 @@
 //! and refetched on rotation; asymmetric algorithms only; `iss`, `aud` = the resource's
 //! canonical URI, `exp`, `nbf` checked), [`IntrospectionVerifier`] for opaque tokens (RFC 7662),
 //! or one of yours. Accepted tokens are cached by hash until they expire, so a signature is
-//! checked once per token. No token is ever logged, kept in memory, or passed on.
+//! checked once per token; each connection keeps the token it last had accepted, to recognize
+//! it at once. No token is ever logged, put in an error, or passed on.
 //!
 //! ```no_run
 //! use mocopr_auth::ResourceServer;

@@ -45,7 +45,8 @@ impl ConnectionState {
 
     /// Calls `f` with this connection's `T` (a default one, the first time), and returns what
     /// `f` returns. The connection's requests are served concurrently (HTTP/2), so `f` runs
-    /// under a lock: keep it short.
+    /// under a lock: keep it short, and do not use this state inside it (the lock is not
+    /// reentrant: that would deadlock).
     pub fn with<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         // A panic in another `f` leaves values that are still values: the lock is taken over.
         let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);

@@ -222,7 +222,8 @@ impl ResourceServerBuilder {
     }
 
     /// Most bytes the accepted tokens' principals take in the cache (default 16 MiB), and how
-    /// long one is kept at most (default 5 minutes; never past the token's expiry).
+    /// long one is kept at most (default 5 minutes, at most a day; never past the token's
+    /// expiry). Zero bytes or a zero lifetime keeps nothing: every request is verified.
     pub fn with_token_cache(mut self, max_bytes: u64, lifetime: Duration) -> Self {
         self.token_cache_bytes = max_bytes;
         self.token_cache_lifetime = lifetime;

@@ -10,8 +10,8 @@
 //!
 //! Nearly every request repeats the token its connection's last request had accepted, and
 //! needs no look at its body: that one is passed on at once, in `call`, and its future is the
-//! inner service's own (no allocation, no state machine of the layer's). Everything else takes
-//! the checking future.
+//! inner service's own (no boxed future, no state machine of the layer's). Everything else
+//! takes the checking future.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -148,9 +148,10 @@ fn allowed_unread(auth: &Inner, principal: &Principal, method: &Method) -> bool 
 /// The principal of a request whose token its connection had accepted last, when the request
 /// needs nothing more than that token.
 fn recognized<B>(auth: &Inner, request: &Request<B>) -> Option<Principal> {
+    let server = auth.verifier.id()?;
     let connection = request.extensions().get::<ConnectionState>()?;
     let token = bearer_token(request.headers()).ok()??;
-    let principal = last_token::recall(connection, token, Instant::now())?.principal;
+    let principal = last_token::recall(connection, server, token, Instant::now())?.principal;
     allowed_unread(auth, &principal, request.method()).then_some(principal)
 }
 
@@ -212,13 +213,15 @@ where
     };
     // The connection's last token (a request whose body must be read, say), or the cache's
     // verdict, which the connection then keeps.
-    let connection = request.extensions().get::<ConnectionState>();
-    let accepted = match connection.and_then(|connection| last_token::recall(connection, token, Instant::now())) {
+    let memo = auth.verifier.id().zip(request.extensions().get::<ConnectionState>());
+    let accepted = match memo
+        .and_then(|(server, connection)| last_token::recall(connection, server, token, Instant::now()))
+    {
         Some(accepted) => accepted,
         None => match auth.verifier.verify(token).await {
             Ok(accepted) => {
-                if let Some(connection) = connection {
-                    last_token::remember(connection, token, &accepted);
+                if let Some((server, connection)) = memo {
+                    last_token::remember(connection, server, token, &accepted);
                 }
                 accepted
             }

@@ -2,10 +2,11 @@
 //! once per token rather than per request: an accepted token until it expires (or for at most
 //! the cache lifetime), a refused one briefly, so that a client repeating a bad token does not
 //! turn each request into work for the issuer. Concurrent requests with the same unseen token
-//! share one verification. Keyed by the token's SHA-256, so no token is kept in memory; bounded
-//! in bytes.
+//! share one verification. Keyed by the token's SHA-256, so the cache keeps no token; bounded
+//! in bytes. (A connection keeps its last token: see `last_token`.)
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mocopr_core::principal::Principal;
@@ -20,18 +21,31 @@ const ENTRY_OVERHEAD: u32 = 256;
 /// How long a refused token stays refused without asking the verifier again.
 const REFUSAL_LIFETIME: Duration = Duration::from_secs(10);
 
-/// A token the verifier accepted, and until when that verdict holds: the token's expiry or the
-/// cache lifetime after the verification, whichever comes first.
+/// Longest a verdict is kept, whatever the cache lifetime asked for.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// A token the verifier accepted, and until when that verdict holds: the token's expiry (on
+/// the wall clock, as `exp` is) or the cache lifetime after the verification (on the monotonic
+/// clock), whichever comes first.
 #[derive(Debug, Clone)]
 pub(crate) struct Accepted {
     pub(crate) principal: Principal,
+    /// When the cache lifetime ends.
     pub(crate) until: Instant,
+    /// The token's `exp` (seconds since the Unix epoch).
+    pub(crate) expires_at: Option<u64>,
 }
 
 impl Accepted {
-    /// Whether the verdict still holds at `now`.
+    /// Whether the token has expired.
+    pub(crate) fn expired(&self) -> bool {
+        self.expires_at.is_some_and(|exp| time_left(exp).is_zero())
+    }
+
+    /// Whether the verdict still holds at `now`: neither the cache lifetime nor the token is
+    /// over.
     pub(crate) fn holds_at(&self, now: Instant) -> bool {
-        now < self.until
+        now < self.until && !self.expired()
     }
 }
 
@@ -57,6 +71,9 @@ pub(crate) struct CachedVerifier {
     verifier: Arc<dyn TokenVerifier>,
     cache: moka::future::Cache<[u8; 32], Verdict>,
     lifetime: Duration,
+    /// This cache's own number, that a connection's last token names (see `last_token`):
+    /// unique in the process; `None` when verdicts are not kept at all.
+    id: Option<u64>,
 }
 
 impl std::fmt::Debug for CachedVerifier {
@@ -85,7 +102,16 @@ impl CachedVerifier {
             })
             .expire_after(Lifetimes)
             .build();
-        CachedVerifier { verifier, cache, lifetime }
+        // A verdict kept nowhere (no bytes or no time) is kept on no connection either.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = (max_bytes > 0 && !lifetime.is_zero()).then(|| NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        CachedVerifier { verifier, cache, lifetime: lifetime.min(MAX_LIFETIME), id }
+    }
+
+    /// Which verdicts a connection's last token may stand for: this cache's, unless it keeps
+    /// none.
+    pub(crate) fn id(&self) -> Option<u64> {
+        self.id
     }
 
     /// The principal `token` stands for, and until when.
@@ -100,13 +126,17 @@ impl CachedVerifier {
                 Box::pin(self.cache.get_with(key, async {
                     let Verified { principal, expires_at } = self.verifier.verify(token).await?;
                     let lifetime = expires_at.map_or(self.lifetime, |exp| time_left(exp).min(self.lifetime));
-                    Ok(Accepted { principal, until: Instant::now() + lifetime })
+                    // (`lifetime` is at most a day: no overflow; the fallback is for the
+                    // impossible.)
+                    let now = Instant::now();
+                    Ok(Accepted { principal, until: now.checked_add(lifetime).unwrap_or(now), expires_at })
                 }))
                 .await
             }
         };
-        // A verdict read back a moment before its expiry may be for a token just expired.
-        if verdict.as_ref().is_ok_and(|accepted| !accepted.holds_at(Instant::now())) {
+        // A verdict read back a moment before its expiry may be for a token just expired. (One
+        // whose cache lifetime just ended is still this moment's verdict: served.)
+        if verdict.as_ref().is_ok_and(Accepted::expired) {
             Box::pin(self.cache.invalidate(&key)).await;
             return Err(TokenError::Invalid("token expired"));
         }
@@ -160,5 +190,25 @@ mod tests {
         }
         assert_eq!(calls(), 4, "an unavailable issuer is asked again");
         assert_eq!(cached.verify("expired").await.err(), Some(TokenError::Invalid("token expired")));
+    }
+
+    #[tokio::test]
+    async fn a_cache_that_keeps_nothing_verifies_every_request_and_accepts_good_tokens() {
+        let counting = Arc::new(Counting(AtomicUsize::new(0)));
+        let uncached = CachedVerifier::new(counting.clone(), 1 << 20, Duration::ZERO);
+        for _ in 0..3 {
+            assert!(uncached.verify("good").await.is_ok(), "a zero lifetime verifies, it does not refuse");
+        }
+        assert_eq!(counting.0.load(Ordering::SeqCst), 3);
+        assert_eq!(uncached.id(), None, "and no connection keeps its verdicts");
+        assert_eq!(CachedVerifier::new(counting.clone(), 0, Duration::from_secs(60)).id(), None);
+        let (a, b) = (
+            CachedVerifier::new(counting.clone(), 1 << 20, Duration::MAX),
+            CachedVerifier::new(counting.clone(), 1 << 20, Duration::MAX),
+        );
+        assert!(a.id().is_some() && a.id() != b.id(), "each cache has its own number");
+        let accepted = a.verify("good").await.expect("no overflow for an endless lifetime");
+        assert!(accepted.holds_at(Instant::now()));
+        assert!(accepted.until <= Instant::now() + MAX_LIFETIME);
     }
 }
