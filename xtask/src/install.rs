@@ -23,6 +23,10 @@ pub(crate) enum Install {
     RustupComponent(&'static str),
     /// Debian packages, installed with apt-get when running as root.
     Apt(&'static [&'static str]),
+    /// A rustup toolchain beside the pinned one.
+    RustupToolchain(&'static str),
+    /// A crate's binaries, at a pinned version, with `cargo install --locked`.
+    Cargo { krate: &'static str, version: &'static str },
 }
 
 /// Makes sure every tool is present, installing what is missing when allowed.
@@ -37,6 +41,16 @@ pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
                 run(&format!("install {}", tool.name), Command::new("rustup").args(["component", "add", component]))
                     .map_err(|e| format!("{e}; install it with `rustup component add {component}`"))?
             }
+            Install::RustupToolchain(toolchain) => run(
+                &format!("install {}", tool.name),
+                Command::new("rustup").args(["toolchain", "install", toolchain, "--profile", "minimal"]),
+            )
+            .map_err(|e| format!("{e}; install it with `rustup toolchain install {toolchain}`"))?,
+            Install::Cargo { krate, version } => run(
+                &format!("install {}", tool.name),
+                Command::new("cargo").args(["install", "--locked", krate, "--version", version]),
+            )
+            .map_err(|e| format!("{e}; install it with `cargo install --locked {krate} --version {version}`"))?,
             Install::Apt(packages) => {
                 let packages = packages.join(" ");
                 if !is_root() {

@@ -5,6 +5,7 @@
 mod bench;
 mod conformance;
 mod flamegraph;
+mod fuzz;
 mod install;
 mod loadtest;
 mod test;
@@ -20,7 +21,7 @@ usage: cargo xtask <command>
 commands:
   test       everything CI checks: installs what is missing, then rustfmt, clippy -D warnings,
              rustdoc -D warnings, cargo-deny (when installed), doctests, the conformance
-             suite (server scenarios) and the nextest suite
+             suite and the nextest suite
   conformance [--server] [--client] [--scenario NAME] [--url URL]
              the official MCP conformance suite (0.1.16, and 0.2.0-alpha.12 at 2026-07-28 and
              at 2025-11-25), one scenario at a time; installs it with `npm ci` in conformance/,
@@ -43,6 +44,12 @@ commands:
              a bench (criterion --profile-time), or a facade test that samples itself
              (`--test stress_tests`; target/flamegraph/stress_tests.svg); other examples
              through `cargo flamegraph` when perf is usable
+  fuzz [TARGET…] [--time SECONDS] [--minimize] [--seed]
+             the fuzz targets of fuzz/ (cargo fuzz on the nightly toolchain; installs cargo-fuzz),
+             each for SECONDS (default 60) from the committed corpus fuzz/corpus/TARGET, then the
+             executions per target; a crash fails with the input saved in fuzz/artifacts/TARGET;
+             --minimize merges what runs found into the committed corpus; --seed adds the
+             official 2026-07-28 examples to the corpora
   help       this text
 ";
 
@@ -54,6 +61,7 @@ fn main() -> ExitCode {
         Some("loadtest") => loadtest::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("flamegraph") => flamegraph::run(&args[1..]),
+        Some("fuzz") => fuzz::run_all(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

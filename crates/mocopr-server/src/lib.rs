@@ -37,6 +37,9 @@ mod changes;
 mod context;
 mod dispatch;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 mod input;
 pub mod layer;

@@ -26,7 +26,13 @@ pub(crate) fn forward_to_session(
 ) {
     tokio::spawn(async move {
         loop {
-            let change = match changes.recv().await {
+            // Until the connection is gone: a server that outlives its connections must not
+            // keep a task (and the connection's writer) per connection it ever served.
+            let change = tokio::select! {
+                change = changes.recv() => change,
+                () = session.ended() => return,
+            };
+            let change = match change {
                 Ok(change) => change,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

@@ -167,8 +167,12 @@ impl StateSigner {
             e: now_ms().saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)),
         };
         let json = serde_json::to_vec(&payload).unwrap_or_default();
-        let payload = URL_SAFE_NO_PAD.encode(json);
-        let tag = Self::mac(&self.key, &payload).map(|mac| mac.finalize().into_bytes().to_vec()).unwrap_or_default();
+        self.token_for(&URL_SAFE_NO_PAD.encode(json))
+    }
+
+    /// The token of an encoded `payload`, tagged with the current key.
+    pub(crate) fn token_for(&self, payload: &str) -> String {
+        let tag = Self::mac(&self.key, payload).map(|mac| mac.finalize().into_bytes().to_vec()).unwrap_or_default();
         format!("v2.{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
     }
 

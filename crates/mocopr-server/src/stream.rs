@@ -156,6 +156,8 @@ where
     R: AsyncRead + Unpin,
 {
     let session = Arc::new(Session::new());
+    // However the connection ends (input over, a read or write error), its session ends too.
+    let _ends = EndsSession(session.clone());
     let connection = CancellationToken::new();
     let in_flight: InFlight = Arc::default();
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
@@ -184,6 +186,15 @@ where
         tasks.abort_all();
     }
     Ok(())
+}
+
+/// Ends a session when dropped.
+struct EndsSession(Arc<Session>);
+
+impl Drop for EndsSession {
+    fn drop(&mut self) {
+        self.0.end();
+    }
 }
 
 struct Connection<S> {

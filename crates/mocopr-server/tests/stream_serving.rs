@@ -322,3 +322,21 @@ async fn frames_split_into_single_bytes_are_read_whole() {
     let response: Value = serde_json::from_slice(&frame).unwrap();
     assert_eq!(response["result"]["content"][0]["text"], "byte by byte");
 }
+
+/// Found by the `dispatcher` fuzz target: a legacy session's change forwarding kept the
+/// connection's writer (and a task) alive after the connection ended, for as long as the
+/// server lived, one per connection it ever served.
+#[tokio::test]
+async fn a_server_keeps_nothing_of_a_legacy_connection_once_it_ends() {
+    let server = McpServer::builder().tool("hello", || async { "Hello!" }).build().expect("valid server");
+    for _ in 0..3 {
+        let framing = FramingConfig::default();
+        let input: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n";
+        let reader = mocopr_transport::FrameReader::new(input, &framing);
+        let (sink, writer) = mocopr_transport::spawn_writer(tokio::io::sink(), &framing);
+        serve_connection(server.clone(), reader, sink, StdioConfig::default()).await.expect("served");
+        // The writer ends when the last sender is gone: nothing of the connection is kept.
+        let ended = tokio::time::timeout(Duration::from_secs(5), writer).await;
+        assert!(ended.is_ok(), "the connection's writer outlived it");
+    }
+}

@@ -87,6 +87,8 @@ pub struct Session {
     counted: AtomicUsize,
     /// The subject of the caller that opens the session, given to its state at `initialize`.
     opener: Option<String>,
+    /// Cancelled when the session's connection is gone (see [`Session::end`]).
+    ended: tokio_util::sync::CancellationToken,
 }
 
 impl Drop for Session {
@@ -222,6 +224,26 @@ impl Session {
         Session::default()
     }
 
+    /// Says the session's connection is gone, so that what serves the session for the
+    /// connection's life (a byte-stream connection's change forwarding) stops with it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let session = mocopr_transport::Session::new();
+    /// session.end();
+    /// session.ended().await; // at once
+    /// # }
+    /// ```
+    pub fn end(&self) {
+        self.ended.cancel();
+    }
+
+    /// Resolves once [`end`](Session::end) was called.
+    pub async fn ended(&self) {
+        self.ended.cancelled().await;
+    }
+
     /// The negotiated state, once `initialize` succeeded.
     pub fn state(&self) -> Option<SessionState> {
         self.lock().clone()
@@ -248,6 +270,7 @@ impl Session {
             memory: OnceLock::new(),
             counted: AtomicUsize::default(),
             opener: subject,
+            ended: tokio_util::sync::CancellationToken::new(),
         }
     }
 
