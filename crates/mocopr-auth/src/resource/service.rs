@@ -32,6 +32,7 @@ use tower_service::Service;
 use super::Inner;
 use super::challenge::{Refusal, refusal_response};
 use super::last_token;
+use super::tokens::Accepted;
 
 /// Requires a valid bearer token with the scopes a request needs; made by the
 /// [`ResourceServer`](super::ResourceServer) layer.
@@ -145,14 +146,13 @@ fn allowed_unread(auth: &Inner, principal: &Principal, method: &Method) -> bool 
     !reads_body(auth, principal, method) && auth.policy.always.iter().all(|scope| principal.has_scope(scope))
 }
 
-/// The principal of a request whose token its connection had accepted last, when the request
-/// needs nothing more than that token.
-fn recognized<B>(auth: &Inner, request: &Request<B>) -> Option<Principal> {
+/// The verdict on a request's token when its connection had this resource server accept it
+/// last and the verdict still holds.
+fn remembered<B>(auth: &Inner, request: &Request<B>) -> Option<Accepted> {
     let server = auth.verifier.id()?;
     let connection = request.extensions().get::<ConnectionState>()?;
     let token = bearer_token(request.headers()).ok()??;
-    let principal = last_token::recall(connection, server, token, Instant::now())?.principal;
-    allowed_unread(auth, &principal, request.method()).then_some(principal)
+    last_token::recall(connection, server, token, Instant::now())
 }
 
 impl<S, B, ResBody> Service<Request<B>> for RequireBearer<S>
@@ -178,23 +178,26 @@ where
         if let Some(answer) = self.auth.metadata_answer(&request) {
             return checking(Box::pin(std::future::ready(Ok(answer.map(Either::Right)))));
         }
-        if let Some(principal) = recognized(&self.auth, &request) {
+        let known = remembered(&self.auth, &request);
+        if let Some(accepted) = known.as_ref().filter(|a| allowed_unread(&self.auth, &a.principal, request.method())) {
             request.headers_mut().remove(AUTHORIZATION);
-            request.extensions_mut().insert(principal);
+            request.extensions_mut().insert(accepted.principal.clone());
             return RequireBearerFuture { state: State::Passed { inner: self.inner.call(request.map(Either::Left)) } };
         }
         // The clone that was made ready serves this request; the fresh one waits for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        checking(Box::pin(check(self.auth.clone(), inner, request)))
+        checking(Box::pin(check(self.auth.clone(), inner, request, known)))
     }
 }
 
-/// The layer's checks of `request`, then `inner`'s answer to it.
+/// The layer's checks of `request` (whose token's verdict is `known` when its connection
+/// remembered it), then `inner`'s answer to it.
 async fn check<S, B, ResBody>(
     auth: Arc<Inner>,
     mut inner: S,
     request: Request<B>,
+    known: Option<Accepted>,
 ) -> Result<Response<Either<ResBody, Full<Bytes>>>, S::Error>
 where
     S: Service<Request<Either<B, Full<Bytes>>>, Response = Response<ResBody>>,
@@ -214,9 +217,7 @@ where
     // The connection's last token (a request whose body must be read, say), or the cache's
     // verdict, which the connection then keeps.
     let memo = auth.verifier.id().zip(request.extensions().get::<ConnectionState>());
-    let accepted = match memo
-        .and_then(|(server, connection)| last_token::recall(connection, server, token, Instant::now()))
-    {
+    let accepted = match known {
         Some(accepted) => accepted,
         None => match auth.verifier.verify(token).await {
             Ok(accepted) => {
