@@ -199,13 +199,64 @@ fn seed(fuzz: &Path) -> Result<(), String> {
             seeded += 1;
         }
     }
-    eprintln!("seeded the corpora with {seeded} official examples");
+    let table = seed_malformed_table(&write)?;
+    eprintln!("seeded the corpora with {seeded} official examples and {table} rows of the malformed-input table");
     Ok(())
+}
+
+type WriteResult = std::io::Result<()>;
+
+/// The malformed-input table (`crates/mocopr-core/tests/data/malformed_inputs.jsonl`): each
+/// input read as a whole message goes to the targets that take raw bytes (envelope and
+/// dispatcher; header values to header_value). Rows of the other stages are left to the
+/// fuzzer, whose tuple inputs are not raw bytes. Returns the number of rows seeded.
+fn seed_malformed_table(write: &dyn Fn(&str, &str, &[u8]) -> WriteResult) -> Result<usize, String> {
+    let path = root().join("crates/mocopr-core/tests/data/malformed_inputs.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut seeded = 0;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
+        let row: Vec<serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        let (Some(stage), Some(input)) = (row.first().and_then(|v| v.as_str()), row.get(1).and_then(|v| v.as_str()))
+        else {
+            return Err(format!("{}:{}: not a [stage, input, ...] row", path.display(), n + 1));
+        };
+        let name = format!("malformed-{}", n + 1);
+        let written = match stage {
+            "header" => write("header_value", &name, input.as_bytes()),
+            "frame-in" => write("dispatcher", &name, input.as_bytes()),
+            s if s.starts_with("envelope") || s.starts_with("typed") => write("envelope", &name, input.as_bytes())
+                .and_then(|()| write("dispatcher", &name, format!("{input}\n").as_bytes())),
+            _ => continue,
+        };
+        written.map_err(|e| format!("writing seeds: {e}"))?;
+        seeded += 1;
+    }
+    Ok(seeded)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A seed written: target, name, bytes.
+    type Seed = (String, String, Vec<u8>);
+
+    #[test]
+    fn the_malformed_table_seeds_the_raw_byte_targets() {
+        let written: std::cell::RefCell<Vec<Seed>> = std::cell::RefCell::default();
+        let write = |target: &str, name: &str, bytes: &[u8]| {
+            written.borrow_mut().push((target.to_owned(), name.to_owned(), bytes.to_vec()));
+            Ok(())
+        };
+        let rows = seed_malformed_table(&write).unwrap();
+        let written = written.into_inner();
+        assert!(rows >= 100, "only {rows} rows seeded");
+        for target in ["envelope", "dispatcher", "header_value"] {
+            assert!(written.iter().any(|(t, _, _)| t == target), "nothing seeded for {target}");
+        }
+        assert!(written.iter().any(|(t, _, b)| t == "envelope" && b.as_slice() == b"{'jsonrpc':'2.0'}"));
+    }
 
     #[test]
     fn targets_and_times_are_read_and_unknown_names_refused() {

@@ -21,7 +21,7 @@ usage: cargo xtask <command>
 commands:
   test       everything CI checks: installs what is missing, then rustfmt, clippy -D warnings,
              rustdoc -D warnings, cargo-deny (when installed), doctests, the conformance
-             suite and the nextest suite
+             suite, every fuzz target for 15 s and the nextest suite
   conformance [--server] [--client] [--scenario NAME] [--url URL]
              the official MCP conformance suite (0.1.16, and 0.2.0-alpha.12 at 2026-07-28 and
              at 2025-11-25), one scenario at a time; installs it with `npm ci` in conformance/,
@@ -49,7 +49,7 @@ commands:
              each for SECONDS (default 60) from the committed corpus fuzz/corpus/TARGET, then the
              executions per target; a crash fails with the input saved in fuzz/artifacts/TARGET;
              --minimize merges what runs found into the committed corpus; --seed adds the
-             official 2026-07-28 examples to the corpora
+             official 2026-07-28 examples and the malformed-input table to the corpora
   help       this text
 ";
 

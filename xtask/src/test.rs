@@ -14,6 +14,9 @@ const TOOLS: &[Tool] = &[
     Tool { name: "chromium", probe: ("chromium", &["--version"]), install: Install::Apt(&["chromium"]) },
 ];
 
+/// How long `cargo xtask test` runs each fuzz target.
+const SHORT_FUZZ_SECONDS: &str = "15";
+
 /// Turns every test's skip for a missing program into a failure (`mocopr_testing::NO_SKIP_VARIABLE`).
 const NO_SKIP: &str = "MOCOPR_NO_SKIP";
 
@@ -57,6 +60,9 @@ pub(crate) fn run_all(_args: &[String]) -> Result<(), String> {
     // client under test. It installs its pinned Node packages with `npm ci`.
     eprintln!("\n==> conformance: cargo xtask conformance --server --client");
     crate::conformance::run_all(&["--server".to_owned(), "--client".to_owned()])?;
+    // Every fuzz target for a short time from the committed corpus (a nightly build with
+    // AddressSanitizer): a crash fails the run with its input saved in fuzz/artifacts/.
+    crate::fuzz::run_all(&["--time".to_owned(), SHORT_FUZZ_SECONDS.to_owned()])?;
     // nextest runs last so its summary is the suite's closing line.
     if succeeds("cargo", &["nextest", "--version"]) {
         run(

@@ -1,5 +1,6 @@
 //! A table of malformed inputs, each producing its specific typed error (and JSON-RPC code),
-//! never a panic. One row per input; the stage says which part of the pipeline reads it.
+//! never a panic. One row per input; the stage says which part of the pipeline reads it. The
+//! rows are data, `tests/data/malformed_inputs.jsonl`, shared with the fuzz corpora.
 
 use bytes::BytesMut;
 use mocopr_core::framing::{FrameDecoder, encode_frame};
@@ -131,17 +132,6 @@ fn run(stage: Stage, input: &str) -> Option<Outcome> {
 const P: i32 = -32700;
 const R: i32 = -32600;
 const M: i32 = -32601;
-const I: i32 = -32602;
-const H: i32 = -32020;
-const V: i32 = -32022;
-
-/// Builds a modern request with `params` (a JSON object body without braces).
-fn modern(method: &str, params: &str) -> String {
-    let comma = if params.is_empty() { "" } else { "," };
-    format!(
-        r#"{{"jsonrpc":"2.0","id":9,"method":"{method}","params":{{{params}{comma}"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
-    )
-}
 
 fn deep(n: usize) -> String {
     format!(
@@ -152,192 +142,65 @@ fn deep(n: usize) -> String {
 }
 
 /// One table row: stage, input, expected variant, expected code, expected id.
-type Row = (Stage, String, &'static str, Option<i32>, Option<RequestId>);
+type Row = (Stage, String, String, Option<i32>, Option<RequestId>);
 
+/// The table, `tests/data/malformed_inputs.jsonl` (one `[stage, input, variant, code, id]`
+/// array per line), which `cargo xtask fuzz --seed` also reads.
+const TABLE: &str = include_str!("data/malformed_inputs.jsonl");
+
+fn stage(name: &str) -> Stage {
+    match name {
+        "envelope" => Stage::Envelope,
+        "envelope-2025-03-26" => Stage::Envelope2025,
+        "envelope-64-bytes" => Stage::Small,
+        "typed" => Stage::Typed,
+        "typed-2025-06-18" => Stage::Legacy,
+        "typed-2026-07-28" => Stage::Modern,
+        "header" => Stage::Header,
+        "frame-in" => Stage::FrameIn,
+        "frame-out" => Stage::FrameOut,
+        "tool-name" => Stage::ToolName,
+        "meta-key" => Stage::MetaKey,
+        "param-headers" => Stage::ParamHeaders,
+        other => panic!("unknown stage {other:?} in the table"),
+    }
+}
+
+fn table_rows() -> Vec<Row> {
+    let lines = TABLE.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+    lines
+        .map(|(n, line)| {
+            let row: (String, String, String, Option<i32>, Option<serde_json::Value>) =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("table line {}: {e}", n + 1));
+            let id = row.4.map(|id| match id {
+                serde_json::Value::Number(n) => RequestId::Number(n.as_i64().expect("an integer id")),
+                serde_json::Value::String(s) => RequestId::from(s.as_str()),
+                other => panic!("table line {}: id {other}", n + 1),
+            });
+            (stage(&row.0), row.1, row.2, row.3, id)
+        })
+        .collect()
+}
+
+/// The table, and the inputs too long or too deep to write out there.
 #[rustfmt::skip]
 fn rows() -> Vec<Row> {
     use Stage::*;
     let id = |n: i64| Some(RequestId::Number(n));
     let s = |x: &str| x.to_owned();
-    let long_name = "a".repeat(129);
-    vec![
-        // Not JSON at all.
-        (Envelope, s(""), "Parse", Some(P), None),
-        (Envelope, s("   "), "Parse", Some(P), None),
-        (Envelope, s("{"), "Parse", Some(P), None),
-        (Envelope, s("}"), "Parse", Some(P), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",}"), "Parse", Some(P), None),
-        (Envelope, s("{'jsonrpc':'2.0'}"), "Parse", Some(P), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} trailing"), "Parse", Some(P), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}{}"), "Parse", Some(P), None),
-        (Envelope, s("{\"a\":\"\\x\"}"), "Parse", Some(P), None),
-        (Envelope, s("{\"a\":tru}"), "Parse", Some(P), None),
-        (Envelope, s("nul"), "Parse", Some(P), None),
-        (Envelope, s("\u{feff}{}"), "Parse", Some(P), None),
-        (Envelope, s("{\"a\":\"\u{1}\"}"), "Parse", Some(P), None),
-        (Envelope, s("{\"a\":01}"), "Parse", Some(P), None),
-        (Envelope, s("{\"a\":NaN}"), "Parse", Some(P), None),
-        // JSON, but not an object.
-        (Envelope, s("null"), "NotAnObject", Some(R), None),
-        (Envelope, s("true"), "NotAnObject", Some(R), None),
-        (Envelope, s("42"), "NotAnObject", Some(R), None),
-        (Envelope, s("-1.5e3"), "NotAnObject", Some(R), None),
-        (Envelope, s("\"tools/list\""), "NotAnObject", Some(R), None),
-        // Batches: never after 2025-03-26; bounded and non-empty there.
-        (Envelope, s("[]"), "BatchNotAllowed", Some(R), None),
-        (Envelope, s("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]"), "BatchNotAllowed", Some(R), None),
-        // Refused before it is parsed when no batch is allowed; parsed (and malformed) when one is.
-        (Envelope, s("[1,2"), "BatchNotAllowed", Some(R), None),
-        (Envelope2025, s("[1,2"), "Parse", Some(P), None),
-        // Reading stops one past the limit: what follows is never looked at.
-        (Envelope2025, s("[{},{},{},{},{},this is never parsed"), "BatchTooLarge", Some(R), None),
-        (Envelope2025, s("[]"), "EmptyBatch", Some(R), None),
-        (Envelope2025, s("[{},{},{},{},{}]"), "BatchTooLarge", Some(R), None),
-        (Envelope2025, s("[1]"), "NotAnObject", Some(R), None),
-        (Envelope2025, s("[[]]"), "NotAnObject", Some(R), None),
-        (Envelope2025, s("[{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}]"), "NullId", Some(R), None),
-        (Envelope2025, s("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},{\"id\":2,\"method\":\"ping\"}]"), "InvalidJsonRpcVersion", Some(R), id(2)),
-        // The jsonrpc member.
-        (Envelope, s("{\"id\":1,\"method\":\"ping\"}"), "InvalidJsonRpcVersion", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}"), "InvalidJsonRpcVersion", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":2.0,\"id\":1,\"method\":\"ping\"}"), "InvalidJsonRpcVersion", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":null,\"id\":1,\"method\":\"ping\"}"), "InvalidJsonRpcVersion", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0 \",\"id\":\"a\",\"method\":\"ping\"}"), "InvalidJsonRpcVersion", Some(R), Some(RequestId::from("a"))),
-        // Ids.
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}"), "NullId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1e3,\"method\":\"ping\"}"), "InvalidId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":{}}"), "NullId", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"result\":{}}"), "MissingResponseId", Some(R), None),
-        // Members of the wrong type, duplicated, or combined wrongly.
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":null}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":[\"ping\"]}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[1]}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":\"x\"}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":3}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":\"bad\"}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":\"x\",\"message\":\"m\"}}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"message\":\"m\"}}"), "InvalidField", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}"), "MalformedEnvelope", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}"), "MalformedEnvelope", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1}"), "UnclassifiableMessage", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\"}"), "UnclassifiableMessage", Some(R), None),
-        (Envelope, s("{}"), "InvalidJsonRpcVersion", Some(R), None),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"result\":{}}"), "AmbiguousMessage", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"error\":{\"code\":1,\"message\":\"m\"}}"), "AmbiguousMessage", Some(R), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{\"code\":1,\"message\":\"m\"}}"), "AmbiguousMessage", Some(R), id(1)),
-        // Method names.
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}"), "InvalidMethodName", Some(M), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"rpc.discover\"}"), "InvalidMethodName", Some(M), id(1)),
-        (Envelope, s("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/\\u0000list\"}"), "InvalidMethodName", Some(M), id(1)),
-        (Envelope, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"{}\"}}", "m".repeat(300)), "InvalidMethodName", Some(M), id(1)),
-        // Size limits.
-        (Small, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}", "x".repeat(64)), "MessageTooLarge", Some(R), None),
-        (Small, "x".repeat(65), "MessageTooLarge", Some(R), None),
-        // Typed params, any revision.
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"no/such/method\"}"), "MethodNotFound", Some(M), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\"}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":5}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"arguments\":[]}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"arguments\":\"{}\"}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"requestState\":1}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"inputResponses\":[]}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"_meta\":[]}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"x\",\"_meta\":{\"progressToken\":1.5}}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":{}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":{\"uri\":null}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"prompts/get\",\"params\":{\"name\":\"p\",\"arguments\":{\"a\":1}}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":{\"cursor\":7}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"completion/complete\",\"params\":{\"ref\":{\"type\":\"ref/unknown\"},\"argument\":{\"name\":\"a\",\"value\":\"b\"}}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"completion/complete\",\"params\":{\"ref\":{\"type\":\"ref/prompt\",\"name\":\"p\"}}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"loud\"}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"subscriptions/listen\",\"params\":{}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":{\"resourceSubscriptions\":\"x\"}}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tasks/get\",\"params\":{}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, s("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tasks/update\",\"params\":{\"taskId\":\"t\"}}"), "InvalidParams", Some(I), id(2)),
-        (Typed, deep(200), "NestingTooDeep", Some(P), id(3)),
-        (Typed, deep(10_000), "NestingTooDeep", Some(P), id(3)),
-        // Methods that exist, but not in the request's revision.
-        (Legacy, s("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"server/discover\",\"params\":{}}"), "MethodNotInVersion", Some(M), id(4)),
-        (Legacy, s("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"subscriptions/listen\",\"params\":{\"notifications\":{}}}"), "MethodNotInVersion", Some(M), id(4)),
-        (Legacy, s("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"t\"}}"), "MethodNotInVersion", Some(M), id(4)),
-        (Modern, modern("initialize", "\"protocolVersion\":\"2026-07-28\",\"capabilities\":{},\"clientInfo\":{\"name\":\"c\",\"version\":\"1\"}"), "MethodNotInVersion", Some(M), id(9)),
-        (Modern, modern("ping", ""), "MethodNotInVersion", Some(M), id(9)),
-        (Modern, modern("logging/setLevel", "\"level\":\"info\""), "MethodNotInVersion", Some(M), id(9)),
-        (Modern, modern("resources/subscribe", "\"uri\":\"file:///a\""), "MethodNotInVersion", Some(M), id(9)),
-        (Modern, modern("tasks/list", ""), "MethodNotInVersion", Some(M), id(9)),
-        (Modern, modern("tasks/result", "\"taskId\":\"t\""), "MethodNotInVersion", Some(M), id(9)),
-        // The modern `_meta` rules.
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}"), "MissingMeta", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{}}}"), "MissingMeta", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}"), "MissingMeta", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":{}}}}"), "MissingMeta", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2099-01-01\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}"), "UnsupportedProtocolVersion", Some(V), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2025-06-18\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}"), "UnsupportedProtocolVersion", Some(V), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":20260728,\"io.modelcontextprotocol/clientCapabilities\":{}}}}"), "InvalidParams", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":[]}}}"), "InvalidParams", Some(I), id(9)),
-        (Modern, s("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/logLevel\":\"verbose\"}}}"), "InvalidParams", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"-bad\":1}}}"), "InvalidMetaKey", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"com.example/\":1,\"a..b/x\":2}}}"), "InvalidMetaKey", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"1com.example/x\":1}}}"), "InvalidMetaKey", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"com.example-/x\":1}}}"), "InvalidMetaKey", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"com.example/x y\":1}}}"), "InvalidMetaKey", Some(I), id(9)),
-        (Modern, modern("tools/list", "").replace("{}}}}", "{},\"com.example/-x\":1}}}"), "InvalidMetaKey", Some(I), id(9)),
-        // HTTP header encodings.
-        (Header, s("=?base64?!!!?="), "InvalidHeaderValue", Some(H), None),
-        (Header, s("=?base64?aGVsbG8?="), "InvalidHeaderValue", Some(H), None),
-        (Header, s("=?base64?/w==?="), "InvalidHeaderValue", Some(H), None),
-        (Header, s("=?base64?="), "InvalidHeaderValue", Some(H), None),
-        (Header, s("line\nbreak"), "InvalidHeaderValue", Some(H), None),
-        (Header, s("carriage\rreturn"), "InvalidHeaderValue", Some(H), None),
-        (Header, s("nul\u{0}byte"), "InvalidHeaderValue", Some(H), None),
-        (Header, s("bell\u{7}"), "InvalidHeaderValue", Some(H), None),
-        (Header, s("caf\u{e9}"), "InvalidHeaderValue", Some(H), None),
-        // stdio framing.
-        (FrameIn, s("0123456789abcdefXYZ\n"), "MessageTooLarge", Some(R), None),
-        (FrameIn, s("{\"ok\":1}\n0123456789abcdef0123\n"), "MessageTooLarge", Some(R), None),
-        (FrameIn, "x".repeat(40), "MessageTooLarge", Some(R), None),
-        (FrameOut, s("{\"a\":\n1}"), "Framing", Some(P), None),
-        (FrameOut, s("{\"a\":1}\r"), "Framing", Some(P), None),
-        (FrameOut, s(""), "Framing", Some(P), None),
-        (FrameOut, "y".repeat(2000), "MessageTooLarge", Some(R), None),
-        // Tool names.
-        (ToolName, s(""), "Empty", None, None),
-        (ToolName, long_name, "TooLong", None, None),
-        (ToolName, s("has space"), "InvalidCharacter", None, None),
-        (ToolName, s("slash/name"), "InvalidCharacter", None, None),
-        (ToolName, s("emoji\u{1f600}"), "InvalidCharacter", None, None),
-        (ToolName, s("comma,name"), "InvalidCharacter", None, None),
-        // `_meta` keys.
-        (MetaKey, s(".a/x"), "EmptyLabel", None, None),
-        (MetaKey, s("com..example/x"), "EmptyLabel", None, None),
-        (MetaKey, s("9lives/x"), "InvalidLabelStart", None, None),
-        (MetaKey, s("com.x-/y"), "InvalidLabelEnd", None, None),
-        (MetaKey, s("com.ex_ample/y"), "InvalidLabelCharacter", None, None),
-        (MetaKey, s("_name"), "InvalidNameStart", None, None),
-        (MetaKey, s("name_"), "InvalidNameEnd", None, None),
-        (MetaKey, s("na me"), "InvalidNameCharacter", None, None),
-        (MetaKey, "k".repeat(300), "TooLong", None, None),
-        // `x-mcp-header` annotations in a tool's inputSchema.
-        (ParamHeaders, s(r#"[]"#), "RootNotObject", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"string","x-mcp-header":""}}}"#), "EmptyName", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"string","x-mcp-header":"bad name"}}}"#), "InvalidNameCharacter", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"string","x-mcp-header":7}}}"#), "AnnotationNotString", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"number","x-mcp-header":"A"}}}"#), "UnsupportedType", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"array","x-mcp-header":"A"}}}"#), "UnsupportedType", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"x-mcp-header":"A"}}}"#), "MissingType", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"string","x-mcp-header":"Dup"},"b":{"type":"string","x-mcp-header":"dup"}}}"#), "DuplicateName", None, None),
-        (ParamHeaders, s(r#"{"type":"object","properties":{"a":{"type":"array","items":{"type":"string","x-mcp-header":"A"}}}}"#), "NotStaticallyReachable", None, None),
-        (ParamHeaders, s(r#"{"type":"object","anyOf":[{"properties":{"a":{"type":"string","x-mcp-header":"A"}}}]}"#), "NotStaticallyReachable", None, None),
-        (ParamHeaders, s(r#"{"type":"object","$defs":{"d":{"type":"string","x-mcp-header":"A"}}}"#), "NotStaticallyReachable", None, None),
-    ]
+    let mut rows = table_rows();
+    rows.extend([
+        (Envelope, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"{}\"}}", "m".repeat(300)), s("InvalidMethodName"), Some(M), id(1)),
+        (Small, format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}", "x".repeat(64)), s("MessageTooLarge"), Some(R), None),
+        (Small, "x".repeat(65), s("MessageTooLarge"), Some(R), None),
+        (Typed, deep(200), s("NestingTooDeep"), Some(P), id(3)),
+        (Typed, deep(10_000), s("NestingTooDeep"), Some(P), id(3)),
+        (FrameIn, "x".repeat(40), s("MessageTooLarge"), Some(R), None),
+        (FrameOut, "y".repeat(2000), s("MessageTooLarge"), Some(R), None),
+        (ToolName, "a".repeat(129), s("TooLong"), None, None),
+        (MetaKey, "k".repeat(300), s("TooLong"), None, None),
+    ]);
+    rows
 }
 
 #[test]
@@ -346,7 +209,7 @@ fn every_malformed_input_gets_its_specific_error() {
     assert!(rows.len() >= 100, "the table must hold at least 100 inputs, has {}", rows.len());
     let mut failures = Vec::new();
     for (n, (stage, input, variant, code, id)) in rows.into_iter().enumerate() {
-        let expected = Outcome { variant: variant.to_owned(), code, id };
+        let expected = Outcome { variant, code, id };
         let shown: String = input.chars().take(120).collect();
         match std::panic::catch_unwind(|| run(stage, &input)) {
             Err(_) => failures.push(format!("row {n}: PANIC on {shown:?}")),

@@ -159,13 +159,17 @@ where
     // However the connection ends (input over, a read or write error), its session ends too.
     let _ends = EndsSession(session.clone());
     let connection = CancellationToken::new();
+    // Listen streams never end by themselves: once the input is over, nobody can cancel them,
+    // so they end with it instead of holding the drain up.
+    let listens = connection.child_token();
     let in_flight: InFlight = Arc::default();
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let mut tasks = JoinSet::new();
     let mut batch = Vec::new();
     let mut out = Vec::with_capacity(config.framing.write_buffer_size);
 
-    let mut conn = Connection { service, session, sink, connection: connection.clone(), in_flight };
+    let mut conn =
+        Connection { service, session, sink, connection: connection.clone(), listens: listens.clone(), in_flight };
     while reader.read_batch(&mut batch).await? {
         for item in batch.drain(..) {
             match item {
@@ -180,7 +184,9 @@ where
             conn.sink.send(bytes).await?;
         }
     }
-    // The peer closed its side: give running requests a moment, then stop them.
+    // The peer closed its side: end its listen streams, give running requests a moment, then
+    // stop them.
+    listens.cancel();
     if tokio::time::timeout(config.drain_timeout, async { while tasks.join_next().await.is_some() {} }).await.is_err() {
         connection.cancel();
         tasks.abort_all();
@@ -202,6 +208,7 @@ struct Connection<S> {
     session: Arc<Session>,
     sink: FrameSink,
     connection: CancellationToken,
+    listens: CancellationToken,
     in_flight: InFlight,
 }
 
@@ -234,7 +241,8 @@ where
     ) {
         match envelope {
             Envelope::Request(raw) => {
-                let token = self.connection.child_token();
+                let parent = if raw.method == "subscriptions/listen" { &self.listens } else { &self.connection };
+                let token = parent.child_token();
                 let request = self.request(McpRequest::from_raw(&raw, frame), token.clone());
                 let id = request.id.clone();
                 // The permit comes first: even the first poll starts the handler. While the bound

@@ -340,3 +340,21 @@ async fn a_server_keeps_nothing_of_a_legacy_connection_once_it_ends() {
         assert!(ended.is_ok(), "the connection's writer outlived it");
     }
 }
+
+/// A 2026-07-28 listen stream never ends by itself; once the input is over, nobody can cancel
+/// it, so it ends with the input rather than holding the connection open for the whole drain
+/// timeout (found by the dispatcher fuzz target, where every listen input took 10 s).
+#[tokio::test]
+async fn a_listen_stream_ends_with_its_connections_input() {
+    let server = McpServer::builder().tool("hello", || async { "Hello!" }).build().expect("valid server");
+    let framing = FramingConfig::default();
+    let input: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":\"l\",\"method\":\"subscriptions/listen\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"t\",\"version\":\"1\"}},\"notifications\":{\"toolsListChanged\":true}}}\n";
+    let reader = mocopr_transport::FrameReader::new(input, &framing);
+    let (sink, writer) = mocopr_transport::spawn_writer(tokio::io::sink(), &framing);
+    // A drain long enough that only the listen stream's own end lets the connection finish.
+    let config = StdioConfig::builder().with_drain_timeout(Duration::from_secs(600)).build();
+    let served = tokio::time::timeout(Duration::from_secs(10), serve_connection(server, reader, sink, config)).await;
+    assert!(served.is_ok(), "the listen stream held the connection open after its input ended");
+    let ended = tokio::time::timeout(Duration::from_secs(10), writer).await;
+    assert!(ended.is_ok(), "the connection's writer outlived it");
+}
