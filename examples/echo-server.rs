@@ -18,7 +18,10 @@
 //!
 //! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
 //! text; `touch {uri}` announces that the resource at `uri` changed (subscribers get
-//! `notifications/resources/updated`). Resource `mem://hello` reads `hello`. Prompt
+//! `notifications/resources/updated`); `countdown {count, interval_ms}` sends a progress
+//! notification (to the request's `progressToken`) every `interval_ms`, `count` times, then
+//! returns `done N` (over legacy HTTP its stream is resumable, from another process too with
+//! Redis). Resource `mem://hello` reads `hello`. Prompt
 //! `greet {name}` greets `name`. Modern (2026-07-28) clients send `_meta` on each request;
 //! legacy clients `initialize` first.
 
@@ -71,6 +74,28 @@ async fn touch(Args(p): Args<TouchParams>, ctx: RequestCtx) -> String {
     format!("touched {}", p.uri)
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+struct CountdownParams {
+    /// How many steps (at most 10,000).
+    count: u32,
+    /// The wait before each step, in milliseconds (at most 60,000).
+    interval_ms: u64,
+}
+
+/// Counts down: a progress notification every `interval_ms`, `count` times, then `done N`.
+#[tool]
+async fn countdown(Args(p): Args<CountdownParams>, ctx: RequestCtx) -> Result<String, HandlerError> {
+    if p.count > 10_000 || p.interval_ms > 60_000 {
+        return Err(HandlerError::invalid_params("count is at most 10000 and interval_ms at most 60000"));
+    }
+    for step in 1..=p.count {
+        tokio::time::sleep(Duration::from_millis(p.interval_ms)).await;
+        let left = p.count - step;
+        ctx.progress(f64::from(step), Some(f64::from(p.count)), Some(format!("{left} left"))).await;
+    }
+    Ok(format!("done {}", p.count))
+}
+
 /// Says hello.
 #[resource(uri = "mem://hello", name = "hello", mime_type = "text/plain")]
 async fn hello() -> &'static str {
@@ -97,6 +122,7 @@ fn build(versions: &[ProtocolVersion]) -> Result<McpServer, ServerError> {
         .register(echo_tool())
         .register(add_tool())
         .register(touch_tool())
+        .register(countdown_tool())
         .register(hello_resource())
         .register(greet_prompt())
         .build()

@@ -8,6 +8,8 @@
 //! - `test_logging_tool` logs at `info`: with no `_meta` log level nothing may be sent.
 //! - `test_trigger_tool_change` / `test_trigger_prompt_change` announce list changes to open
 //!   `subscriptions/listen` streams.
+//! - `test_reconnection` (2025-11-25 `server-sse-polling`) ends its stream's connection before it
+//!   answers; the client resumes with `GET` + `Last-Event-ID` and gets the answer there.
 
 use mocopr_core::types::LoggingLevel;
 use mocopr_server::{HandlerError, McpServerBuilder, RequestCtx};
@@ -24,6 +26,17 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
         .tool(tool("test_logging_tool", "Logs at info level, if the client asked for logs."), logging_tool)
         .tool(tool("test_trigger_tool_change", "Announces that the tool list changed."), trigger_tool_change)
         .tool(tool("test_trigger_prompt_change", "Announces that the prompt list changed."), trigger_prompt_change)
+        .tool(
+            tool("test_reconnection", "Ends its stream's connection, then answers on the resumed stream."),
+            reconnection,
+        )
+}
+
+async fn reconnection(ctx: RequestCtx) -> Result<String, HandlerError> {
+    ctx.close_stream();
+    // Answer once the client has had the connection end.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    Ok("Reconnection test completed successfully".to_owned())
 }
 
 async fn missing_capability(ctx: RequestCtx) -> Result<String, HandlerError> {

@@ -79,15 +79,6 @@ pub(crate) fn register(builder: McpServerBuilder) -> McpServerBuilder {
             ),
             x_mcp_header,
         )
-        .tool(
-            definition(
-                "test_reconnection",
-                "SSE polling probe (SEP-1699). This server keeps the POST stream open, so the result \
-                 arrives on it without a reconnection.",
-                no_arguments(),
-            ),
-            reconnection,
-        )
 }
 
 async fn simple_text() -> Result<String, HandlerError> {
@@ -185,8 +176,4 @@ struct RegionArgs {
 
 async fn x_mcp_header(Args(args): Args<RegionArgs>) -> Result<String, HandlerError> {
     Ok(format!("Region: {}", args.region))
-}
-
-async fn reconnection() -> Result<String, HandlerError> {
-    Ok("Reconnection test completed: the result was delivered on the original stream.".to_owned())
 }

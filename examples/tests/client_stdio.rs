@@ -19,6 +19,18 @@ fn echo_server(versions: Option<&str>) -> Command {
     command
 }
 
+/// Calls `countdown {count: 3}` with a progress callback: the steps heard, and the answer.
+async fn countdown(client: &McpClient) -> (Vec<u64>, String) {
+    let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = steps.clone();
+    let options = mocopr_client::CallOptions::default()
+        .with_progress(move |p| heard.lock().expect("steps").push(p.progress.as_f64().unwrap_or(-1.0) as u64));
+    let result = client.call_tool_with("countdown", json!({"count": 3, "interval_ms": 10}), &options).await;
+    let text = result.expect("countdown").content[0].as_text().expect("text").to_owned();
+    let steps = steps.lock().expect("steps").clone();
+    (steps, text)
+}
+
 #[tokio::test]
 async fn every_era_of_server_answers_the_same_calls_over_stdio() {
     for (versions, expected) in [
@@ -34,7 +46,13 @@ async fn every_era_of_server_answers_the_same_calls_over_stdio() {
             .expect("connect to echo-server");
         assert_eq!(client.server().map(|s| s.version), Some(expected), "{versions:?}");
         let tools = client.list_tools().await.expect("tools");
-        assert_eq!(tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["add", "echo", "touch"], "{versions:?}");
+        assert_eq!(
+            tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["add", "countdown", "echo", "touch"],
+            "{versions:?}"
+        );
+        let (steps, done) = countdown(&client).await;
+        assert_eq!((steps, done.as_str()), (vec![1, 2, 3], "done 3"), "{versions:?}");
         let echoed = client.call_tool("echo", json!({"text": "héllo"})).await.expect("echo");
         assert_eq!(echoed.content[0].as_text(), Some("héllo"), "{versions:?}");
         let read = client.read_resource("mem://hello").await.expect("read");

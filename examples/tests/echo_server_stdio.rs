@@ -60,7 +60,7 @@ async fn the_client_drives_echo_server_as_a_child_process() {
     let (client, child) = mocopr_client::McpClient::builder().connect_child(command).await.expect("connect");
     assert_eq!(client.server().expect("facts").version, mocopr_core::ProtocolVersion::V2026_07_28);
     let names: Vec<String> = client.list_tools().await.expect("tools").into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["add", "echo", "touch"]);
+    assert_eq!(names, ["add", "countdown", "echo", "touch"]);
     let sum = client.call_tool("add", serde_json::json!({"a": 1, "b": 2})).await.expect("add");
     assert_eq!(sum.structured_content, Some(serde_json::json!({"sum": 3.0})));
     let hello = client.read_resource("mem://hello").await.expect("read");

@@ -437,29 +437,40 @@ impl HttpLink {
         inner: &Weak<Inner>,
         waiting: Option<&RequestId>,
     ) -> Result<(), String> {
-        let mut seen = self.read_events(body, inner, waiting).await?;
+        let mut seen = self.read_events(body, inner, waiting).await;
         // The POST's connection is free before any resume asks the pool for another.
         lease.release();
-        for _ in 0..MAX_RESUMES {
-            let (false, Some(last)) = (seen.answered, seen.last_event_id.clone()) else { return Ok(()) };
+        // Resumes that brought nothing new, in a row: a stream that keeps moving (SSE polling
+        // of a long call) is followed as long as it lasts.
+        let mut fruitless = 0;
+        loop {
+            let (false, Some(last)) = (seen.answered, seen.last_event_id.clone()) else {
+                // A stream that broke without an id to resume after is an error.
+                return seen.broken.map_or(Ok(()), Err);
+            };
+            if fruitless == MAX_RESUMES {
+                return Err(seen.broken.unwrap_or_else(|| "the stream ended without its answer".to_owned()));
+            }
             tokio::time::sleep(std::time::Duration::from_millis(
                 seen.retry_ms.unwrap_or(DEFAULT_RETRY_MS).min(MAX_RETRY_MS),
             ))
             .await;
             let request = self.stream_get(Some(&last))?;
+            // A server that is gone, or a resume it refuses, ends the wait with that error.
             let (response, lease) = self.send(request).await?;
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
             }
-            let more = self.read_events(response.into_body(), inner, waiting).await?;
+            let more = self.read_events(response.into_body(), inner, waiting).await;
             lease.release();
+            fruitless = if more.last_event_id.is_some() { 0 } else { fruitless + 1 };
             seen = Seen {
                 answered: more.answered,
                 last_event_id: more.last_event_id.or(seen.last_event_id),
                 retry_ms: more.retry_ms.or(seen.retry_ms),
+                broken: more.broken,
             };
         }
-        Ok(())
     }
 
     async fn read_events(
@@ -467,7 +478,7 @@ impl HttpLink {
         mut body: hyper::body::Incoming,
         inner: &Weak<Inner>,
         waiting: Option<&RequestId>,
-    ) -> Result<Seen, String> {
+    ) -> Seen {
         // Server-sent events: each event's `data:` lines hold one message.
         let mut seen = Seen::default();
         let mut buffer: Vec<u8> = Vec::new();
@@ -475,7 +486,15 @@ impl HttpLink {
         let mut scanned = 0;
         let mut after_cr = false;
         while let Some(frame) = body.frame().await {
-            let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() else { continue };
+            let frame = match frame {
+                Ok(frame) => frame,
+                // The connection broke (the server went away): resumable after the last id.
+                Err(error) => {
+                    seen.broken = Some(format!("the event stream broke: {error}"));
+                    return seen;
+                }
+            };
+            let Ok(data) = frame.into_data() else { continue };
             after_cr = push_lf_normalized(&mut buffer, &data, after_cr);
             while let Some(end) = find_event_end(&buffer, scanned) {
                 scanned = 0;
@@ -504,10 +523,13 @@ impl HttpLink {
             scanned = buffer.len();
             // One event may not outgrow the message limit (plus room for its field names).
             if buffer.len() > self.max_message.saturating_add(EVENT_OVERHEAD) {
-                return Err(format!("an event of the stream exceeds {} bytes", self.max_message));
+                // Not resumable: the same event would come again.
+                seen.last_event_id = None;
+                seen.broken = Some(format!("an event of the stream exceeds {} bytes", self.max_message));
+                return seen;
             }
         }
-        Ok(seen)
+        seen
     }
 }
 
@@ -541,6 +563,8 @@ struct Seen {
     answered: bool,
     last_event_id: Option<String>,
     retry_ms: Option<u64>,
+    /// Why the stream ended early, when it broke rather than ended.
+    broken: Option<String>,
 }
 
 /// The id and method of a message (a response has no method).
@@ -554,7 +578,7 @@ struct AnswerId {
 
 /// Bytes an event may carry beyond its message: field names, id, line breaks.
 const EVENT_OVERHEAD: usize = 64 * 1024;
-/// How many times one POST's stream is resumed at most.
+/// How many resumes in a row that bring no new event one POST's stream gets at most.
 const MAX_RESUMES: usize = 5;
 /// The wait before resuming when the server gave no `retry`.
 const DEFAULT_RETRY_MS: u64 = 1000;

@@ -166,6 +166,29 @@ impl RequestCtx {
         notifier.send(ServerNotification::LoggingMessage(params)).await;
     }
 
+    /// Ends the connection carrying this request's event stream without ending the request
+    /// (SSE polling, legacy Streamable HTTP from 2025-11-25 on): the client reconnects after the
+    /// server's `retry` delay and resumes after the last event it got, and what the handler
+    /// sends meanwhile waits, recorded. Returns `false` where that is not possible (stdio,
+    /// 2026-07-28, a request without a session); the stream then simply stays open.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mocopr_server::RequestCtx;
+    ///
+    /// async fn long_job(ctx: RequestCtx) -> &'static str {
+    ///     ctx.progress(1.0, Some(2.0), None).await;
+    ///     // Nothing to say for a while: let the client poll instead of holding a connection.
+    ///     ctx.close_stream();
+    ///     tokio::time::sleep(Duration::from_millis(50)).await;
+    ///     "done"
+    /// }
+    /// # let _ = mocopr_server::McpServer::builder().tool("long_job", long_job).build().unwrap();
+    /// ```
+    pub fn close_stream(&self) -> bool {
+        self.inner.notifier.as_ref().is_some_and(Notifier::close_stream)
+    }
+
     /// Announces server changes (e.g. a tool added) to every listen stream.
     pub fn changes(&self) -> &crate::changes::ChangeNotifier {
         &self.inner.changes

@@ -12,6 +12,8 @@ use crate::framed::FrameSink;
 #[derive(Debug, Clone)]
 pub struct Notifier {
     target: Target,
+    /// Ends the connection carrying the stream, when the transport can resume it.
+    close: Option<tokio_util::sync::CancellationToken>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,12 +27,40 @@ enum Target {
 impl Notifier {
     /// Notifications written as frames to a byte stream.
     pub fn stream(sink: FrameSink) -> Self {
-        Notifier { target: Target::Stream(sink) }
+        Notifier { target: Target::Stream(sink), close: None }
     }
 
     /// Notifications delivered as whole messages on a channel.
     pub fn messages(tx: mpsc::Sender<Bytes>) -> Self {
-        Notifier { target: Target::Messages(tx) }
+        Notifier { target: Target::Messages(tx), close: None }
+    }
+
+    /// This notifier, whose [`close_stream`](Self::close_stream) cancels `close` (the transport
+    /// then ends the connection carrying the stream, and the client resumes it).
+    pub fn with_stream_close(mut self, close: tokio_util::sync::CancellationToken) -> Self {
+        self.close = Some(close);
+        self
+    }
+
+    /// Ends the connection that carries this request's event stream, without ending the
+    /// request: the client reconnects after the server's `retry` delay and resumes the stream
+    /// after its last event (legacy Streamable HTTP, 2025-11-25, SSE polling). Returns `false`
+    /// where the transport cannot (stdio, 2026-07-28, a stream not being recorded).
+    ///
+    /// ```
+    /// use mocopr_transport::Notifier;
+    ///
+    /// let (tx, _rx) = tokio::sync::mpsc::channel(8);
+    /// assert!(!Notifier::messages(tx).close_stream());
+    /// ```
+    pub fn close_stream(&self) -> bool {
+        match &self.close {
+            Some(close) => {
+                close.cancel();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Sends a notification. Returns `false` when the receiver is gone (the client disconnected

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{ClientCapabilities, Implementation};
 use mocopr_testing::{RedisServer, free_port};
-use mocopr_transport::http::{Event, EventStore, RedisEventStore, RedisSessionStore, SessionStore};
+use mocopr_transport::http::{Event, EventStore, RedisEventStore, RedisSessionStore, RequestStream, SessionStore};
 use mocopr_transport::{Session, SessionState};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -319,4 +319,35 @@ async fn copies_redis_never_had_go_once_unused_past_the_idle_timeout() {
     tokio::time::sleep(idle * 2).await;
     assert!(store.create(initialized()).await.is_some(), "the abandoned copy made room");
     assert!(store.get(&first).await.is_err() || store.get(&first).await.unwrap().is_none());
+}
+
+/// A POST's event stream recorded by one process is replayed by another after any of its
+/// event ids, once each and in order, says when it ended, and belongs to its session.
+#[tokio::test]
+async fn a_request_stream_recorded_by_one_process_is_replayed_by_another() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
+    let redis = redis();
+    let (producer, resumer) = (events(&redis.url()), events(&redis.url()));
+    let stream = RequestStream::new("ab12", "session-1");
+    assert!(producer.append_to_stream(&stream, 0, Bytes::new(), false).await, "the priming event");
+    for seq in 1..=3 {
+        assert!(producer.append_to_stream(&stream, seq, Bytes::from(format!("m{seq}")), false).await);
+    }
+    let replay = resumer.replay_stream_after("ab12", 1).await.expect("a known stream");
+    assert_eq!(replay.session, "session-1");
+    assert_eq!(replay.events, [(2, Bytes::from("m2")), (3, Bytes::from("m3"))]);
+    assert!(!replay.ended);
+    assert!(producer.append_to_stream(&stream, 4, Bytes::from_static(b"answer"), true).await);
+    let replay = resumer.replay_stream_after("ab12", 3).await.expect("a known stream");
+    assert_eq!((replay.events, replay.ended), (vec![(4, Bytes::from("answer"))], true));
+    let replay = resumer.replay_stream_after("ab12", 4).await.expect("a known stream");
+    assert!(replay.events.is_empty() && replay.ended);
+    assert!(resumer.replay_stream_after("cd34", 0).await.is_none(), "an unknown stream");
+    // An event that could not be recorded leaves a hole no replay skips.
+    let holed = RequestStream::new("ef56", "session-1");
+    producer.append_to_stream(&holed, 0, Bytes::new(), false).await;
+    producer.append_to_stream(&holed, 2, Bytes::from_static(b"after a hole"), false).await;
+    assert!(resumer.replay_stream_after("ef56", 0).await.is_none());
 }

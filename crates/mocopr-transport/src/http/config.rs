@@ -42,6 +42,11 @@ pub struct EndpointConfig {
     pub allowed_origins: AllowedOrigins,
     /// Interval of SSE keep-alive comments.
     pub sse_keep_alive: Duration,
+    /// The `retry` delay a resumable stream tells the client to wait before it reconnects.
+    pub sse_retry: Duration,
+    /// How long a 2025-11-25 session's POST stream may hold its connection before the server
+    /// ends it, the request going on, for the client to poll (`None`: as long as it takes).
+    pub sse_poll_after: Option<Duration>,
     /// Messages queued per response stream before the handler waits.
     pub stream_queue: usize,
     /// Most concurrent legacy sessions; `initialize` beyond it gets `503` (after sessions idle
@@ -63,6 +68,8 @@ impl Default for EndpointConfig {
             allowed_hosts: Some(LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()),
             allowed_origins: AllowedOrigins::AllowedHosts,
             sse_keep_alive: Duration::from_secs(15),
+            sse_retry: Duration::from_secs(1),
+            sse_poll_after: None,
             stream_queue: 256,
             max_sessions: 10_000,
             max_session_bytes: super::sessions::DEFAULT_SESSION_MEMORY,
@@ -154,6 +161,21 @@ impl EndpointConfigBuilder {
     /// Sets the interval of SSE keep-alive comments on long streams (default 15 s).
     pub fn with_sse_keep_alive(mut self, interval: Duration) -> Self {
         self.config.sse_keep_alive = interval;
+        self
+    }
+
+    /// Sets the `retry` delay resumable streams tell the client to wait before it reconnects
+    /// (default 1 s).
+    pub fn with_sse_retry(mut self, retry: Duration) -> Self {
+        self.config.sse_retry = retry;
+        self
+    }
+
+    /// Sets how long a 2025-11-25 session's POST stream may hold its connection before the
+    /// server ends it (sending `retry`), the request going on and its events recorded, for the
+    /// client to resume with `GET` + `Last-Event-ID` (SSE polling; default `None`, never).
+    pub fn with_sse_poll_after(mut self, after: Option<Duration>) -> Self {
+        self.config.sse_poll_after = after;
         self
     }
 

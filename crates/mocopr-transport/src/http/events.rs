@@ -1,4 +1,5 @@
-//! Resumable streams (legacy Streamable HTTP). The messages a legacy session's standalone (GET)
+//! Resumable streams (legacy Streamable HTTP): a session's standalone stream, and each POST's
+//! event stream (its request stream, `request_streams`). The messages a legacy session's standalone (GET)
 //! stream carries are change notifications, the same for every session up to each session's
 //! subscriptions. So they are recorded once, in one ordered log per endpoint (an
 //! [`EventStore`]), under event ids; each open stream delivers the events its session wants, and
@@ -12,6 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
+
+use super::request_streams::{InMemoryRequestStreams, RequestStream, StreamReplay};
 
 /// Default events the in-memory log keeps.
 pub(crate) const DEFAULT_EVENTS_KEPT: usize = 4096;
@@ -63,6 +66,26 @@ pub trait EventStore: Send + Sync + 'static {
     fn on_foreign_event(&self, hook: ForeignEventHook) {
         let _ = hook;
     }
+    /// Records `message` as event `seq` of the request stream `stream` (a POST's event stream;
+    /// `seq` 0 is its priming event, with an empty message); `end` marks its last event, the
+    /// answer. Returns whether it was recorded: only then does the event get an id a client
+    /// can resume after. A store that keeps no request streams records nothing (the default).
+    fn append_to_stream<'a>(
+        &'a self,
+        stream: &'a RequestStream,
+        seq: u64,
+        message: Bytes,
+        end: bool,
+    ) -> BoxFuture<'a, bool> {
+        let _ = (stream, seq, message, end);
+        Box::pin(std::future::ready(false))
+    }
+    /// The events of the request stream `stream` recorded after `after`, with none missing;
+    /// `None` when the stream is unknown or no longer holds them.
+    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
+        let _ = (stream, after);
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// The position of an event id in its log: `seq` (in memory) or `millis-seq` (Redis), compared
@@ -80,6 +103,7 @@ pub struct InMemoryEventStore {
     log: Mutex<Log>,
     capacity: usize,
     live: broadcast::Sender<Event>,
+    requests: InMemoryRequestStreams,
 }
 
 #[derive(Debug, Default)]
@@ -101,6 +125,7 @@ impl InMemoryEventStore {
             log: Mutex::new(Log { next: 1, events: VecDeque::new() }),
             capacity: capacity.max(1),
             live: broadcast::channel(LIVE_EVENTS_QUEUED).0,
+            requests: InMemoryRequestStreams::default(),
         }
     }
 }
@@ -136,6 +161,20 @@ impl EventStore for InMemoryEventStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.live.subscribe()
+    }
+
+    fn append_to_stream<'a>(
+        &'a self,
+        stream: &'a RequestStream,
+        seq: u64,
+        message: Bytes,
+        end: bool,
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(std::future::ready(self.requests.append(stream, seq, message, end)))
+    }
+
+    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
+        Box::pin(std::future::ready(self.requests.replay_after(stream, after)))
     }
 }
 

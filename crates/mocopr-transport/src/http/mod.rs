@@ -6,11 +6,15 @@ mod body;
 mod config;
 mod events;
 mod origin;
+mod post_stream;
 #[cfg(feature = "redis")]
 mod redis_events;
 #[cfg(feature = "redis")]
+mod redis_request_streams;
+#[cfg(feature = "redis")]
 mod redis_sessions;
 mod replies;
+mod request_streams;
 mod serve;
 mod service;
 mod sessions;
@@ -28,6 +32,7 @@ pub use redis_events::RedisEventStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_sessions::RedisSessionStore;
+pub use request_streams::{RequestStream, StreamReplay, request_stream_position};
 pub use serve::{ServeHttp, serve_http};
 pub use service::{HttpExtensions, SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, new_session_id};

@@ -8,6 +8,9 @@
 //! after a Redis outage it goes on from the last entry it saw, so nothing recorded is skipped.
 //! Redis being down costs no request: an event that cannot be recorded still goes out live in
 //! this process (without an id), and a warning says it cannot be replayed.
+//!
+//! The store also records each POST's event stream, a Redis stream per request stream
+//! (`redis_request_streams`), so another process resumes a stream whose producer is gone.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -18,6 +21,7 @@ use redis::aio::{ConnectionManager, MultiplexedConnection};
 use tokio::sync::broadcast;
 
 use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, LIVE_EVENTS_QUEUED, event_position};
+use super::request_streams::{RequestStream, StreamReplay};
 use crate::http::sessions::new_session_id;
 
 /// How long one `XREAD` waits for new entries before asking again.
@@ -285,5 +289,37 @@ impl EventStore for RedisEventStore {
     fn on_foreign_event(&self, hook: ForeignEventHook) {
         self.inner.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(hook);
         self.start_tailing();
+    }
+
+    fn append_to_stream<'a>(
+        &'a self,
+        stream: &'a RequestStream,
+        seq: u64,
+        message: Bytes,
+        end: bool,
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let mut connection = self.inner.connection.clone();
+            match super::redis_request_streams::append(&mut connection, &self.key, stream, seq, &message, end).await {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::warn!(%error, "stream event not recorded in Redis; the stream cannot be resumed past it");
+                    false
+                }
+            }
+        })
+    }
+
+    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
+        Box::pin(async move {
+            let mut connection = self.inner.connection.clone();
+            match super::redis_request_streams::replay_after(&mut connection, &self.key, stream, after).await {
+                Ok(replay) => replay,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot replay a request stream from Redis");
+                    None
+                }
+            }
+        })
     }
 }

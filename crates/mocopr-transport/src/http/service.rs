@@ -27,26 +27,24 @@ use tower_service::Service;
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
 use mocopr_core::principal::Principal;
 use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
-use mocopr_core::{ErrorCode, ErrorObject};
+use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion};
 
-use super::body::{HttpBody, sse_event};
+use super::body::HttpBody;
 use super::config::EndpointConfig;
 use super::events::{EventStore, InMemoryEventStore, event_position};
 use super::origin;
+use super::post_stream::{LiveStreams, PostStream, Recorder, Resume};
 use super::replies::{
     accepted, bad_request_without_body, error_response, json_response, rejection_bytes, session_not_found,
     set_sse_headers, store_unavailable, too_large,
 };
+use super::request_streams::request_stream_position;
 use super::serve::ListenerClosing;
 use super::sessions::{InMemorySessionStore, SessionStore};
 use super::standalone::Standalone;
 use crate::notify::Notifier;
 use crate::result_stream::{STREAM_CHUNKS_QUEUED, response_bytes, send_response};
 use crate::session::{Session, SessionState};
-
-/// What surrounds a message in a server-sent event.
-const SSE_BEFORE: &[u8] = b"event: message\ndata: ";
-const SSE_AFTER: &[u8] = b"\n\n";
 
 /// The `Mcp-Session-Id` header.
 pub const SESSION_ID_HEADER: &str = "mcp-session-id";
@@ -71,6 +69,8 @@ struct Shared<S> {
     standalone: Mutex<HashMap<String, CancellationToken>>,
     /// Places for open 2026-07-28 listen streams (`max_listen_streams`).
     listen_slots: Arc<tokio::sync::Semaphore>,
+    /// The request streams this process is producing, for a resume here to follow live.
+    live_streams: LiveStreams,
 }
 
 /// The log a legacy HTTP session's change notifications go to: given to every legacy request
@@ -128,7 +128,15 @@ where
         let standalone = Mutex::default();
         let listen_slots = Arc::new(tokio::sync::Semaphore::new(config.max_listen_streams));
         StreamableHttpService {
-            shared: Arc::new(Shared { service, config, sessions, events, standalone, listen_slots }),
+            shared: Arc::new(Shared {
+                service,
+                config,
+                sessions,
+                events,
+                standalone,
+                listen_slots,
+                live_streams: LiveStreams::default(),
+            }),
         }
     }
 
@@ -246,6 +254,21 @@ where
             Err(error) => return store_unavailable(&error),
         };
         let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        // A POST's stream, resumed: the session's standalone stream is left alone.
+        if let Some((stream, after)) = last.as_deref().and_then(request_stream_position) {
+            let live = self.live_streams.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(stream).cloned();
+            let resume = Resume {
+                events: self.events.clone(),
+                live,
+                stream: stream.to_owned(),
+                after,
+                session: id.to_owned(),
+                retry: self.config.sse_retry,
+                keep_alive: self.config.sse_keep_alive,
+                queue: self.config.stream_queue,
+            };
+            return resume.respond().await;
+        }
         // Ends with the listener's shutdown, or when a newer stream or DELETE replaces it.
         let token = closing.map_or_else(CancellationToken::new, |closing| closing.0.child_token());
         // A newer GET stream replaces an older one: a message goes out on one stream only.
@@ -403,7 +426,7 @@ where
                     Some(Ok(slot)) => Some(slot),
                     None => None,
                 };
-                self.respond(request, session, creating, saving, closing, slot).await
+                self.respond(request, session_id, session, creating, saving, closing, slot).await
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
@@ -431,9 +454,11 @@ where
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn respond(
         &self,
         mut request: McpRequest,
+        session_id: Option<&str>,
         session: Option<Arc<Session>>,
         creating: bool,
         saving: Option<Saving>,
@@ -448,7 +473,13 @@ where
         let token = CancellationToken::new();
         request.extensions.insert(token.clone());
         let (tx, mut rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
-        request.extensions.insert(Notifier::messages(tx));
+        // A legacy session's stream is recorded, to be resumed; from 2025-11-25 on, the server
+        // may also end its connection for the client to poll.
+        let recording = session_id.filter(|_| legacy).zip(session.as_ref().and_then(|s| s.state()));
+        let polling = recording.as_ref().is_some_and(|(_, state)| state.version >= ProtocolVersion::V2025_11_25);
+        let close = CancellationToken::new();
+        let notifier = Notifier::messages(tx);
+        request.extensions.insert(if polling { notifier.with_stream_close(close.clone()) } else { notifier });
         // If the client goes away while we wait, hyper drops this future and the guard cancels.
         let guard = token.clone().drop_guard();
         let call = self.service.clone().call(request);
@@ -461,42 +492,43 @@ where
             response
         });
 
-        tokio::select! {
+        let first = tokio::select! {
             biased;
-            Some(first) = rx.recv() => {
-                let response = self.stream(first, rx, future, token, closing, slot);
-                guard.disarm();
-                response
-            }
-            Ok(response) = &mut future => {
-                guard.disarm();
-                if let Ok(first) = rx.try_recv() {
-                    // Notifications raced the result: deliver them first, on a stream.
-                    let mut events = vec![sse_event(&first)];
-                    while let Ok(more) = rx.try_recv() {
-                        events.push(sse_event(&more));
-                    }
-                    return self.sse_then(events, response);
+            Some(first) = rx.recv() => Some(first),
+            // The handler ended the connection before it sent anything: a stream all the same,
+            // for the client to resume.
+            () = close.cancelled(), if polling => None,
+            Ok(response) = &mut future => match rx.try_recv() {
+                // Notifications raced the result: deliver them first, on a stream.
+                Ok(first) => {
+                    future = Box::pin(std::future::ready(Ok(response)));
+                    Some(first)
                 }
-                self.json(response, session, creating, legacy).await
-            }
-        }
-    }
-
-    /// An SSE response with `events` and then `response`.
-    fn sse_then(&self, events: Vec<Bytes>, response: McpResponse) -> Response<HttpBody> {
-        let (tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
-        tokio::spawn(async move {
-            for event in events {
-                if tx.send(event).await.is_err() {
-                    return;
+                Err(_) => {
+                    guard.disarm();
+                    return self.json(response, session, creating, legacy).await;
                 }
-            }
-            send_response(response, SSE_BEFORE, SSE_AFTER, &tx).await;
+            },
+        };
+        guard.disarm();
+        let recorder = recording.and_then(|(id, state)| {
+            Recorder::new(self.events.clone(), id, state.version >= ProtocolVersion::V2025_11_25, &self.live_streams)
         });
-        let mut http = Response::new(HttpBody::stream(body_rx, None));
-        set_sse_headers(http.headers_mut());
-        http
+        let stream = PostStream {
+            first,
+            rx,
+            future,
+            token,
+            closing,
+            slot,
+            recorder,
+            close,
+            poll_after: self.config.sse_poll_after,
+            retry: self.config.sse_retry,
+            keep_alive: self.config.sse_keep_alive,
+            queue: self.config.stream_queue,
+        };
+        stream.respond()
     }
 
     async fn json(
@@ -541,77 +573,6 @@ where
             }
         }
         http
-    }
-
-    fn stream(
-        &self,
-        first: Bytes,
-        mut rx: mpsc::Receiver<Bytes>,
-        mut future: BoxFuture<'static, Result<McpResponse, Infallible>>,
-        token: CancellationToken,
-        closing: Option<CancellationToken>,
-        slot: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> Response<HttpBody> {
-        let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
-        let keep_alive = self.config.sse_keep_alive;
-        let cancel = token.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            let closing = async move {
-                match closing {
-                    Some(closing) => closing.cancelled_owned().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::pin!(closing);
-            let mut notifications_open = true;
-            let mut tick = tokio::time::interval(keep_alive);
-            tick.tick().await;
-            if body_tx.send(sse_event(&first)).await.is_err() {
-                cancel.cancel();
-                return;
-            }
-            loop {
-                tokio::select! {
-                    biased;
-                    message = rx.recv(), if notifications_open => match message {
-                        Some(message) => {
-                            if body_tx.send(sse_event(&message)).await.is_err() {
-                                cancel.cancel();
-                                return;
-                            }
-                        }
-                        None => notifications_open = false,
-                    },
-                    Ok(response) = &mut future => {
-                        while let Ok(message) = rx.try_recv() {
-                            let _ = body_tx.send(sse_event(&message)).await;
-                        }
-                        send_response(response, SSE_BEFORE, SSE_AFTER, &body_tx).await;
-                        return;
-                    }
-                    _ = tick.tick() => {
-                        if body_tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                            cancel.cancel();
-                            return;
-                        }
-                    }
-                    () = body_tx.closed() => {
-                        cancel.cancel();
-                        return;
-                    }
-                    // The listener is shutting down: the stream ends unanswered, as when the
-                    // server goes away, and the client listens again elsewhere.
-                    () = &mut closing => {
-                        cancel.cancel();
-                        return;
-                    }
-                }
-            }
-        });
-        let mut response = Response::new(HttpBody::stream(body_rx, Some(token.drop_guard())));
-        set_sse_headers(response.headers_mut());
-        response
     }
 
     async fn batch(

@@ -1,0 +1,346 @@
+//! A POST's event stream (legacy and modern Streamable HTTP), and its resumption.
+//!
+//! In a legacy session whose store records request streams, every event gets an id and is
+//! recorded before it goes out; a 2025-11-25 session's stream starts with a priming event (an
+//! id, the `retry` delay, no data). The client going away then does not cancel the request: it
+//! goes on, recorded, for the client to resume with `GET` + `Last-Event-ID`, in this process or
+//! (with a shared store) in another. The server may also end the connection itself (SSE
+//! polling: after `sse_poll_after`, or when the handler asks), sending `retry` first.
+//!
+//! Without recording (2026-07-28, no session, a store that keeps no request streams), the
+//! client going away cancels the request, as before.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{Response, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use mocopr_core::service::McpResponse;
+use mocopr_core::{ErrorCode, ErrorObject};
+
+use super::body::{HttpBody, sse_event};
+use super::events::EventStore;
+use super::replies::{error_response, set_sse_headers};
+use super::request_streams::RequestStream;
+use crate::result_stream::{response_bytes, send_response};
+
+/// What surrounds a message in a server-sent event.
+const SSE_BEFORE: &[u8] = b"event: message\ndata: ";
+const SSE_AFTER: &[u8] = b"\n\n";
+
+/// The request streams this process is producing, for a resume here to follow live: each
+/// stream's newest recorded event number. An entry goes when its stream ends.
+pub(super) type LiveStreams = Arc<Mutex<HashMap<String, watch::Receiver<u64>>>>;
+
+/// Records a POST's events for resumption.
+pub(super) struct Recorder {
+    events: Arc<dyn EventStore>,
+    stream: RequestStream,
+    next: u64,
+    /// Whether every event so far was recorded: after one that was not, the rest go out
+    /// without ids (a resume must not skip the one missing).
+    intact: bool,
+    recorded: watch::Sender<u64>,
+    live: LiveStreams,
+    /// Whether the session speaks 2025-11-25 or later: priming event, and SSE polling.
+    polling: bool,
+}
+
+impl Recorder {
+    /// A recorder for a new stream of `session`.
+    pub(super) fn new(events: Arc<dyn EventStore>, session: &str, polling: bool, live: &LiveStreams) -> Option<Self> {
+        let stream = RequestStream::open(session)?;
+        let (recorded, watching) = watch::channel(0);
+        live.lock().unwrap_or_else(PoisonError::into_inner).insert(stream.id.clone(), watching);
+        Some(Recorder { events, stream, next: 0, intact: true, recorded, live: live.clone(), polling })
+    }
+
+    /// Whether the server may end this stream's connection for the client to poll.
+    pub(super) fn polls(&self) -> bool {
+        self.polling
+    }
+
+    /// Records `message` (empty for the priming event) as the next event; the event to send.
+    async fn record(&mut self, message: Bytes, end: bool, retry: Option<Duration>) -> Bytes {
+        let seq = self.next;
+        self.next += 1;
+        if self.intact && self.events.append_to_stream(&self.stream, seq, message.clone(), end).await {
+            self.recorded.send_replace(seq);
+            return event_with_id(&self.stream.event_id(seq), &message, retry);
+        }
+        self.intact = false;
+        if message.is_empty() { Bytes::new() } else { sse_event(&message) }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.stream.id);
+    }
+}
+
+/// An event with an id (and `retry`, on the priming event): `data` empty for the priming event.
+fn event_with_id(id: &str, message: &[u8], retry: Option<Duration>) -> Bytes {
+    let mut out = Vec::with_capacity(message.len() + id.len() + 48);
+    out.extend_from_slice(b"id: ");
+    out.extend_from_slice(id.as_bytes());
+    out.push(b'\n');
+    if let Some(retry) = retry {
+        out.extend_from_slice(format!("retry: {}\n", retry.as_millis()).as_bytes());
+    }
+    if message.is_empty() {
+        out.extend_from_slice(b"data: \n\n");
+    } else {
+        out.extend_from_slice(SSE_BEFORE);
+        out.extend_from_slice(message);
+        out.extend_from_slice(SSE_AFTER);
+    }
+    Bytes::from(out)
+}
+
+/// The `retry` event sent before the server ends a stream's connection.
+fn retry_event(retry: Duration) -> Bytes {
+    Bytes::from(format!("retry: {}\n\n", retry.as_millis()))
+}
+
+/// One POST's event stream, as it is handed to its task.
+pub(super) struct PostStream {
+    /// The notification that made the answer a stream, if one did.
+    pub(super) first: Option<Bytes>,
+    pub(super) rx: mpsc::Receiver<Bytes>,
+    pub(super) future: BoxFuture<'static, Result<McpResponse, Infallible>>,
+    /// Cancels the request.
+    pub(super) token: CancellationToken,
+    /// The listener shutting down (a listen stream's end).
+    pub(super) closing: Option<CancellationToken>,
+    /// A listen stream's place.
+    pub(super) slot: Option<OwnedSemaphorePermit>,
+    pub(super) recorder: Option<Recorder>,
+    /// The handler asked to end the connection (SSE polling).
+    pub(super) close: CancellationToken,
+    pub(super) poll_after: Option<Duration>,
+    pub(super) retry: Duration,
+    pub(super) keep_alive: Duration,
+    pub(super) queue: usize,
+}
+
+impl PostStream {
+    /// Starts the stream's task; the response that carries it.
+    pub(super) fn respond(self) -> Response<HttpBody> {
+        let (body_tx, body_rx) = mpsc::channel::<Bytes>(self.queue.max(1));
+        // A recorded stream outlives its connection; an unrecorded one is cancelled with it.
+        let guard = self.recorder.is_none().then(|| self.token.clone().drop_guard());
+        tokio::spawn(self.run(body_tx));
+        let mut response = Response::new(HttpBody::stream(body_rx, guard));
+        set_sse_headers(response.headers_mut());
+        response
+    }
+
+    async fn run(self, body_tx: mpsc::Sender<Bytes>) {
+        let PostStream {
+            first,
+            mut rx,
+            mut future,
+            token,
+            closing,
+            slot,
+            mut recorder,
+            close,
+            poll_after,
+            retry,
+            keep_alive,
+            ..
+        } = self;
+        let _slot = slot;
+        let closing = async move {
+            match closing {
+                Some(closing) => closing.cancelled_owned().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(closing);
+        let polling = recorder.as_ref().is_some_and(Recorder::polls);
+        let poll_deadline = async move {
+            match poll_after.filter(|_| polling) {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(poll_deadline);
+        // `None` once the connection is gone or was ended by the server.
+        let mut out = Some(body_tx);
+        let mut notifications_open = true;
+        let mut tick = tokio::time::interval(keep_alive);
+        tick.tick().await;
+        if let Some(recorder) = recorder.as_mut().filter(|r| r.polls()) {
+            let priming = recorder.record(Bytes::new(), false, Some(retry)).await;
+            send(&mut out, priming).await;
+        }
+        if let Some(first) = first {
+            let event = event(&mut recorder, first).await;
+            send(&mut out, event).await;
+        }
+        loop {
+            if out.is_none() && recorder.is_none() {
+                token.cancel();
+                return;
+            }
+            tokio::select! {
+                biased;
+                message = rx.recv(), if notifications_open => match message {
+                    Some(message) => {
+                        let event = event(&mut recorder, message).await;
+                        send(&mut out, event).await;
+                    }
+                    None => notifications_open = false,
+                },
+                Ok(response) = &mut future => {
+                    while let Ok(message) = rx.try_recv() {
+                        let event = event(&mut recorder, message).await;
+                        send(&mut out, event).await;
+                    }
+                    match recorder.as_mut() {
+                        Some(recorder) => {
+                            let bytes = Bytes::from(response_bytes(response).await);
+                            let event = recorder.record(bytes, true, None).await;
+                            send(&mut out, event).await;
+                        }
+                        None => {
+                            if let Some(tx) = &out {
+                                send_response(response, SSE_BEFORE, SSE_AFTER, tx).await;
+                            }
+                        }
+                    }
+                    return;
+                }
+                _ = tick.tick(), if out.is_some() => {
+                    send(&mut out, Bytes::from_static(b": keep-alive\n\n")).await;
+                }
+                () = closed(&out) => out = None,
+                // The listener is shutting down: the stream ends unanswered, as when the
+                // server goes away, and the client listens again elsewhere.
+                () = &mut closing => {
+                    token.cancel();
+                    return;
+                }
+                // SSE polling: the connection ends, the request goes on, recorded; the client
+                // comes back after `retry`.
+                () = close.cancelled(), if polling && out.is_some() => {
+                    send(&mut out, retry_event(retry)).await;
+                    out = None;
+                }
+                () = &mut poll_deadline, if out.is_some() => {
+                    send(&mut out, retry_event(retry)).await;
+                    out = None;
+                }
+            }
+        }
+    }
+}
+
+/// The event for `message`: recorded (with an id) when the stream is.
+async fn event(recorder: &mut Option<Recorder>, message: Bytes) -> Bytes {
+    match recorder.as_mut() {
+        Some(recorder) => recorder.record(message, false, None).await,
+        None => sse_event(&message),
+    }
+}
+
+/// Sends `event` while the connection is there; forgets the connection once it is gone.
+async fn send(out: &mut Option<mpsc::Sender<Bytes>>, event: Bytes) {
+    if event.is_empty() {
+        return;
+    }
+    if let Some(tx) = out
+        && tx.send(event).await.is_err()
+    {
+        *out = None;
+    }
+}
+
+/// Resolves when the connection `out` feeds is gone (never while there is none).
+async fn closed(out: &Option<mpsc::Sender<Bytes>>) {
+    match out {
+        Some(tx) => tx.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `GET` + `Last-Event-ID` naming event `after` of request stream `stream`: what came after
+/// it, in order and once each, then (while the stream's producer is in this process) what
+/// comes next; a stream produced elsewhere that has not ended yet is left with `retry`, for
+/// the client to poll again. Refused when the stream is not the session's, or not known.
+pub(super) struct Resume {
+    pub(super) events: Arc<dyn EventStore>,
+    pub(super) live: Option<watch::Receiver<u64>>,
+    pub(super) stream: String,
+    pub(super) after: u64,
+    pub(super) session: String,
+    pub(super) retry: Duration,
+    pub(super) keep_alive: Duration,
+    pub(super) queue: usize,
+}
+
+impl Resume {
+    /// The response to the `GET`.
+    pub(super) async fn respond(self) -> Response<HttpBody> {
+        let replay = self.events.replay_stream_after(&self.stream, self.after).await;
+        let Some(replay) = replay.filter(|r| r.session == self.session) else {
+            let error =
+                ErrorObject::new(ErrorCode::INVALID_REQUEST, "Last-Event-ID names no stream that can be resumed");
+            return error_response(StatusCode::BAD_REQUEST, None, error);
+        };
+        let (tx, rx) = mpsc::channel::<Bytes>(self.queue.max(1));
+        tokio::spawn(self.run(replay, tx));
+        let mut response = Response::new(HttpBody::stream(rx, None));
+        set_sse_headers(response.headers_mut());
+        response
+    }
+
+    async fn run(mut self, mut replay: super::request_streams::StreamReplay, tx: mpsc::Sender<Bytes>) {
+        let stream = RequestStream { id: self.stream.clone(), session: self.session.clone() };
+        let mut tick = tokio::time::interval(self.keep_alive);
+        tick.tick().await;
+        loop {
+            for (seq, message) in std::mem::take(&mut replay.events) {
+                if tx.send(event_with_id(&stream.event_id(seq), &message, None)).await.is_err() {
+                    return;
+                }
+                self.after = seq;
+            }
+            if replay.ended {
+                return;
+            }
+            let Some(live) = self.live.as_mut() else {
+                // Produced elsewhere: come back for the rest.
+                let _ = tx.send(retry_event(self.retry)).await;
+                return;
+            };
+            tokio::select! {
+                changed = live.changed() => {
+                    // The producer ended (its last event is recorded) or recorded more.
+                    if changed.is_err() {
+                        self.live = None;
+                    }
+                }
+                _ = tick.tick() => {
+                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                () = tx.closed() => return,
+            }
+            match self.events.replay_stream_after(&self.stream, self.after).await {
+                Some(more) => replay = more,
+                None => return,
+            }
+        }
+    }
+}
