@@ -25,6 +25,7 @@ use crate::error::HandlerError;
 use crate::handler::{BodyKind, Input, RequestParts};
 use crate::server::McpServer;
 use crate::tasks::TaskEntry;
+use futures_util::FutureExt;
 use mocopr_transport::Notifier;
 use mocopr_transport::{Session, SessionState};
 
@@ -49,7 +50,9 @@ impl McpServer {
     /// Serves one request, without the layers (what the innermost layer calls).
     pub(crate) async fn dispatch_request(&self, mut request: McpRequest) -> McpResponse {
         let id = request.id.clone();
-        let mut response = match self.dispatch(&mut request).await {
+        // A panicking handler answers with an internal error; the server goes on.
+        let dispatched = std::panic::AssertUnwindSafe(self.dispatch(&mut request)).catch_unwind().await;
+        let mut response = match dispatched.unwrap_or_else(|panic| Err(crate::panics::panicked(panic.as_ref()))) {
             Ok(ResultBody::Json(result)) => McpResponse::result(id, result),
             Ok(ResultBody::Stream(stream)) => McpResponse::stream(id, stream),
             Ok(_) => McpResponse::error(id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, "unsupported result body")),
@@ -496,8 +499,11 @@ impl McpServer {
             let runner = task.clone();
             tokio::spawn(async move {
                 tokio::select! {
-                    outcome = future => {
-                        let settled = server.tool_outcome(outcome, &name, true, None);
+                    outcome = std::panic::AssertUnwindSafe(future).catch_unwind() => {
+                        let settled = match outcome {
+                            Ok(outcome) => server.tool_outcome(outcome, &name, true, None),
+                            Err(panic) => Err(crate::panics::panicked(panic.as_ref())),
+                        };
                         runner.finish(settled.and_then(|raw| raw.decode().map_err(internal)));
                     }
                     () = runner.cancel.cancelled() => {}

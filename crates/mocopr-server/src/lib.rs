@@ -47,6 +47,7 @@ mod layering;
 mod limits;
 mod listen;
 mod paging;
+mod panics;
 pub mod registration;
 mod request_state;
 mod server;
