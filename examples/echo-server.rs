@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mocopr::prelude::*;
+use mocopr::server::{serve_stdio_until, shutdown_signal};
 use mocopr::transport::http::{RedisEventStore, RedisSessionStore};
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +152,8 @@ async fn serve_on_http(server: McpServer, bind: &str) -> Result<(), Box<dyn std:
         }
         Err(_) => server.into_http(EndpointConfig::default()),
     };
-    serve_http(listener, endpoint).with_path("/mcp").await?;
+    // SIGTERM or Ctrl-C: stop accepting, finish what is in flight, end the streams, return.
+    serve_http(listener, endpoint).with_path("/mcp").with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 
@@ -170,7 +172,9 @@ fn main() {
     // listener is I/O-bound and fast enough on one thread too.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| fail(&e));
     let result: Result<(), Box<dyn std::error::Error>> = match args.first().map(String::as_str) {
-        Some("stdio") => runtime.block_on(serve_stdio(server, Default::default())).map_err(Into::into),
+        Some("stdio") => {
+            runtime.block_on(serve_stdio_until(server, Default::default(), shutdown_signal())).map_err(Into::into)
+        }
         Some("http") if args.get(1).map(String::as_str) == Some("--bind") => {
             let bind = args.get(2).cloned().unwrap_or_else(|| usage());
             runtime.block_on(serve_on_http(server, &bind))

@@ -43,7 +43,7 @@ use mocopr::prelude::*;
 use mocopr::profiling::CountingAllocator;
 use mocopr::runtime::RuntimeConfig;
 use mocopr::server::layer::TimeoutLayer;
-use mocopr::server::{EndpointConfig, ListenerConfig, serve_http, serve_stdio};
+use mocopr::server::{EndpointConfig, ListenerConfig, serve_http, serve_stdio_until, shutdown_signal};
 
 /// Counts allocations for the profiler's memory figures (a few atomic adds per allocation).
 #[global_allocator]
@@ -240,7 +240,7 @@ async fn serve(options: Options) -> Result<(), String> {
     match options.transport {
         Transport::Stdio => {
             let config = StdioConfig::builder().with_max_in_flight(options.max_in_flight).build();
-            serve_stdio(server, config).await.map_err(|e| e.to_string())
+            serve_stdio_until(server, config, shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Transport::Http => {
             // The dashboard reads everything and starts profiles: on a non-loopback address, or
@@ -325,12 +325,9 @@ async fn serve(options: Options) -> Result<(), String> {
                     axum::Router::new().route_service("/mcp", endpoint)
                 }
             };
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
             serve_http(listener, app)
                 .with_config(config)
-                .with_graceful_shutdown(shutdown)
+                .with_graceful_shutdown(shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())
         }

@@ -51,6 +51,7 @@ mod panics;
 pub mod registration;
 mod request_state;
 mod server;
+mod signal;
 mod stream;
 mod streaming;
 mod tasks;
@@ -72,7 +73,8 @@ pub use mocopr_transport::http::{EndpointConfig, ListenerConfig, ServeHttp, Stre
 pub use mocopr_transport::{Notifier, Session, SessionState};
 pub use registration::{Registration, ResourceDefinition};
 pub use server::{McpServer, McpServerBuilder};
-pub use stream::{StdioConfig, StdioConfigBuilder, serve_connection, serve_stdio};
+pub use signal::shutdown_signal;
+pub use stream::{StdioConfig, StdioConfigBuilder, serve_connection, serve_stdio, serve_stdio_until};
 pub use streaming::{ResourceStream, StreamEncoding};
 
 /// What the `mocopr-macros` expansions name; not a stable API.

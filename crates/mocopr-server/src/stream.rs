@@ -120,10 +120,33 @@ where
     S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
+    serve_stdio_until(service, config, std::future::pending()).await
+}
+
+/// Serves `service` over stdin/stdout until stdin closes or `shutdown` resolves (e.g.
+/// [`shutdown_signal`](crate::shutdown_signal)): then it reads nothing more, lets the requests
+/// in flight finish and be answered (up to the drain timeout; listen streams end at once),
+/// and returns.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mocopr_server::{McpServer, StdioConfig, serve_stdio_until};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = McpServer::builder().tool("hello", || async { "Hello!" }).build()?;
+/// serve_stdio_until(server, StdioConfig::default(), tokio::time::sleep(Duration::from_secs(60))).await?;
+/// # Ok(()) }
+/// ```
+pub async fn serve_stdio_until<S, F>(service: S, config: StdioConfig, shutdown: F) -> Result<(), TransportError>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    F: Future<Output = ()>,
+{
     config.framing.validate()?;
     let reader = FrameReader::new(stdio::stdin(), &config.framing);
     let (sink, writer) = spawn_writer(stdio::stdout(), &config.framing);
-    serve_connection(service, reader, sink, config).await?;
+    serve_connection_until(service, reader, sink, config, shutdown).await?;
     writer.await.map_err(|e| TransportError::Io { source: std::io::Error::other(e) })?
 }
 
@@ -146,7 +169,7 @@ type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
 /// ```
 pub async fn serve_connection<S, R>(
     service: S,
-    mut reader: FrameReader<R>,
+    reader: FrameReader<R>,
     sink: FrameSink,
     config: StdioConfig,
 ) -> Result<(), TransportError>
@@ -154,6 +177,23 @@ where
     S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
     R: AsyncRead + Unpin,
+{
+    serve_connection_until(service, reader, sink, config, std::future::pending()).await
+}
+
+/// [`serve_connection`], reading no more once `shutdown` resolves.
+async fn serve_connection_until<S, R, F>(
+    service: S,
+    mut reader: FrameReader<R>,
+    sink: FrameSink,
+    config: StdioConfig,
+    shutdown: F,
+) -> Result<(), TransportError>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    R: AsyncRead + Unpin,
+    F: Future<Output = ()>,
 {
     let session = Arc::new(Session::new());
     // However the connection ends (input over, a read or write error), its session ends too.
@@ -170,7 +210,17 @@ where
 
     let mut conn =
         Connection { service, session, sink, connection: connection.clone(), listens: listens.clone(), in_flight };
-    while reader.read_batch(&mut batch).await? {
+    tokio::pin!(shutdown);
+    loop {
+        let more = tokio::select! {
+            biased;
+            // Asked to stop: what was read is served, nothing more is read.
+            () = &mut shutdown => false,
+            more = reader.read_batch(&mut batch) => more?,
+        };
+        if !more {
+            break;
+        }
         for item in batch.drain(..) {
             match item {
                 Inbound::Frame(frame) => conn.frame(frame, &mut out, &permits, &mut tasks).await,
@@ -184,8 +234,8 @@ where
             conn.sink.send(bytes).await?;
         }
     }
-    // The peer closed its side: end its listen streams, give running requests a moment, then
-    // stop them.
+    // The peer closed its side (or the server is stopping): end its listen streams, give
+    // running requests a moment, then stop them.
     listens.cancel();
     if tokio::time::timeout(config.drain_timeout, async { while tasks.join_next().await.is_some() {} }).await.is_err() {
         connection.cancel();
