@@ -210,3 +210,31 @@ async fn countdown_streams_its_progress_over_http_in_both_eras() {
         assert!(refused.is_err(), "{versions}: {refused:?}");
     }
 }
+
+/// The server process dies in the middle of a call: the client's call ends with a clear
+/// error, promptly, in both eras (a legacy stream's resume finds no server; the call itself
+/// is never sent again, only the side-effect-free resume is tried).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_server_dies_mid_stream_ends_with_a_clear_error() {
+    for versions in ["2026-07-28", "2025-11-25"] {
+        let mut command = Command::new(example_path("echo-server"));
+        command.args(["http", "--bind", "127.0.0.1:0"]).env("ECHO_SERVER_VERSIONS", versions);
+        let mut server = ListeningServer::start(command).await.expect("echo-server says where it listens");
+        let client = mocopr_client::McpClient::builder().connect_http(server.url()).await.expect("connect");
+        let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let options = mocopr_client::CallOptions::default().with_progress(move |_| {
+            let _ = heard_tx.send(());
+        });
+        let call = tokio::spawn(async move {
+            client.call_tool_with("countdown", json!({"count": 100, "interval_ms": 50}), &options).await
+        });
+        tokio::time::timeout(Duration::from_secs(10), heard.recv()).await.expect("a step").expect("open");
+        server.child_mut().kill().await.expect("kill the server");
+        let started = std::time::Instant::now();
+        let ended = tokio::time::timeout(Duration::from_secs(20), call).await.expect("the call ends").expect("task");
+        let error = ended.expect_err("no answer can come");
+        assert!(!error.to_string().is_empty(), "{versions}");
+        assert!(started.elapsed() < Duration::from_secs(15), "{versions}: ended after {:?}", started.elapsed());
+        eprintln!("{versions}: {error}");
+    }
+}
