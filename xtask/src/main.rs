@@ -8,6 +8,7 @@ mod flamegraph;
 mod fuzz;
 mod install;
 mod loadtest;
+mod soak;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -50,6 +51,12 @@ commands:
              executions per target; a crash fails with the input saved in fuzz/artifacts/TARGET;
              --minimize merges what runs found into the committed corpus; --seed adds the
              official 2026-07-28 examples and the malformed-input table to the corpora
+  soak [--duration 60s] [--redis]
+             production-server (release) under the realistic mix (50 clients, 1,000 req/s) for
+             the duration, in windows (10 s each up to 2 min, then a minute each): requests,
+             errors, p50 and p99 per window, and resident memory after the first window and at
+             the end; fails on any failed request or memory growth of 10% or more; --redis
+             gives the server's cache an L2 in a redis-server started for the run
   help       this text
 ";
 
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("flamegraph") => flamegraph::run(&args[1..]),
         Some("fuzz") => fuzz::run_all(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -456,14 +456,29 @@ impl HttpLink {
             ))
             .await;
             let request = self.stream_get(Some(&last))?;
-            // A server that is gone, or a resume it refuses, ends the wait with that error.
-            let (response, lease) = self.send(request).await?;
+            // A server that cannot be reached, or answers 5xx, may be back (or another one may
+            // answer) at the next try; a resume it refuses (4xx) is final.
+            let (response, lease) = match self.send(request).await {
+                Ok(sent) if sent.0.status().is_server_error() => {
+                    fruitless += 1;
+                    seen.broken = Some(format!("resuming the stream failed with {}", sent.0.status()));
+                    continue;
+                }
+                Ok(sent) => sent,
+                Err(error) => {
+                    fruitless += 1;
+                    seen.broken = Some(format!("resuming the stream failed: {error}"));
+                    continue;
+                }
+            };
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
             }
             let more = self.read_events(response.into_body(), inner, waiting).await;
             lease.release();
-            fruitless = if more.last_event_id.is_some() { 0 } else { fruitless + 1 };
+            // Only a new event is progress (a server repeating the same id is not).
+            let moved = more.last_event_id.as_ref().is_some_and(|id| Some(id) != seen.last_event_id.as_ref());
+            fruitless = if moved { 0 } else { fruitless + 1 };
             seen = Seen {
                 answered: more.answered,
                 last_event_id: more.last_event_id.or(seen.last_event_id),
@@ -579,7 +594,7 @@ struct AnswerId {
 /// Bytes an event may carry beyond its message: field names, id, line breaks.
 const EVENT_OVERHEAD: usize = 64 * 1024;
 /// How many resumes in a row that bring no new event one POST's stream gets at most.
-const MAX_RESUMES: usize = 5;
+const MAX_RESUMES: usize = 10;
 /// The wait before resuming when the server gave no `retry`.
 const DEFAULT_RETRY_MS: u64 = 1000;
 /// The longest wait before resuming, whatever `retry` says.

@@ -170,7 +170,8 @@ impl RequestCtx {
     /// (SSE polling, legacy Streamable HTTP from 2025-11-25 on): the client reconnects after the
     /// server's `retry` delay and resumes after the last event it got, and what the handler
     /// sends meanwhile waits, recorded. Returns `false` where that is not possible (stdio,
-    /// 2026-07-28, a request without a session); the stream then simply stays open.
+    /// 2026-07-28, a request without a session or of an earlier revision); the stream then
+    /// simply stays open, as it does when the endpoint's store records no request streams.
     ///
     /// ```
     /// use std::time::Duration;

@@ -5,6 +5,8 @@
 //! end a long stream's connection itself (SSE polling); a stream resumes only in its own
 //! session; and a 2025-06-18 session gets ids without the priming event.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,12 +17,36 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mocopr_core::types::Tool;
 use mocopr_server::{EndpointConfig, HandlerError, McpServer, RequestCtx, serve_http};
+use mocopr_transport::http::{EventStore, InMemoryEventStore, InMemorySessionStore};
 use serde_json::{Value, json};
 
-/// Serves a server whose `count` tool sends five progress notifications 40 ms apart, and
-/// whose `poll` tool ends its stream's connection and answers 100 ms later.
+/// Sets its flag when dropped: the handler's future ended (finished or was dropped).
+struct StopFlag(Arc<AtomicBool>);
+
+impl Drop for StopFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Serves a server whose `count` tool sends five progress notifications 40 ms apart, whose
+/// `poll` tool ends its stream's connection and answers 100 ms later, and whose `wait` tool
+/// sends one notification and waits to be cancelled (setting `stopped` when it ends).
 async fn start(config: EndpointConfig) -> String {
+    start_with(config, Arc::default(), None).await
+}
+
+async fn start_with(config: EndpointConfig, stopped: Arc<AtomicBool>, events: Option<Arc<dyn EventStore>>) -> String {
     let server = McpServer::builder()
+        .tool(Tool::new("wait"), move |ctx: RequestCtx| {
+            let flag = StopFlag(stopped.clone());
+            async move {
+                let _flag = flag;
+                ctx.progress(1.0, None, None).await;
+                ctx.cancelled().await;
+                Ok::<_, HandlerError>("cancelled".to_owned())
+            }
+        })
         .tool(Tool::new("count"), |ctx: RequestCtx| async move {
             for step in 1..=5 {
                 tokio::time::sleep(Duration::from_millis(40)).await;
@@ -37,8 +63,22 @@ async fn start(config: EndpointConfig) -> String {
         .expect("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    tokio::spawn(serve_http(listener, server.into_http(config)).with_path("/mcp").into_future());
+    let endpoint = match events {
+        Some(events) => server.into_http_with_stores(config, Arc::new(InMemorySessionStore::new(100)), events),
+        None => server.into_http(config),
+    };
+    tokio::spawn(serve_http(listener, endpoint).with_path("/mcp").into_future());
     url
+}
+
+async fn stops(flag: &AtomicBool) -> bool {
+    for _ in 0..300 {
+        if flag.load(Ordering::SeqCst) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
 }
 
 fn client() -> Client<HttpConnector, Full<Bytes>> {
@@ -233,4 +273,61 @@ async fn a_2025_06_18_stream_has_ids_but_no_priming_event() {
     let body = polled.into_body().collect().await.expect("body").to_bytes();
     let answer: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(answer["result"]["content"][0]["text"], "closed: false");
+}
+
+#[tokio::test]
+async fn a_recorded_call_goes_on_without_its_connection_until_cancelled_or_its_session_ends() {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let url = start_with(EndpointConfig::default(), stopped.clone(), None).await;
+    let session = session(&url, "2025-11-25").await;
+    let mut events = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
+    events.next().await.expect("the priming event");
+    events.next().await.expect("the notification");
+    drop(events);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!stopped.load(Ordering::SeqCst), "disconnecting is not cancelling");
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}});
+    assert_eq!(send(post(&url, Some(&session), "2025-11-25", &cancel)).await.status(), StatusCode::ACCEPTED);
+    assert!(stops(&stopped).await, "notifications/cancelled stops the call");
+
+    stopped.store(false, Ordering::SeqCst);
+    let mut events = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
+    events.next().await.expect("the priming event");
+    drop(events);
+    let delete =
+        Request::delete(&url).header("mcp-session-id", &session).body(Full::new(Bytes::new())).expect("request");
+    assert_eq!(send(delete).await.status(), StatusCode::OK);
+    assert!(stops(&stopped).await, "the session's end stops its calls");
+}
+
+/// A store that keeps the standalone log but records no request streams (the trait's
+/// default).
+struct NoRequestStreams(InMemoryEventStore);
+
+impl EventStore for NoRequestStreams {
+    fn append(&self, message: Bytes) -> futures_util::future::BoxFuture<'_, ()> {
+        self.0.append(message)
+    }
+    fn replay_after<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Option<Vec<mocopr_transport::http::Event>>> {
+        self.0.replay_after(id)
+    }
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<mocopr_transport::http::Event> {
+        self.0.subscribe()
+    }
+}
+
+#[tokio::test]
+async fn without_recording_a_dropped_stream_cancels_its_call_and_has_no_ids() {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let store: Arc<dyn EventStore> = Arc::new(NoRequestStreams(InMemoryEventStore::default()));
+    let url = start_with(EndpointConfig::default(), stopped.clone(), Some(store)).await;
+    let session = session(&url, "2025-11-25").await;
+    let mut events = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
+    let first = events.next().await.expect("the notification");
+    assert!(first.id.is_empty() && first.data.is_some(), "no priming event, no id: {first:?}");
+    drop(events);
+    assert!(stops(&stopped).await, "an unrecorded stream's call ends with its connection");
 }

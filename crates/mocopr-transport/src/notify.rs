@@ -45,7 +45,8 @@ impl Notifier {
     /// Ends the connection that carries this request's event stream, without ending the
     /// request: the client reconnects after the server's `retry` delay and resumes the stream
     /// after its last event (legacy Streamable HTTP, 2025-11-25, SSE polling). Returns `false`
-    /// where the transport cannot (stdio, 2026-07-28, a stream not being recorded).
+    /// where the transport cannot (stdio, 2026-07-28, a session of an earlier revision); a
+    /// stream the endpoint's store does not record simply stays open.
     ///
     /// ```
     /// use mocopr_transport::Notifier;

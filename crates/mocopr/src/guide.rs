@@ -41,5 +41,8 @@ pub mod limits_and_security {}
 #[doc = include_str!("../../../docs/guide/13-authorization.md")]
 pub mod authorization {}
 
+#[doc = include_str!("../../../docs/guide/14-reliability.md")]
+pub mod reliability {}
+
 #[doc = include_str!("../../../docs/guide/12-status.md")]
 pub mod status {}

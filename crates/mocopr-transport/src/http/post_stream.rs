@@ -7,8 +7,10 @@
 //! (with a shared store) in another. The server may also end the connection itself (SSE
 //! polling: after `sse_poll_after`, or when the handler asks), sending `retry` first.
 //!
-//! Without recording (2026-07-28, no session, a store that keeps no request streams), the
-//! client going away cancels the request, as before.
+//! A recorded call ends with its answer, `notifications/cancelled` or its session's `DELETE`.
+//! Without recording (2026-07-28, no session, a store that keeps no request streams, a record
+//! that failed, more than `MAX_RECORDED_CALLS` recorded at once), the client going away
+//! cancels the request.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -22,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use mocopr_core::service::McpResponse;
-use mocopr_core::{ErrorCode, ErrorObject};
+use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 
 use super::body::{HttpBody, sse_event};
 use super::events::EventStore;
@@ -38,27 +40,65 @@ const SSE_AFTER: &[u8] = b"\n\n";
 /// stream's newest recorded event number. An entry goes when its stream ends.
 pub(super) type LiveStreams = Arc<Mutex<HashMap<String, watch::Receiver<u64>>>>;
 
-/// Records a POST's events for resumption.
+/// The recorded calls in flight, by session and request id, to cancel them
+/// (`notifications/cancelled`, `DELETE`); at most [`MAX_RECORDED_CALLS`].
+pub(super) type RecordedCalls = Arc<Mutex<HashMap<(String, RequestId), CancellationToken>>>;
+
+/// Most calls whose streams are recorded at once: beyond it a call's stream is not recorded
+/// (and the client going away cancels it, as for any unrecorded stream).
+pub(super) const MAX_RECORDED_CALLS: usize = 1024;
+
+/// Records a POST's events for resumption. Dropped when a record fails: the stream is an
+/// ordinary one from there on.
 pub(super) struct Recorder {
     events: Arc<dyn EventStore>,
     stream: RequestStream,
     next: u64,
-    /// Whether every event so far was recorded: after one that was not, the rest go out
-    /// without ids (a resume must not skip the one missing).
-    intact: bool,
     recorded: watch::Sender<u64>,
     live: LiveStreams,
+    calls: RecordedCalls,
+    call: (String, RequestId),
     /// Whether the session speaks 2025-11-25 or later: priming event, and SSE polling.
     polling: bool,
 }
 
+/// What a [`Recorder`] is made from.
+pub(super) struct Recording<'a> {
+    pub(super) events: Arc<dyn EventStore>,
+    pub(super) session: &'a str,
+    pub(super) request: RequestId,
+    pub(super) cancel: CancellationToken,
+    pub(super) polling: bool,
+    pub(super) live: &'a LiveStreams,
+    pub(super) calls: &'a RecordedCalls,
+}
+
 impl Recorder {
-    /// A recorder for a new stream of `session`.
-    pub(super) fn new(events: Arc<dyn EventStore>, session: &str, polling: bool, live: &LiveStreams) -> Option<Self> {
-        let stream = RequestStream::open(session)?;
+    /// A recorder for a new stream of the session's; `None` when as many calls are recorded
+    /// as may be.
+    pub(super) fn new(recording: Recording<'_>) -> Option<Self> {
+        let call = (recording.session.to_owned(), recording.request);
+        {
+            let mut calls = recording.calls.lock().unwrap_or_else(PoisonError::into_inner);
+            if calls.len() >= MAX_RECORDED_CALLS {
+                crate::limit_reached("max_recorded_calls");
+                return None;
+            }
+            calls.insert(call.clone(), recording.cancel);
+        }
+        let stream = RequestStream::open(recording.session)?;
         let (recorded, watching) = watch::channel(0);
-        live.lock().unwrap_or_else(PoisonError::into_inner).insert(stream.id.clone(), watching);
-        Some(Recorder { events, stream, next: 0, intact: true, recorded, live: live.clone(), polling })
+        recording.live.lock().unwrap_or_else(PoisonError::into_inner).insert(stream.id.clone(), watching);
+        Some(Recorder {
+            events: recording.events,
+            stream,
+            next: 0,
+            recorded,
+            live: recording.live.clone(),
+            calls: recording.calls.clone(),
+            call,
+            polling: recording.polling,
+        })
     }
 
     /// Whether the server may end this stream's connection for the client to poll.
@@ -66,22 +106,23 @@ impl Recorder {
         self.polling
     }
 
-    /// Records `message` (empty for the priming event) as the next event; the event to send.
-    async fn record(&mut self, message: Bytes, end: bool, retry: Option<Duration>) -> Bytes {
+    /// Records `message` (empty for the priming event) as the next event; the event to send,
+    /// `None` when it could not be recorded.
+    async fn record(&mut self, message: Bytes, end: bool, retry: Option<Duration>) -> Option<Bytes> {
         let seq = self.next;
         self.next += 1;
-        if self.intact && self.events.append_to_stream(&self.stream, seq, message.clone(), end).await {
-            self.recorded.send_replace(seq);
-            return event_with_id(&self.stream.event_id(seq), &message, retry);
+        if !self.events.append_to_stream(&self.stream, seq, message.clone(), end).await {
+            return None;
         }
-        self.intact = false;
-        if message.is_empty() { Bytes::new() } else { sse_event(&message) }
+        self.recorded.send_replace(seq);
+        Some(event_with_id(&self.stream.event_id(seq), &message, retry))
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
         self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.stream.id);
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.call);
     }
 }
 
@@ -165,9 +206,8 @@ impl PostStream {
             }
         };
         tokio::pin!(closing);
-        let polling = recorder.as_ref().is_some_and(Recorder::polls);
         let poll_deadline = async move {
-            match poll_after.filter(|_| polling) {
+            match poll_after {
                 Some(after) => tokio::time::sleep(after).await,
                 None => std::future::pending().await,
             }
@@ -176,46 +216,52 @@ impl PostStream {
         // `None` once the connection is gone or was ended by the server.
         let mut out = Some(body_tx);
         let mut notifications_open = true;
-        let mut tick = tokio::time::interval(keep_alive);
+        let mut tick = tokio::time::interval(keep_alive.max(Duration::from_millis(1)));
         tick.tick().await;
-        if let Some(recorder) = recorder.as_mut().filter(|r| r.polls()) {
-            let priming = recorder.record(Bytes::new(), false, Some(retry)).await;
-            send(&mut out, priming).await;
+        if let Some(active) = recorder.as_mut().filter(|r| r.polls()) {
+            match active.record(Bytes::new(), false, Some(retry)).await {
+                Some(priming) => send(&mut out, priming).await,
+                None => drop_recorder(&mut recorder),
+            }
         }
         if let Some(first) = first {
-            let event = event(&mut recorder, first).await;
+            let event = event(&mut recorder, first, false).await;
             send(&mut out, event).await;
         }
         loop {
+            // Unrecorded (or no longer recorded), a stream nobody reads is a call nobody waits for.
             if out.is_none() && recorder.is_none() {
                 token.cancel();
                 return;
             }
+            let polling = recorder.as_ref().is_some_and(Recorder::polls);
             tokio::select! {
                 biased;
+                // Cancelled (`notifications/cancelled`, `DELETE`): the handler is dropped and
+                // the call gets no answer.
+                () = token.cancelled() => return,
                 message = rx.recv(), if notifications_open => match message {
                     Some(message) => {
-                        let event = event(&mut recorder, message).await;
+                        let event = event(&mut recorder, message, false).await;
                         send(&mut out, event).await;
                     }
                     None => notifications_open = false,
                 },
                 Ok(response) = &mut future => {
                     while let Ok(message) = rx.try_recv() {
-                        let event = event(&mut recorder, message).await;
+                        let event = event(&mut recorder, message, false).await;
                         send(&mut out, event).await;
                     }
-                    match recorder.as_mut() {
-                        Some(recorder) => {
-                            let bytes = Bytes::from(response_bytes(response).await);
-                            let event = recorder.record(bytes, true, None).await;
-                            send(&mut out, event).await;
-                        }
-                        None => {
-                            if let Some(tx) = &out {
-                                send_response(response, SSE_BEFORE, SSE_AFTER, tx).await;
-                            }
-                        }
+                    // A streamed result (a large resource) goes out as it comes, unrecorded.
+                    if matches!(response.outcome, Ok(mocopr_core::service::ResultBody::Stream(_))) {
+                        drop_recorder(&mut recorder);
+                    }
+                    if recorder.is_some() {
+                        let bytes = Bytes::from(response_bytes(response).await);
+                        let event = event(&mut recorder, bytes, true).await;
+                        send(&mut out, event).await;
+                    } else if let Some(tx) = &out {
+                        send_response(response, SSE_BEFORE, SSE_AFTER, tx).await;
                     }
                     return;
                 }
@@ -235,7 +281,7 @@ impl PostStream {
                     send(&mut out, retry_event(retry)).await;
                     out = None;
                 }
-                () = &mut poll_deadline, if out.is_some() => {
+                () = &mut poll_deadline, if polling && out.is_some() => {
                     send(&mut out, retry_event(retry)).await;
                     out = None;
                 }
@@ -244,12 +290,21 @@ impl PostStream {
     }
 }
 
-/// The event for `message`: recorded (with an id) when the stream is.
-async fn event(recorder: &mut Option<Recorder>, message: Bytes) -> Bytes {
-    match recorder.as_mut() {
-        Some(recorder) => recorder.record(message, false, None).await,
-        None => sse_event(&message),
+/// Stops recording: the stream goes on as an ordinary one (a resume following it ends).
+fn drop_recorder(recorder: &mut Option<Recorder>) {
+    *recorder = None;
+}
+
+/// The event for `message`: recorded (with an id) while the stream is; a record that fails
+/// ends the recording.
+async fn event(recorder: &mut Option<Recorder>, message: Bytes, end: bool) -> Bytes {
+    if let Some(active) = recorder.as_mut() {
+        if let Some(event) = active.record(message.clone(), end, None).await {
+            return event;
+        }
+        drop_recorder(recorder);
     }
+    sse_event(&message)
 }
 
 /// Sends `event` while the connection is there; forgets the connection once it is gone.
@@ -304,10 +359,12 @@ impl Resume {
     }
 
     async fn run(mut self, mut replay: super::request_streams::StreamReplay, tx: mpsc::Sender<Bytes>) {
-        let stream = RequestStream { id: self.stream.clone(), session: self.session.clone() };
-        let mut tick = tokio::time::interval(self.keep_alive);
+        let stream = RequestStream::new(self.stream.clone(), self.session.clone());
+        let mut tick = tokio::time::interval(self.keep_alive.max(Duration::from_millis(1)));
         tick.tick().await;
+        let mut waited = Duration::ZERO;
         loop {
+            let delivered = !replay.events.is_empty();
             for (seq, message) in std::mem::take(&mut replay.events) {
                 if tx.send(event_with_id(&stream.event_id(seq), &message, None)).await.is_err() {
                     return;
@@ -317,30 +374,53 @@ impl Resume {
             if replay.ended {
                 return;
             }
-            let Some(live) = self.live.as_mut() else {
-                // Produced elsewhere: come back for the rest.
-                let _ = tx.send(retry_event(self.retry)).await;
-                return;
-            };
-            tokio::select! {
-                changed = live.changed() => {
-                    // The producer ended (its last event is recorded) or recorded more.
-                    if changed.is_err() {
-                        self.live = None;
+            match self.live.as_mut() {
+                // Produced here: follow it as it records.
+                Some(live) => {
+                    tokio::select! {
+                        changed = live.changed() => {
+                            // The producer ended (its last event is recorded, or it stopped
+                            // recording) or recorded more.
+                            if changed.is_err() {
+                                self.live = None;
+                            }
+                        }
+                        _ = tick.tick() => {
+                            if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                        () = tx.closed() => return,
                     }
                 }
-                _ = tick.tick() => {
-                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                // Produced elsewhere (or no longer producing): look again for a while, then
+                // send the client back with `retry`.
+                None => {
+                    waited = if delivered { Duration::ZERO } else { waited + ELSEWHERE_POLL };
+                    if waited >= ELSEWHERE_WAIT {
+                        let _ = tx.send(retry_event(self.retry)).await;
                         return;
                     }
-                    continue;
+                    tokio::select! {
+                        () = tokio::time::sleep(ELSEWHERE_POLL) => {}
+                        () = tx.closed() => return,
+                    }
                 }
-                () = tx.closed() => return,
             }
             match self.events.replay_stream_after(&self.stream, self.after).await {
                 Some(more) => replay = more,
-                None => return,
+                // Lost (forgotten, or a hole): the client's next resume gets the refusal.
+                None => {
+                    let _ = tx.send(retry_event(self.retry)).await;
+                    return;
+                }
             }
         }
     }
 }
+
+/// How often a resume of a stream another process produces looks at the store.
+const ELSEWHERE_POLL: Duration = Duration::from_millis(250);
+/// How long such a resume waits for a new event before it sends the client back.
+const ELSEWHERE_WAIT: Duration = Duration::from_secs(10);

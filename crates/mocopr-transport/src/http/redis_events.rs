@@ -299,6 +299,9 @@ impl EventStore for RedisEventStore {
         end: bool,
     ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
+            if message.len() > super::request_streams::MAX_STREAM_BYTES {
+                return false;
+            }
             let mut connection = self.inner.connection.clone();
             match super::redis_request_streams::append(&mut connection, &self.key, stream, seq, &message, end).await {
                 Ok(()) => true,

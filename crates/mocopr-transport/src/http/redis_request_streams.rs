@@ -1,13 +1,16 @@
 //! Request streams in Redis (for [`RedisEventStore`](super::RedisEventStore)): one Redis stream
 //! per POST event stream, under `LOG_KEY:stream:ID`, whose entry ids are `0-(SEQ+1)` (so the
 //! producer's own order is the log's, and any process replays it), each entry carrying its
-//! session (`s`), message (`m`) and, on the last, `e`. The key expires a while after the last
-//! event, and keeps at most about `MAX_STREAM_EVENTS` entries.
+//! session (`s`), message (`m`) and, on the last, `e`. The key expires five minutes after the
+//! answer (an hour after the newest event while the answer has not come), keeps at most about
+//! `MAX_STREAM_EVENTS` entries, and takes no message over `MAX_STREAM_BYTES`.
 
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
 
-use super::request_streams::{MAX_STREAM_EVENTS, RequestStream, STREAM_EVENTS_TTL, StreamReplay, contiguous_after};
+use super::request_streams::{
+    MAX_STREAM_EVENTS, RequestStream, STREAM_EVENTS_TTL, StreamReplay, UNFINISHED_STREAM_TTL, contiguous_after,
+};
 
 /// Most entries one `XRANGE` returns at once.
 const READ_COUNT: usize = 256;
@@ -36,8 +39,19 @@ pub(super) async fn append(
     if end {
         add.arg("e").arg(1);
     }
-    let ttl = u64::try_from(STREAM_EVENTS_TTL.as_millis()).unwrap_or(u64::MAX);
-    redis::pipe().add_command(add).ignore().cmd("PEXPIRE").arg(&key).arg(ttl).ignore().exec_async(connection).await
+    let ttl = if end { STREAM_EVENTS_TTL } else { UNFINISHED_STREAM_TTL };
+    let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    // One transaction: a key is never left without its expiry.
+    redis::pipe()
+        .atomic()
+        .add_command(add)
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(&key)
+        .arg(ttl)
+        .ignore()
+        .exec_async(connection)
+        .await
 }
 
 /// The events of `stream` after `after`; `Ok(None)` when the stream is unknown, or no longer
@@ -57,6 +71,10 @@ pub(super) async fn replay_after(
     };
     let session = String::from_utf8_lossy(session).into_owned();
     let ended = field(&newest_fields, b"e").is_some();
+    // A position the stream never reached is not one of its ids.
+    if after > newest_seq {
+        return Ok(None);
+    }
     let mut events = Vec::new();
     let mut from = format!("0-{}", after.saturating_add(1));
     // Nothing newer than `after`: nothing to read.

@@ -13,12 +13,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-/// How long a request stream's events stay resumable after its last event.
+/// How long a request stream's events stay resumable after its last event (its answer).
 pub(crate) const STREAM_EVENTS_TTL: Duration = Duration::from_secs(300);
+/// How long a stream whose answer has not come yet stays resumable after its newest event (a
+/// call may be silent for a long while).
+pub(crate) const UNFINISHED_STREAM_TTL: Duration = Duration::from_secs(3600);
 /// Most events one request stream keeps (the oldest go first).
 pub(crate) const MAX_STREAM_EVENTS: usize = 1024;
 /// Most bytes of messages one request stream keeps in memory (the oldest go first).
-const MAX_STREAM_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_STREAM_BYTES: usize = 4 * 1024 * 1024;
 /// Most request streams kept in memory at once (the least recently used go first).
 const MAX_STREAMS: usize = 1024;
 /// Most bytes all request streams keep in memory together.
@@ -173,6 +176,10 @@ impl InMemoryRequestStreams {
         state.expire(Instant::now());
         let recorded = state.streams.get(stream)?;
         let newest = recorded.events.back().map(|(seq, _)| *seq);
+        // A position the stream never reached is not one of its ids.
+        if newest.is_none_or(|newest| after > newest) {
+            return None;
+        }
         // Something after `after` was recorded but is no longer kept: a gap, not a replay.
         if let Some(&(oldest, _)) = recorded.events.front()
             && oldest > after.saturating_add(1)
@@ -193,7 +200,8 @@ impl State {
         let before = self.streams.len();
         let mut freed = 0;
         self.streams.retain(|_, recorded| {
-            let keep = now.duration_since(recorded.touched) < STREAM_EVENTS_TTL;
+            let ttl = if recorded.ended { STREAM_EVENTS_TTL } else { UNFINISHED_STREAM_TTL };
+            let keep = now.duration_since(recorded.touched) < ttl;
             if !keep {
                 freed += recorded.bytes;
             }
@@ -242,6 +250,7 @@ mod tests {
         assert!(streams.replay_after("a", 3).unwrap().events.is_empty());
         assert!(!streams.replay_after("b", 0).unwrap().ended);
         assert!(streams.replay_after("c", 0).is_none(), "an unknown stream");
+        assert!(streams.replay_after("a", 4).is_none(), "a position the stream never reached");
     }
 
     #[test]

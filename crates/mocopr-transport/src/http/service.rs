@@ -33,7 +33,7 @@ use super::body::HttpBody;
 use super::config::EndpointConfig;
 use super::events::{EventStore, InMemoryEventStore, event_position};
 use super::origin;
-use super::post_stream::{LiveStreams, PostStream, Recorder, Resume};
+use super::post_stream::{LiveStreams, PostStream, RecordedCalls, Recorder, Recording, Resume};
 use super::replies::{
     accepted, bad_request_without_body, error_response, json_response, rejection_bytes, session_not_found,
     set_sse_headers, store_unavailable, too_large,
@@ -71,6 +71,8 @@ struct Shared<S> {
     listen_slots: Arc<tokio::sync::Semaphore>,
     /// The request streams this process is producing, for a resume here to follow live.
     live_streams: LiveStreams,
+    /// The recorded calls in flight, to cancel (a recorded call outlives its connection).
+    recorded_calls: RecordedCalls,
 }
 
 /// The log a legacy HTTP session's change notifications go to: given to every legacy request
@@ -136,6 +138,7 @@ where
                 standalone,
                 listen_slots,
                 live_streams: LiveStreams::default(),
+                recorded_calls: RecordedCalls::default(),
             }),
         }
     }
@@ -230,6 +233,13 @@ where
         }
         if let Some(stream) = self.standalone().remove(id) {
             stream.cancel();
+        }
+        // The session's recorded calls end with it.
+        for ((session, _), call) in self.recorded_calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter()
+        {
+            if session == id {
+                call.cancel();
+            }
         }
         if self.sessions.remove(id).await { Response::new(HttpBody::empty()) } else { session_not_found() }
     }
@@ -432,6 +442,18 @@ where
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
                     session.update(|s| s.initialized = true);
                 }
+                // A recorded call outlives its connection: this is how it is cancelled.
+                if let (Some(id), "notifications/cancelled") = (session_id, notification.method.as_ref())
+                    && let Ok(params) = notification.params::<mocopr_core::types::CancelledNotificationParams>()
+                    && let Some(request) = params.request_id
+                {
+                    let key = (id.to_owned(), request);
+                    if let Some(call) =
+                        self.recorded_calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key)
+                    {
+                        call.cancel();
+                    }
+                }
                 if let Some(saving) = saving {
                     saving.save().await;
                 }
@@ -472,6 +494,7 @@ where
         }
         let token = CancellationToken::new();
         request.extensions.insert(token.clone());
+        let request_id = request.id.clone();
         let (tx, mut rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
         // A legacy session's stream is recorded, to be resumed; from 2025-11-25 on, the server
         // may also end its connection for the client to poll.
@@ -511,8 +534,16 @@ where
             },
         };
         guard.disarm();
-        let recorder = recording.and_then(|(id, state)| {
-            Recorder::new(self.events.clone(), id, state.version >= ProtocolVersion::V2025_11_25, &self.live_streams)
+        let recorder = recording.and_then(|(session, state)| {
+            Recorder::new(Recording {
+                events: self.events.clone(),
+                session,
+                request: request_id,
+                cancel: token.clone(),
+                polling: state.version >= ProtocolVersion::V2025_11_25,
+                live: &self.live_streams,
+                calls: &self.recorded_calls,
+            })
         });
         let stream = PostStream {
             first,
