@@ -14,7 +14,8 @@
 //! a client against a legacy-only or modern-only server. `ECHO_SERVER_REDIS` (a URL such as
 //! `redis://127.0.0.1:6379/`) keeps legacy sessions and their resumable streams in Redis, so
 //! several `echo-server http` processes serve one endpoint: any of them serves any session,
-//! resumes its stream, and hears the others' changes.
+//! resumes its stream, and hears the others' changes. Several URLs, comma-separated, name the
+//! nodes of a Redis Cluster.
 //!
 //! Tools: `echo {text}` returns `text`; `add {a, b}` returns `{sum}` as structured content plus
 //! text; `touch {uri}` announces that the resource at `uri` changed (subscribers get
@@ -146,8 +147,13 @@ async fn serve_on_http(server: McpServer, bind: &str) -> Result<(), Box<dyn std:
             // Commands that take longer than this fail over to what the process can do alone;
             // Redis on the same network answers in microseconds.
             let timeout = Duration::from_millis(500);
-            let sessions = Arc::new(RedisSessionStore::new(&url, timeout)?);
-            let events = Arc::new(RedisEventStore::new(&url, timeout)?);
+            let (sessions, events) = if url.contains(',') {
+                let nodes: Vec<&str> = url.split(',').map(str::trim).collect();
+                (RedisSessionStore::cluster(nodes.clone(), timeout)?, RedisEventStore::cluster(nodes, timeout)?)
+            } else {
+                (RedisSessionStore::new(&url, timeout)?, RedisEventStore::new(&url, timeout)?)
+            };
+            let (sessions, events) = (Arc::new(sessions), Arc::new(events));
             server.into_http_with_stores(EndpointConfig::default(), sessions, events)
         }
         Err(_) => server.into_http(EndpointConfig::default()),

@@ -9,7 +9,7 @@
 //!
 //! On by default: the L1 cache in front of the server (lists, resource reads and the read-only
 //! `weather` tool are answered from memory; `--no-cache` turns it off, `--redis URL` adds a Redis
-//! L2), Prometheus metrics (`--no-metrics`), the profiler (CPU profiles on demand, allocation
+//! L2, `--redis-cluster NODE,NODE,…` a Redis Cluster as L2), Prometheus metrics (`--no-metrics`), the profiler (CPU profiles on demand, allocation
 //! counting, request tracing with a slow-request log; `--no-tracing`), the dashboard over HTTP
 //! (`/dashboard`, `/metrics`, `/health`, `/debug/pprof/profile`) on an admin listener of its own
 //! (`--admin-bind`, loopback by default; `--admin-token` adds a bearer token), or beside the MCP
@@ -135,8 +135,12 @@ struct Options {
     #[arg(long, default_value_t = 60)]
     cache_ttl_secs: u64,
     /// A Redis URL for the cache's L2 (e.g. redis://127.0.0.1:6379/); none by default.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "redis_cluster")]
     redis: Option<String>,
+    /// Nodes of a Redis Cluster for the cache's L2, comma-separated (e.g.
+    /// redis://10.0.0.1:7000,redis://10.0.0.2:7000); the client finds the others.
+    #[arg(long, value_delimiter = ',')]
+    redis_cluster: Vec<String>,
     /// Serve without recording metrics.
     #[arg(long)]
     no_metrics: bool,
@@ -206,6 +210,8 @@ async fn serve(options: Options) -> Result<(), String> {
             .with_default_ttl(Duration::from_secs(options.cache_ttl_secs));
         if let Some(url) = &options.redis {
             cache = cache.with_l2_cache(RedisConfig::new(url.clone()));
+        } else if !options.redis_cluster.is_empty() {
+            cache = cache.with_l2_cache(RedisConfig::cluster(options.redis_cluster.clone()));
         }
         // `weather` answers depend on the city alone: shared between callers (the cache keeps
         // other tools' results per caller only).
@@ -294,7 +300,7 @@ async fn serve(options: Options) -> Result<(), String> {
             if !options.no_metrics {
                 dashboard = dashboard.with_metrics(metrics);
             }
-            if let Some(cache) = cache.filter(|_| options.redis.is_some()) {
+            if let Some(cache) = cache.filter(|_| options.redis.is_some() || !options.redis_cluster.is_empty()) {
                 dashboard = dashboard.with_health_check("cache-redis", move || {
                     let cache = cache.clone();
                     async move {

@@ -7,6 +7,8 @@
 //! - [`MemoryStability`]: checks that a process's memory stays bounded over many iterations.
 //! - [`RedisServer`]: a real `redis-server` (the Debian package; `cargo xtask test` installs it
 //!   when missing) on a free loopback port without persistence, stopped when dropped.
+//! - [`RedisCluster`]: a real Redis Cluster of three masters and three replicas on loopback, whose
+//!   masters a test can kill to watch a failover.
 //! - [`TestClient`]: calls a server in process, with no transport, in either era.
 //! - [`ListeningServer`] and [`example_path`]: an example binary (or any server) started as a
 //!   child process, and the URL it printed.
@@ -26,6 +28,7 @@ mod memory;
 mod process;
 mod proxy;
 mod redis;
+mod redis_cluster;
 mod test_client;
 mod tools;
 
@@ -36,9 +39,10 @@ pub use load::{
     LatencySummary, LoadError, LoadReport, LoadScenario, LoadScenarioBuilder, LoadTester, LoadTesterBuilder, Operation,
     OperationReport, Progress, Target, WeightedOperation,
 };
-pub use memory::{MemoryGrowth, MemoryStability, peak_rss_bytes, rss_bytes};
+pub use memory::{MemoryGrowth, MemoryStability, cpu_time, peak_rss_bytes, rss_bytes};
 pub use process::{ListeningServer, example_path};
 pub use proxy::CountingProxy;
 pub use redis::{RedisServer, free_port};
+pub use redis_cluster::RedisCluster;
 pub use test_client::{TestClient, TestError};
 pub use tools::{NO_SKIP_VARIABLE, installed};

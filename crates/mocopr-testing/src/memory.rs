@@ -13,6 +13,22 @@ pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
     status_kib(pid, "VmHWM:").map(|kib| kib * 1024)
 }
 
+/// The CPU time a process has used so far (user and system), from `/proc/<pid>/stat`; `None`
+/// where `/proc` does not say. A test that expects a server to be idle compares two readings.
+///
+/// ```
+/// let used = mocopr_testing::cpu_time(std::process::id()).expect("Linux reports it");
+/// # let _ = used;
+/// ```
+pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, in USER_HZ ticks, which Linux fixes at 100 a second.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
+}
+
 fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status.lines().find_map(|line| line.strip_prefix(field))?.split_whitespace().next()?.parse().ok()
@@ -101,6 +117,13 @@ mod tests {
         let (rss, peak) = (rss_bytes(pid).unwrap(), peak_rss_bytes(pid).unwrap());
         assert!(rss > 0 && peak >= rss, "{rss} {peak}");
         assert!(rss_bytes(u32::MAX).is_none());
+        let before = cpu_time(pid).unwrap();
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_millis(200) {
+            std::hint::black_box(started.elapsed());
+        }
+        assert!(cpu_time(pid).unwrap() > before, "spinning used CPU");
+        assert!(cpu_time(u32::MAX).is_none());
     }
 
     #[tokio::test]

@@ -8,6 +8,8 @@ mod events;
 mod origin;
 mod post_stream;
 #[cfg(feature = "redis")]
+mod redis_connection;
+#[cfg(feature = "redis")]
 mod redis_events;
 #[cfg(feature = "redis")]
 mod redis_request_streams;

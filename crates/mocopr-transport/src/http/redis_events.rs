@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, MultiplexedConnection};
 use tokio::sync::broadcast;
 
 use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, LIVE_EVENTS_QUEUED, event_position};
+use super::redis_connection::{DedicatedConnection, RedisConnection};
 use super::request_streams::{RequestStream, StreamReplay};
 use crate::http::sessions::new_session_id;
 
@@ -39,8 +39,7 @@ pub struct RedisEventStore {
 
 /// What the tail task shares with the store.
 struct Inner {
-    client: redis::Client,
-    connection: ConnectionManager,
+    connection: RedisConnection,
     timeout: Duration,
     /// Marks this process's entries.
     origin: String,
@@ -62,10 +61,36 @@ impl RedisEventStore {
     /// about 4,096 events, connecting on first use (so a server starts while
     /// Redis is down). Commands time out after `timeout`. Needs a Tokio runtime.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        let connection = lazy_connection(&client, timeout)?;
+        Ok(Self::on(RedisConnection::single(url, timeout)?, timeout))
+    }
+
+    /// A log in the Redis Cluster reached through any of `nodes` (`redis://host:port`; the
+    /// client finds the rest and follows slots as they move), otherwise as [`new`](Self::new).
+    /// The log is one key, so one slot; each request stream is a key of its own. A command
+    /// whose master is failing over is retried for about five seconds, and the tail follows
+    /// the log to its new master.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_transport::http::RedisEventStore;
+    ///
+    /// # async fn run() -> Result<(), redis::RedisError> {
+    /// let nodes = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000", "redis://10.0.0.3:7000"];
+    /// let events = RedisEventStore::cluster(nodes, Duration::from_millis(500))?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
+    pub fn cluster(
+        nodes: impl IntoIterator<Item = impl Into<String>>,
+        timeout: Duration,
+    ) -> Result<Self, redis::RedisError> {
+        let nodes = nodes.into_iter().map(Into::into).collect();
+        Ok(Self::on(RedisConnection::cluster(nodes, timeout)?, timeout))
+    }
+
+    fn on(connection: RedisConnection, timeout: Duration) -> Self {
         let inner = Inner {
-            client,
             connection,
             timeout,
             // Only has to differ between processes; not a secret, so a failed random source
@@ -80,7 +105,7 @@ impl RedisEventStore {
             ready: tokio::sync::watch::channel(false).0,
             foreign: std::sync::Mutex::default(),
         };
-        Ok(RedisEventStore { key: "mcp:events".into(), max_len: DEFAULT_EVENTS_KEPT, inner: Arc::new(inner) })
+        RedisEventStore { key: "mcp:events".into(), max_len: DEFAULT_EVENTS_KEPT, inner: Arc::new(inner) }
     }
 
     /// The Redis key of the log (default `mcp:events`); every process serving the same
@@ -154,16 +179,6 @@ impl RedisEventStore {
     }
 }
 
-/// A connection manager that connects on first use (a server starts while Redis is down), with
-/// every command under `timeout` and one retry: what both Redis stores use.
-pub(super) fn lazy_connection(client: &redis::Client, timeout: Duration) -> redis::RedisResult<ConnectionManager> {
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
-        .set_number_of_retries(1);
-    ConnectionManager::new_lazy_with_config(client.clone(), config)
-}
-
 /// `XRANGE` / `XREAD` entries: id and field-value pairs.
 type Entries = Vec<(String, Vec<Vec<u8>>)>;
 
@@ -186,15 +201,12 @@ async fn newest_id(key: &str, connection: &mut impl redis::aio::ConnectionLike) 
 /// Reads new entries as they are appended and broadcasts them, until the store is dropped.
 async fn tail(store: Weak<Inner>, key: String) {
     let mut last: Option<String> = None;
-    let mut connection: Option<MultiplexedConnection> = None;
+    let mut connection: Option<DedicatedConnection> = None;
     loop {
         let Some(inner) = store.upgrade() else { return };
         let result = async {
             if connection.is_none() {
-                let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(inner.timeout))
-                    .set_response_timeout(Some(TAIL_BLOCK + inner.timeout));
-                connection = Some(inner.client.get_multiplexed_async_connection_with_config(&config).await?);
+                connection = Some(inner.connection.dedicated(TAIL_BLOCK).await?);
             }
             let Some(connection) = connection.as_mut() else { return Ok(()) };
             let after = match &last {

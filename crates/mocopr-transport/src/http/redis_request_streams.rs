@@ -6,8 +6,8 @@
 //! `MAX_STREAM_EVENTS` entries, and takes no message over `MAX_STREAM_BYTES`.
 
 use bytes::Bytes;
-use redis::aio::ConnectionManager;
 
+use super::redis_connection::RedisConnection;
 use super::request_streams::{
     MAX_STREAM_EVENTS, RequestStream, STREAM_EVENTS_TTL, StreamReplay, UNFINISHED_STREAM_TTL, contiguous_after,
 };
@@ -25,7 +25,7 @@ fn key(log_key: &str, stream: &str) -> String {
 
 /// Records event `seq` of `stream`.
 pub(super) async fn append(
-    connection: &mut ConnectionManager,
+    connection: &mut RedisConnection,
     log_key: &str,
     stream: &RequestStream,
     seq: u64,
@@ -57,7 +57,7 @@ pub(super) async fn append(
 /// The events of `stream` after `after`; `Ok(None)` when the stream is unknown, or no longer
 /// holds every event after `after`.
 pub(super) async fn replay_after(
-    connection: &mut ConnectionManager,
+    connection: &mut RedisConnection,
     log_key: &str,
     stream: &str,
     after: u64,

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use mocopr_core::ProtocolVersion;
 use mocopr_core::types::{ClientCapabilities, Implementation, LoggingLevel};
-use redis::aio::ConnectionManager;
 
+use super::redis_connection::RedisConnection;
 use super::sessions::{
     DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SESSION_MEMORY, SessionStore, SessionStoreError, new_session_id,
 };
@@ -89,7 +89,7 @@ return 1
 /// Legacy sessions in Redis. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     prefix: String,
     idle_timeout: Duration,
     local: Arc<Mutex<HashMap<String, Local>>>,
@@ -133,16 +133,44 @@ impl RedisSessionStore {
     /// after 30 minutes unused, connecting on first use (a server starts
     /// while Redis is down). Commands time out after `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        Ok(RedisSessionStore {
-            connection: super::redis_events::lazy_connection(&client, timeout)?,
+        Ok(Self::on(RedisConnection::single(url, timeout)?))
+    }
+
+    /// Sessions in the Redis Cluster reached through any of `nodes` (`redis://host:port`; the
+    /// client finds the rest and follows slots as they move), otherwise as [`new`](Self::new).
+    /// Each session's keys share one hash tag, so they live in one slot; the index of all
+    /// sessions is a key of its own. A command whose master is failing over is retried for
+    /// about five seconds; past that the session is served from this process's copy, as when
+    /// a single Redis is down.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use mocopr_transport::http::RedisSessionStore;
+    ///
+    /// let nodes = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000", "redis://10.0.0.3:7000"];
+    /// let store = RedisSessionStore::cluster(nodes, Duration::from_millis(500))?;
+    /// # Ok::<(), redis::RedisError>(())
+    /// ```
+    #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
+    pub fn cluster(
+        nodes: impl IntoIterator<Item = impl Into<String>>,
+        timeout: Duration,
+    ) -> Result<Self, redis::RedisError> {
+        let nodes = nodes.into_iter().map(Into::into).collect();
+        Ok(Self::on(RedisConnection::cluster(nodes, timeout)?))
+    }
+
+    fn on(connection: RedisConnection) -> Self {
+        RedisSessionStore {
+            connection,
             prefix: "mcp:session".into(),
             idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             local: Arc::default(),
             local_capacity: DEFAULT_LOCAL_SESSIONS,
             local_memory: SessionMemory::new(DEFAULT_SESSION_MEMORY),
             max_sessions: DEFAULT_REDIS_SESSIONS,
-        })
+        }
     }
 
     /// The most sessions in Redis, over every process sharing it (default 10,000); a new one
@@ -337,10 +365,16 @@ impl RedisSessionStore {
         pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
         pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
         // Only an entry that is there: re-entering one here could bring back a session another
-        // process just ended.
-        pipe.add_command(self.renew(id, true)).ignore();
-        let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
-            pipe.query_async(&mut self.connection.clone()).await?;
+        // process just ended. A command of its own, sent alongside: in a cluster the index
+        // lives in another slot. Its failure costs nothing the next read does not renew.
+        let renew = self.renew(id, true);
+        let (mut connection, mut index_connection) = (self.connection.clone(), self.connection.clone());
+        let (state, _renewed) = futures_util::future::join(
+            pipe.query_async::<(HashMap<String, Vec<u8>>, BTreeSet<String>)>(&mut connection),
+            renew.query_async::<i64>(&mut index_connection),
+        )
+        .await;
+        let (fields, subscriptions) = state?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
         let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
             // The id is a credential: it is never logged.
@@ -477,11 +511,17 @@ impl SessionStore for RedisSessionStore {
             }
             let local = self.local().remove(id).is_some();
             let (hash, subs) = self.keys(id);
-            let mut pipe = redis::pipe();
-            pipe.cmd("DEL").arg(&hash).arg(&subs);
-            pipe.cmd("ZREM").arg(self.index_key()).arg(id).ignore();
-            let deleted: redis::RedisResult<(u64,)> = pipe.query_async(&mut self.connection.clone()).await;
-            let deleted = deleted.map(|(n,)| n);
+            // Two commands: in a cluster the index lives in another slot than the session.
+            let mut delete = redis::cmd("DEL");
+            delete.arg(&hash).arg(&subs);
+            let mut unindex = redis::cmd("ZREM");
+            unindex.arg(self.index_key()).arg(id);
+            let (mut connection, mut index_connection) = (self.connection.clone(), self.connection.clone());
+            let (deleted, _unindexed) = futures_util::future::join(
+                delete.query_async::<u64>(&mut connection),
+                unindex.query_async::<i64>(&mut index_connection),
+            )
+            .await;
             match deleted {
                 Ok(n) => n > 0 || local,
                 Err(error) => {
