@@ -41,8 +41,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown soak option `{other}` (--duration TIME, --redis)")),
         }
     }
-    if options.duration < Duration::from_secs(10) {
-        return Err("a soak runs for 10 s at least".into());
+    // Two windows at least: memory is compared between the first and the last.
+    if options.duration < Duration::from_secs(20) {
+        return Err("a soak runs for 20 s at least".into());
     }
     Ok(options)
 }
@@ -210,10 +211,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             );
             Some(percent)
         }
-        _ => {
+        (None, _) => {
             println!("RSS: not reported on this platform");
             None
         }
+        // Read once, then no more: the server is gone.
+        (Some(_), None) => return Err("production-server exited during the soak".into()),
     };
     println!("window reports: {}", out.display());
     if errors > 0 {
@@ -236,7 +239,7 @@ mod tests {
         let long = parse(&args(&["--duration", "15m", "--redis"])).unwrap();
         assert_eq!(long, Options { duration: Duration::from_secs(900), redis: true });
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert!(parse(&args(&["--duration", "5s"])).is_err(), "too short");
+        assert!(parse(&args(&["--duration", "15s"])).is_err(), "too short for two windows");
         assert!(parse(&args(&["--duration", "soon"])).is_err());
         assert!(parse(&args(&["--fast"])).is_err());
     }

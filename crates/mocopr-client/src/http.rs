@@ -440,15 +440,17 @@ impl HttpLink {
         let mut seen = self.read_events(body, inner, waiting).await;
         // The POST's connection is free before any resume asks the pool for another.
         lease.release();
-        // Resumes that brought nothing new, in a row: a stream that keeps moving (SSE polling
-        // of a long call) is followed as long as it lasts.
-        let mut fruitless = 0;
+        // Resumes that brought nothing new, in a row, and resumes that reached no server (or a
+        // 5xx), in a row. A stream that keeps moving, or a server that asks the client back
+        // with `retry` (SSE polling, a call running in another process), is followed as long
+        // as the call's own timeout allows.
+        let (mut fruitless, mut unreachable) = (0, 0);
         loop {
             let (false, Some(last)) = (seen.answered, seen.last_event_id.clone()) else {
                 // A stream that broke without an id to resume after is an error.
                 return seen.broken.map_or(Ok(()), Err);
             };
-            if fruitless == MAX_RESUMES {
+            if fruitless == MAX_RESUMES || unreachable == MAX_UNREACHABLE_RESUMES {
                 return Err(seen.broken.unwrap_or_else(|| "the stream ended without its answer".to_owned()));
             }
             tokio::time::sleep(std::time::Duration::from_millis(
@@ -460,25 +462,31 @@ impl HttpLink {
             // answer) at the next try; a resume it refuses (4xx) is final.
             let (response, lease) = match self.send(request).await {
                 Ok(sent) if sent.0.status().is_server_error() => {
-                    fruitless += 1;
+                    unreachable += 1;
                     seen.broken = Some(format!("resuming the stream failed with {}", sent.0.status()));
                     continue;
                 }
                 Ok(sent) => sent,
                 Err(error) => {
-                    fruitless += 1;
+                    unreachable += 1;
                     seen.broken = Some(format!("resuming the stream failed: {error}"));
                     continue;
                 }
             };
+            unreachable = 0;
             if !response.status().is_success() {
                 return Err(format!("resuming the stream failed with {}", response.status()));
             }
             let more = self.read_events(response.into_body(), inner, waiting).await;
             lease.release();
-            // Only a new event is progress (a server repeating the same id is not).
+            // Only a new event is progress (a server repeating the same id is not); a server
+            // that sent `retry` asked to be polled, which is not a failure either.
             let moved = more.last_event_id.as_ref().is_some_and(|id| Some(id) != seen.last_event_id.as_ref());
-            fruitless = if moved { 0 } else { fruitless + 1 };
+            if moved {
+                fruitless = 0;
+            } else if more.retry_ms.is_none() {
+                fruitless += 1;
+            }
             seen = Seen {
                 answered: more.answered,
                 last_event_id: more.last_event_id.or(seen.last_event_id),
@@ -593,8 +601,12 @@ struct AnswerId {
 
 /// Bytes an event may carry beyond its message: field names, id, line breaks.
 const EVENT_OVERHEAD: usize = 64 * 1024;
-/// How many resumes in a row that bring no new event one POST's stream gets at most.
+/// How many resumes in a row that bring no new event (and no `retry`) one POST's stream gets
+/// at most.
 const MAX_RESUMES: usize = 10;
+/// How many resumes in a row that reach no server (or get a 5xx) one POST's stream gets at
+/// most: a few seconds at the default `retry`, then the call fails.
+const MAX_UNREACHABLE_RESUMES: usize = 5;
 /// The wait before resuming when the server gave no `retry`.
 const DEFAULT_RETRY_MS: u64 = 1000;
 /// The longest wait before resuming, whatever `retry` says.

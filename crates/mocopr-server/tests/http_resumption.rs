@@ -282,13 +282,17 @@ async fn a_recorded_call_goes_on_without_its_connection_until_cancelled_or_its_s
     let session = session(&url, "2025-11-25").await;
     let mut events = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
     events.next().await.expect("the priming event");
-    events.next().await.expect("the notification");
+    let notification = events.next().await.expect("the notification");
     drop(events);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!stopped.load(Ordering::SeqCst), "disconnecting is not cancelling");
     let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}});
     assert_eq!(send(post(&url, Some(&session), "2025-11-25", &cancel)).await.status(), StatusCode::ACCEPTED);
     assert!(stops(&stopped).await, "notifications/cancelled stops the call");
+    // A cancelled call will never answer: its stream is forgotten, and a resume is refused
+    // at once rather than left waiting.
+    let refused = send(resume(&url, &session, &notification.id)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 
     stopped.store(false, Ordering::SeqCst);
     let mut events = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
@@ -330,4 +334,27 @@ async fn without_recording_a_dropped_stream_cancels_its_call_and_has_no_ids() {
     assert!(first.id.is_empty() && first.data.is_some(), "no priming event, no id: {first:?}");
     drop(events);
     assert!(stops(&stopped).await, "an unrecorded stream's call ends with its connection");
+}
+
+/// A second call under the id of one still recorded streams unrecorded (it must not take the
+/// first one's place, nor its cancellation): no priming event, no ids, cancelled when its
+/// connection drops, while `notifications/cancelled` still reaches the first.
+#[tokio::test]
+async fn a_second_call_under_a_recorded_calls_id_streams_unrecorded() {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let url = start_with(EndpointConfig::default(), stopped.clone(), None).await;
+    let session = session(&url, "2025-11-25").await;
+    let mut first = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
+    assert!(first.next().await.expect("the priming event").data.is_none());
+    first.next().await.expect("the notification");
+    let mut second = Events::of(send(post(&url, Some(&session), "2025-11-25", &call("wait"))).await);
+    let event = second.next().await.expect("the notification");
+    assert!(event.id.is_empty() && event.data.is_some(), "unrecorded: {event:?}");
+    drop(second);
+    assert!(stops(&stopped).await, "the unrecorded call ends with its connection");
+    stopped.store(false, Ordering::SeqCst);
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}});
+    assert_eq!(send(post(&url, Some(&session), "2025-11-25", &cancel)).await.status(), StatusCode::ACCEPTED);
+    assert!(stops(&stopped).await, "the recorded call is still the one cancelled");
+    drop(first);
 }

@@ -103,7 +103,11 @@ async fn sessions_and_streams_are_shared_across_every_master() {
         let stream = RequestStream::new(format!("stream{n}"), "session-1");
         assert!(producer.append_to_stream(&stream, 0, Bytes::new(), false).await);
         assert!(producer.append_to_stream(&stream, 1, Bytes::from(format!("m{n}")), true).await);
-        let replay = consumer.replay_stream_after(&format!("stream{n}"), 0).await.expect("a known stream");
+        let replay = consumer
+            .replay_stream_after(&format!("stream{n}"), 0)
+            .await
+            .expect("Redis answers")
+            .expect("a known stream");
         assert_eq!((replay.events, replay.ended), (vec![(1, Bytes::from(format!("m{n}")))], true));
     }
 }

@@ -335,19 +335,44 @@ async fn a_request_stream_recorded_by_one_process_is_replayed_by_another() {
     for seq in 1..=3 {
         assert!(producer.append_to_stream(&stream, seq, Bytes::from(format!("m{seq}")), false).await);
     }
-    let replay = resumer.replay_stream_after("ab12", 1).await.expect("a known stream");
+    let replay = resumer.replay_stream_after("ab12", 1).await.expect("Redis answers").expect("a known stream");
     assert_eq!(replay.session, "session-1");
     assert_eq!(replay.events, [(2, Bytes::from("m2")), (3, Bytes::from("m3"))]);
     assert!(!replay.ended);
     assert!(producer.append_to_stream(&stream, 4, Bytes::from_static(b"answer"), true).await);
-    let replay = resumer.replay_stream_after("ab12", 3).await.expect("a known stream");
+    let replay = resumer.replay_stream_after("ab12", 3).await.expect("Redis answers").expect("a known stream");
     assert_eq!((replay.events, replay.ended), (vec![(4, Bytes::from("answer"))], true));
-    let replay = resumer.replay_stream_after("ab12", 4).await.expect("a known stream");
+    let replay = resumer.replay_stream_after("ab12", 4).await.expect("Redis answers").expect("a known stream");
     assert!(replay.events.is_empty() && replay.ended);
-    assert!(resumer.replay_stream_after("cd34", 0).await.is_none(), "an unknown stream");
+    assert!(resumer.replay_stream_after("cd34", 0).await.expect("Redis answers").is_none(), "an unknown stream");
     // An event that could not be recorded leaves a hole no replay skips.
     let holed = RequestStream::new("ef56", "session-1");
     producer.append_to_stream(&holed, 0, Bytes::new(), false).await;
     producer.append_to_stream(&holed, 2, Bytes::from_static(b"after a hole"), false).await;
-    assert!(resumer.replay_stream_after("ef56", 0).await.is_none());
+    assert!(resumer.replay_stream_after("ef56", 0).await.expect("Redis answers").is_none());
+}
+
+/// A request stream records at most `MAX_STREAM_BYTES` in all (then it goes on unrecorded), a
+/// forgotten stream is refused, and a Redis that does not answer is told apart from a stream
+/// that is not there.
+#[tokio::test]
+async fn a_request_stream_is_bounded_in_bytes_forgotten_on_demand_and_redis_down_is_an_error() {
+    if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
+        return;
+    }
+    let redis = redis();
+    let store = events(&redis.url());
+    let stream = RequestStream::new("big1", "session-1");
+    let mib = Bytes::from(vec![b'x'; 1024 * 1024]);
+    for seq in 0..4 {
+        assert!(store.append_to_stream(&stream, seq, mib.clone(), false).await, "event {seq} fits");
+    }
+    assert!(!store.append_to_stream(&stream, 4, mib.clone(), false).await, "past 4 MiB nothing is recorded");
+    assert!(!store.append_to_stream(&stream, 4, Bytes::from_static(b"{}"), true).await, "not even the answer");
+    let replay = store.replay_stream_after("big1", 2).await.expect("Redis answers").expect("a known stream");
+    assert_eq!((replay.events.len(), replay.ended), (1, false));
+    store.forget_stream("big1").await;
+    assert!(store.replay_stream_after("big1", 0).await.expect("Redis answers").is_none(), "forgotten");
+    drop(redis);
+    assert!(store.replay_stream_after("big1", 0).await.is_err(), "Redis is gone: an error, not 'no such stream'");
 }

@@ -41,6 +41,12 @@ impl Event {
     }
 }
 
+/// The event store could not be asked (its Redis did not answer): the client may try again.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the event store is unavailable")]
+#[non_exhaustive]
+pub struct EventStoreUnavailable;
+
 /// Called with each event another process recorded, before any stream of this process sees it.
 pub type ForeignEventHook = Arc<dyn Fn(&Event) + Send + Sync>;
 
@@ -81,10 +87,22 @@ pub trait EventStore: Send + Sync + 'static {
         Box::pin(std::future::ready(false))
     }
     /// The events of the request stream `stream` recorded after `after`, with none missing;
-    /// `None` when the stream is unknown or no longer holds them.
-    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
+    /// `Ok(None)` when the stream is unknown or no longer holds them, an error when the store
+    /// could not be asked.
+    fn replay_stream_after<'a>(
+        &'a self,
+        stream: &'a str,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Option<StreamReplay>, EventStoreUnavailable>> {
         let _ = (stream, after);
-        Box::pin(std::future::ready(None))
+        Box::pin(std::future::ready(Ok(None)))
+    }
+    /// Forgets the request stream `stream`: its call will never answer through it (cancelled,
+    /// or answered in a way that cannot be recorded), so a resume is refused at once rather
+    /// than left waiting for events that will not come.
+    fn forget_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
+        let _ = stream;
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -173,8 +191,17 @@ impl EventStore for InMemoryEventStore {
         Box::pin(std::future::ready(self.requests.append(stream, seq, message, end)))
     }
 
-    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
-        Box::pin(std::future::ready(self.requests.replay_after(stream, after)))
+    fn replay_stream_after<'a>(
+        &'a self,
+        stream: &'a str,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Option<StreamReplay>, EventStoreUnavailable>> {
+        Box::pin(std::future::ready(Ok(self.requests.replay_after(stream, after))))
+    }
+
+    fn forget_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
+        self.requests.forget(stream);
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -26,7 +26,9 @@ pub use body::HttpBody;
 pub use config::{
     AllowedOrigins, EndpointConfig, EndpointConfigBuilder, LOOPBACK_HOSTS, ListenerConfig, ListenerConfigBuilder,
 };
-pub use events::{Event, EventStore, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position};
+pub use events::{
+    Event, EventStore, EventStoreUnavailable, ForeignEventHook, InMemoryEventStore, LIVE_EVENTS_QUEUED, event_position,
+};
 pub use origin::{HostRefusal, check_host_and_origin};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -29,7 +29,7 @@ use mocopr_core::{ErrorCode, ErrorObject, RequestId};
 use super::body::{HttpBody, sse_event};
 use super::events::EventStore;
 use super::replies::{error_response, set_sse_headers};
-use super::request_streams::RequestStream;
+use super::request_streams::{RequestStream, UNFINISHED_STREAM_TTL};
 use crate::result_stream::{response_bytes, send_response};
 
 /// What surrounds a message in a server-sent event.
@@ -75,18 +75,22 @@ pub(super) struct Recording<'a> {
 
 impl Recorder {
     /// A recorder for a new stream of the session's; `None` when as many calls are recorded
-    /// as may be.
+    /// as may be, or a call of the session's under the same id is recorded already (another
+    /// would take its place, and its cancellation): that call streams unrecorded.
     pub(super) fn new(recording: Recording<'_>) -> Option<Self> {
         let call = (recording.session.to_owned(), recording.request);
+        let stream = RequestStream::open(recording.session)?;
         {
             let mut calls = recording.calls.lock().unwrap_or_else(PoisonError::into_inner);
             if calls.len() >= MAX_RECORDED_CALLS {
                 crate::limit_reached("max_recorded_calls");
                 return None;
             }
+            if calls.contains_key(&call) {
+                return None;
+            }
             calls.insert(call.clone(), recording.cancel);
         }
-        let stream = RequestStream::open(recording.session)?;
         let (recorded, watching) = watch::channel(0);
         recording.live.lock().unwrap_or_else(PoisonError::into_inner).insert(stream.id.clone(), watching);
         Some(Recorder {
@@ -99,6 +103,14 @@ impl Recorder {
             call,
             polling: recording.polling,
         })
+    }
+
+    /// Stops recording a call that will not answer through its stream (cancelled, or its
+    /// answer cannot be recorded): the store forgets the stream, so a resume is refused at
+    /// once and the client learns the call is lost, rather than waiting for events that will
+    /// not come.
+    async fn abandon(self) {
+        self.events.forget_stream(&self.stream.id).await;
     }
 
     /// Whether the server may end this stream's connection for the client to poll.
@@ -213,6 +225,11 @@ impl PostStream {
             }
         };
         tokio::pin!(poll_deadline);
+        // A recorded call nobody reads that records nothing for as long as its stream is kept
+        // could be resumed by no one: it is cancelled then (so a handler that never returns
+        // does not hold a recorded call's place for ever).
+        let unread = tokio::time::sleep(UNFINISHED_STREAM_TTL);
+        tokio::pin!(unread);
         // `None` once the connection is gone or was ended by the server.
         let mut out = Some(body_tx);
         let mut notifications_open = true;
@@ -221,7 +238,7 @@ impl PostStream {
         if let Some(active) = recorder.as_mut().filter(|r| r.polls()) {
             match active.record(Bytes::new(), false, Some(retry)).await {
                 Some(priming) => send(&mut out, priming).await,
-                None => drop_recorder(&mut recorder),
+                None => abandon(&mut recorder).await,
             }
         }
         if let Some(first) = first {
@@ -239,11 +256,15 @@ impl PostStream {
                 biased;
                 // Cancelled (`notifications/cancelled`, `DELETE`): the handler is dropped and
                 // the call gets no answer.
-                () = token.cancelled() => return,
+                () = token.cancelled() => {
+                    abandon(&mut recorder).await;
+                    return;
+                }
                 message = rx.recv(), if notifications_open => match message {
                     Some(message) => {
                         let event = event(&mut recorder, message, false).await;
                         send(&mut out, event).await;
+                        unread.as_mut().reset(tokio::time::Instant::now() + UNFINISHED_STREAM_TTL);
                     }
                     None => notifications_open = false,
                 },
@@ -252,9 +273,11 @@ impl PostStream {
                         let event = event(&mut recorder, message, false).await;
                         send(&mut out, event).await;
                     }
-                    // A streamed result (a large resource) goes out as it comes, unrecorded.
+                    // A streamed result (a large resource) goes out as it comes, unrecorded: a
+                    // client that loses it (or had already gone) is refused its resume, and
+                    // calls again.
                     if matches!(response.outcome, Ok(mocopr_core::service::ResultBody::Stream(_))) {
-                        drop_recorder(&mut recorder);
+                        abandon(&mut recorder).await;
                     }
                     if recorder.is_some() {
                         let bytes = Bytes::from(response_bytes(response).await);
@@ -273,10 +296,16 @@ impl PostStream {
                 // server goes away, and the client listens again elsewhere.
                 () = &mut closing => {
                     token.cancel();
+                    abandon(&mut recorder).await;
                     return;
                 }
                 // SSE polling: the connection ends, the request goes on, recorded; the client
                 // comes back after `retry`.
+                () = &mut unread, if out.is_none() => {
+                    token.cancel();
+                    abandon(&mut recorder).await;
+                    return;
+                }
                 () = close.cancelled(), if polling && out.is_some() => {
                     send(&mut out, retry_event(retry)).await;
                     out = None;
@@ -290,9 +319,12 @@ impl PostStream {
     }
 }
 
-/// Stops recording: the stream goes on as an ordinary one (a resume following it ends).
-fn drop_recorder(recorder: &mut Option<Recorder>) {
-    *recorder = None;
+/// Stops recording (see [`Recorder::abandon`]): the stream goes on as an ordinary one while
+/// its connection lasts.
+async fn abandon(recorder: &mut Option<Recorder>) {
+    if let Some(abandoned) = recorder.take() {
+        abandoned.abandon().await;
+    }
 }
 
 /// The event for `message`: recorded (with an id) while the stream is; a record that fails
@@ -302,7 +334,7 @@ async fn event(recorder: &mut Option<Recorder>, message: Bytes, end: bool) -> By
         if let Some(event) = active.record(message.clone(), end, None).await {
             return event;
         }
-        drop_recorder(recorder);
+        abandon(recorder).await;
     }
     sse_event(&message)
 }
@@ -345,7 +377,15 @@ pub(super) struct Resume {
 impl Resume {
     /// The response to the `GET`.
     pub(super) async fn respond(self) -> Response<HttpBody> {
-        let replay = self.events.replay_stream_after(&self.stream, self.after).await;
+        let replay = match self.events.replay_stream_after(&self.stream, self.after).await {
+            Ok(replay) => replay,
+            // The store may answer again: the client tries again, unlike for a refusal.
+            Err(unavailable) => {
+                tracing::warn!(error = %unavailable, "cannot resume a stream");
+                let error = ErrorObject::new(ErrorCode::INTERNAL_ERROR, "streams are unavailable, retry later");
+                return error_response(StatusCode::SERVICE_UNAVAILABLE, None, error);
+            }
+        };
         let Some(replay) = replay.filter(|r| r.session == self.session) else {
             let error =
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, "Last-Event-ID names no stream that can be resumed");
@@ -409,9 +449,10 @@ impl Resume {
                 }
             }
             match self.events.replay_stream_after(&self.stream, self.after).await {
-                Some(more) => replay = more,
-                // Lost (forgotten, or a hole): the client's next resume gets the refusal.
-                None => {
+                Ok(Some(more)) => replay = more,
+                // Lost (forgotten, or a hole): the client's next resume gets the refusal. Or
+                // the store did not answer: the next resume asks again.
+                Ok(None) | Err(_) => {
                     let _ = tx.send(retry_event(self.retry)).await;
                     return;
                 }

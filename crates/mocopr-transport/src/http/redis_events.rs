@@ -19,7 +19,9 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
-use super::events::{DEFAULT_EVENTS_KEPT, Event, EventStore, ForeignEventHook, LIVE_EVENTS_QUEUED, event_position};
+use super::events::{
+    DEFAULT_EVENTS_KEPT, Event, EventStore, EventStoreUnavailable, ForeignEventHook, LIVE_EVENTS_QUEUED, event_position,
+};
 use super::redis_connection::{DedicatedConnection, RedisConnection};
 use super::request_streams::{RequestStream, StreamReplay};
 use crate::http::sessions::new_session_id;
@@ -316,7 +318,7 @@ impl EventStore for RedisEventStore {
             }
             let mut connection = self.inner.connection.clone();
             match super::redis_request_streams::append(&mut connection, &self.key, stream, seq, &message, end).await {
-                Ok(()) => true,
+                Ok(recorded) => recorded,
                 Err(error) => {
                     tracing::warn!(%error, "stream event not recorded in Redis; the stream cannot be resumed past it");
                     false
@@ -325,15 +327,27 @@ impl EventStore for RedisEventStore {
         })
     }
 
-    fn replay_stream_after<'a>(&'a self, stream: &'a str, after: u64) -> BoxFuture<'a, Option<StreamReplay>> {
+    fn replay_stream_after<'a>(
+        &'a self,
+        stream: &'a str,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Option<StreamReplay>, EventStoreUnavailable>> {
         Box::pin(async move {
             let mut connection = self.inner.connection.clone();
-            match super::redis_request_streams::replay_after(&mut connection, &self.key, stream, after).await {
-                Ok(replay) => replay,
-                Err(error) => {
+            super::redis_request_streams::replay_after(&mut connection, &self.key, stream, after).await.map_err(
+                |error| {
                     tracing::warn!(%error, "cannot replay a request stream from Redis");
-                    None
-                }
+                    EventStoreUnavailable
+                },
+            )
+        })
+    }
+
+    fn forget_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let mut connection = self.inner.connection.clone();
+            if let Err(error) = super::redis_request_streams::forget(&mut connection, &self.key, stream).await {
+                tracing::warn!(%error, "a request stream that will not end is left in Redis until it expires");
             }
         })
     }

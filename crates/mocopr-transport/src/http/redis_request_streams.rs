@@ -1,15 +1,18 @@
 //! Request streams in Redis (for [`RedisEventStore`](super::RedisEventStore)): one Redis stream
-//! per POST event stream, under `LOG_KEY:stream:ID`, whose entry ids are `0-(SEQ+1)` (so the
+//! per POST event stream, under `LOG_KEY:stream:{ID}`, whose entry ids are `0-(SEQ+1)` (so the
 //! producer's own order is the log's, and any process replays it), each entry carrying its
 //! session (`s`), message (`m`) and, on the last, `e`. The key expires five minutes after the
-//! answer (an hour after the newest event while the answer has not come), keeps at most about
-//! `MAX_STREAM_EVENTS` entries, and takes no message over `MAX_STREAM_BYTES`.
+//! answer (an hour after the newest event while the answer has not come) and keeps at most
+//! about `MAX_STREAM_EVENTS` entries; a counter beside it (`…:bytes`, the same hash tag, so
+//! the same cluster slot) bounds the bytes a stream records in all to `MAX_STREAM_BYTES`, past
+//! which nothing more is recorded (the stream goes on unrecorded).
 
 use bytes::Bytes;
 
 use super::redis_connection::RedisConnection;
 use super::request_streams::{
-    MAX_STREAM_EVENTS, RequestStream, STREAM_EVENTS_TTL, StreamReplay, UNFINISHED_STREAM_TTL, contiguous_after,
+    MAX_STREAM_BYTES, MAX_STREAM_EVENTS, RequestStream, STREAM_EVENTS_TTL, StreamReplay, UNFINISHED_STREAM_TTL,
+    contiguous_after,
 };
 
 /// Most entries one `XRANGE` returns at once.
@@ -18,12 +21,34 @@ const READ_COUNT: usize = 256;
 /// `XRANGE` entries: id and field-value pairs.
 type Entries = Vec<(String, Vec<Vec<u8>>)>;
 
-/// The Redis key of request stream `stream` of the log at `log_key`.
+/// The Redis key of request stream `stream` of the log at `log_key`; its byte counter is
+/// this with `:bytes` after it.
 fn key(log_key: &str, stream: &str) -> String {
-    format!("{log_key}:stream:{stream}")
+    format!("{log_key}:stream:{{{stream}}}")
 }
 
-/// Records event `seq` of `stream`.
+/// Records one event if the stream has room for its bytes. KEYS: stream, byte counter. ARGV:
+/// entry id, session, message, `1` for the last event ('' otherwise), expiry ms, most bytes,
+/// most entries. Returns 1 when recorded, 0 when the stream is full.
+const APPEND: &str = r"
+local size = string.len(ARGV[3])
+local total = redis.call('INCRBY', KEYS[2], size)
+if total > tonumber(ARGV[6]) then
+  redis.call('DECRBY', KEYS[2], size)
+  return 0
+end
+if ARGV[4] == '1' then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], ARGV[1], 's', ARGV[2], 'm', ARGV[3], 'e', '1')
+else
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], ARGV[1], 's', ARGV[2], 'm', ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+";
+
+/// Records event `seq` of `stream`; `Ok(false)` when the stream has recorded as many bytes
+/// as it may.
 pub(super) async fn append(
     connection: &mut RedisConnection,
     log_key: &str,
@@ -31,27 +56,17 @@ pub(super) async fn append(
     seq: u64,
     message: &[u8],
     end: bool,
-) -> redis::RedisResult<()> {
+) -> redis::RedisResult<bool> {
     let key = key(log_key, &stream.id);
-    let mut add = redis::cmd("XADD");
-    add.arg(&key).arg("MAXLEN").arg("~").arg(MAX_STREAM_EVENTS).arg(format!("0-{}", seq + 1));
-    add.arg("s").arg(&stream.session).arg("m").arg(message);
-    if end {
-        add.arg("e").arg(1);
-    }
     let ttl = if end { STREAM_EVENTS_TTL } else { UNFINISHED_STREAM_TTL };
     let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-    // One transaction: a key is never left without its expiry.
-    redis::pipe()
-        .atomic()
-        .add_command(add)
-        .ignore()
-        .cmd("PEXPIRE")
-        .arg(&key)
-        .arg(ttl)
-        .ignore()
-        .exec_async(connection)
-        .await
+    // One script: a key is never left without its expiry, nor the counter out of step.
+    let mut append = redis::cmd("EVAL");
+    append.arg(APPEND).arg(2).arg(&key).arg(format!("{key}:bytes"));
+    append.arg(format!("0-{}", seq + 1)).arg(&stream.session).arg(message).arg(if end { "1" } else { "" });
+    append.arg(ttl).arg(MAX_STREAM_BYTES).arg(MAX_STREAM_EVENTS);
+    let recorded: i64 = append.query_async(connection).await?;
+    Ok(recorded == 1)
 }
 
 /// The events of `stream` after `after`; `Ok(None)` when the stream is unknown, or no longer
@@ -104,6 +119,12 @@ pub(super) async fn replay_after(
     Ok(Some(StreamReplay::new(session, events, ended)))
 }
 
+/// Deletes request stream `stream` of the log at `log_key`.
+pub(super) async fn forget(connection: &mut RedisConnection, log_key: &str, stream: &str) -> redis::RedisResult<()> {
+    let key = key(log_key, stream);
+    redis::cmd("DEL").arg(&key).arg(format!("{key}:bytes")).exec_async(connection).await
+}
+
 /// The sequence number of entry id `0-(SEQ+1)`.
 fn seq_of(id: &str) -> Option<u64> {
     id.strip_prefix("0-")?.parse::<u64>().ok()?.checked_sub(1)
@@ -123,6 +144,6 @@ mod tests {
         assert_eq!(seq_of("0-42"), Some(41));
         assert_eq!(seq_of("0-0"), None);
         assert_eq!(seq_of("1700000000000-1"), None);
-        assert_eq!(key("mcp:events", "ab"), "mcp:events:stream:ab");
+        assert_eq!(key("mcp:events", "ab"), "mcp:events:stream:{ab}");
     }
 }

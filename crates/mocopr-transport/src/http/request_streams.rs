@@ -169,6 +169,14 @@ impl InMemoryRequestStreams {
         true
     }
 
+    /// Forgets `stream`: a resume of it is refused from now on.
+    pub(crate) fn forget(&self, stream: &str) {
+        let mut state = self.lock();
+        if let Some(recorded) = state.streams.remove(stream) {
+            state.bytes -= recorded.bytes;
+        }
+    }
+
     /// The events of `stream` after `after`; `None` when the stream is unknown (never
     /// recorded here, or forgotten) or no longer holds the event after `after`.
     pub(crate) fn replay_after(&self, stream: &str, after: u64) -> Option<StreamReplay> {
