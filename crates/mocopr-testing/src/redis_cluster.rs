@@ -51,6 +51,19 @@ impl RedisCluster {
     /// # let _ = (nodes, killed);
     /// ```
     pub fn start() -> io::Result<Self> {
+        // A port found free may be taken before its node binds it: start again on others.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once() {
+                Ok(cluster) => return Ok(cluster),
+                Err(error) if attempt < 3 && error.kind() == io::ErrorKind::TimedOut => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn start_once() -> io::Result<Self> {
         let ports = free_ports(12)?;
         let dir = std::env::temp_dir().join(format!("mocopr-redis-cluster-{}-{}", std::process::id(), ports[0]));
         std::fs::create_dir_all(&dir)?;

@@ -352,9 +352,9 @@ async fn a_request_stream_recorded_by_one_process_is_replayed_by_another() {
     assert!(resumer.replay_stream_after("ef56", 0).await.expect("Redis answers").is_none());
 }
 
-/// A request stream records at most `MAX_STREAM_BYTES` in all (then it goes on unrecorded), a
-/// forgotten stream is refused, and a Redis that does not answer is told apart from a stream
-/// that is not there.
+/// A request stream keeps its newest events within `MAX_STREAM_BYTES` (a resume from before
+/// them is refused, one after them works), a forgotten stream is refused, and a Redis that does
+/// not answer is told apart from a stream that is not there.
 #[tokio::test]
 async fn a_request_stream_is_bounded_in_bytes_forgotten_on_demand_and_redis_down_is_an_error() {
     if !mocopr_testing::installed("redis-server", "apt-get install redis-server") {
@@ -364,13 +364,20 @@ async fn a_request_stream_is_bounded_in_bytes_forgotten_on_demand_and_redis_down
     let store = events(&redis.url());
     let stream = RequestStream::new("big1", "session-1");
     let mib = Bytes::from(vec![b'x'; 1024 * 1024]);
-    for seq in 0..4 {
-        assert!(store.append_to_stream(&stream, seq, mib.clone(), false).await, "event {seq} fits");
+    for seq in 0..6 {
+        assert!(store.append_to_stream(&stream, seq, mib.clone(), false).await, "event {seq} recorded");
     }
-    assert!(!store.append_to_stream(&stream, 4, mib.clone(), false).await, "past 4 MiB nothing is recorded");
-    assert!(!store.append_to_stream(&stream, 4, Bytes::from_static(b"{}"), true).await, "not even the answer");
+    assert!(store.append_to_stream(&stream, 6, Bytes::from_static(b"{}"), true).await, "the answer");
+    // Kept: the newest that fit in 4 MiB (events 3, 4, 5 and the answer).
+    assert!(store.replay_stream_after("big1", 0).await.expect("Redis answers").is_none(), "events 1, 2 are gone");
     let replay = store.replay_stream_after("big1", 2).await.expect("Redis answers").expect("a known stream");
-    assert_eq!((replay.events.len(), replay.ended), (1, false));
+    let kept: Vec<u64> = replay.events.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!((kept, replay.ended), (vec![3, 4, 5, 6], true));
+    let client = redis::Client::open(redis.url()).expect("client");
+    let mut connection = client.get_multiplexed_async_connection().await.expect("connect");
+    let counted: u64 =
+        redis::cmd("GET").arg("mcp:events:stream:{big1}:bytes").query_async(&mut connection).await.expect("GET");
+    assert_eq!(counted, 3 * 1024 * 1024 + 2, "the counter holds what the entries carry");
     store.forget_stream("big1").await;
     assert!(store.replay_stream_after("big1", 0).await.expect("Redis answers").is_none(), "forgotten");
     drop(redis);

@@ -109,8 +109,17 @@ impl Recorder {
     /// answer cannot be recorded): the store forgets the stream, so a resume is refused at
     /// once and the client learns the call is lost, rather than waiting for events that will
     /// not come.
-    async fn abandon(self) {
-        self.events.forget_stream(&self.stream.id).await;
+    ///
+    /// In a task of its own, under a deadline: the stream goes on (or ends) without waiting
+    /// for the store, and a store that does not answer holds the call's place only that long.
+    fn abandon(self) {
+        tokio::spawn(async move {
+            let forget = self.events.forget_stream(&self.stream.id);
+            if tokio::time::timeout(FORGET_DEADLINE, forget).await.is_err() {
+                tracing::warn!("the event store did not forget an abandoned stream in time; it expires by itself");
+            }
+            drop(self);
+        });
     }
 
     /// Whether the server may end this stream's connection for the client to poll.
@@ -238,7 +247,7 @@ impl PostStream {
         if let Some(active) = recorder.as_mut().filter(|r| r.polls()) {
             match active.record(Bytes::new(), false, Some(retry)).await {
                 Some(priming) => send(&mut out, priming).await,
-                None => abandon(&mut recorder).await,
+                None => abandon(&mut recorder),
             }
         }
         if let Some(first) = first {
@@ -257,7 +266,7 @@ impl PostStream {
                 // Cancelled (`notifications/cancelled`, `DELETE`): the handler is dropped and
                 // the call gets no answer.
                 () = token.cancelled() => {
-                    abandon(&mut recorder).await;
+                    abandon(&mut recorder);
                     return;
                 }
                 message = rx.recv(), if notifications_open => match message {
@@ -277,7 +286,7 @@ impl PostStream {
                     // client that loses it (or had already gone) is refused its resume, and
                     // calls again.
                     if matches!(response.outcome, Ok(mocopr_core::service::ResultBody::Stream(_))) {
-                        abandon(&mut recorder).await;
+                        abandon(&mut recorder);
                     }
                     if recorder.is_some() {
                         let bytes = Bytes::from(response_bytes(response).await);
@@ -296,14 +305,14 @@ impl PostStream {
                 // server goes away, and the client listens again elsewhere.
                 () = &mut closing => {
                     token.cancel();
-                    abandon(&mut recorder).await;
+                    abandon(&mut recorder);
                     return;
                 }
                 // SSE polling: the connection ends, the request goes on, recorded; the client
                 // comes back after `retry`.
                 () = &mut unread, if out.is_none() => {
                     token.cancel();
-                    abandon(&mut recorder).await;
+                    abandon(&mut recorder);
                     return;
                 }
                 () = close.cancelled(), if polling && out.is_some() => {
@@ -321,11 +330,14 @@ impl PostStream {
 
 /// Stops recording (see [`Recorder::abandon`]): the stream goes on as an ordinary one while
 /// its connection lasts.
-async fn abandon(recorder: &mut Option<Recorder>) {
+fn abandon(recorder: &mut Option<Recorder>) {
     if let Some(abandoned) = recorder.take() {
-        abandoned.abandon().await;
+        abandoned.abandon();
     }
 }
+
+/// How long forgetting an abandoned stream may take.
+const FORGET_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The event for `message`: recorded (with an id) while the stream is; a record that fails
 /// ends the recording.
@@ -334,7 +346,7 @@ async fn event(recorder: &mut Option<Recorder>, message: Bytes, end: bool) -> By
         if let Some(event) = active.record(message.clone(), end, None).await {
             return event;
         }
-        abandon(recorder).await;
+        abandon(recorder);
     }
     sse_event(&message)
 }

@@ -84,6 +84,10 @@ impl RedisConnection {
 /// from 0.2 s to 1 s, for about five seconds in all: long enough to ride out a failover
 /// (`cluster-node-timeout` plus an election); past it the command fails and the stores answer
 /// from what this process holds.
+/// How long a cluster command is retried while its master fails over.
+#[cfg(feature = "redis-cluster")]
+const FAILOVER_WAIT: Duration = Duration::from_secs(5);
+
 #[cfg(feature = "redis-cluster")]
 fn cluster_client(
     nodes: &[String],
@@ -93,7 +97,10 @@ fn cluster_client(
     redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
         .connection_timeout(connection_timeout)
         .response_timeout(response_timeout)
-        .retries(12)
+        // The retries below all fit in it (by default it is one response timeout, which
+        // would end them at the first).
+        .overall_response_timeout(Some(FAILOVER_WAIT + response_timeout))
+        .retries(30)
         .min_retry_wait(200)
         .max_retry_wait(1000)
         .build()
@@ -101,8 +108,18 @@ fn cluster_client(
 
 #[cfg(feature = "redis-cluster")]
 impl Cluster {
+    /// The connection, made by the first command that needs it; a command waits for it at
+    /// most the timeout (the next one tries again), so commands do not queue behind a cluster
+    /// that cannot be reached.
     async fn connection(&self) -> redis::RedisResult<redis::cluster_async::ClusterConnection> {
-        Ok(self.connection.get_or_try_init(|| self.client.get_async_connection()).await?.clone())
+        let made =
+            tokio::time::timeout(self.timeout, self.connection.get_or_try_init(|| self.client.get_async_connection()));
+        match made.await {
+            Ok(connection) => Ok(connection?.clone()),
+            Err(_) => {
+                Err(redis::RedisError::from((redis::ErrorKind::Io, "no connection to the Redis Cluster in time")))
+            }
+        }
     }
 }
 

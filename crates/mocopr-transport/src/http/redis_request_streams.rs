@@ -2,10 +2,10 @@
 //! per POST event stream, under `LOG_KEY:stream:{ID}`, whose entry ids are `0-(SEQ+1)` (so the
 //! producer's own order is the log's, and any process replays it), each entry carrying its
 //! session (`s`), message (`m`) and, on the last, `e`. The key expires five minutes after the
-//! answer (an hour after the newest event while the answer has not come) and keeps at most
-//! about `MAX_STREAM_EVENTS` entries; a counter beside it (`…:bytes`, the same hash tag, so
-//! the same cluster slot) bounds the bytes a stream records in all to `MAX_STREAM_BYTES`, past
-//! which nothing more is recorded (the stream goes on unrecorded).
+//! answer (an hour after the newest event while the answer has not come) and keeps the newest
+//! `MAX_STREAM_EVENTS` entries within `MAX_STREAM_BYTES`, as the in-memory store does: a
+//! counter beside it (`…:bytes`, the same hash tag, so the same cluster slot) holds the bytes
+//! its entries carry, and each append drops the oldest past either bound.
 
 use bytes::Bytes;
 
@@ -27,28 +27,34 @@ fn key(log_key: &str, stream: &str) -> String {
     format!("{log_key}:stream:{{{stream}}}")
 }
 
-/// Records one event if the stream has room for its bytes. KEYS: stream, byte counter. ARGV:
-/// entry id, session, message, `1` for the last event ('' otherwise), expiry ms, most bytes,
-/// most entries. Returns 1 when recorded, 0 when the stream is full.
+/// Records one event, then drops the oldest while the stream holds more than its most bytes
+/// or entries (as the in-memory store does: the newest are kept). KEYS: stream, byte counter.
+/// ARGV: entry id, session, message, `1` for the last event ('' otherwise), expiry ms, most
+/// bytes, most entries. The message alone fits (larger ones never reach Redis).
 const APPEND: &str = r"
-local size = string.len(ARGV[3])
-local total = redis.call('INCRBY', KEYS[2], size)
-if total > tonumber(ARGV[6]) then
-  redis.call('DECRBY', KEYS[2], size)
-  return 0
-end
 if ARGV[4] == '1' then
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], ARGV[1], 's', ARGV[2], 'm', ARGV[3], 'e', '1')
+  redis.call('XADD', KEYS[1], ARGV[1], 's', ARGV[2], 'm', ARGV[3], 'e', '1')
 else
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[7], ARGV[1], 's', ARGV[2], 'm', ARGV[3])
+  redis.call('XADD', KEYS[1], ARGV[1], 's', ARGV[2], 'm', ARGV[3])
+end
+local total = redis.call('INCRBY', KEYS[2], string.len(ARGV[3]))
+while total > tonumber(ARGV[6]) or redis.call('XLEN', KEYS[1]) > tonumber(ARGV[7]) do
+  local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  if not oldest then break end
+  local size = 0
+  local fields = oldest[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'm' then size = string.len(fields[i + 1]) end
+  end
+  redis.call('XDEL', KEYS[1], oldest[1])
+  total = redis.call('DECRBY', KEYS[2], size)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return 1
 ";
 
-/// Records event `seq` of `stream`; `Ok(false)` when the stream has recorded as many bytes
-/// as it may.
+/// Records event `seq` of `stream` (`Ok(true)`), dropping its oldest events past the bounds.
 pub(super) async fn append(
     connection: &mut RedisConnection,
     log_key: &str,

@@ -71,6 +71,16 @@ fn is_session_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Reads a session and renews its expiry. KEYS: hash, subscriptions. ARGV: idle ms. Returns
+/// the hash's fields and values, then the subscribed URIs.
+const READ: &str = r"
+local fields = redis.call('HGETALL', KEYS[1])
+local subscriptions = redis.call('SMEMBERS', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return {fields, subscriptions}
+";
+
 /// Applies a delta if the session still exists. KEYS: hash, subscriptions. ARGV: idle ms,
 /// `initialized` ('' = unchanged), level JSON ('' = unchanged), number of URIs added, the added
 /// URIs, then the removed ones.
@@ -250,6 +260,14 @@ impl RedisSessionStore {
         command
     }
 
+    /// Sends `command` without waiting for its answer (an index update).
+    fn in_background(&self, command: redis::Cmd) {
+        let mut connection = self.connection.clone();
+        tokio::spawn(async move {
+            let _: redis::RedisResult<redis::Value> = command.query_async(&mut connection).await;
+        });
+    }
+
     fn idle_millis(&self) -> u64 {
         u64::try_from(self.idle_timeout.as_millis()).unwrap_or(u64::MAX)
     }
@@ -359,22 +377,17 @@ impl RedisSessionStore {
     /// The stored state; `None` when the session is gone. Renews its idle timeout.
     async fn read(&self, id: &str) -> redis::RedisResult<Option<SessionState>> {
         let (hash, subs) = self.keys(id);
-        let mut pipe = redis::pipe();
-        pipe.cmd("HGETALL").arg(&hash);
-        pipe.cmd("SMEMBERS").arg(&subs);
-        pipe.cmd("PEXPIRE").arg(&hash).arg(self.idle_millis()).ignore();
-        pipe.cmd("PEXPIRE").arg(&subs).arg(self.idle_millis()).ignore();
+        // One command, not a pipeline: a cluster client retries a command its master's
+        // failover refused (`CLUSTERDOWN`), not one inside a pipeline.
+        let mut read = redis::cmd("EVAL");
+        read.arg(READ).arg(2).arg(&hash).arg(&subs).arg(self.idle_millis());
         // Only an entry that is there: re-entering one here could bring back a session another
-        // process just ended. A command of its own, sent alongside: in a cluster the index
-        // lives in another slot. Its failure costs nothing the next read does not renew.
-        let renew = self.renew(id, true);
-        let (mut connection, mut index_connection) = (self.connection.clone(), self.connection.clone());
-        let (state, _renewed) = futures_util::future::join(
-            pipe.query_async::<(HashMap<String, Vec<u8>>, BTreeSet<String>)>(&mut connection),
-            renew.query_async::<i64>(&mut index_connection),
-        )
-        .await;
-        let (fields, subscriptions) = state?;
+        // process just ended. A command of its own, not waited for: in a cluster the index
+        // lives in another slot, whose failover must not hold up every read. Its failure
+        // costs nothing the next read does not renew.
+        self.in_background(self.renew(id, true));
+        let (fields, subscriptions): (HashMap<String, Vec<u8>>, BTreeSet<String>) =
+            read.query_async(&mut self.connection.clone()).await?;
         let Some(handshake) = fields.get("handshake") else { return Ok(None) };
         let Ok(handshake) = serde_json::from_slice::<Handshake>(handshake) else {
             // The id is a credential: it is never logged.
@@ -511,17 +524,14 @@ impl SessionStore for RedisSessionStore {
             }
             let local = self.local().remove(id).is_some();
             let (hash, subs) = self.keys(id);
-            // Two commands: in a cluster the index lives in another slot than the session.
-            let mut delete = redis::cmd("DEL");
-            delete.arg(&hash).arg(&subs);
+            // Two commands: in a cluster the index lives in another slot than the session (an
+            // entry left there expires from the count by itself).
             let mut unindex = redis::cmd("ZREM");
             unindex.arg(self.index_key()).arg(id);
-            let (mut connection, mut index_connection) = (self.connection.clone(), self.connection.clone());
-            let (deleted, _unindexed) = futures_util::future::join(
-                delete.query_async::<u64>(&mut connection),
-                unindex.query_async::<i64>(&mut index_connection),
-            )
-            .await;
+            self.in_background(unindex);
+            let mut delete = redis::cmd("DEL");
+            delete.arg(&hash).arg(&subs);
+            let deleted: redis::RedisResult<u64> = delete.query_async(&mut self.connection.clone()).await;
             match deleted {
                 Ok(n) => n > 0 || local,
                 Err(error) => {
