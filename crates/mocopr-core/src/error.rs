@@ -245,6 +245,10 @@ pub enum ProtocolError {
     /// A response without an id (only error responses may omit it).
     #[error("response is missing its id")]
     MissingResponseId,
+    /// An object member named `$serde_json::private::RawValue` anywhere in the message: JSON
+    /// holding it does not read back as itself ([`crate::jsonrpc::RESERVED_MEMBER`]).
+    #[error("the member name `$serde_json::private::RawValue` is reserved")]
+    ReservedMemberName,
     /// An unknown method (or one gated by a capability that was not advertised).
     #[error("method not found: {method}")]
     MethodNotFound {
@@ -379,7 +383,8 @@ impl ProtocolError {
             | ProtocolError::UnclassifiableMessage
             | ProtocolError::AmbiguousMessage { .. }
             | ProtocolError::MalformedEnvelope { .. }
-            | ProtocolError::MissingResponseId => ErrorCode::INVALID_REQUEST,
+            | ProtocolError::MissingResponseId
+            | ProtocolError::ReservedMemberName => ErrorCode::INVALID_REQUEST,
             // A name no method can have is a method that is not found (JSON-RPC 2.0 §5.1).
             ProtocolError::MethodNotFound { .. }
             | ProtocolError::MethodNotInVersion { .. }

@@ -299,6 +299,9 @@ fn decode_object(bytes: &[u8]) -> Result<Envelope<'_>, Rejection> {
         Some(v) if v.get() == "\"2.0\"" || serde_json::from_str::<&str>(v.get()).ok() == Some("2.0") => {}
         _ => return Err(reject(ProtocolError::InvalidJsonRpcVersion)),
     }
+    if super::reserved_member::holds_reserved_member(bytes) {
+        return Err(reject(ProtocolError::ReservedMemberName));
+    }
     let params_ok =
         |p: &RawValue| matches!(JsonKind::sniff(p.get().as_bytes()), Some(JsonKind::Object | JsonKind::Null));
     if wire.params.is_some_and(|p| !params_ok(p)) {

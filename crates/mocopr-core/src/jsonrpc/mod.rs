@@ -3,6 +3,7 @@
 mod envelope;
 mod id;
 mod message;
+mod reserved_member;
 
 pub use envelope::{
     DEFAULT_MAX_BATCH_LEN, DEFAULT_MAX_MESSAGE_SIZE, DecodeOptions, Envelope, Frame, RawErrorResponse, RawNotification,
@@ -10,3 +11,4 @@ pub use envelope::{
 };
 pub use id::{ProgressToken, RequestId};
 pub use message::{JsonRpcErrorResponse, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion};
+pub use reserved_member::RESERVED_MEMBER;
