@@ -3,6 +3,7 @@
 //! Commands are plain Rust so they behave the same on every machine: no shell scripts, no make.
 
 mod bench;
+mod compare;
 mod conformance;
 mod flamegraph;
 mod fuzz;
@@ -39,6 +40,11 @@ commands:
   bench [NAME…]
              the criterion suites (all, or the named benches), then a summary table of this
              run's medians and throughputs
+  bench --compare [--peers] [--rounds 3] [--seconds 2]
+             echo-server beside the bare limits (and, with --peers, rmcp's and tower-mcp's echo
+             servers from benches/peers/): stdio and HTTP, serial and 32 in flight, both eras,
+             100 B and 10 KB, subjects interleaved, medians of the rounds as shares of the
+             limit; a markdown table and JSON in target/bench/
   flamegraph [--example production-server | --bench NAME [FILTER] | --test NAME [FILTER]] [--seconds 10]
              a CPU flamegraph sampled in process (no perf permissions needed): production-server
              under load (default; target/flamegraph/production-server.svg), each benchmark of
@@ -66,6 +72,9 @@ fn main() -> ExitCode {
         Some("test") => test::run_all(&args[1..]),
         Some("conformance") => conformance::run_all(&args[1..]),
         Some("loadtest") => loadtest::run(&args[1..]),
+        Some("bench") if args[1..].iter().any(|a| a == "--compare") => {
+            compare::run(&args[1..].iter().filter(|a| *a != "--compare").cloned().collect::<Vec<_>>())
+        }
         Some("bench") => bench::run(&args[1..]),
         Some("flamegraph") => flamegraph::run(&args[1..]),
         Some("fuzz") => fuzz::run_all(&args[1..]),

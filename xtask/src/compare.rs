@@ -1,0 +1,66 @@
+//! `cargo xtask bench --compare [--peers] [--rounds N] [--seconds S]`: builds the echo-server,
+//! the bare limits and the comparison driver (release), with `--peers` also the peer SDKs' echo
+//! servers of `benches/peers/` (a workspace of its own, built into `target/peers`), then runs
+//! `bench-compare`: a markdown table and JSON in `target/bench/`.
+
+use std::process::Command;
+
+/// The peers' programs, as `benches/peers/` builds them.
+const PEERS: [(&str, &str); 2] = [("rmcp", "rmcp-echo"), ("tower-mcp", "tower-mcp-echo")];
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut peers = false;
+    let mut passed = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--peers" => peers = true,
+            "--rounds" | "--seconds" => {
+                let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+                passed.extend([arg.clone(), value.clone()]);
+            }
+            other => return Err(format!("bench --compare: unknown argument {other}")),
+        }
+    }
+    let target = crate::target_dir();
+    crate::run(
+        "build the echo-server",
+        Command::new("cargo").args(["build", "--release", "-p", "mocopr-examples", "--example", "echo-server"]),
+    )?;
+    crate::run(
+        "build the limits and the driver",
+        Command::new("cargo").args(["build", "--release", "-p", "mocopr-benches"]).args([
+            "--bin",
+            "bare-stdio-echo",
+            "--bin",
+            "bare-http-echo",
+            "--bin",
+            "bench-compare",
+        ]),
+    )?;
+    let release = target.join("release");
+    let mut compare = Command::new(release.join("bench-compare"));
+    compare
+        .arg("--limit-stdio")
+        .arg(release.join("bare-stdio-echo"))
+        .arg("--limit-http")
+        .arg(release.join("bare-http-echo"))
+        .arg("--mocopr")
+        .arg(release.join("examples").join("echo-server"))
+        .arg("--out")
+        .arg(target.join("bench"))
+        .args(&passed);
+    if peers {
+        let peers_target = target.join("peers");
+        crate::run(
+            "build the peers",
+            Command::new("cargo")
+                .args(["build", "--release", "--locked", "--manifest-path", "benches/peers/Cargo.toml"])
+                .env("CARGO_TARGET_DIR", &peers_target),
+        )?;
+        for (name, program) in PEERS {
+            compare.arg("--peer").arg(format!("{name}={}", peers_target.join("release").join(program).display()));
+        }
+    }
+    crate::run("compare", &mut compare)
+}
