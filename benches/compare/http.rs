@@ -97,6 +97,11 @@ impl Server {
             .await
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the process; its peak RSS in KiB.
     pub(crate) fn stop(mut self) -> Option<u64> {
         let peak = peak_rss_kib(self.child.id());

@@ -3,7 +3,8 @@
 //! feels: stdio and HTTP, one request at a time and 32 in flight (32 connections over HTTP), both
 //! eras, 100 B and 10 KB payloads. Each round runs every cell once, subjects interleaved, so a
 //! noisy machine disturbs them alike; the report takes the median of the rounds and gives every
-//! figure as a share of the limit. Writes `compare.md` and `compare.json` to `--out`.
+//! figure as a share of the limit, and the server's CPU time per request (the figure a busy
+//! machine disturbs least: stolen time slows a server down, it does not make a request cost more). Writes `compare.md` and `compare.json` to `--out`.
 //!
 //! `cargo xtask bench --compare [--peers]` builds the programs and runs this; by hand:
 //!
@@ -44,6 +45,8 @@ struct Sample {
     elapsed: Duration,
     /// Each request's time, in nanoseconds (serial runs only).
     latencies: Vec<u64>,
+    /// The server's CPU time (user and system) over the run.
+    cpu: Option<Duration>,
 }
 
 impl Sample {
@@ -57,6 +60,8 @@ impl Sample {
             per_second: self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9),
             p50_us: at(0.5),
             p99_us: at(0.99),
+            cpu_us: self.cpu.filter(|_| self.requests > 0).map(|cpu| cpu.as_secs_f64() * 1e6),
+            requests: self.requests,
         }
     }
 }
@@ -135,7 +140,9 @@ async fn measure(options: &Options) -> Result<Report, String> {
                 for server in &mut stdio_servers {
                     let cell = Cell::new("stdio", mode, payload, &server.subject, server.era);
                     let _ = server.run(mode, payload, warm_up).await?;
-                    let sample = server.run(mode, payload, measured).await?;
+                    let before = server_cpu(server.pid());
+                    let mut sample = server.run(mode, payload, measured).await?;
+                    sample.cpu = cpu_since(before, server.pid());
                     report.add(cell, sample.round());
                 }
             }
@@ -158,7 +165,9 @@ async fn measure(options: &Options) -> Result<Report, String> {
                     for era in &server.subject.eras {
                         let cell = Cell::new("http", mode, payload, &server.subject, *era);
                         let _ = server.run(*era, mode, payload, warm_up).await?;
-                        let sample = server.run(*era, mode, payload, measured).await?;
+                        let before = server_cpu(server.pid());
+                        let mut sample = server.run(*era, mode, payload, measured).await?;
+                        sample.cpu = cpu_since(before, server.pid());
                         report.add(cell, sample.round());
                     }
                 }
@@ -171,4 +180,14 @@ async fn measure(options: &Options) -> Result<Report, String> {
         report.peak_rss("http", &subject, None, server.stop());
     }
     Ok(report)
+}
+
+/// A server's CPU time so far (user and system).
+fn server_cpu(pid: u32) -> Option<Duration> {
+    mocopr_benches::cpu_time(pid).map(|t| t.user + t.system)
+}
+
+/// The CPU time `pid` used since `before`.
+fn cpu_since(before: Option<Duration>, pid: u32) -> Option<Duration> {
+    Some(server_cpu(pid)?.saturating_sub(before?))
 }

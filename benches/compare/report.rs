@@ -14,6 +14,9 @@ pub(crate) struct Round {
     pub(crate) per_second: f64,
     pub(crate) p50_us: Option<f64>,
     pub(crate) p99_us: Option<f64>,
+    /// The server's CPU time over the round, in microseconds.
+    pub(crate) cpu_us: Option<f64>,
+    pub(crate) requests: u64,
 }
 
 /// What a figure is of: a path, a payload, and a subject in an era.
@@ -93,6 +96,15 @@ impl Report {
         self.cells.iter().map(|(c, _)| c).find(|c| c.subject == "limit" && c.row() == cell.row())
     }
 
+    /// The server's CPU time per request over all rounds, in microseconds (`/proc` counts in
+    /// 10 ms ticks, so the rounds are summed, not taken apart).
+    fn cpu_per_request(&self, cell: &Cell) -> Option<f64> {
+        let (_, rounds) = self.cells.iter().find(|(c, _)| c == cell)?;
+        let cpu: Option<f64> = rounds.iter().map(|r| r.cpu_us).sum();
+        let requests: u64 = rounds.iter().map(|r| r.requests).sum();
+        cpu.filter(|_| requests > 0).map(|cpu| cpu / requests as f64)
+    }
+
     fn share(&self, cell: &Cell) -> Option<f64> {
         let limit = self.median_of(self.limit_of(cell)?, |r| Some(r.per_second))?;
         Some(self.median_of(cell, |r| Some(r.per_second))? / limit)
@@ -161,6 +173,15 @@ impl Report {
         out.push_str(&self.table("Serial latency, p50 / p99 (µs)", &serial, |cell| {
             Some(format!("{:.0} / {:.0}", self.median_of(cell, |r| r.p50_us)?, self.median_of(cell, |r| r.p99_us)?))
         }));
+        out.push('\n');
+        out.push_str(&self.table("Server CPU time per request, µs (times the limit's)", &rows, |cell| {
+            let cpu = self.cpu_per_request(cell)?;
+            let limit = self.limit_of(cell).and_then(|l| self.cpu_per_request(l)).filter(|l| *l > 0.0);
+            Some(match limit {
+                Some(limit) if cell.subject != "limit" => format!("{cpu:.1} (×{:.2})", cpu / limit),
+                _ => format!("{cpu:.1}"),
+            })
+        }));
         out.push_str("\nPeak RSS (MB)\n\n| transport | process | peak RSS |\n|---|---|---|\n");
         for (transport, subject, era, kib) in &self.rss {
             let process = match era {
@@ -185,11 +206,12 @@ impl Report {
                     "payload_bytes": cell.payload,
                     "subject": cell.subject,
                     "era": cell.era.label(),
-                    "rounds": rounds.iter().map(|r| json!({"per_second": r.per_second, "p50_us": r.p50_us, "p99_us": r.p99_us})).collect::<Vec<_>>(),
+                    "rounds": rounds.iter().map(|r| json!({"per_second": r.per_second, "p50_us": r.p50_us, "p99_us": r.p99_us, "requests": r.requests, "cpu_us": r.cpu_us})).collect::<Vec<_>>(),
                     "median_per_second": self.median_of(cell, |r| Some(r.per_second)),
                     "median_p50_us": self.median_of(cell, |r| r.p50_us),
                     "median_p99_us": self.median_of(cell, |r| r.p99_us),
                     "share_of_limit": self.share(cell),
+                    "cpu_us_per_request": self.cpu_per_request(cell),
                 })
             })
             .collect();
@@ -241,7 +263,13 @@ mod tests {
         let limit = Subject::limit("a".into(), "b".into());
         let mocopr = Subject::mocopr("c".into());
         let mut report = Report::new(1, 1.0);
-        let round = |per_second| Round { per_second, p50_us: Some(10.0), p99_us: Some(20.0) };
+        let round = |per_second: f64| Round {
+            per_second,
+            p50_us: Some(10.0),
+            p99_us: Some(20.0),
+            cpu_us: Some(per_second * 10.0),
+            requests: per_second as u64,
+        };
         report.add(Cell::new("stdio", Mode::Serial, 100, &limit, Era::Modern), round(1000.0));
         report.add(Cell::new("stdio", Mode::Serial, 100, &mocopr, Era::Legacy), round(800.0));
         report.add(Cell::new("stdio", Mode::Concurrent, 100, &mocopr, Era::Legacy), round(5000.0));
@@ -251,5 +279,7 @@ mod tests {
         let markdown = report.markdown();
         assert!(markdown.contains("| stdio serial | 100 B | 1.0k | 800 (80%) |"), "{markdown}");
         assert!(markdown.contains("| stdio serial | 100 B | 10 / 20 | 10 / 20 |"), "{markdown}");
+        assert_eq!(report.cpu_per_request(&cell), Some(10.0));
+        assert!(markdown.contains("| stdio serial | 100 B | 10.0 | 10.0 (×1.00) |"), "{markdown}");
     }
 }

@@ -138,6 +138,11 @@ impl Server {
         Ok(sample)
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Stops the process; its peak RSS in KiB.
     pub(crate) async fn stop(self) -> Option<u64> {
         let peak = peak_rss_kib(self.pid);

@@ -37,6 +37,7 @@ fn every_cell_is_measured_and_reported() {
         assert!(cell["median_per_second"].as_f64().is_some_and(|r| r > 0.0), "{cell}");
         let serial = cell["path"].as_str().is_some_and(|p| p.ends_with("serial"));
         assert_eq!(cell["median_p50_us"].is_number(), serial, "{cell}");
+        assert!(cell["cpu_us_per_request"].is_number(), "{cell}");
         if cell["subject"] != "limit" {
             assert!(cell["share_of_limit"].as_f64().is_some_and(|s| s > 0.0), "{cell}");
         }
