@@ -52,12 +52,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .args(&passed);
     if peers {
         let peers_target = target.join("peers");
-        crate::run(
-            "build the peers",
-            Command::new("cargo")
-                .args(["build", "--release", "--locked", "--manifest-path", "benches/peers/Cargo.toml"])
-                .env("CARGO_TARGET_DIR", &peers_target),
-        )?;
+        // One package at a time: built together, tower-mcp's dependency features (serde_json's
+        // `preserve_order`, tokio's `full`) would leak into rmcp's build.
+        for (_, package) in PEERS {
+            crate::run(
+                &format!("build {package}"),
+                Command::new("cargo")
+                    .args([
+                        "build",
+                        "--release",
+                        "--locked",
+                        "--manifest-path",
+                        "benches/peers/Cargo.toml",
+                        "-p",
+                        package,
+                    ])
+                    .env("CARGO_TARGET_DIR", &peers_target),
+            )?;
+        }
         for (name, program) in PEERS {
             compare.arg("--peer").arg(format!("{name}={}", peers_target.join("release").join(program).display()));
         }
