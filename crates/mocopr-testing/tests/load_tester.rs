@@ -67,6 +67,13 @@ async fn the_rate_is_held_the_mix_follows_the_weights_and_failures_count() {
     assert!((0.40..=0.60).contains(&share), "half the requests call `ok`: {share:.2}\n{report}");
     assert!(report.latency.p50_us > 0 && report.latency.p50_us <= report.latency.p99_us, "{report}");
     assert!(report.latency.p99_us <= report.latency.max_us);
+    // Each request's service time is part of its latency from when it was due, and the
+    // generator's own lateness is part of its schedule delay.
+    assert!(report.service_time.p50_us > 0, "{report}");
+    assert!(report.service_time.max_us <= report.latency.max_us.max(report.error_latency.max_us), "{report}");
+    assert!(report.generator_lateness.max_us <= report.schedule_delay.max_us, "{report}");
+    let text = report.to_string();
+    assert!(text.contains("service     p50") && text.contains("delay       p50"), "{text}");
     assert_eq!(report.server_peak_rss_bytes, None, "not a child process");
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON report");
     assert_eq!(json["requests"], report.requests);

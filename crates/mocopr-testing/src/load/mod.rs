@@ -6,6 +6,7 @@
 //! stdio the server is one child process, and the clients share its one connection with their
 //! requests in flight together, as several agents behind one host would.
 
+mod pacer;
 mod report;
 mod scenario;
 mod target;
@@ -16,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use mocopr_client::McpClient;
+use pacer::Pacer;
 use serde_json::json;
-use tokio::time::MissedTickBehavior;
 
 pub use report::{LatencySummary, LoadReport, OperationReport};
 pub use scenario::{LoadScenario, LoadScenarioBuilder, Operation, WeightedOperation};
@@ -126,6 +127,12 @@ impl LoadTester {
             steady_from: started + self.ramp_up,
         };
         let period = self.period();
+        let pace = match period {
+            Some(period) => {
+                Some((Pacer::start().map_err(|e| LoadError::Config(format!("the pacing thread: {e}")))?, period))
+            }
+            None => None,
+        };
         let mut workers = tokio::task::JoinSet::new();
         for (index, client) in connected.clients.iter().cloned().enumerate() {
             let share = index as f64 / self.clients as f64;
@@ -135,7 +142,7 @@ impl LoadTester {
                 first += period.mul_f64(share);
             }
             let shared = shared.clone();
-            workers.spawn(worker(client, shared, index as u64, first, window, period));
+            workers.spawn(worker(client, shared, index as u64, first, window, pace.clone()));
         }
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut results = Vec::with_capacity(self.clients);
@@ -163,8 +170,11 @@ impl LoadTester {
 
     fn report(&self, results: Vec<ClientStats>, elapsed: Duration, rss: Option<u64>) -> LoadReport {
         let mut per_op: Vec<OpStats> = self.scenario.operations().iter().map(|_| OpStats::new()).collect();
-        let (mut steady, mut unfinished) = (0, 0);
+        let (mut steady, mut unfinished, mut late) = (0, 0, 0);
+        let mut timing = Timing::new();
         for result in results {
+            timing.merge(&result.timing);
+            late += result.late;
             for (total, part) in per_op.iter_mut().zip(&result.operations) {
                 total.merge(part);
             }
@@ -209,6 +219,10 @@ impl LoadTester {
             error_latency: LatencySummary::of(&all.failed),
             operations,
             server_peak_rss_bytes: rss,
+            service_time: LatencySummary::of(&timing.service),
+            schedule_delay: LatencySummary::of(&timing.delay),
+            generator_lateness: LatencySummary::of(&timing.lateness),
+            generator_late: late,
         }
     }
 }
@@ -333,9 +347,47 @@ impl OpStats {
     }
 }
 
+/// Where each request's time went, all operations together: answering (from sending to the
+/// answer), waiting to be sent (from when it was due), and of that wait the part the generator
+/// itself was late (after both the due instant and the client's previous answer).
+struct Timing {
+    service: Histogram<u64>,
+    delay: Histogram<u64>,
+    lateness: Histogram<u64>,
+}
+
+impl Timing {
+    fn new() -> Self {
+        let histogram = || Histogram::new(3).expect("3 significant digits are valid");
+        Timing { service: histogram(), delay: histogram(), lateness: histogram() }
+    }
+
+    fn merge(&mut self, other: &Timing) {
+        let _ = self.service.add(&other.service);
+        let _ = self.delay.add(&other.delay);
+        let _ = self.lateness.add(&other.lateness);
+    }
+}
+
+/// A request the generator started later than this after it could have is counted late: the
+/// report then says the generator, not the server, fell behind.
+pub(crate) const GENERATOR_SLACK: Duration = Duration::from_millis(1);
+
+/// Records `value` in microseconds into an auto-resizing `histogram`.
+fn record(histogram: &mut Histogram<u64>, value: Duration) {
+    let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
+    // `record` grows the histogram to fit (saturating would not).
+    if histogram.record(micros).is_err() {
+        histogram.saturating_record(micros);
+    }
+}
+
 /// What one client measured.
 struct ClientStats {
     operations: Vec<OpStats>,
+    timing: Timing,
+    /// Requests the generator started over [`GENERATOR_SLACK`] late.
+    late: u64,
     /// Requests completed in the steady part (after the ramp-up, before the deadline).
     steady: u64,
     /// Requests cut off after the deadline's grace.
@@ -343,35 +395,39 @@ struct ClientStats {
 }
 
 /// One simulated client: requests drawn from the scenario until the deadline. At a target rate
-/// it keeps a fixed schedule and measures each request from when it was due, so a slow server
-/// shows in the latency rather than in requests never sent.
+/// it keeps a fixed schedule (`first`, then every period; the pacer wakes it to well under a
+/// millisecond) and measures each request from when it was due, so a slow server shows in the
+/// latency rather than in requests never sent (behind schedule, it sends what was due at once).
 async fn worker(
     client: McpClient,
     shared: Arc<Shared>,
     seed: u64,
     first: Instant,
     window: Window,
-    period: Option<Duration>,
+    pace: Option<(Pacer, Duration)>,
 ) -> ClientStats {
     let mut stats = ClientStats {
         operations: shared.scenario.operations().iter().map(|_| OpStats::new()).collect(),
+        timing: Timing::new(),
+        late: 0,
         steady: 0,
         unfinished: 0,
     };
     let mut rng = fastrand::Rng::with_seed(seed);
     let total = shared.scenario.total_weight();
-    let mut pace = period.map(|p| {
-        let mut interval = tokio::time::interval_at(first.into(), p);
-        // Behind schedule, the client sends what was due at once (and measures from when it was).
-        interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        interval
-    });
     if pace.is_none() {
         tokio::time::sleep_until(first.into()).await;
     }
+    let mut next_due = first;
+    let mut previous_done = first;
     loop {
-        let due = match pace.as_mut() {
-            Some(pace) => pace.tick().await.into_std(),
+        let due = match &pace {
+            Some((pacer, period)) => {
+                let due = next_due;
+                next_due += *period;
+                pacer.until(due).await;
+                due
+            }
             None => Instant::now(),
         };
         if due >= window.deadline || Instant::now() >= window.deadline {
@@ -379,6 +435,7 @@ async fn worker(
         }
         let index = shared.scenario.pick(rng.u64(0..total));
         let operation = &shared.scenario.operations()[index].operation;
+        let sent = Instant::now();
         let ok = match tokio::time::timeout_at(window.cutoff.into(), perform(&client, operation)).await {
             Ok(ok) => ok,
             Err(_) => {
@@ -387,6 +444,15 @@ async fn worker(
             }
         };
         let done = Instant::now();
+        record(&mut stats.timing.service, done.saturating_duration_since(sent));
+        record(&mut stats.timing.delay, sent.saturating_duration_since(due));
+        // Waiting for the previous answer is the server's time; only what follows both is ours.
+        let lateness = sent.saturating_duration_since(due.max(previous_done));
+        record(&mut stats.timing.lateness, lateness);
+        if lateness > GENERATOR_SLACK {
+            stats.late += 1;
+        }
+        previous_done = done;
         let micros = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX).max(1);
         let op = &mut stats.operations[index];
         let histogram = if ok { &mut op.ok } else { &mut op.failed };

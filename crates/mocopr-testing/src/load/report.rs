@@ -89,8 +89,20 @@ pub struct LoadReport {
     pub overall_throughput: f64,
     /// Whether `throughput` excludes a ramp-up (`false` when the ramp-up is the whole test).
     pub steady: bool,
-    /// Latency of the successful requests (at a target rate, from when each was due).
+    /// Latency of the successful requests (at a target rate, from when each was due: the
+    /// schedule delay plus the service time).
     pub latency: LatencySummary,
+    /// Every request's service time: from when it was sent to its answer.
+    pub service_time: LatencySummary,
+    /// Every request's schedule delay: from when it was due to when it was sent (a client
+    /// waiting for its previous answer, or the generator late). Zero without a target rate.
+    pub schedule_delay: LatencySummary,
+    /// Of the schedule delay, the part the generator itself was late: after both the due
+    /// instant and the client's previous answer.
+    pub generator_lateness: LatencySummary,
+    /// Requests the generator started more than 1 ms late; over 1% of the requests, the report
+    /// says the generator fell behind (its latency is then not the server's alone).
+    pub generator_late: u64,
     /// Latency of the failed ones.
     pub error_latency: LatencySummary,
     /// Per operation, in scenario order.
@@ -101,6 +113,12 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// Whether more than 1% of the requests started over 1 ms late through the generator's own
+    /// fault (not waiting for an answer).
+    pub fn generator_fell_behind(&self) -> bool {
+        self.generator_late * 100 > self.requests
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -154,6 +172,32 @@ impl fmt::Display for LoadReport {
             micros(l.p99_us),
             micros(l.max_us)
         )?;
+        let (service, delay) = (&self.service_time, &self.schedule_delay);
+        writeln!(
+            f,
+            "service     p50 {} | p99 {} | max {}   (sent to answered)",
+            micros(service.p50_us),
+            micros(service.p99_us),
+            micros(service.max_us)
+        )?;
+        if self.target_rate.is_some() {
+            writeln!(
+                f,
+                "delay       p50 {} | p99 {} | max {}   (due to sent)",
+                micros(delay.p50_us),
+                micros(delay.p99_us),
+                micros(delay.max_us)
+            )?;
+            if self.generator_fell_behind() {
+                writeln!(
+                    f,
+                    "            the generator fell behind: {} requests ({:.1}%) started over 1 ms late (p99 {}); latency is not the server's alone",
+                    self.generator_late,
+                    self.generator_late as f64 * 100.0 / self.requests.max(1) as f64,
+                    micros(self.generator_lateness.p99_us)
+                )?;
+            }
+        }
         if let Some(rss) = self.server_peak_rss_bytes {
             writeln!(f, "server RSS  peak {:.1} MiB", rss as f64 / (1024.0 * 1024.0))?;
         }
