@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mocopr_benches::peak_rss_kib;
+use mocopr_core::jsonrpc::recover_id;
 use mocopr_transport::child::{ChildProcess, Stderr};
 use mocopr_transport::{FramingConfig, Inbound};
 use tokio::process::Command;
@@ -54,28 +55,36 @@ impl Server {
     async fn read(&mut self) -> Result<(), String> {
         self.batch.clear();
         while !self.batch.iter().any(|item| matches!(item, Inbound::Frame(_))) {
-            match self.child.reader.read_batch(&mut self.batch).await {
-                Ok(true) => {}
-                Ok(false) => return Err(format!("{} closed its output", self.subject.name)),
-                Err(e) => return Err(format!("{}: {e}", self.subject.name)),
+            let read = tokio::time::timeout(ANSWER_TIMEOUT, self.child.reader.read_batch(&mut self.batch));
+            match read.await {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => return Err(format!("{} closed its output", self.subject.name)),
+                Ok(Err(e)) => return Err(format!("{}: {e}", self.subject.name)),
+                Err(_) => return Err(format!("{} stopped answering", self.subject.name)),
             }
         }
         Ok(())
     }
 
     async fn next_frame(&mut self) -> Result<Bytes, String> {
-        self.read().await?;
-        let frames: Vec<Bytes> = self.frames().collect();
+        let frames: Vec<Bytes> = loop {
+            self.read().await?;
+            let frames: Vec<Bytes> = self.frames().collect();
+            if !frames.is_empty() {
+                break frames;
+            }
+        };
         match <[Bytes; 1]>::try_from(frames) {
             Ok([frame]) => Ok(frame),
             Err(frames) => Err(format!("{}: {} answers to one request", self.subject.name, frames.len())),
         }
     }
 
+    /// The answers read (frames with an id: a notification the server sends is no answer).
     fn frames(&self) -> impl Iterator<Item = Bytes> + '_ {
         self.batch.iter().filter_map(|item| match item {
-            Inbound::Frame(frame) => Some(frame.clone()),
-            Inbound::Invalid(_) => None,
+            Inbound::Frame(frame) if recover_id(frame).is_some() => Some(frame.clone()),
+            _ => None,
         })
     }
 
@@ -99,6 +108,7 @@ impl Server {
                     if sample.requests == 0 {
                         check(&self.subject, &answer, &text)?;
                     }
+                    answered(&self.subject, &answer)?;
                     sample.requests += 1;
                 }
             }
@@ -123,6 +133,7 @@ impl Server {
                         if sample.requests == 0 {
                             check(&self.subject, &answer, &text)?;
                         }
+                        answered(&self.subject, &answer)?;
                         outstanding -= 1;
                         if open {
                             sample.requests += 1;
@@ -148,6 +159,19 @@ impl Server {
         let peak = peak_rss_kib(self.pid);
         let _ = self.child.shutdown().await;
         peak
+    }
+}
+
+/// How long the driver waits for an answer before it gives the subject up.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every answer counted must be a result: a server that answers with errors is not fast.
+pub(crate) fn answered(subject: &Subject, answer: &[u8]) -> Result<(), String> {
+    if memchr::memmem::find(answer, b"\"result\"").is_some() {
+        Ok(())
+    } else {
+        let shown: String = String::from_utf8_lossy(answer).chars().take(300).collect();
+        Err(format!("{} answered with no result: {shown}", subject.name))
     }
 }
 

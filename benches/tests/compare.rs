@@ -21,7 +21,7 @@ fn every_cell_is_measured_and_reported() {
         .args(["--limit-http", env!("CARGO_BIN_EXE_bare-http-echo")])
         .arg("--mocopr")
         .arg(mocopr_testing::example_path("echo-server"))
-        .args(["--rounds", "1", "--seconds", "0.05"])
+        .args(["--rounds", "1", "--seconds", "0.3"])
         .arg("--out")
         .arg(&out)
         .status()

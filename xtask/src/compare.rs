@@ -6,7 +6,8 @@
 use std::process::Command;
 
 /// The peers' programs, as `benches/peers/` builds them.
-const PEERS: [(&str, &str); 2] = [("rmcp", "rmcp-echo"), ("tower-mcp", "tower-mcp-echo")];
+/// rmcp's column says `stateless`: its echo server runs without sessions, its fastest mode.
+const PEERS: [(&str, &str); 2] = [("rmcp-stateless", "rmcp-echo"), ("tower-mcp", "tower-mcp-echo")];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut peers = false;

@@ -395,8 +395,19 @@ pub(crate) fn route(inner: &Arc<Inner>, message: &[u8]) {
     // Batch arrays only come back from 2025-03-26 servers, answering the client's own batches.
     match decode(message, &DecodeOptions::default().with_batches(true)) {
         Ok(Frame::Single(envelope)) => route_one(inner, envelope),
-        Ok(Frame::Batch(entries)) => entries.into_iter().flatten().for_each(|envelope| route_one(inner, envelope)),
-        Err(_) => {}
+        Ok(Frame::Batch(entries)) => entries.into_iter().for_each(|entry| match entry {
+            Ok(envelope) => route_one(inner, envelope),
+            Err(rejection) => fail_named_call(inner, &rejection),
+        }),
+        Err(rejection) => fail_named_call(inner, &rejection),
+    }
+}
+
+/// A message the decoder refused that names one of our calls (an answer holding something no
+/// answer may) fails that call now, rather than at its timeout.
+fn fail_named_call(inner: &Inner, rejection: &mocopr_core::Rejection) {
+    if let Some(id) = rejection.id.as_ref().filter(|_| !rejection.notification) {
+        complete(inner, id, Err(rejection.error.to_error_object()));
     }
 }
 

@@ -52,6 +52,10 @@ fn server(versions: &[ProtocolVersion]) -> McpServer {
             )),
             || async { Ok::<_, HandlerError>("in region") },
         )
+        .tool(Tool::new("reserved"), || async {
+            let value = json!({"a": {"$serde_json::private::RawValue": "{}"}});
+            Ok::<_, HandlerError>(mocopr_core::types::CallToolResult::structured(value))
+        })
         .tool(Tool::new("slow"), || async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok::<_, HandlerError>("late")
@@ -81,7 +85,7 @@ async fn a_modern_server_is_detected_and_served_with_mrtr() {
     assert_eq!(facts.version, ProtocolVersion::V2026_07_28);
     assert_eq!(facts.info.as_ref().map(|i| i.name.as_str()), Some("target"));
     let tools = client.list_tools().await.expect("tools");
-    assert_eq!(tools.len(), 8, "all pages collected");
+    assert_eq!(tools.len(), 9, "all pages collected");
     let result = client.call_tool("greet", json!({})).await.expect("call");
     assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2026-07-28)"), "answered through MRTR");
 }
@@ -90,7 +94,7 @@ async fn a_modern_server_is_detected_and_served_with_mrtr() {
 async fn a_legacy_only_server_gets_initialize_and_real_server_requests() {
     let client = connect(server(&[ProtocolVersion::V2025_11_25]), Duration::from_secs(5)).await;
     assert_eq!(client.server().expect("facts").version, ProtocolVersion::V2025_11_25);
-    assert_eq!(client.list_tools().await.expect("tools").len(), 8);
+    assert_eq!(client.list_tools().await.expect("tools").len(), 9);
     let result = client.call_tool("greet", json!({})).await.expect("call");
     assert_eq!(result.content[0].as_text(), Some("Hello, Alice! (2025-11-25)"), "answered a server-to-client request");
 }
@@ -103,6 +107,20 @@ async fn calls_time_out_and_server_errors_come_back_typed() {
         Err(ClientError::Server(error)) => assert_eq!(error.code.0, -32602),
         other => panic!("expected a server error, got {other:?}"),
     }
+}
+
+/// An answer the decoder refuses (serde_json's raw-value member name in it) fails its call at
+/// once with the refusal, not at the call's timeout.
+#[tokio::test]
+async fn a_refused_answer_fails_its_call_at_once() {
+    let client = connect(server(&ProtocolVersion::ALL), Duration::from_secs(30)).await;
+    let started = std::time::Instant::now();
+    match client.call_tool("reserved", json!({})).await {
+        Err(ClientError::Server(error)) => assert_eq!(error.code.0, -32600, "{error:?}"),
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "failed only at the timeout");
+    assert!(client.call_tool("a", json!({})).await.is_ok(), "the client goes on");
 }
 
 async fn http_url(server: McpServer) -> String {
@@ -127,7 +145,7 @@ async fn over_http_both_eras_work_with_the_same_calls() {
             .await
             .expect("connect");
         assert_eq!(client.server().expect("facts").version, expected);
-        assert_eq!(client.list_tools().await.expect("tools").len(), 8);
+        assert_eq!(client.list_tools().await.expect("tools").len(), 9);
         let result = client.call_tool("greet", json!({})).await.expect("call");
         assert_eq!(result.content[0].as_text(), Some(format!("Hello, Alice! ({expected})").as_str()));
         // The server checks `Mcp-Param-Region` against the argument (modern requests only).

@@ -17,24 +17,26 @@ pub const RESERVED_MEMBER: &str = "$serde_json::private::RawValue";
 
 /// Whether the JSON text `bytes` has an object member named [`RESERVED_MEMBER`] at any depth.
 ///
-/// A byte scan settles almost every message: the name can only be there if its tail is there
-/// literally or some character is written as a `\u00XX` escape of a printable ASCII character.
-/// Only then is the text walked. Text that is not JSON (or nests too deep to walk) reports
-/// `false`: the parse that follows refuses it for what it is.
+/// A byte scan settles almost every message: the name can only be there if its tail `RawValue`
+/// is there literally or one of that tail's letters is written as a `\u005X`, `\u006X` or
+/// `\u007X` escape. Only then is the text walked. The caller has already parsed the message,
+/// so a walk that fails (a lone surrogate or nesting too deep in a member the envelope skipped)
+/// means the two parsers disagree: the answer is then `true`, refused, since the name could be
+/// anywhere in what the walk did not reach.
 pub(crate) fn holds_reserved_member(bytes: &[u8]) -> bool {
     static TAIL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("RawValue"));
     if TAIL.find(bytes).is_none() && !has_ascii_escape(bytes) {
         return false;
     }
     let mut reader = serde_json::Deserializer::from_slice(bytes);
-    Scan.deserialize(&mut reader).unwrap_or(false)
+    Scan.deserialize(&mut reader).unwrap_or(true)
 }
 
-/// Whether `bytes` holds `\u00XX` with XX a printable ASCII character (the only escapes that can
-/// spell part of the reserved name).
+/// Whether `bytes` holds `\u00XX` with XX between 0x50 and 0x7F: the escapes that can spell a
+/// letter of `RawValue` (others, such as the `\u003c` some encoders write for `<`, cannot).
 fn has_ascii_escape(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', bytes).any(|at| match bytes.get(at + 1..at + 6) {
-        Some([b'u', b'0', b'0', high, low]) => matches!(high, b'2'..=b'7') && low.is_ascii_hexdigit(),
+        Some([b'u', b'0', b'0', high, low]) => matches!(high, b'5'..=b'7') && low.is_ascii_hexdigit(),
         _ => false,
     })
 }
@@ -138,6 +140,9 @@ mod tests {
             r#"{"$serde_json::private::RawValue":"1"}"#,
             r#"{"a":[1,{"b":{"$serde_json::private::RawValue":"{}"}}]}"#,
             r#"{"\u0024serde_json::private::RawValu\u0065":"1"}"#,
+            // Text the walk cannot finish is refused, wherever the name may be.
+            r#"{"a":{"$serde_json::private::RawValue":"{}"},"z":"\udc00"}"#,
+            "not json RawValue",
         ];
         for text in found {
             assert!(holds_reserved_member(text.as_bytes()), "{text}");
@@ -148,7 +153,7 @@ mod tests {
             r#"{"$serde_json::private::RawValue2":"1","x":"RawValue"}"#,
             r#"{"caf\u00e9":"\u0041","\\u0024":1}"#,
             r#"{"a":1}"#,
-            "not json RawValue",
+            r#"{"html":"\u003cb\u003e \u0026"}"#,
         ];
         for text in not_found {
             assert!(!holds_reserved_member(text.as_bytes()), "{text}");
@@ -158,7 +163,8 @@ mod tests {
     #[test]
     fn the_byte_scan_passes_ordinary_text_without_walking_it() {
         assert!(!has_ascii_escape(br#"{"text":"caf\u00e9 \n \" \\ \u2028"}"#));
-        assert!(has_ascii_escape(br#"{"text":"\u0041"}"#));
+        assert!(has_ascii_escape(br#"{"text":"\u0065"}"#));
+        assert!(!has_ascii_escape(br#"{"text":"\u0041 \u003c"}"#));
         assert!(!has_ascii_escape(br#"{"text":"\u00"}"#));
     }
 }

@@ -425,6 +425,10 @@ async fn worker(
             Some((pacer, period)) => {
                 let due = next_due;
                 next_due += *period;
+                // Nothing due after the deadline is waited for.
+                if due >= window.deadline {
+                    break;
+                }
                 pacer.until(due).await;
                 due
             }

@@ -98,7 +98,8 @@ pub struct LoadReport {
     /// waiting for its previous answer, or the generator late). Zero without a target rate.
     pub schedule_delay: LatencySummary,
     /// Of the schedule delay, the part the generator itself was late: after both the due
-    /// instant and the client's previous answer.
+    /// instant and the client's previous answer. (A generator whose own runtime is saturated
+    /// also resumes late after an answer arrives; that part shows in the service time.)
     pub generator_lateness: LatencySummary,
     /// Requests the generator started more than 1 ms late; over 1% of the requests, the report
     /// says the generator fell behind (its latency is then not the server's alone).
