@@ -187,10 +187,7 @@ impl Connection {
                 return Err(format!("{}: tools/call answered {status}", self.subject.name));
             }
             let answer = json_of(&headers, &answer);
-            if sample.requests == 0 {
-                crate::stdio::check(&self.subject, &answer, &text)?;
-            }
-            crate::stdio::answered(&self.subject, &answer)?;
+            subject::check_answer(&self.subject, &answer, (sample.requests == 0).then_some(&*text))?;
             // An answer after the deadline is outside the measured time.
             if done < deadline {
                 if timed {

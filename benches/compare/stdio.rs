@@ -105,10 +105,7 @@ impl Server {
                     self.send(line).await?;
                     let answer = self.next_frame().await?;
                     sample.latencies.push(sent.elapsed().as_nanos() as u64);
-                    if sample.requests == 0 {
-                        check(&self.subject, &answer, &text)?;
-                    }
-                    answered(&self.subject, &answer)?;
+                    subject::check_answer(&self.subject, &answer, (sample.requests == 0).then_some(&*text))?;
                     sample.requests += 1;
                 }
             }
@@ -130,10 +127,7 @@ impl Server {
                     let open = Instant::now() < deadline;
                     let answers: Vec<Bytes> = self.frames().collect();
                     for answer in answers {
-                        if sample.requests == 0 {
-                            check(&self.subject, &answer, &text)?;
-                        }
-                        answered(&self.subject, &answer)?;
+                        subject::check_answer(&self.subject, &answer, (sample.requests == 0).then_some(&*text))?;
                         outstanding -= 1;
                         if open {
                             sample.requests += 1;
@@ -164,24 +158,3 @@ impl Server {
 
 /// How long the driver waits for an answer before it gives the subject up.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Every answer counted must be a result: a server that answers with errors is not fast.
-pub(crate) fn answered(subject: &Subject, answer: &[u8]) -> Result<(), String> {
-    if memchr::memmem::find(answer, b"\"result\"").is_some() {
-        Ok(())
-    } else {
-        let shown: String = String::from_utf8_lossy(answer).chars().take(300).collect();
-        Err(format!("{} answered with no result: {shown}", subject.name))
-    }
-}
-
-/// The first answer of a run must be the echo: a server that answers with errors is not fast.
-pub(crate) fn check(subject: &Subject, answer: &[u8], text: &str) -> Result<(), String> {
-    let echoed = memchr::memmem::find(answer, text.as_bytes()).is_some();
-    if echoed && memchr::memmem::find(answer, b"\"result\"").is_some() {
-        Ok(())
-    } else {
-        let shown: String = String::from_utf8_lossy(answer).chars().take(300).collect();
-        Err(format!("{} did not echo: {shown}", subject.name))
-    }
-}

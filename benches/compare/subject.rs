@@ -105,3 +105,14 @@ pub(crate) fn negotiated_version(json: &[u8]) -> Option<String> {
     let answer: serde_json::Value = serde_json::from_slice(json).ok()?;
     answer["result"]["protocolVersion"].as_str().map(str::to_owned)
 }
+
+/// Every answer counted must be a result (a server that answers with errors is not fast), and
+/// the first of a run must carry `echoed` back.
+pub(crate) fn check_answer(subject: &Subject, answer: &[u8], echoed: Option<&str>) -> Result<(), String> {
+    let result = memchr::memmem::find(answer, b"\"result\"").is_some();
+    if result && echoed.is_none_or(|text| memchr::memmem::find(answer, text.as_bytes()).is_some()) {
+        return Ok(());
+    }
+    let shown: String = String::from_utf8_lossy(answer).chars().take(300).collect();
+    Err(format!("{} did not answer with the echo: {shown}", subject.name))
+}
