@@ -13,6 +13,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
 use mocopr_core::meta::modern_request_meta;
@@ -173,9 +174,17 @@ impl McpClient {
             return Ok(hit);
         }
         let asked = cache.map(|_| params.clone());
-        let (id, rx) = self.register()?;
-        self.send_request(&id, method, params, modern).await?;
-        let answer = self.wait(id, rx, timeout).await.and_then(|result| self.supported_result_type(result));
+        let version = modern.or_else(|| self.inner.facts.get().map(|f| f.version));
+        let span = crate::span::request_span(method, &params, version.map(ProtocolVersion::as_str));
+        let answer = async {
+            let (id, rx) = self.register()?;
+            span.record("jsonrpc.request.id", tracing::field::display(&id));
+            self.send_request(&id, method, params, modern).await?;
+            self.wait(id, rx, timeout).await.and_then(|result| self.supported_result_type(result))
+        }
+        .instrument(span.clone())
+        .await;
+        crate::span::record_outcome(&span, method, &answer);
         if let (Some(cache), Some(asked)) = (cache, asked) {
             match &answer {
                 Ok(result) => cache.put(method, &asked, result),
@@ -207,6 +216,8 @@ impl McpClient {
                 None => params["_meta"] = Value::Object(meta),
             }
         }
+        #[cfg(feature = "opentelemetry")]
+        crate::span::inject_trace_context(&mut params);
         let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let sent = self.send(&message).await;
         if sent.is_err() {

@@ -13,6 +13,11 @@
 //! [`EraCache`] remembers each server's era; a [`ResultCache`] (off by default) keeps results
 //! for their `ttlMs`; an expired legacy HTTP session is re-initialized.
 //!
+//! Every request has a `tracing` span `mcp.request` named and attributed after OpenTelemetry's
+//! conventions for MCP clients (`tools/call get_weather`, kind `client`); with the
+//! `opentelemetry` feature its W3C trace context travels in `params._meta` (`traceparent`,
+//! `tracestate`), so the server's span is its child in the same trace.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), mocopr_client::ClientError> {
 //! let mut command = tokio::process::Command::new("my-mcp-server");
@@ -46,6 +51,7 @@ pub mod oauth;
 mod options;
 mod paging;
 mod routes;
+mod span;
 mod subscription;
 
 #[cfg(feature = "http")]

@@ -6,8 +6,11 @@
 //! - **Memory**: [`CountingAllocator`] wraps the global allocator and counts allocated, freed,
 //!   live and peak bytes and allocations ([`memory_stats`]); with it installed, request tracing
 //!   also counts each request's allocations.
-//! - **Requests**: [`RequestTracingLayer`] gives every request a `tracing` span (method, id, era,
-//!   duration) and logs requests slower than a threshold as warnings.
+//! - **Requests**: [`RequestTracingLayer`] gives every request a `tracing` span named and
+//!   attributed after OpenTelemetry's conventions for MCP (method, tool, protocol version, error
+//!   type, duration) and logs requests slower than a threshold as warnings. With the
+//!   `opentelemetry` feature the caller's W3C trace context (`_meta.traceparent`) is the span's
+//!   parent; with `otlp`, `OtlpTracing` exports the spans to an OpenTelemetry collector.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -30,11 +33,18 @@
 
 mod alloc;
 mod cpu;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod pprof_format;
 mod profiler;
+mod request_facts;
+#[cfg(feature = "opentelemetry")]
+mod trace_context;
 mod tracing_layer;
 
 pub use alloc::{CountingAllocator, MemoryStats, memory_stats, thread_allocations};
 pub use cpu::CpuProfile;
+#[cfg(feature = "otlp")]
+pub use otlp::{OtlpError, OtlpTracing, OtlpTracingBuilder};
 pub use profiler::{CpuSampler, ProfileError, Profiler, ProfilerBuilder};
 pub use tracing_layer::{RequestTracingFuture, RequestTracingLayer, RequestTracingService};

@@ -13,10 +13,40 @@ use tower_service::Service;
 use tracing::Span;
 
 use crate::alloc::{installed, thread_allocations};
+use crate::request_facts::{Failure, RequestFacts};
 
-/// Traces every request: a span `mcp.request` with `method`, `id` and `era`, closed with the
-/// request's `duration_us` (and `allocations`, with memory profiling), a debug event on
-/// completion and a warning for requests slower than the threshold.
+/// Traces every request: a span `mcp.request` with the attributes of OpenTelemetry's semantic
+/// conventions for MCP servers, closed with the request's `duration_us` (and `allocations`, with
+/// memory profiling), a debug event on completion and a warning for requests slower than the
+/// threshold.
+///
+/// The span's fields:
+/// - `otel.name`: `{method} {target}` (`tools/call get_weather`), `otel.kind`: `server`;
+/// - `mcp.method.name`, `jsonrpc.request.id`, `mcp.protocol.version` (recorded by the
+///   dispatcher once it knows the revision served);
+/// - `gen_ai.operation.name` (`execute_tool`) and `gen_ai.tool.name` for tool calls,
+///   `gen_ai.prompt.name` for prompts, `mcp.resource.uri` for the `resources/*` requests;
+/// - on failure `error.type` (the JSON-RPC error code, or `tool_error` for a tool result with
+///   `isError`), `rpc.response.status_code` and `otel.status_code`: `error`;
+/// - MoCoPr's own `era` (`modern` or `legacy`), `duration_us`, `allocations`.
+///
+/// `mcp.session.id` is left out on purpose: a legacy session id is a credential, and MoCoPr
+/// never writes one to a log or a trace.
+///
+/// With the `opentelemetry` feature, the W3C trace context a request carries in `_meta`
+/// (`traceparent`, `tracestate`) becomes the parent of its span, so a `tracing-opentelemetry`
+/// layer exports it as part of the caller's trace.
+///
+/// ```
+/// use std::time::Duration;
+/// use mocopr_profiling::RequestTracingLayer;
+/// use mocopr_server::McpServer;
+/// use tower_layer::Layer;
+///
+/// let server = McpServer::builder().tool("hello", || async { "hi" }).build().expect("server");
+/// let traced = RequestTracingLayer::new(Duration::from_millis(250)).layer(server);
+/// # drop(traced);
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequestTracingLayer {
     slow: Duration,
@@ -79,12 +109,26 @@ where
         let (method, id) = (request.method.clone(), request.id.clone());
         let span = tracing::info_span!(
             "mcp.request",
-            method = request.method.as_str(),
-            id = %request.id,
+            otel.name = tracing::field::Empty,
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            mcp.method.name = request.method.as_str(),
+            jsonrpc.request.id = %request.id,
+            mcp.protocol.version = request.version.map(|v| v.as_str()),
+            gen_ai.operation.name = tracing::field::Empty,
+            gen_ai.tool.name = tracing::field::Empty,
+            gen_ai.prompt.name = tracing::field::Empty,
+            mcp.resource.uri = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            rpc.response.status_code = tracing::field::Empty,
             era,
             duration_us = tracing::field::Empty,
             allocations = tracing::field::Empty,
         );
+        // The params are read only for a span someone records.
+        if !span.is_disabled() {
+            record_facts(&span, &request);
+        }
         let inner = {
             let _entered = span.enter();
             self.inner.call(request)
@@ -97,6 +141,32 @@ where
             slow: self.layer.slow,
             allocations: (self.layer.allocations && installed()).then_some(0),
         }
+    }
+}
+
+/// Names `span` and records the target of `request` the way OpenTelemetry's MCP conventions
+/// do, and (feature `opentelemetry`) makes the caller's trace context its parent. Runs before
+/// the span is first entered: a parent can only be set until then.
+fn record_facts(span: &Span, request: &McpRequest) {
+    let facts = RequestFacts::of(request);
+    let method = request.method.as_str();
+    span.record("otel.name", facts.span_name(method));
+    match (method, facts.name.as_deref(), facts.uri.as_deref()) {
+        ("tools/call", Some(name), _) => {
+            span.record("gen_ai.operation.name", "execute_tool");
+            span.record("gen_ai.tool.name", name);
+        }
+        ("prompts/get", Some(name), _) => {
+            span.record("gen_ai.prompt.name", name);
+        }
+        (_, _, Some(uri)) if method.starts_with("resources/") => {
+            span.record("mcp.resource.uri", uri);
+        }
+        _ => {}
+    }
+    #[cfg(feature = "opentelemetry")]
+    if let Some((traceparent, tracestate)) = facts.trace_context() {
+        crate::trace_context::adopt_remote_parent(span, traceparent, tracestate);
     }
 }
 
@@ -135,7 +205,24 @@ where
         if let Some(allocations) = *this.allocations {
             this.span.record("allocations", allocations);
         }
-        let failed = matches!(&result, Ok(response) if response.outcome.is_err());
+        let failure = match &result {
+            Ok(response) => Failure::of(this.request.0.as_str(), response),
+            Err(_) => None,
+        };
+        match &failure {
+            Some(Failure::Error(code)) => {
+                let code = code.to_string();
+                this.span.record("error.type", code.as_str());
+                this.span.record("rpc.response.status_code", code.as_str());
+                this.span.record("otel.status_code", "error");
+            }
+            Some(Failure::ToolError) => {
+                this.span.record("error.type", "tool_error");
+                this.span.record("otel.status_code", "error");
+            }
+            None => {}
+        }
+        let failed = failure.is_some();
         if elapsed >= *this.slow {
             let (method, id, era) = &*this.request;
             tracing::warn!(method = method.as_str(), id = %id, era, duration_us = micros, failed, "slow MCP request");

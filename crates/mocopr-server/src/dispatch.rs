@@ -127,6 +127,9 @@ impl McpServer {
             },
         };
         request.version = Some(served.version);
+        // For a request span that left room for it (`mocopr_profiling::RequestTracingLayer`):
+        // only here is a legacy request's revision known.
+        tracing::Span::current().record("mcp.protocol.version", served.version.as_str());
         let mut body = body;
         let principal = request.extensions.get::<mocopr_core::principal::Principal>().cloned();
         // What a requestState would be bound to (for the three requests that can carry one);

@@ -39,6 +39,8 @@
 //! | `auth` | `auth`: `ResourceServer` (OAuth 2.1 resource server layer: metadata, JWT / introspection verifiers, scopes) | no |
 //! | `oauth` | `client::oauth`: the OAuth 2.1 client in `McpClientBuilder::with_oauth` (discovery, client registration, PKCE, refresh, step-up, DPoP, client credentials, token stores) | no |
 //! | `tls` | HTTPS with rustls: `serve_http(..).with_tls(..)`, `https://` in `connect_http`, HTTP/2 by ALPN (`transport::tls`) | no |
+//! | `opentelemetry` | the caller's W3C trace context (`_meta.traceparent`) as the parent of the server's request span; the client injects its span's context | no |
+//! | `otlp` | `profiling::OtlpTracing`: spans exported over OTLP/HTTP (`opentelemetry-otlp`) | no |
 //! | `redis` | Redis session and event stores: several server processes behind one endpoint | no |
 //! | `batch` | [`batch`]: `BatchProcessor` (batch arrays for 2025-03-26, bounded pipelining otherwise) | yes |
 //! | `stdio` | [`transport`]: stdio, child process, in-memory pair | yes |
