@@ -242,6 +242,9 @@ pub struct McpResponse {
     pub id: RequestId,
     /// The result, or the error.
     pub outcome: Result<ResultBody, ErrorObject>,
+    /// The revision the request was served under, when the dispatcher got that far (for
+    /// layers: a legacy request's revision is known only to its session).
+    pub version: Option<ProtocolVersion>,
     /// Attachments for layers below (e.g. cache hints decided by the handler).
     pub extensions: Extensions,
 }
@@ -249,12 +252,12 @@ pub struct McpResponse {
 impl McpResponse {
     /// A successful response carrying `result`.
     pub fn result(id: RequestId, result: RawJson) -> Self {
-        McpResponse { id, outcome: Ok(ResultBody::Json(result)), extensions: Extensions::new() }
+        McpResponse { id, outcome: Ok(ResultBody::Json(result)), version: None, extensions: Extensions::new() }
     }
 
     /// A successful response whose result is streamed.
     pub fn stream(id: RequestId, result: ResultStream) -> Self {
-        McpResponse { id, outcome: Ok(ResultBody::Stream(result)), extensions: Extensions::new() }
+        McpResponse { id, outcome: Ok(ResultBody::Stream(result)), version: None, extensions: Extensions::new() }
     }
 
     /// The whole result JSON, when the result is not streamed.
@@ -289,7 +292,30 @@ impl McpResponse {
 
     /// An error response.
     pub fn error(id: RequestId, error: ErrorObject) -> Self {
-        McpResponse { id, outcome: Err(error), extensions: Extensions::new() }
+        McpResponse { id, outcome: Err(error), version: None, extensions: Extensions::new() }
+    }
+
+    /// About how many bytes [`McpResponse::write_message`] writes: the result's length and room
+    /// for the envelope. A buffer made with this capacity is not regrown for a large result
+    /// (`benches/codec_alternatives.rs`: a 10 KB message is written in half the time of one
+    /// into a buffer grown from 256 bytes).
+    ///
+    /// ```
+    /// use mocopr_core::RequestId;
+    /// use mocopr_core::service::{McpResponse, RawJson};
+    ///
+    /// let response = McpResponse::result(RequestId::from(7), RawJson::serialize(&"x".repeat(10_000)).unwrap());
+    /// let mut out = Vec::with_capacity(response.message_size_hint());
+    /// response.write_message(&mut out);
+    /// assert!(out.len() <= response.message_size_hint());
+    /// ```
+    pub fn message_size_hint(&self) -> usize {
+        const ENVELOPE: usize = 64;
+        match &self.outcome {
+            Ok(ResultBody::Json(result)) => ENVELOPE + result.len(),
+            Ok(ResultBody::Stream(_)) => ENVELOPE,
+            Err(error) => 2 * ENVELOPE + error.message.len(),
+        }
     }
 
     /// Writes the whole JSON-RPC response message into `out`, without re-encoding the result.

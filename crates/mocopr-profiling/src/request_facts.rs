@@ -47,7 +47,8 @@ impl<'a> RequestFacts<'a> {
             request.method.as_str(),
             "tools/call" | "prompts/get" | "resources/read" | "resources/subscribe" | "resources/unsubscribe"
         );
-        let traced = cfg!(feature = "opentelemetry") && memchr::memmem::find(text, TRACEPARENT_KEY.as_bytes()).is_some();
+        let traced =
+            cfg!(feature = "opentelemetry") && memchr::memmem::find(text, TRACEPARENT_KEY.as_bytes()).is_some();
         if !targeted && !traced {
             return RequestFacts::default();
         }
@@ -59,6 +60,18 @@ impl<'a> RequestFacts<'a> {
     pub(crate) fn trace_context(&self) -> Option<(&str, Option<&str>)> {
         let meta = self.meta.as_ref()?;
         Some((meta.traceparent.as_deref()?, meta.tracestate.as_deref()))
+    }
+
+    /// The attribute naming what the request is about, by method: the tool of `tools/call`,
+    /// the prompt of `prompts/get`, the URI of the `resources/*` requests.
+    pub(crate) fn target(&self, method: &str) -> Target<'_> {
+        let name = self.name.as_deref();
+        match method {
+            "tools/call" => Target { tool: name, ..Target::default() },
+            "prompts/get" => Target { prompt: name, ..Target::default() },
+            _ if method.starts_with("resources/") => Target { uri: self.uri.as_deref(), ..Target::default() },
+            _ => Target::default(),
+        }
     }
 
     /// The span name OpenTelemetry's MCP conventions give the request: `{method} {target}`,
@@ -73,6 +86,17 @@ impl<'a> RequestFacts<'a> {
             _ => method.to_owned(),
         }
     }
+}
+
+/// What a request is about, as the conventions' attributes: at most one member is set.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Target<'a> {
+    /// `gen_ai.tool.name`.
+    pub(crate) tool: Option<&'a str>,
+    /// `gen_ai.prompt.name`.
+    pub(crate) prompt: Option<&'a str>,
+    /// `mcp.resource.uri`.
+    pub(crate) uri: Option<&'a str>,
 }
 
 /// How a response failed, in the conventions' terms.
@@ -121,6 +145,7 @@ mod tests {
         );
         let facts = RequestFacts::of(&call);
         assert_eq!(facts.span_name("tools/call"), "tools/call get-weather");
+        assert_eq!(facts.target("tools/call"), Target { tool: Some("get-weather"), ..Target::default() });
         #[cfg(feature = "opentelemetry")]
         assert_eq!(
             facts.trace_context(),

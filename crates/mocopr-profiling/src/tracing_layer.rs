@@ -22,8 +22,8 @@ use crate::request_facts::{Failure, RequestFacts};
 ///
 /// The span's fields:
 /// - `otel.name`: `{method} {target}` (`tools/call get_weather`), `otel.kind`: `server`;
-/// - `mcp.method.name`, `jsonrpc.request.id`, `mcp.protocol.version` (recorded by the
-///   dispatcher once it knows the revision served);
+/// - `mcp.method.name`, `jsonrpc.request.id`, `mcp.protocol.version` (the revision the
+///   response says it was served under: a legacy request's is known only to its session);
 /// - `gen_ai.operation.name` (`execute_tool`) and `gen_ai.tool.name` for tool calls,
 ///   `gen_ai.prompt.name` for prompts, `mcp.resource.uri` for the `resources/*` requests;
 /// - on failure `error.type` (the JSON-RPC error code, or `tool_error` for a tool result with
@@ -107,27 +107,35 @@ where
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let era = era(&request);
         let (method, id) = (request.method.clone(), request.id.clone());
+        let request_version_known = request.version.is_some();
+        // The params are read only when someone records the span, and everything read goes in
+        // when the span is made: a subscriber formats a span's fields once, not per record.
+        let facts =
+            if tracing::enabled!(tracing::Level::INFO) { RequestFacts::of(&request) } else { Default::default() };
+        let name = facts.span_name(method.as_str());
+        let target = facts.target(method.as_str());
         let span = tracing::info_span!(
             "mcp.request",
-            otel.name = tracing::field::Empty,
+            otel.name = name,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
-            mcp.method.name = request.method.as_str(),
-            jsonrpc.request.id = %request.id,
+            mcp.method.name = method.as_str(),
+            jsonrpc.request.id = %id,
             mcp.protocol.version = request.version.map(|v| v.as_str()),
-            gen_ai.operation.name = tracing::field::Empty,
-            gen_ai.tool.name = tracing::field::Empty,
-            gen_ai.prompt.name = tracing::field::Empty,
-            mcp.resource.uri = tracing::field::Empty,
+            gen_ai.operation.name = target.tool.map(|_| "execute_tool"),
+            gen_ai.tool.name = target.tool,
+            gen_ai.prompt.name = target.prompt,
+            mcp.resource.uri = target.uri,
             error.type = tracing::field::Empty,
             rpc.response.status_code = tracing::field::Empty,
             era,
             duration_us = tracing::field::Empty,
             allocations = tracing::field::Empty,
         );
-        // The params are read only for a span someone records.
-        if !span.is_disabled() {
-            record_facts(&span, &request);
+        // Before the span is first entered: a parent can only be set until then.
+        #[cfg(feature = "opentelemetry")]
+        if let Some((traceparent, tracestate)) = facts.trace_context() {
+            crate::trace_context::adopt_remote_parent(&span, traceparent, tracestate);
         }
         let inner = {
             let _entered = span.enter();
@@ -137,36 +145,11 @@ where
             inner,
             span,
             request: (method, id, era),
+            version_recorded: request_version_known,
             started: Instant::now(),
             slow: self.layer.slow,
             allocations: (self.layer.allocations && installed()).then_some(0),
         }
-    }
-}
-
-/// Names `span` and records the target of `request` the way OpenTelemetry's MCP conventions
-/// do, and (feature `opentelemetry`) makes the caller's trace context its parent. Runs before
-/// the span is first entered: a parent can only be set until then.
-fn record_facts(span: &Span, request: &McpRequest) {
-    let facts = RequestFacts::of(request);
-    let method = request.method.as_str();
-    span.record("otel.name", facts.span_name(method));
-    match (method, facts.name.as_deref(), facts.uri.as_deref()) {
-        ("tools/call", Some(name), _) => {
-            span.record("gen_ai.operation.name", "execute_tool");
-            span.record("gen_ai.tool.name", name);
-        }
-        ("prompts/get", Some(name), _) => {
-            span.record("gen_ai.prompt.name", name);
-        }
-        (_, _, Some(uri)) if method.starts_with("resources/") => {
-            span.record("mcp.resource.uri", uri);
-        }
-        _ => {}
-    }
-    #[cfg(feature = "opentelemetry")]
-    if let Some((traceparent, tracestate)) = facts.trace_context() {
-        crate::trace_context::adopt_remote_parent(span, traceparent, tracestate);
     }
 }
 
@@ -178,6 +161,8 @@ pin_project_lite::pin_project! {
         span: Span,
         // For the slow-request warning, which stands on its own even where spans are not kept.
         request: (Method, RequestId, &'static str),
+        // Whether `mcp.protocol.version` went in when the span was made.
+        version_recorded: bool,
         started: Instant,
         slow: Duration,
         allocations: Option<u64>,
@@ -204,6 +189,9 @@ where
         this.span.record("duration_us", micros);
         if let Some(allocations) = *this.allocations {
             this.span.record("allocations", allocations);
+        }
+        if let (Ok(McpResponse { version: Some(version), .. }), false) = (&result, *this.version_recorded) {
+            this.span.record("mcp.protocol.version", version.as_str());
         }
         let failure = match &result {
             Ok(response) => Failure::of(this.request.0.as_str(), response),

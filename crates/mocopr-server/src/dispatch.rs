@@ -58,6 +58,7 @@ impl McpServer {
             Ok(_) => McpResponse::error(id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, "unsupported result body")),
             Err(error) => McpResponse::error(id, error),
         };
+        response.version = request.version;
         let asked = request.extensions.get::<AskedPeer>();
         if asked.is_some_and(|a| a.0.load(std::sync::atomic::Ordering::Relaxed)) {
             response.extensions.insert(mocopr_core::service::InputWasRequested);
@@ -127,9 +128,6 @@ impl McpServer {
             },
         };
         request.version = Some(served.version);
-        // For a request span that left room for it (`mocopr_profiling::RequestTracingLayer`):
-        // only here is a legacy request's revision known.
-        tracing::Span::current().record("mcp.protocol.version", served.version.as_str());
         let mut body = body;
         let principal = request.extensions.get::<mocopr_core::principal::Principal>().cloned();
         // What a requestState would be bound to (for the three requests that can carry one);

@@ -17,7 +17,7 @@ pub const STREAM_CHUNKS_QUEUED: usize = 4;
 /// prefix and blank line, or the stdio newline). Returns `false` when the receiver is gone.
 pub async fn send_response(mut response: McpResponse, before: &[u8], after: &[u8], tx: &mpsc::Sender<Bytes>) -> bool {
     let Some(mut stream) = response.take_stream() else {
-        let mut out = Vec::with_capacity(before.len() + 256 + after.len());
+        let mut out = Vec::with_capacity(before.len() + response.message_size_hint() + after.len());
         out.extend_from_slice(before);
         response.write_message(&mut out);
         out.extend_from_slice(after);

@@ -722,7 +722,7 @@ pub fn mcp_headers(headers: &HeaderMap) -> McpHeaders {
 }
 
 fn message_bytes(response: &McpResponse) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(response.message_size_hint());
     response.write_message(&mut out);
     out
 }
