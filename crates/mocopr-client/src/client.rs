@@ -301,6 +301,13 @@ impl McpClient {
                     return Err(e);
                 }
             };
+            // Entries carry the caller's trace context; a batch has no span per entry.
+            #[cfg(feature = "opentelemetry")]
+            let params = &{
+                let mut params = params.clone();
+                crate::span::inject_trace_context(&mut params);
+                params
+            };
             batch.push(json!({"jsonrpc": "2.0", "id": &registered.0, "method": method, "params": params}));
             waiting.push(registered);
         }

@@ -16,7 +16,8 @@
 //! Every request has a `tracing` span `mcp.request` named and attributed after OpenTelemetry's
 //! conventions for MCP clients (`tools/call get_weather`, kind `client`); with the
 //! `opentelemetry` feature its W3C trace context travels in `params._meta` (`traceparent`,
-//! `tracestate`), so the server's span is its child in the same trace.
+//! `tracestate`), so the server's span is its child in the same trace. (The entries of a
+//! [`McpClient::request_batch`] carry the caller's context and have no span of their own.)
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mocopr_client::ClientError> {

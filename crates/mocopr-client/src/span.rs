@@ -94,7 +94,10 @@ pub(crate) fn inject_trace_context(params: &mut Value) {
 
     impl Injector for MetaInjector<'_> {
         fn set(&mut self, key: &str, value: String) {
-            self.0.insert(key.to_owned(), Value::String(value));
+            // The W3C propagator writes an empty `tracestate` when there is none.
+            if !value.is_empty() {
+                self.0.insert(key.to_owned(), Value::String(value));
+            }
         }
     }
 

@@ -243,7 +243,8 @@ pub struct McpResponse {
     /// The result, or the error.
     pub outcome: Result<ResultBody, ErrorObject>,
     /// The revision the request was served under, when the dispatcher got that far (for
-    /// layers: a legacy request's revision is known only to its session).
+    /// layers: a legacy request's revision is known only to its session). `None` for answers
+    /// made outside the dispatcher: cache hits, timeouts, `initialize` and `ping`.
     pub version: Option<ProtocolVersion>,
     /// Attachments for layers below (e.g. cache hints decided by the handler).
     pub extensions: Extensions,

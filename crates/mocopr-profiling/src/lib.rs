@@ -48,3 +48,7 @@ pub use cpu::CpuProfile;
 pub use otlp::{OtlpError, OtlpTracing, OtlpTracingBuilder};
 pub use profiler::{CpuSampler, ProfileError, Profiler, ProfilerBuilder};
 pub use tracing_layer::{RequestTracingFuture, RequestTracingLayer, RequestTracingService};
+/// The OpenTelemetry crates these features are built against: a `tracing-opentelemetry` layer of
+/// another version does not see the spans' parents, so use these.
+#[cfg(feature = "opentelemetry")]
+pub use {opentelemetry, opentelemetry_sdk, tracing_opentelemetry};

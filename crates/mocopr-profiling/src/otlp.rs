@@ -81,12 +81,15 @@ impl OtlpTracing {
         tracing_opentelemetry::layer().with_tracer(self.tracer.clone())
     }
 
-    /// Sends every span finished so far, waiting for the collector's answer.
+    /// Sends every span finished so far, waiting for the collector's answer: it blocks the
+    /// calling thread (up to the export timeout), so call it from async code through
+    /// `tokio::task::spawn_blocking`.
     pub fn flush(&self) -> Result<(), OtlpError> {
         self.provider.force_flush().map_err(|e| OtlpError::Export(e.to_string()))
     }
 
     /// Sends what is still queued and stops the exporter; spans finished afterwards are dropped.
+    /// It blocks like [`OtlpTracing::flush`]; dropping the last clone shuts down the same way.
     pub fn shutdown(&self) -> Result<(), OtlpError> {
         self.provider.shutdown().map_err(|e| OtlpError::Export(e.to_string()))
     }

@@ -1,26 +1,42 @@
-//! What a request's span records from its params, read without decoding them: the target a
-//! span is named after (a tool or prompt name), a resource URI, and the W3C trace context the
-//! caller put in `_meta`.
+//! What a request's span records from its params (a second, small read: the dispatcher decodes
+//! them itself): the target a span is named after (a tool or prompt name), a resource URI, and
+//! the W3C trace context the caller put in `_meta`. Each value is bounded before it goes into a
+//! span: the layer runs before the dispatcher has checked anything, and an exporter keeps
+//! attributes in its queue.
 
 use std::borrow::Cow;
 
 use mocopr_core::meta::TRACEPARENT_KEY;
+use mocopr_core::names::validate_tool_name;
 use mocopr_core::service::{McpRequest, McpResponse, ResultBody};
 use serde::Deserialize;
 
-/// Longest target kept in a span name: names past MCP's 128-character limit for tool names are
-/// left out, so a caller cannot make span names of any length (the name stays an attribute).
+/// Longest tool or prompt name recorded (MCP's limit for tool names); longer ones are left out.
 const MAX_TARGET: usize = 128;
+/// Longest resource URI recorded; longer ones are left out.
+const MAX_URI: usize = 2048;
+/// Longest `traceparent` looked at: version `00` is exactly 55 characters, later versions may
+/// append fields. Anything longer is not a trace context and is never handed to the propagator.
+#[cfg(feature = "opentelemetry")]
+const MAX_TRACEPARENT: usize = 256;
+/// Longest `tracestate` kept (W3C: 32 members, 512 characters is what a vendor must propagate).
+#[cfg(feature = "opentelemetry")]
+const MAX_TRACESTATE: usize = 512;
+
+/// A string member, borrowed from the params when it holds no escapes (serde borrows a bare
+/// `Cow<str>` only, not one inside an `Option`).
+#[derive(Debug, Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// The members of a request's params a span records.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RequestFacts<'a> {
     /// `name` of `tools/call` and `prompts/get`.
     #[serde(borrow, default)]
-    pub(crate) name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     /// `uri` of the `resources/*` requests.
     #[serde(borrow, default)]
-    pub(crate) uri: Option<Cow<'a, str>>,
+    uri: Option<Text<'a>>,
     #[cfg(feature = "opentelemetry")]
     #[serde(borrow, default, rename = "_meta")]
     meta: Option<TraceMeta<'a>>,
@@ -31,9 +47,9 @@ pub(crate) struct RequestFacts<'a> {
 #[derive(Debug, Default, Deserialize)]
 struct TraceMeta<'a> {
     #[serde(borrow, default)]
-    traceparent: Option<Cow<'a, str>>,
+    traceparent: Option<Text<'a>>,
     #[serde(borrow, default)]
-    tracestate: Option<Cow<'a, str>>,
+    tracestate: Option<Text<'a>>,
 }
 
 impl<'a> RequestFacts<'a> {
@@ -55,21 +71,40 @@ impl<'a> RequestFacts<'a> {
         serde_json::from_slice(text).unwrap_or_default()
     }
 
-    /// The caller's `traceparent` and `tracestate`, when it sent a `traceparent`.
+    /// The caller's `traceparent` and `tracestate`, when it sent a `traceparent` that can be one:
+    /// at most 256 characters of hex digits and dashes, exactly 55 for version `00`. A
+    /// `tracestate` over 512 characters is dropped.
     #[cfg(feature = "opentelemetry")]
     pub(crate) fn trace_context(&self) -> Option<(&str, Option<&str>)> {
         let meta = self.meta.as_ref()?;
-        Some((meta.traceparent.as_deref()?, meta.tracestate.as_deref()))
+        let traceparent = meta.traceparent.as_ref()?.0.as_ref();
+        let well_formed = traceparent.len() <= MAX_TRACEPARENT
+            && traceparent.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+            && (!traceparent.starts_with("00-") || traceparent.len() == 55);
+        if !well_formed {
+            return None;
+        }
+        let tracestate = meta.tracestate.as_ref().map(|t| t.0.as_ref()).filter(|t| t.len() <= MAX_TRACESTATE);
+        Some((traceparent, tracestate))
+    }
+
+    /// The tool or prompt name, when it is one MCP allows (at most 128 characters of the tool
+    /// name alphabet): anything else is not recorded.
+    fn valid_name(&self) -> Option<&str> {
+        let name = self.name.as_ref()?.0.as_ref();
+        (name.len() <= MAX_TARGET && validate_tool_name(name).is_ok()).then_some(name)
     }
 
     /// The attribute naming what the request is about, by method: the tool of `tools/call`,
-    /// the prompt of `prompts/get`, the URI of the `resources/*` requests.
+    /// the prompt of `prompts/get`, the URI of the `resources/*` requests (at most 2,048 bytes).
     pub(crate) fn target(&self, method: &str) -> Target<'_> {
-        let name = self.name.as_deref();
         match method {
-            "tools/call" => Target { tool: name, ..Target::default() },
-            "prompts/get" => Target { prompt: name, ..Target::default() },
-            _ if method.starts_with("resources/") => Target { uri: self.uri.as_deref(), ..Target::default() },
+            "tools/call" => Target { tool: self.valid_name(), ..Target::default() },
+            "prompts/get" => Target { prompt: self.valid_name(), ..Target::default() },
+            _ if method.starts_with("resources/") => Target {
+                uri: self.uri.as_ref().map(|u| u.0.as_ref()).filter(|u| u.len() <= MAX_URI),
+                ..Target::default()
+            },
             _ => Target::default(),
         }
     }
@@ -77,12 +112,8 @@ impl<'a> RequestFacts<'a> {
     /// The span name OpenTelemetry's MCP conventions give the request: `{method} {target}`,
     /// the target being the tool or prompt name (never the URI: too many distinct values).
     pub(crate) fn span_name(&self, method: &str) -> String {
-        match self.name.as_deref() {
-            Some(name)
-                if matches!(method, "tools/call" | "prompts/get") && !name.is_empty() && name.len() <= MAX_TARGET =>
-            {
-                format!("{method} {name}")
-            }
+        match self.valid_name() {
+            Some(name) if matches!(method, "tools/call" | "prompts/get") => format!("{method} {name}"),
             _ => method.to_owned(),
         }
     }
@@ -108,13 +139,23 @@ pub(crate) enum Failure {
     ToolError,
 }
 
+/// The top-level `isError` of a tool result.
+#[derive(Deserialize)]
+struct ToolOutcome {
+    #[serde(rename = "isError", default)]
+    is_error: bool,
+}
+
 impl Failure {
-    /// How `response` to a `method` request failed, if it did.
+    /// How `response` to a `method` request failed, if it did. A tool result is read for its
+    /// top-level `isError` only when its text holds `"isError"` at all.
     pub(crate) fn of(method: &str, response: &McpResponse) -> Option<Failure> {
         match &response.outcome {
             Err(error) => Some(Failure::Error(error.code.0)),
             Ok(ResultBody::Json(result))
-                if method == "tools/call" && memchr::memmem::find(result.as_bytes(), b"\"isError\":true").is_some() =>
+                if method == "tools/call"
+                    && memchr::memmem::find(result.as_bytes(), b"\"isError\"").is_some()
+                    && serde_json::from_slice::<ToolOutcome>(result.as_bytes()).is_ok_and(|o| o.is_error) =>
             {
                 Some(Failure::ToolError)
             }
@@ -157,8 +198,46 @@ mod tests {
     fn untargeted_requests_without_trace_context_are_not_read() {
         let list = request("tools/list", json!({"cursor": "abc", "name": "not a target"}));
         let facts = RequestFacts::of(&list);
-        assert!(facts.name.is_none());
+        assert!(facts.name.is_none() && facts.target("tools/list") == Target::default());
         assert_eq!(facts.span_name("tools/list"), "tools/list");
+    }
+
+    #[cfg(feature = "opentelemetry")]
+    #[test]
+    fn only_a_trace_context_that_can_be_one_is_handed_on() {
+        let with = |traceparent: String, tracestate: String| {
+            request("tools/list", json!({"_meta": {"traceparent": traceparent, "tracestate": tracestate}}))
+        };
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned();
+        let ok = with(good.clone(), "a=b".into());
+        assert_eq!(RequestFacts::of(&ok).trace_context(), Some((good.as_str(), Some("a=b"))));
+        let long_state = with(good.clone(), "a".repeat(MAX_TRACESTATE + 1));
+        assert_eq!(RequestFacts::of(&long_state).trace_context(), Some((good.as_str(), None)));
+        for bad in ["-".repeat(1 << 20), "00-1-1-01".to_owned(), format!("{good}x"), format!("01-{}", "a".repeat(300))]
+        {
+            let request = with(bad.clone(), String::new());
+            assert_eq!(RequestFacts::of(&request).trace_context(), None, "{}", &bad[..bad.len().min(40)]);
+        }
+    }
+
+    #[test]
+    fn names_uris_and_errors_are_bounded_and_read_exactly() {
+        let odd = request("tools/call", json!({"name": "no spaces allowed"}));
+        assert_eq!(RequestFacts::of(&odd).span_name("tools/call"), "tools/call");
+        assert_eq!(RequestFacts::of(&odd).target("tools/call"), Target::default());
+        let escaped = request("tools/call", json!({"name": "caf\u{e9}"}));
+        assert_eq!(RequestFacts::of(&escaped).target("tools/call"), Target::default(), "not in the tool alphabet");
+        let long_uri = request("resources/read", json!({"uri": format!("mem://{}", "x".repeat(MAX_URI))}));
+        assert_eq!(RequestFacts::of(&long_uri).target("resources/read"), Target::default());
+        let uri = request("resources/read", json!({"uri": "mem://hello"}));
+        assert_eq!(RequestFacts::of(&uri).target("resources/read").uri, Some("mem://hello"));
+
+        let result = |text: &str| {
+            McpResponse::result(RequestId::from(1), RawJson::from_bytes(bytes::Bytes::copy_from_slice(text.as_bytes())))
+        };
+        assert_eq!(Failure::of("tools/call", &result(r#"{"content":[],"isError": true}"#)), Some(Failure::ToolError));
+        assert_eq!(Failure::of("tools/call", &result(r#"{"structuredContent":{"isError":true},"content":[]}"#)), None);
+        assert_eq!(Failure::of("tools/call", &result(r#"{"content":[],"isError":false}"#)), None);
     }
 
     #[test]

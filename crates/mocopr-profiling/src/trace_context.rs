@@ -2,8 +2,9 @@
 //!
 //! MCP carries the context in `params._meta` under the unprefixed W3C keys (SEP-414), not in
 //! transport headers: one HTTP request may carry several MCP requests and one MCP request may
-//! take several HTTP requests. The W3C propagator of `opentelemetry_sdk` parses and validates
-//! the two values; a malformed `traceparent` gives no parent, never an error.
+//! take several HTTP requests. The values are bounded and checked for their alphabet first
+//! (`request_facts.rs`); the W3C propagator of `opentelemetry_sdk` then parses them. One that is
+//! not a trace context gives no parent, never an error.
 
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
@@ -38,8 +39,11 @@ impl Extractor for MetaCarrier<'_> {
 /// `tracing-opentelemetry` layer records the span.
 pub(crate) fn adopt_remote_parent(span: &Span, traceparent: &str, tracestate: Option<&str>) {
     let parent = TraceContextPropagator::new().extract(&MetaCarrier { traceparent, tracestate });
-    if parent.span().span_context().is_valid() {
-        // An error only says no OpenTelemetry layer records this span: nothing to join then.
-        let _ = span.set_parent(parent);
+    if parent.span().span_context().is_valid()
+        && let Err(error) = span.set_parent(parent)
+    {
+        // No layer of this crate's tracing-opentelemetry version records the span (none at all,
+        // or one of another version): the span stays a root.
+        tracing::debug!(%error, "the caller's trace context could not be adopted");
     }
 }

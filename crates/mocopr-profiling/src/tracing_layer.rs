@@ -51,12 +51,23 @@ use crate::request_facts::{Failure, RequestFacts};
 pub struct RequestTracingLayer {
     slow: Duration,
     allocations: bool,
+    remote_parent: bool,
 }
 
 impl RequestTracingLayer {
     /// Warns about requests slower than `slow`.
     pub fn new(slow: Duration) -> Self {
-        RequestTracingLayer { slow, allocations: false }
+        RequestTracingLayer { slow, allocations: false, remote_parent: true }
+    }
+
+    /// Whether a request's `_meta.traceparent` becomes its span's parent (feature
+    /// `opentelemetry`; on by default, as OpenTelemetry's MCP conventions have it). Any client
+    /// chooses what it sends there: the trace its request joins and, through the sampled flag
+    /// and a parent-based sampler, whether the span is kept at all. Turn it off where callers are
+    /// not trusted with that; their spans then start traces of their own.
+    pub fn with_remote_parent(mut self, remote_parent: bool) -> Self {
+        self.remote_parent = remote_parent;
+        self
     }
 
     /// Also counts each request's allocations (with [`CountingAllocator`](crate::CountingAllocator)
@@ -108,19 +119,19 @@ where
         let era = era(&request);
         let (method, id) = (request.method.clone(), request.id.clone());
         let request_version_known = request.version.is_some();
-        // The params are read only when someone records the span, and everything read goes in
-        // when the span is made: a subscriber formats a span's fields once, not per record.
-        let facts =
-            if tracing::enabled!(tracing::Level::INFO) { RequestFacts::of(&request) } else { Default::default() };
-        let name = facts.span_name(method.as_str());
+        // The params are read only for a span someone records. What is read goes in when the
+        // span is made (a subscriber formats a span's fields then, and again for every later
+        // record), so the guess comes first: is a span at this level recorded?
+        let guessed = tracing::span_enabled!(tracing::Level::INFO);
+        let facts = if guessed { RequestFacts::of(&request) } else { RequestFacts::default() };
         let target = facts.target(method.as_str());
         let span = tracing::info_span!(
             "mcp.request",
-            otel.name = name,
+            otel.name = guessed.then(|| facts.span_name(method.as_str())),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             mcp.method.name = method.as_str(),
-            jsonrpc.request.id = %id,
+            jsonrpc.request.id = recorded_id(&id).map(tracing::field::display),
             mcp.protocol.version = request.version.map(|v| v.as_str()),
             gen_ai.operation.name = target.tool.map(|_| "execute_tool"),
             gen_ai.tool.name = target.tool,
@@ -132,11 +143,27 @@ where
             duration_us = tracing::field::Empty,
             allocations = tracing::field::Empty,
         );
-        // Before the span is first entered: a parent can only be set until then.
-        #[cfg(feature = "opentelemetry")]
-        if let Some((traceparent, tracestate)) = facts.trace_context() {
-            crate::trace_context::adopt_remote_parent(&span, traceparent, tracestate);
+        if !span.is_disabled() {
+            // A filter by span name or kind can record the span though the guess said no.
+            if !guessed {
+                record_facts(&span, &request);
+            }
+            // Before the span is first entered: a remote parent can only be set until then.
+            #[cfg(feature = "opentelemetry")]
+            if self.layer.remote_parent {
+                let read;
+                let facts = if guessed {
+                    &facts
+                } else {
+                    read = RequestFacts::of(&request);
+                    &read
+                };
+                if let Some((traceparent, tracestate)) = facts.trace_context() {
+                    crate::trace_context::adopt_remote_parent(&span, traceparent, tracestate);
+                }
+            }
         }
+        drop(facts);
         let inner = {
             let _entered = span.enter();
             self.inner.call(request)
@@ -150,6 +177,36 @@ where
             slow: self.layer.slow,
             allocations: (self.layer.allocations && installed()).then_some(0),
         }
+    }
+}
+
+/// Longest string request id recorded as `jsonrpc.request.id`.
+const MAX_RECORDED_ID: usize = 128;
+
+/// The id as `jsonrpc.request.id` records it: string ids only up to 128 bytes.
+fn recorded_id(id: &RequestId) -> Option<&RequestId> {
+    match id {
+        RequestId::String(text) if text.len() > MAX_RECORDED_ID => None,
+        id => Some(id),
+    }
+}
+
+/// Names `span` and records what `request` is about, for a span recorded though the guess in
+/// `call` said it would not be.
+fn record_facts(span: &Span, request: &McpRequest) {
+    let method = request.method.as_str();
+    let facts = RequestFacts::of(request);
+    span.record("otel.name", facts.span_name(method));
+    let target = facts.target(method);
+    if let Some(tool) = target.tool {
+        span.record("gen_ai.operation.name", "execute_tool");
+        span.record("gen_ai.tool.name", tool);
+    }
+    if let Some(prompt) = target.prompt {
+        span.record("gen_ai.prompt.name", prompt);
+    }
+    if let Some(uri) = target.uri {
+        span.record("mcp.resource.uri", uri);
     }
 }
 

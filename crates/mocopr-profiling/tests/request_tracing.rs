@@ -1,5 +1,5 @@
-//! Request tracing: every request gets a span with its method, id and era, and only requests over
-//! the threshold are logged as slow.
+//! Request tracing: only requests over the threshold are logged as slow, with their method, id
+//! and era (the span's OpenTelemetry attributes are held by `trace_export.rs`).
 
 mod support;
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use mocopr_core::ProtocolVersion;
 use mocopr_core::types::Tool;
 use mocopr_profiling::{OtlpTracing, RequestTracingLayer};
 use mocopr_server::{EndpointConfig, HandlerError, McpServer, StreamableHttpService, serve_http};
@@ -125,7 +126,11 @@ fn start_receiver() -> (SocketAddr, Spans) {
 }
 
 fn server() -> McpServer {
-    McpServer::builder()
+    server_of(McpServer::builder())
+}
+
+fn server_of(builder: mocopr_server::McpServerBuilder) -> McpServer {
+    builder
         .tool(Tool::new("echo"), || async { Ok::<_, HandlerError>("echo") })
         .tool(Tool::new("fails"), || async { Err::<String, _>(HandlerError::new("it always fails")) })
         .build()
@@ -152,23 +157,31 @@ fn find<'a>(spans: &'a [Received], name: &str, kind: SpanKind) -> Option<&'a Rec
     spans.iter().find(|s| s.name == name && s.kind == kind as i32)
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_tool_call_is_one_trace_from_the_caller_through_the_server() {
-    let (receiver, spans) = start_receiver();
-    let otlp = OtlpTracing::builder()
+fn exporter(receiver: SocketAddr) -> OtlpTracing {
+    OtlpTracing::builder()
         .with_endpoint(format!("http://{receiver}/v1/traces"))
         .with_service_name("trace-test")
         .build()
-        .expect("exporter");
-    let subscriber = tracing_subscriber::registry().with(otlp.layer());
-    let _default = tracing::subscriber::set_default(subscriber);
+        .expect("exporter")
+}
 
+/// `server` behind the tracing layer, served over HTTP on loopback, and a client of it.
+async fn serve_and_connect(server: McpServer) -> mocopr_client::McpClient {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
-    let traced = RequestTracingLayer::new(Duration::from_secs(5)).layer(server());
+    let traced = RequestTracingLayer::new(Duration::from_secs(5)).layer(server);
     let endpoint = StreamableHttpService::new(traced, EndpointConfig::default());
     tokio::spawn(serve_http(listener, endpoint).with_path("/mcp").into_future());
-    let client = mocopr_client::McpClient::builder().connect_http(&url).await.expect("connect");
+    mocopr_client::McpClient::builder().connect_http(&url).await.expect("connect")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_tool_call_is_one_trace_from_the_caller_through_the_server() {
+    let (receiver, spans) = start_receiver();
+    let otlp = exporter(receiver);
+    let subscriber = tracing_subscriber::registry().with(otlp.layer());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let client = serve_and_connect(server()).await;
 
     let turn = tracing::info_span!("agent turn");
     let turn_trace = turn.context().span().span_context().trace_id().to_bytes().to_vec();
@@ -189,15 +202,21 @@ async fn a_tool_call_is_one_trace_from_the_caller_through_the_server() {
         "tracestate": "rojo=00f067aa0ba902b7",
     }});
     client.request("tools/call", given).await.expect("echo with a given traceparent");
+    // One that is not a trace context (a megabyte of dashes) is no parent, and costs nothing.
+    let junk = json!({"name": "fails", "arguments": {}, "_meta": {"traceparent": "-".repeat(1 << 20)}});
+    client.request("tools/call", junk).await.expect("a call with a junk traceparent is served");
 
     let spans = collect(&otlp, &spans, |spans| {
-        spans.iter().filter(|s| s.kind == SpanKind::Server as i32 && s.name.starts_with("tools/call")).count() >= 4
+        spans.iter().filter(|s| s.kind == SpanKind::Server as i32 && s.name.starts_with("tools/call")).count() >= 5
             && spans.iter().any(|s| s.name == "agent turn")
     })
     .await;
 
     // The client's span is the turn's child, the server's span the client span's child.
-    let client_echo = find(&spans, "tools/call echo", SpanKind::Client).expect("the client's echo span");
+    let client_echo = spans
+        .iter()
+        .find(|s| s.name == "tools/call echo" && s.kind == SpanKind::Client as i32 && s.trace_id == turn_trace)
+        .expect("the client's echo span in the turn's trace");
     assert_eq!(client_echo.trace_id, turn_trace, "{client_echo:#?}");
     assert_eq!(client_echo.parent_span_id, turn_id);
     let server_spans: Vec<&Received> = spans
@@ -218,7 +237,10 @@ async fn a_tool_call_is_one_trace_from_the_caller_through_the_server() {
     assert_eq!(attribute(client_echo, "gen_ai.tool.name"), "echo");
 
     // A tool error and a JSON-RPC error, on both sides.
-    let tool_error = find(&spans, "tools/call fails", SpanKind::Server).expect("the failing call's server span");
+    let tool_error = spans
+        .iter()
+        .find(|s| s.name == "tools/call fails" && s.kind == SpanKind::Server as i32 && s.trace_id == turn_trace)
+        .expect("the failing call's server span");
     assert_eq!(attribute(tool_error, "error.type"), "tool_error");
     assert_eq!(tool_error.status, StatusCode::Error as i32);
     assert_eq!(tool_error.trace_id, turn_trace);
@@ -237,6 +259,38 @@ async fn a_tool_call_is_one_trace_from_the_caller_through_the_server() {
     assert_eq!(given_span.parent_span_id, hex("00f067aa0ba902b7"));
     assert_eq!(given_span.name, "tools/call echo");
 
+    // The client keeps a traceparent the caller wrote, junk too; the server adopts none of it:
+    // that call's server span starts a trace of its own.
+    let junk_server = spans
+        .iter()
+        .find(|s| s.name == "tools/call fails" && s.kind == SpanKind::Server as i32 && s.trace_id != turn_trace)
+        .expect("the junk call's server span");
+    assert!(junk_server.parent_span_id.is_empty(), "no parent from junk: {junk_server:#?}");
+
+    otlp.shutdown().expect("shut down");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_legacy_request_span_names_its_revision_and_no_session() {
+    let (receiver, spans) = start_receiver();
+    let otlp = exporter(receiver);
+    let subscriber = tracing_subscriber::registry().with(otlp.layer());
+    let _default = tracing::subscriber::set_default(subscriber);
+    let legacy = server_of(McpServer::builder().with_protocol_versions(&[ProtocolVersion::V2025_11_25]));
+    let client = serve_and_connect(legacy).await;
+    client.call_tool("echo", json!({})).await.expect("echo in a legacy session");
+
+    let spans = collect(&otlp, &spans, |spans| find(spans, "tools/call echo", SpanKind::Server).is_some()).await;
+    let server_echo = find(&spans, "tools/call echo", SpanKind::Server).expect("the server span");
+    assert_eq!(server_echo.attributes.get("mcp.protocol.version").map(String::as_str), Some("2025-11-25"));
+    let client_echo = find(&spans, "tools/call echo", SpanKind::Client).expect("the client span");
+    assert_eq!(server_echo.parent_span_id, client_echo.span_id, "legacy requests carry the context too");
+    for span in &spans {
+        assert!(
+            span.attributes.keys().all(|key| !key.contains("session")),
+            "no span records the session id: {span:#?}"
+        );
+    }
     otlp.shutdown().expect("shut down");
 }
 

@@ -79,9 +79,9 @@ pub trait ServerBuilderExt: Sized {
     #[cfg(feature = "profiling")]
     fn with_profiler(self, profiler: Profiler) -> Self;
 
-    /// Switches request instrumentation on: a `tracing` span `mcp.request` per request (method,
-    /// id, era, duration) and a warning for requests slower than one second. `false` adds
-    /// nothing.
+    /// Switches request instrumentation on: a `tracing` span `mcp.request` per request, named
+    /// and attributed after OpenTelemetry's MCP conventions (`RequestTracingLayer`), and a
+    /// warning for requests slower than one second. `false` adds nothing.
     ///
     /// ```
     /// use mocopr::prelude::*;
