@@ -227,52 +227,6 @@ fn borrowed_tree<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<simd_j
     Option::<simd_json::BorrowedValue<'de>>::deserialize(d)
 }
 
-/// `tools_call_request(target)`, built without its quadratic loop (it serializes the whole
-/// message again after each record: minutes for 10 MB). The same records, the same stop.
-fn request_of(target: usize) -> Vec<u8> {
-    let record = |n: u64| {
-        json!({
-            "id": n,
-            "name": format!("record-{n}"),
-            "tags": ["alpha", "beta"],
-            "score": 0.5 + n as f64,
-            "active": n.is_multiple_of(2),
-        })
-    };
-    let mut records = Vec::new();
-    // Serialized, `[a,b,…]` is the empty array's two bytes, each record and a comma between two.
-    let mut len = build(&records).len();
-    let mut n = 0u64;
-    while len < target {
-        let next = record(n);
-        len += serde_json::to_vec(&next).map_or(0, |v| v.len()) + usize::from(!records.is_empty());
-        records.push(next);
-        n += 1;
-    }
-    let message = build(&records);
-    assert_eq!(message.len(), len, "the length was counted right");
-    message
-}
-
-fn build(records: &[Value]) -> Vec<u8> {
-    let message = json!({
-        "jsonrpc": "2.0",
-        "id": 42,
-        "method": "tools/call",
-        "params": {
-            "name": "ingest",
-            "arguments": { "dataset": "bench", "records": records },
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": { "elicitation": {} },
-                "io.modelcontextprotocol/clientInfo": { "name": "bench", "version": "1.0.0" },
-                "progressToken": "p-1"
-            }
-        }
-    });
-    serde_json::to_vec(&message).unwrap_or_default()
-}
-
 /// Ours: method and params length, as a router reads them.
 fn envelope(bytes: &[u8], options: &DecodeOptions) -> (usize, usize) {
     match decode(bytes, options) {
@@ -362,7 +316,6 @@ fn check_same(bytes: &[u8]) {
 }
 
 fn decode_benches(c: &mut Criterion) {
-    assert_eq!(request_of(100 * 1024), tools_call_request(100 * 1024), "the fast fixture is the shared one");
     // The CPU code each parser runs: simd-json picks at run time, sonic-rs when compiled.
     eprintln!(
         "simd-json stage 1: {}; sonic-rs compiled with avx2 and pclmulqdq: {}",
@@ -372,7 +325,7 @@ fn decode_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     let options = DecodeOptions::default();
     for (label, size) in DECODE_SIZES {
-        let bytes = request_of(size);
+        let bytes = tools_call_request(size);
         check_same(&bytes);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         // Criterion's 100 samples of a 10 MB parse would take minutes; 10 tell the ratios.

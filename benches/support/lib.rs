@@ -6,22 +6,28 @@ use serde_json::{Value, json};
 pub const SIZES: [(&str, usize); 3] = [("1KB", 1024), ("10KB", 10 * 1024), ("100KB", 100 * 1024)];
 
 /// A modern `tools/call` request of about `target` bytes: nested arguments with a list of
-/// records, as an agent passing a document or a table would send.
+/// records, as an agent passing a document or a table would send. Records are added until the
+/// message reaches `target`; its length is counted as they go (serializing the whole message
+/// after each record would take minutes at 10 MB).
 pub fn tools_call_request(target: usize) -> Vec<u8> {
-    let mut records = Vec::new();
-    let mut message = build(&records);
+    let mut records: Vec<Value> = Vec::new();
+    // Serialized, `[a,b,…]` is the empty array's two bytes, each record and a comma between two.
+    let mut len = build(&records).len();
     let mut n = 0u64;
-    while message.len() < target {
-        records.push(json!({
+    while len < target {
+        let next = json!({
             "id": n,
             "name": format!("record-{n}"),
             "tags": ["alpha", "beta"],
             "score": 0.5 + n as f64,
             "active": n.is_multiple_of(2),
-        }));
+        });
+        len += serde_json::to_vec(&next).map_or(0, |v| v.len()) + usize::from(!records.is_empty());
+        records.push(next);
         n += 1;
-        message = build(&records);
     }
+    let message = build(&records);
+    assert_eq!(message.len(), len, "the length was counted right");
     message
 }
 
@@ -149,6 +155,24 @@ impl criterion::profiler::Profiler for FlamegraphProfiler {
         match written {
             Ok(()) => eprintln!("{benchmark_id}: flamegraph in {}", dir.join("flamegraph.svg").display()),
             Err(e) => eprintln!("{benchmark_id}: no flamegraph: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixture_is_the_smallest_message_that_reaches_its_size() {
+        for target in [0, 300, 1024, 10 * 1024] {
+            let message = tools_call_request(target);
+            assert!(message.len() >= target);
+            let value: Value = serde_json::from_slice(&message).expect("json");
+            let mut records = value["params"]["arguments"]["records"].as_array().expect("records").clone();
+            if records.pop().is_some() {
+                assert!(build(&records).len() < target, "one record fewer falls short of {target}");
+            }
         }
     }
 }

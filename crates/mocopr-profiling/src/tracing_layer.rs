@@ -145,25 +145,15 @@ where
         );
         if !span.is_disabled() {
             // A filter by span name or kind can record the span though the guess said no.
-            if !guessed {
-                record_facts(&span, &request);
-            }
+            let facts = if guessed { facts } else { record_facts(&span, &request) };
             // Before the span is first entered: a remote parent can only be set until then.
             #[cfg(feature = "opentelemetry")]
-            if self.layer.remote_parent {
-                let read;
-                let facts = if guessed {
-                    &facts
-                } else {
-                    read = RequestFacts::of(&request);
-                    &read
-                };
-                if let Some((traceparent, tracestate)) = facts.trace_context() {
-                    crate::trace_context::adopt_remote_parent(&span, traceparent, tracestate);
-                }
+            if let (true, Some((traceparent, tracestate))) = (self.layer.remote_parent, facts.trace_context()) {
+                crate::trace_context::adopt_remote_parent(&span, traceparent, tracestate);
             }
+            #[cfg(not(feature = "opentelemetry"))]
+            drop(facts);
         }
-        drop(facts);
         let inner = {
             let _entered = span.enter();
             self.inner.call(request)
@@ -192,8 +182,8 @@ fn recorded_id(id: &RequestId) -> Option<&RequestId> {
 }
 
 /// Names `span` and records what `request` is about, for a span recorded though the guess in
-/// `call` said it would not be.
-fn record_facts(span: &Span, request: &McpRequest) {
+/// `call` said it would not be; returns what it read.
+fn record_facts<'a>(span: &Span, request: &'a McpRequest) -> RequestFacts<'a> {
     let method = request.method.as_str();
     let facts = RequestFacts::of(request);
     span.record("otel.name", facts.span_name(method));
@@ -208,6 +198,7 @@ fn record_facts(span: &Span, request: &McpRequest) {
     if let Some(uri) = target.uri {
         span.record("mcp.resource.uri", uri);
     }
+    facts
 }
 
 pin_project_lite::pin_project! {
