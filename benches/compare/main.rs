@@ -10,8 +10,12 @@
 //!
 //! ```text
 //! bench-compare --limit-stdio target/release/bare-stdio-echo --limit-http target/release/bare-http-echo \
-//!     --mocopr target/release/examples/echo-server [--peer rmcp=PATH]… [--rounds 3] [--seconds 2] [--out DIR]
+//!     --mocopr target/release/examples/echo-server [--baseline NAME=PATH]… [--peer rmcp=PATH]… \
+//!     [--rounds 3] [--seconds 2] [--out DIR]
 //! ```
+//!
+//! `--baseline` adds another build of the echo-server (both eras) under its own name: a change's
+//! before and after, measured side by side in one run.
 
 mod http;
 mod report;
@@ -76,7 +80,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let (mut limit_stdio, mut limit_http, mut mocopr) = (None, None, None);
-    let mut peers = Vec::new();
+    let (mut baselines, mut peers) = (Vec::new(), Vec::new());
     let mut options = Options { subjects: Vec::new(), rounds: 3, seconds: 2.0, out: PathBuf::from("target/bench") };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -84,10 +88,16 @@ fn options() -> Result<Options, String> {
             "--limit-stdio" => limit_stdio = Some(PathBuf::from(value()?)),
             "--limit-http" => limit_http = Some(PathBuf::from(value()?)),
             "--mocopr" => mocopr = Some(PathBuf::from(value()?)),
-            "--peer" => {
+            "--baseline" | "--peer" => {
                 let spec = value()?;
-                let (name, path) = spec.split_once('=').ok_or("--peer takes NAME=PATH")?;
-                peers.push(Subject::peer(name, PathBuf::from(path)));
+                let (name, path) = spec.split_once('=').ok_or_else(|| format!("{arg} takes NAME=PATH"))?;
+                if name == "mocopr" || name == "limit" {
+                    return Err(format!("{arg}: the name {name} is taken"));
+                }
+                match arg.as_str() {
+                    "--baseline" => baselines.push(Subject::mocopr(name, PathBuf::from(path))),
+                    _ => peers.push(Subject::peer(name, PathBuf::from(path))),
+                }
             }
             "--rounds" => options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--seconds" => options.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
@@ -100,8 +110,14 @@ fn options() -> Result<Options, String> {
         limit_stdio.ok_or_else(|| missing("--limit-stdio"))?,
         limit_http.ok_or_else(|| missing("--limit-http"))?,
     ));
-    options.subjects.push(Subject::mocopr(mocopr.ok_or_else(|| missing("--mocopr"))?));
+    options.subjects.push(Subject::mocopr("mocopr", mocopr.ok_or_else(|| missing("--mocopr"))?));
+    options.subjects.extend(baselines);
     options.subjects.extend(peers);
+    let mut names: Vec<&str> = options.subjects.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(format!("two subjects are named {}", pair[0]));
+    }
     if options.rounds == 0 || options.seconds.is_nan() || options.seconds <= 0.0 {
         return Err("--rounds and --seconds must be positive".into());
     }

@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn shares_are_of_the_limit_on_the_same_path_and_payload() {
         let limit = Subject::limit("a".into(), "b".into());
-        let mocopr = Subject::mocopr("c".into());
+        let mocopr = Subject::mocopr("mocopr", "c".into());
         let mut report = Report::new(1, 1.0);
         let round = |per_second: f64| Round {
             per_second,

@@ -55,10 +55,11 @@ impl Subject {
         Subject { name: "limit".into(), kind: Kind::Limit, stdio, http, eras: vec![Era::Modern] }
     }
 
-    /// MoCoPr's echo-server, in both eras.
-    pub(crate) fn mocopr(program: PathBuf) -> Self {
+    /// MoCoPr's echo-server, in both eras: the build measured (`mocopr`), or another build of
+    /// it under its own name (a baseline, for before/after figures from one run).
+    pub(crate) fn mocopr(name: &str, program: PathBuf) -> Self {
         Subject {
-            name: "mocopr".into(),
+            name: name.into(),
             kind: Kind::Sdk,
             http: program.clone(),
             stdio: program,

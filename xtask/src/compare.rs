@@ -1,5 +1,5 @@
-//! `cargo xtask bench --compare [--peers] [--rounds N] [--seconds S]`: builds the echo-server,
-//! the bare limits and the comparison driver (release), with `--peers` also the peer SDKs' echo
+//! `cargo xtask bench --compare [--peers] [--baseline NAME=PATH]… [--rounds N] [--seconds S]`:
+//! builds the echo-server, the bare limits and the comparison driver (release), with `--peers` also the peer SDKs' echo
 //! servers of `benches/peers/` (a workspace of its own, built into `target/peers`), then runs
 //! `bench-compare`: a markdown table and JSON in `target/bench/`.
 
@@ -16,7 +16,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--peers" => peers = true,
-            "--rounds" | "--seconds" => {
+            "--rounds" | "--seconds" | "--baseline" => {
                 let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
                 passed.extend([arg.clone(), value.clone()]);
             }

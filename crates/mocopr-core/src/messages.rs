@@ -179,8 +179,8 @@ method_enum! {
     pub enum ClientRequest {
         /// `server/discover` (modern).
         Discover(RequestParams) = "server/discover", V2026_07_28 ..= V2026_07_28;
-        /// `initialize` (legacy).
-        Initialize(InitializeRequestParams) = "initialize", V2025_03_26 ..= V2025_11_25;
+        /// `initialize` (legacy). Boxed: the largest params by far, and the rarest request.
+        Initialize(Box<InitializeRequestParams>) = "initialize", V2025_03_26 ..= V2025_11_25;
         /// `ping` (legacy).
         Ping(RequestParams) = "ping", V2025_03_26 ..= V2025_11_25;
         /// `tools/list`.

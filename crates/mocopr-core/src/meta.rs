@@ -4,6 +4,7 @@
 //! Unknown keys always round-trip: `_meta` is the protocol's extension point.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -130,10 +131,12 @@ pub struct RequestMeta {
     /// `io.modelcontextprotocol/protocolVersion`, as sent (kept as text so an unsupported value
     /// can be reported back).
     pub protocol_version: Option<String>,
-    /// `io.modelcontextprotocol/clientCapabilities`.
-    pub client_capabilities: Option<ClientCapabilities>,
-    /// `io.modelcontextprotocol/clientInfo`.
-    pub client_info: Option<Implementation>,
+    /// `io.modelcontextprotocol/clientCapabilities`, shared: the server hands it to the request's
+    /// context without a copy. (Behind a pointer, it also keeps every request type small: each
+    /// is moved through a few futures on its way to the handler.)
+    pub client_capabilities: Option<Arc<ClientCapabilities>>,
+    /// `io.modelcontextprotocol/clientInfo`, boxed for the same size reason.
+    pub client_info: Option<Box<Implementation>>,
     /// `io.modelcontextprotocol/logLevel`.
     pub log_level: Option<LoggingLevel>,
     /// `progressToken`.
@@ -149,7 +152,7 @@ pub struct ModernContext<'a> {
     /// The protocol revision of the request.
     pub version: ProtocolVersion,
     /// The client's capabilities for this request.
-    pub capabilities: &'a ClientCapabilities,
+    pub capabilities: &'a Arc<ClientCapabilities>,
 }
 
 impl RequestMeta {
@@ -157,7 +160,7 @@ impl RequestMeta {
     pub fn modern(version: ProtocolVersion, capabilities: ClientCapabilities) -> Self {
         RequestMeta {
             protocol_version: Some(version.as_str().to_owned()),
-            client_capabilities: Some(capabilities),
+            client_capabilities: Some(Arc::new(capabilities)),
             ..RequestMeta::default()
         }
     }
@@ -193,7 +196,7 @@ impl Serialize for RequestMeta {
             map.serialize_entry(PROTOCOL_VERSION_KEY, v)?;
         }
         if let Some(v) = &self.client_capabilities {
-            map.serialize_entry(CLIENT_CAPABILITIES_KEY, v)?;
+            map.serialize_entry(CLIENT_CAPABILITIES_KEY, &**v)?;
         }
         if let Some(v) = &self.client_info {
             map.serialize_entry(CLIENT_INFO_KEY, v)?;
@@ -233,8 +236,10 @@ impl<'de> Visitor<'de> for RequestMetaVisitor {
         while let Some(key) = access.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 PROTOCOL_VERSION_KEY => meta.protocol_version = Some(access.next_value()?),
-                CLIENT_CAPABILITIES_KEY => meta.client_capabilities = Some(access.next_value::<ObjectOnly<_>>()?.0),
-                CLIENT_INFO_KEY => meta.client_info = Some(access.next_value::<ObjectOnly<_>>()?.0),
+                CLIENT_CAPABILITIES_KEY => {
+                    meta.client_capabilities = Some(Arc::new(access.next_value::<ObjectOnly<_>>()?.0));
+                }
+                CLIENT_INFO_KEY => meta.client_info = Some(Box::new(access.next_value::<ObjectOnly<_>>()?.0)),
                 LOG_LEVEL_KEY => meta.log_level = Some(access.next_value()?),
                 PROGRESS_TOKEN_KEY => meta.progress_token = Some(access.next_value()?),
                 _ => {
@@ -298,7 +303,7 @@ mod tests {
         ));
         let meta = RequestMeta {
             protocol_version: Some("1999-01-01".into()),
-            client_capabilities: Some(ClientCapabilities::default()),
+            client_capabilities: Some(Arc::default()),
             ..Default::default()
         };
         assert!(matches!(

@@ -10,7 +10,6 @@
 //! (its cancellation token, the channel its notifications go to) travel in [`Extensions`].
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -94,39 +93,57 @@ pub fn subslice_range(outer: &[u8], inner: &str) -> Option<Range<usize>> {
 }
 
 /// A type map for what transports and layers attach to a request or response.
+///
+/// A request carries a handful of entries (its session, its notifier, its cancellation token,
+/// what a layer adds), and one of each type at most: a short list searched in order costs less
+/// than hashing, and it is one allocation, not a table.
 #[derive(Default)]
 pub struct Extensions {
-    map: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    entries: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
 }
 
 impl Extensions {
     /// An empty map (allocates nothing until the first insert).
     pub fn new() -> Self {
-        Extensions { map: None }
+        Extensions { entries: Vec::new() }
     }
 
     /// Inserts `value`, returning the previous value of that type.
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.map
-            .get_or_insert_with(HashMap::new)
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast::<T>().ok().map(|b| *b))
+        let id = TypeId::of::<T>();
+        match self.entries.iter_mut().find(|(key, _)| *key == id) {
+            Some((_, old)) => std::mem::replace(old, Box::new(value)).downcast::<T>().ok().map(|b| *b),
+            None => {
+                if self.entries.capacity() == 0 {
+                    self.entries.reserve_exact(EXTENSIONS_USUALLY);
+                }
+                self.entries.push((id, Box::new(value)));
+                None
+            }
+        }
     }
 
     /// The value of type `T`.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.map.as_ref()?.get(&TypeId::of::<T>())?.downcast_ref()
+        let id = TypeId::of::<T>();
+        self.entries.iter().find(|(key, _)| *key == id)?.1.downcast_ref()
     }
 
     /// Removes and returns the value of type `T`.
     pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
-        self.map.as_mut()?.remove(&TypeId::of::<T>())?.downcast::<T>().ok().map(|b| *b)
+        let id = TypeId::of::<T>();
+        let at = self.entries.iter().position(|(key, _)| *key == id)?;
+        self.entries.swap_remove(at).1.downcast::<T>().ok().map(|b| *b)
     }
 }
 
+/// Entries a served request usually ends up with (session, notifier, token, the dispatcher's
+/// own, a layer's), room made for them at the first insert.
+const EXTENSIONS_USUALLY: usize = 6;
+
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Extensions").field("len", &self.map.as_ref().map_or(0, HashMap::len)).finish()
+        f.debug_struct("Extensions").field("len", &self.entries.len()).finish()
     }
 }
 
@@ -442,5 +459,19 @@ mod tests {
         assert_eq!(ext.get::<u32>(), Some(&6));
         assert_eq!(ext.remove::<u32>(), Some(6));
         assert!(ext.get::<u32>().is_none());
+        // More types than room was made for, removed out of order: each finds its own.
+        ext.insert(1u8);
+        ext.insert(2u16);
+        ext.insert(3u32);
+        ext.insert(4u64);
+        ext.insert("five");
+        ext.insert(String::from("six"));
+        ext.insert(7i8);
+        assert_eq!(ext.remove::<u16>(), Some(2));
+        assert_eq!(ext.insert(8u64), Some(4));
+        assert_eq!((ext.get::<u8>(), ext.get::<u32>(), ext.get::<u64>()), (Some(&1), Some(&3), Some(&8)));
+        assert_eq!((ext.get::<&str>(), ext.get::<String>().map(String::as_str)), (Some(&"five"), Some("six")));
+        assert_eq!((ext.get::<i8>(), ext.get::<u16>()), (Some(&7), None));
+        assert_eq!(format!("{ext:?}"), "Extensions { len: 6 }");
     }
 }

@@ -243,7 +243,7 @@ impl McpServer {
         }
         Ok(Served {
             version: context.version,
-            capabilities: Arc::new(context.capabilities.clone()),
+            capabilities: Arc::clone(context.capabilities),
             log_level: meta.log_level,
             progress_token: meta.progress_token.clone(),
             headers: headers.cloned(),
@@ -388,7 +388,9 @@ impl McpServer {
             ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
             ClientRequest::ReadResource(p) => return self.read_resource(p, ctx).await,
             ClientRequest::Complete(p) => self.complete(p, ctx).await,
-            ClientRequest::Listen(p) => self.listen(p.notifications, ctx).await,
+            // Boxed: a listen is rare and long-lived, and its future, the largest of these, would
+            // otherwise size every request's future.
+            ClientRequest::Listen(p) => Box::pin(self.listen(p.notifications, ctx)).await,
             body @ (ClientRequest::GetTask(_) | ClientRequest::UpdateTask(_) | ClientRequest::CancelTask(_))
                 if modern =>
             {

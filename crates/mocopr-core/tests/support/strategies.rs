@@ -287,7 +287,7 @@ pub fn request_meta(v: ProtocolVersion) -> Strat<Option<RequestMeta>> {
         (client_capabilities(v), optional, meta_object())
             .prop_map(move |(caps, (info, level, token), other)| {
                 let mut meta = RequestMeta::modern(v, caps);
-                meta.client_info = info;
+                meta.client_info = info.map(Box::new);
                 meta.log_level = level;
                 meta.progress_token = token;
                 meta.other = other;
