@@ -94,6 +94,10 @@ fn options() -> Result<Options, String> {
                 if name == "mocopr" || name == "limit" {
                     return Err(format!("{arg}: the name {name} is taken"));
                 }
+                // The name heads a column of the markdown tables.
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                    return Err(format!("{arg}: a name is letters, digits, `.`, `_` and `-`, not {name:?}"));
+                }
                 match arg.as_str() {
                     "--baseline" => baselines.push(Subject::mocopr(name, PathBuf::from(path))),
                     _ => peers.push(Subject::peer(name, PathBuf::from(path))),

@@ -11,14 +11,22 @@ const PEERS: [(&str, &str); 2] = [("rmcp-stateless", "rmcp-echo"), ("tower-mcp",
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut peers = false;
+    let mut baselines = Vec::new();
     let mut passed = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--peers" => peers = true,
-            "--rounds" | "--seconds" | "--baseline" => {
+            "--rounds" | "--seconds" => {
                 let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
                 passed.extend([arg.clone(), value.clone()]);
+            }
+            // The driver runs in the workspace root: a relative path is the caller's.
+            "--baseline" => {
+                let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+                let (name, path) = value.split_once('=').ok_or("--baseline takes NAME=PATH")?;
+                let path = std::path::absolute(path).map_err(|e| format!("--baseline {path}: {e}"))?;
+                baselines.push((name.to_owned(), path));
             }
             other => return Err(format!("bench --compare: unknown argument {other}")),
         }
@@ -40,6 +48,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         ]),
     )?;
     let release = target.join("release");
+    let measured = release.join("examples").join("echo-server");
+    for (name, path) in &baselines {
+        // The build just made would be compared with itself.
+        if path.canonicalize().ok() == measured.canonicalize().ok() {
+            return Err(format!(
+                "--baseline {name}: {} is the echo-server this run builds; copy it first",
+                path.display()
+            ));
+        }
+        passed.extend(["--baseline".to_owned(), format!("{name}={}", path.display())]);
+    }
     let mut compare = Command::new(release.join("bench-compare"));
     compare
         .arg("--limit-stdio")
@@ -47,7 +66,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .arg("--limit-http")
         .arg(release.join("bare-http-echo"))
         .arg("--mocopr")
-        .arg(release.join("examples").join("echo-server"))
+        .arg(&measured)
         .arg("--out")
         .arg(target.join("bench"))
         .args(&passed);

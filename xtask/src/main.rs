@@ -40,7 +40,7 @@ commands:
   bench [NAME…]
              the criterion suites (all, or the named benches), then a summary table of this
              run's medians and throughputs
-  bench --compare [--peers] [--baseline NAME=PATH] [--rounds 3] [--seconds 2]
+  bench --compare [--peers] [--baseline NAME=PATH]… [--rounds 3] [--seconds 2]
              echo-server beside the bare limits (and, with --peers, rmcp's and tower-mcp's echo
              servers from benches/peers/): stdio and HTTP, serial and 32 in flight, both eras,
              100 B and 10 KB, subjects interleaved, medians of the rounds as shares of the

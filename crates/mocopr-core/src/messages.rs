@@ -61,8 +61,8 @@ macro_rules! method_enum {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
-        // Decoded once per message and moved into its handler: boxing the larger params would
-        // add an allocation to every request for no gain.
+        // Decoded once per message and moved into its handler: boxing every variant would add
+        // an allocation to every request, so only the large and rare ones are (`initialize`).
         #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $( $(#[$vattr])* $variant($params), )*
@@ -173,6 +173,11 @@ where
     let parts = CallParts::deserialize(deserializer)?;
     decode(&parts.method, parts.params.as_deref()).map_err(serde::de::Error::custom)
 }
+
+// The request moves through a few futures on its way to its handler, each holding it whole:
+// keep it small (see the performance chapter's "Small requests make small futures").
+const _: () = assert!(std::mem::size_of::<ClientRequest>() <= 256);
+const _: () = assert!(std::mem::size_of::<crate::meta::RequestMeta>() <= 128);
 
 method_enum! {
     /// A request from client to server.

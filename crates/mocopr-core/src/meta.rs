@@ -133,7 +133,7 @@ pub struct RequestMeta {
     pub protocol_version: Option<String>,
     /// `io.modelcontextprotocol/clientCapabilities`, shared: the server hands it to the request's
     /// context without a copy. (Behind a pointer, it also keeps every request type small: each
-    /// is moved through a few futures on its way to the handler.)
+    /// is moved through a few futures on its way to the handler.) `Arc::make_mut` edits it.
     pub client_capabilities: Option<Arc<ClientCapabilities>>,
     /// `io.modelcontextprotocol/clientInfo`, boxed for the same size reason.
     pub client_info: Option<Box<Implementation>>,
@@ -156,11 +156,24 @@ pub struct ModernContext<'a> {
 }
 
 impl RequestMeta {
-    /// `_meta` for a modern request: version and capabilities set.
-    pub fn modern(version: ProtocolVersion, capabilities: ClientCapabilities) -> Self {
+    /// `_meta` for a modern request: version and capabilities set (capabilities shared by
+    /// several requests may be given as the same `Arc`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mocopr_core::meta::RequestMeta;
+    /// use mocopr_core::types::ClientCapabilities;
+    /// use mocopr_core::ProtocolVersion;
+    ///
+    /// let shared = Arc::new(ClientCapabilities::default());
+    /// let meta = RequestMeta::modern(ProtocolVersion::V2026_07_28, shared.clone());
+    /// assert!(Arc::ptr_eq(meta.client_capabilities.as_ref().unwrap(), &shared));
+    /// assert!(meta.validate_modern(&[ProtocolVersion::V2026_07_28]).is_ok());
+    /// ```
+    pub fn modern(version: ProtocolVersion, capabilities: impl Into<Arc<ClientCapabilities>>) -> Self {
         RequestMeta {
             protocol_version: Some(version.as_str().to_owned()),
-            client_capabilities: Some(Arc::new(capabilities)),
+            client_capabilities: Some(capabilities.into()),
             ..RequestMeta::default()
         }
     }

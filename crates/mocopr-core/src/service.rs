@@ -137,9 +137,10 @@ impl Extensions {
     }
 }
 
-/// Entries a served request usually ends up with (session, notifier, token, the dispatcher's
-/// own, a layer's), room made for them at the first insert.
-const EXTENSIONS_USUALLY: usize = 6;
+/// Entries a served request usually ends up with (over legacy HTTP: its headers, session, event
+/// log, token, notifier and the dispatcher's own; with authorization, the principal and the
+/// HTTP parts too), room made for them at the first insert.
+const EXTENSIONS_USUALLY: usize = 8;
 
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
