@@ -11,8 +11,10 @@ const PEERS: [(&str, &str); 2] = [("rmcp-stateless", "rmcp-echo"), ("tower-mcp",
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut peers = false;
-    let mut baselines = Vec::new();
     let mut passed = Vec::new();
+    let target = crate::target_dir();
+    let release = target.join("release");
+    let measured = release.join("examples").join("echo-server");
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -21,17 +23,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
                 passed.extend([arg.clone(), value.clone()]);
             }
-            // The driver runs in the workspace root: a relative path is the caller's.
+            // Checked before anything is built. The driver runs in the workspace root: a
+            // relative path is the caller's.
             "--baseline" => {
                 let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
                 let (name, path) = value.split_once('=').ok_or("--baseline takes NAME=PATH")?;
                 let path = std::path::absolute(path).map_err(|e| format!("--baseline {path}: {e}"))?;
-                baselines.push((name.to_owned(), path));
+                if !path.is_file() {
+                    return Err(format!("--baseline {name}: {} is not a file", path.display()));
+                }
+                if same_file(&path, &measured) {
+                    return Err(format!(
+                        "--baseline {name}: {} is the echo-server this run builds; copy it first",
+                        path.display()
+                    ));
+                }
+                passed.extend(["--baseline".to_owned(), format!("{name}={}", path.display())]);
             }
             other => return Err(format!("bench --compare: unknown argument {other}")),
         }
     }
-    let target = crate::target_dir();
     crate::run(
         "build the echo-server",
         Command::new("cargo").args(["build", "--release", "-p", "mocopr-examples", "--example", "echo-server"]),
@@ -47,18 +58,6 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "bench-compare",
         ]),
     )?;
-    let release = target.join("release");
-    let measured = release.join("examples").join("echo-server");
-    for (name, path) in &baselines {
-        // The build just made would be compared with itself.
-        if path.canonicalize().ok() == measured.canonicalize().ok() {
-            return Err(format!(
-                "--baseline {name}: {} is the echo-server this run builds; copy it first",
-                path.display()
-            ));
-        }
-        passed.extend(["--baseline".to_owned(), format!("{name}={}", path.display())]);
-    }
     let mut compare = Command::new(release.join("bench-compare"));
     compare
         .arg("--limit-stdio")
@@ -95,4 +94,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     crate::run("compare", &mut compare)
+}
+
+/// Whether `a` is `b` or a link to the same file (cargo's `examples/echo-server` is a hard link
+/// of a hashed name in `examples/`); a file not there yet is compared by path.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(a), Ok(b)) = (a.metadata(), b.metadata()) {
+        use std::os::unix::fs::MetadataExt;
+        return (a.dev(), a.ino()) == (b.dev(), b.ino());
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
