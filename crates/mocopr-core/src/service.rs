@@ -96,7 +96,7 @@ pub fn subslice_range(outer: &[u8], inner: &str) -> Option<Range<usize>> {
 ///
 /// A request carries a handful of entries (its session, its notifier, its cancellation token,
 /// what a layer adds), and one of each type at most: a short list searched in order costs less
-/// than hashing, and it is one allocation, not a table.
+/// than hashing, and the list is one allocation (each value still boxed), not a table's buckets.
 #[derive(Default)]
 pub struct Extensions {
     entries: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
