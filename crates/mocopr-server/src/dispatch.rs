@@ -69,7 +69,7 @@ impl McpServer {
     async fn dispatch(&self, request: &mut McpRequest) -> Result<ResultBody, ErrorObject> {
         let session = request.extensions.get::<Arc<Session>>().cloned();
         let params = request.params.as_ref().map(RawJson::as_str);
-        let body = ClientRequest::decode_text(request.method.as_str(), params)
+        let mut body = ClientRequest::decode_text(request.method.as_str(), params)
             .map_err(|e| self.undecodable(request.method.as_str(), params, e))?;
         // A server configured without the modern revision treats modern requests as the legacy
         // server it is would: by the legacy rules (so clients fall back to `initialize`).
@@ -128,7 +128,6 @@ impl McpServer {
             },
         };
         request.version = Some(served.version);
-        let mut body = body;
         let principal = request.extensions.get::<mocopr_core::principal::Principal>().cloned();
         // What a requestState would be bound to (for the three requests that can carry one);
         // the digest is computed only when a state is signed or checked (rare), not on every call.
@@ -181,7 +180,8 @@ impl McpServer {
                 asked
             },
         });
-        self.route(body, ctx, session, served.headers).await
+        // Boxed, like the handlers under it: see `route`.
+        Box::pin(self.route(body, ctx, session, served.headers)).await
     }
 
     /// The error for params that do not decode: a method that does not exist in the modern
@@ -384,12 +384,15 @@ impl McpServer {
             ClientRequest::ListPrompts(p) => page(inner.prompt_list.page(p.cursor.as_deref(), modern)),
             ClientRequest::ListResources(p) => page(inner.resource_list.page(p.cursor.as_deref(), modern)),
             ClientRequest::ListResourceTemplates(p) => page(inner.template_list.page(p.cursor.as_deref(), modern)),
-            ClientRequest::CallTool(p) => self.call_tool(p, ctx, headers.as_ref()).await,
-            ClientRequest::GetPrompt(p) => self.get_prompt(p, ctx).await,
-            ClientRequest::ReadResource(p) => return self.read_resource(p, ctx).await,
-            ClientRequest::Complete(p) => self.complete(p, ctx).await,
-            // Boxed: a listen is rare and long-lived, and its future, the largest of these, would
-            // otherwise size every request's future.
+            // Each handler's future is boxed on its own, as is this one in `dispatch`: one
+            // future holding them all would be over 2 KB, past the size glibc's per-thread cache
+            // takes (1,032 bytes), and every request would then allocate and free it through
+            // the main heap, whose large allocations and frees next to the top of the heap
+            // consolidate the small free chunks each time (`malloc_consolidate`).
+            ClientRequest::CallTool(p) => Box::pin(self.call_tool(p, ctx, headers.as_ref())).await,
+            ClientRequest::GetPrompt(p) => Box::pin(self.get_prompt(p, ctx)).await,
+            ClientRequest::ReadResource(p) => return Box::pin(self.read_resource(p, ctx)).await,
+            ClientRequest::Complete(p) => Box::pin(self.complete(p, ctx)).await,
             ClientRequest::Listen(p) => Box::pin(self.listen(p.notifications, ctx)).await,
             body @ (ClientRequest::GetTask(_) | ClientRequest::UpdateTask(_) | ClientRequest::CancelTask(_))
                 if modern =>
