@@ -6,6 +6,9 @@
 //! - `decode/typed`: envelope plus the typed `tools/call` params;
 //! - `decode/serde_json_value`: the baseline;
 //! - `encode/typed` vs `encode/serde_json_value`;
+//! - `tool_arguments/{map,raw,fused}/100B|10KB`: a `tools/call`'s params and then its `Args<T>`
+//!   decoded three ways: through the arguments' map (what the server does), with the arguments
+//!   kept raw and `T` decoded from that text, and with `T` decoded in the params' own pass;
 //! - `concurrent_processing/concurrent_requests/N`: N `tools/call` requests (1 KB) dispatched
 //!   at once through an in-process server on a two-thread runtime, beside
 //!   `concurrent_processing/join_baseline/N`, the same join of N futures that do nothing.
@@ -41,6 +44,56 @@ fn decode_benches(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("serde_json_value", label), &bytes, |b, bytes| {
             b.iter(|| black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)).is_ok()))
+        });
+    }
+    group.finish();
+}
+
+/// The echo tool's arguments, as a handler's `Args<T>` would take them.
+#[derive(serde::Deserialize)]
+struct EchoArgs {
+    text: String,
+}
+
+/// The params with the arguments kept as their raw JSON text.
+#[derive(serde::Deserialize)]
+struct RawArgumentsParams {
+    name: String,
+    arguments: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// The params with the arguments decoded straight into the tool's type.
+#[derive(serde::Deserialize)]
+struct FusedParams {
+    name: String,
+    arguments: EchoArgs,
+}
+
+fn arguments_benches(c: &mut Criterion) {
+    use serde::Deserialize;
+    let mut group = c.benchmark_group("tool_arguments");
+    for (label, size) in [("100B", 100), ("10KB", 10_000)] {
+        let params = format!(r#"{{"name":"echo","arguments":{{"text":"{}"}}}}"#, "x".repeat(size));
+        group.throughput(Throughput::Bytes(params.len() as u64));
+        group.bench_with_input(BenchmarkId::new("map", label), &params, |b, params| {
+            b.iter(|| {
+                let p: mocopr_core::types::CallToolRequestParams = serde_json::from_str(black_box(params)).unwrap();
+                let args = EchoArgs::deserialize(serde_json::Value::Object(p.arguments.unwrap_or_default())).unwrap();
+                black_box((p.name.len(), args.text.len()))
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("raw", label), &params, |b, params| {
+            b.iter(|| {
+                let p: RawArgumentsParams = serde_json::from_str(black_box(params)).unwrap();
+                let args: EchoArgs = serde_json::from_str(p.arguments.as_ref().map_or("{}", |a| a.get())).unwrap();
+                black_box((p.name.len(), args.text.len()))
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("fused", label), &params, |b, params| {
+            b.iter(|| {
+                let p: FusedParams = serde_json::from_str(black_box(params)).unwrap();
+                black_box((p.name.len(), p.arguments.text.len()))
+            })
         });
     }
     group.finish();
@@ -126,6 +179,6 @@ criterion_group! {
     name = benches;
     // `--profile-time N` writes a flamegraph per benchmark (`cargo xtask flamegraph --bench NAME`).
     config = mocopr_benches::criterion();
-    targets = decode_benches, encode_benches, concurrent_benches
+    targets = decode_benches, arguments_benches, encode_benches, concurrent_benches
 }
 criterion_main!(benches);
