@@ -388,7 +388,7 @@ impl McpServer {
             // future holding them all would be over 2 KB, past the size glibc's per-thread cache
             // takes (1,032 bytes), and every request would then allocate and free it through
             // the main heap, whose large allocations and frees next to the top of the heap
-            // consolidate the small free chunks each time (`malloc_consolidate`).
+            // first merge the small chunks held in its fastbins (`malloc_consolidate`).
             ClientRequest::CallTool(p) => Box::pin(self.call_tool(p, ctx, headers.as_ref())).await,
             ClientRequest::GetPrompt(p) => Box::pin(self.get_prompt(p, ctx)).await,
             ClientRequest::ReadResource(p) => return Box::pin(self.read_resource(p, ctx)).await,
