@@ -206,6 +206,7 @@ async fn large_responses_are_compressed_for_clients_that_accept_it() {
             let big = big.clone();
             async move { big }
         })
+        .tool("small", || async { "hi" })
         .build()
         .expect("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -213,9 +214,9 @@ async fn large_responses_are_compressed_for_clients_that_accept_it() {
     let config = ListenerConfig::builder().with_compression_threshold(Some(1024)).build();
     tokio::spawn(serve_http(listener, server.into_http(EndpointConfig::default())).with_config(config).into_future());
 
-    let ask = |headers: &'static str| async move {
+    let ask_for = |tool: &'static str, headers: &'static str| async move {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let request = call_tool_request("big", headers, true)
+        let request = call_tool_request(tool, headers, true)
             .replace("Accept: application/json, text/event-stream", "Accept: application/json");
         stream.write_all(request.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
@@ -226,8 +227,16 @@ async fn large_responses_are_compressed_for_clients_that_accept_it() {
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("headers") + 4;
         (String::from_utf8_lossy(&raw[..split]).to_lowercase(), raw[split..].to_vec())
     };
+    let ask = |headers: &'static str| ask_for("big", headers);
     let (plain_head, plain) = ask("").await;
     assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+    // Compressible, so caches are told the answer depends on Accept-Encoding.
+    assert!(plain_head.contains("vary: accept-encoding"), "{plain_head}");
+    // Under the threshold: served as it is, whatever the client accepts.
+    let (small_head, small) = ask_for("small", "Accept-Encoding: gzip\r\n").await;
+    assert!(small_head.starts_with("http/1.1 200"), "{small_head}");
+    assert!(!small_head.contains("content-encoding") && !small_head.contains("vary"), "{small_head}");
+    assert!(String::from_utf8_lossy(&small).contains(r#""text":"hi""#), "{}", String::from_utf8_lossy(&small));
     let (gzip_head, gzip) = ask("Accept-Encoding: gzip\r\n").await;
     assert!(gzip_head.contains("content-encoding: gzip"), "{gzip_head}");
     assert!(gzip.len() * 10 < plain.len(), "{} compressed vs {} plain", gzip.len(), plain.len());

@@ -314,3 +314,43 @@ async fn a_legacy_standalone_stream_resumes_after_its_last_event_id() {
         assert!(!id.is_empty(), "after Last-Event-ID {unknown}");
     }
 }
+
+/// glibc's per-thread cache takes blocks of up to 1,032 bytes. The futures the endpoint boxes for
+/// a request are kept under that (in `service.rs`, what needs no waiting is decided outside them,
+/// and a POST's answer is boxed apart): a larger block comes from the arena's bins, which may
+/// consolidate its fastbins first, and is copied whole into its box. The body type here is
+/// `Full`; hyper's `Incoming`, a few bytes larger, gives 904 bytes for a POST in a release build.
+#[tokio::test]
+async fn a_posts_boxed_future_fits_the_allocators_thread_cache() {
+    let server = McpServer::builder().tool(Tool::new("echo"), || async { "hi" }).build().unwrap();
+    let mut endpoint = server.into_http(EndpointConfig::default());
+    let body = call(1, "echo", "{}");
+    let mut request = Request::post("http://localhost/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (name, value) in modern_headers("tools/call", Some("echo")) {
+        request = request.header(name, value);
+    }
+    for method in [http::Method::GET, http::Method::DELETE] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri("http://localhost/mcp")
+            .header("host", "localhost")
+            .header("mcp-session-id", "none")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let boxed = tower_service::Service::call(&mut endpoint, request);
+        let size = std::mem::size_of_val(&*boxed);
+        assert!(size <= 1032, "the boxed {method} future is {size} bytes");
+    }
+    let boxed = tower_service::Service::call(&mut endpoint, request.body(Full::new(Bytes::from(body))).unwrap());
+    let size = std::mem::size_of_val(&*boxed);
+    assert!(size <= 1032, "the boxed POST future is {size} bytes");
+    // The POST's own future, not a refusal's: the call is answered.
+    let Ok(response) = boxed.await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "hi", "{v}");
+}

@@ -3,6 +3,7 @@
 
 mod admission;
 mod body;
+mod compress;
 mod config;
 mod events;
 mod origin;
@@ -16,6 +17,7 @@ mod redis_request_streams;
 #[cfg(feature = "redis")]
 mod redis_sessions;
 mod replies;
+mod request_head;
 mod request_streams;
 mod serve;
 mod service;
@@ -36,7 +38,8 @@ pub use redis_events::RedisEventStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_sessions::RedisSessionStore;
+pub use request_head::{HttpExtensions, mcp_headers};
 pub use request_streams::{RequestStream, StreamReplay, request_stream_position};
 pub use serve::{ServeHttp, serve_http};
-pub use service::{HttpExtensions, SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService, mcp_headers};
+pub use service::{SESSION_ID_HEADER, StandaloneEvents, StreamableHttpService};
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, new_session_id};

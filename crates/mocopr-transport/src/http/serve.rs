@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use super::admission::{Admission, SlowWriteGuard};
+use super::compress::{CompressAbove, CompressPicked};
 use super::config::ListenerConfig;
 use crate::error::TransportError;
 
@@ -140,10 +141,10 @@ where
     type IntoFuture = BoxFuture<'static, Result<(), TransportError>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let compress = CompressAbove(self.config.compression_threshold);
-        let service =
-            tower_http::compression::Compression::new(OnPath { inner: self.service, paths: Arc::from(self.paths) })
-                .compress_when(compress);
+        let service = CompressPicked {
+            inner: OnPath { inner: self.service, paths: Arc::from(self.paths) },
+            predicate: CompressAbove(self.config.compression_threshold),
+        };
         #[cfg(feature = "tls")]
         let tls = self.tls.map(|tls| tls.acceptor());
         #[cfg(not(feature = "tls"))]
@@ -340,24 +341,6 @@ where
                 () = force.cancelled() => {}
             }
         });
-    }
-}
-
-/// Compresses responses above a size, except server-sent event streams (their events must
-/// not wait in a compressor), gRPC and images; nothing when the threshold is `None`.
-#[derive(Debug, Clone, Copy)]
-struct CompressAbove(Option<u16>);
-
-impl tower_http::compression::Predicate for CompressAbove {
-    fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
-        use tower_http::compression::predicate::{NotForContentType, SizeAbove};
-        self.0.is_some_and(|min| {
-            SizeAbove::new(min)
-                .and(NotForContentType::SSE)
-                .and(NotForContentType::GRPC)
-                .and(NotForContentType::IMAGES)
-                .should_compress(response)
-        })
     }
 }
 

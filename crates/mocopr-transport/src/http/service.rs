@@ -26,7 +26,7 @@ use tower_service::Service;
 
 use mocopr_core::jsonrpc::{DecodeOptions, Envelope, Frame, decode};
 use mocopr_core::principal::Principal;
-use mocopr_core::service::{McpHeaders, McpRequest, McpResponse, ResultBody};
+use mocopr_core::service::{McpRequest, McpResponse, ResultBody};
 use mocopr_core::{ErrorCode, ErrorObject, ProtocolVersion};
 
 use super::body::HttpBody;
@@ -38,6 +38,7 @@ use super::replies::{
     accepted, bad_request_without_body, error_response, json_response, rejection_bytes, session_not_found,
     set_sse_headers, store_unavailable, too_large,
 };
+use super::request_head::{carry_extensions, mcp_headers, refusal};
 use super::request_streams::request_stream_position;
 use super::serve::ListenerClosing;
 use super::sessions::{InMemorySessionStore, SessionStore};
@@ -165,8 +166,34 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        // Each method's work is its own boxed future, built here rather than inside one async
+        // block over all of them: a block holding every branch would be as large as the largest
+        // (3.8 KB for POST), past glibc's thread cache, and copied whole into its box.
+        if let Some(refusal) = refusal(request.headers(), &self.shared.config) {
+            return Box::pin(std::future::ready(Ok(refusal)));
+        }
         let shared = self.shared.clone();
-        Box::pin(async move { Ok(shared.handle(request).await) })
+        match *request.method() {
+            Method::POST => {
+                let (parts, body) = request.into_parts();
+                Box::pin(shared.post(parts, body))
+            }
+            Method::GET => Box::pin(async move {
+                let (headers, extensions) = (request.headers(), request.extensions());
+                Ok(shared.get(headers, extensions.get::<ListenerClosing>(), extensions.get::<Principal>()).await)
+            }),
+            Method::DELETE => {
+                Box::pin(
+                    async move { Ok(shared.delete(request.headers(), request.extensions().get::<Principal>()).await) },
+                )
+            }
+            _ => {
+                let mut response = Response::new(HttpBody::empty());
+                *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+                response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+                Box::pin(std::future::ready(Ok(response)))
+            }
+        }
     }
 }
 
@@ -175,48 +202,6 @@ where
     S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
 {
-    async fn handle<B>(&self, request: Request<B>) -> Response<HttpBody>
-    where
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let checked = origin::check_host_and_origin(
-            request.headers(),
-            self.config.allowed_hosts.as_deref(),
-            &self.config.allowed_origins,
-        );
-        if let Err(refusal) = checked {
-            let (status, message) = match refusal {
-                origin::HostRefusal::DuplicateHost => (StatusCode::BAD_REQUEST, "more than one Host header"),
-                origin::HostRefusal::Host => (StatusCode::FORBIDDEN, "Host not allowed"),
-                _ => (StatusCode::FORBIDDEN, "Origin not allowed"),
-            };
-            return error_response(status, None, ErrorObject::new(ErrorCode::INVALID_REQUEST, message));
-        }
-        if let Some(name) = conflicting_mcp_header(request.headers()) {
-            let message = format!("the {name} header is sent more than once with different values");
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                None,
-                ErrorObject::new(ErrorCode::INVALID_REQUEST, message),
-            );
-        }
-        match *request.method() {
-            Method::POST => self.post(request).await,
-            Method::GET => {
-                let principal = request.extensions().get::<Principal>();
-                self.get(request.headers(), request.extensions().get::<ListenerClosing>(), principal).await
-            }
-            Method::DELETE => self.delete(request.headers(), request.extensions().get::<Principal>()).await,
-            _ => {
-                let mut response = Response::new(HttpBody::empty());
-                *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-                response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-                response
-            }
-        }
-    }
-
     async fn delete(&self, headers: &HeaderMap, principal: Option<&Principal>) -> Response<HttpBody> {
         let Some(id) = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) else {
             return error_response(
@@ -313,17 +298,46 @@ where
         self.standalone.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn post<B>(&self, request: Request<B>) -> Response<HttpBody>
+    /// POST: one JSON-RPC message, or a 2025-03-26 session's batch.
+    async fn post<B>(
+        self: Arc<Self>,
+        mut parts: http::request::Parts,
+        body: B,
+    ) -> Result<Response<HttpBody>, Infallible>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let (mut parts, body) = request.into_parts();
+        let bytes = match self.read_body(&parts.headers, body).await {
+            Ok(bytes) => bytes,
+            Err(refusal) => return Ok(refusal),
+        };
+        let session = match parts.headers.get(&SESSION_ID).and_then(|v| v.to_str().ok()) {
+            None => None,
+            Some(id) => match self.sessions.get(id).await {
+                Ok(Some(session)) if owned_by(&session, parts.extensions.get::<Principal>()) => Some(session),
+                Ok(_) => return Ok(session_not_found()),
+                Err(error) => return Ok(store_unavailable(&error)),
+            },
+        };
+        // What needs no waiting is done without keeping its locals in this future; what waits
+        // is a future of its own, so each stays within the allocator's thread cache.
+        match self.answer(&mut parts, &bytes, session) {
+            Answer::Now(response) => Ok(response),
+            Answer::Later(work) => Ok(work.await),
+        }
+    }
+
+    /// The request's body, read within the endpoint's size and time limits; or the refusal.
+    async fn read_body<B>(&self, headers: &HeaderMap, body: B) -> Result<Bytes, Response<HttpBody>>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let limit = self.config.max_body_size;
-        let declared =
-            parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > limit) {
-            return too_large(declared.unwrap_or(limit), limit);
+            return Err(too_large(declared.unwrap_or(limit), limit));
         }
         // A body sent slowly holds the connection only so long.
         let Ok(collected) = tokio::time::timeout(self.config.body_timeout, Limited::new(body, limit).collect()).await
@@ -331,31 +345,32 @@ where
             let error = ErrorObject::new(ErrorCode::INVALID_REQUEST, "the request body took too long to arrive");
             let mut response = error_response(StatusCode::REQUEST_TIMEOUT, None, error);
             response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
+            return Err(response);
         };
-        let bytes = match collected {
-            Ok(collected) => collected.to_bytes(),
+        match collected {
+            Ok(collected) => Ok(collected.to_bytes()),
             Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-                return too_large(limit + 1, limit);
+                Err(too_large(limit + 1, limit))
             }
-            Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    ErrorObject::new(ErrorCode::PARSE_ERROR, "could not read the request body"),
-                );
-            }
-        };
+            Err(_) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(ErrorCode::PARSE_ERROR, "could not read the request body"),
+            )),
+        }
+    }
 
-        let session_id = parts.headers.get(&SESSION_ID).and_then(|v| v.to_str().ok());
-        let session = match session_id {
-            None => None,
-            Some(id) => match self.sessions.get(id).await {
-                Ok(Some(session)) if owned_by(&session, parts.extensions.get::<Principal>()) => Some(session),
-                Ok(_) => return session_not_found(),
-                Err(error) => return store_unavailable(&error),
-            },
-        };
+    /// A POST once its body and session are known: the session's checks, the decode, and the
+    /// answer, made now or by the work that waits (the call, a batch, a session's save).
+    fn answer<'a>(
+        &'a self,
+        parts: &'a mut http::request::Parts,
+        bytes: &'a Bytes,
+        session: Option<Arc<Session>>,
+    ) -> Answer<'a> {
+        let http::request::Parts { headers, extensions, .. } = parts;
+        let headers: &'a HeaderMap = headers;
+        let session_id = headers.get(&SESSION_ID).and_then(|v| v.to_str().ok());
         // Read once: the checks below, the batch rule and the save all look at it. The revision
         // first, so a change made meanwhile by another request is saved again, never missed.
         let revision = session.as_ref().map(|s| s.revision());
@@ -366,7 +381,7 @@ where
         // sends one, and nothing in a legacy session depends on it. A 2026-07-28 request, or
         // a revision nobody knows, is refused: the eras do not mix.
         if state.is_some()
-            && let Some(header) = parts.headers.get(&PROTOCOL_VERSION)
+            && let Some(header) = headers.get(&PROTOCOL_VERSION)
             && header
                 .to_str()
                 .ok()
@@ -374,21 +389,21 @@ where
                 .is_none_or(|v| v.is_modern())
         {
             let message = "MCP-Protocol-Version names no legacy revision; a session speaks only legacy ones";
-            return error_response(
+            return Answer::Now(error_response(
                 StatusCode::BAD_REQUEST,
                 None,
                 ErrorObject::new(ErrorCode::INVALID_REQUEST, message),
-            );
+            ));
         }
         let batches = state.as_ref().is_some_and(|s| s.version.allows_batches());
         let saving =
             session_id.zip(session.clone()).zip(state.zip(revision)).map(|((id, session), (before, revision))| {
                 Saving { revision, before, id: id.to_owned(), session, store: self.sessions.clone() }
             });
-        let frame = match decode(&bytes, &DecodeOptions::default().with_batches(batches)) {
+        let frame = match decode(bytes, &DecodeOptions::default().with_batches(batches)) {
             Ok(frame) => frame,
             // A notification is never answered: the status alone says it was not accepted.
-            Err(rejection) if rejection.notification => return bad_request_without_body(),
+            Err(rejection) if rejection.notification => return Answer::Now(bad_request_without_body()),
             Err(rejection) => {
                 let error = rejection.error.to_error_object();
                 // A name no method has is a 404, as on the dispatch path; the rest are 400.
@@ -398,45 +413,48 @@ where
                 } else {
                     StatusCode::BAD_REQUEST
                 };
-                return error_response(status, rejection.id, error);
+                return Answer::Now(error_response(status, rejection.id, error));
             }
         };
         match frame {
-            Frame::Batch(entries) => {
-                let response = self.batch(entries, &bytes, session, &parts).await;
+            Frame::Batch(entries) => Answer::Later(Box::pin(async move {
+                let response = self.batch(entries, bytes, session, headers, extensions).await;
                 if let Some(saving) = saving {
                     saving.save().await;
                 }
                 response
-            }
+            })),
             Frame::Single(Envelope::Request(raw)) => {
                 let creating = session.is_none() && raw.method == "initialize";
                 let session = if creating {
-                    let opener = parts.extensions.get::<Principal>().map(|p| p.subject().to_owned());
+                    let opener = extensions.get::<Principal>().map(|p| p.subject().to_owned());
                     Some(Arc::new(Session::opened_by(opener)))
                 } else {
                     session
                 };
-                let mut request = McpRequest::from_raw(&raw, &bytes);
-                request.extensions.insert(mcp_headers(&parts.headers));
+                let mut request = McpRequest::from_raw(&raw, bytes);
+                request.extensions.insert(mcp_headers(headers));
                 // A listen stream never ends by itself: it ends when the listener shuts down, and
                 // holds one of a bounded number of places while it is open.
                 let listening = raw.method == "subscriptions/listen";
-                let closing =
-                    listening.then(|| parts.extensions.get::<ListenerClosing>().map(|c| c.0.clone())).flatten();
+                let closing = listening.then(|| extensions.get::<ListenerClosing>().map(|c| c.0.clone())).flatten();
                 // The one request of this HTTP request takes its extensions whole.
-                carry_extensions(std::mem::take(&mut parts.extensions), &mut request);
+                carry_extensions(std::mem::take(extensions), &mut request);
                 let slot = match listening.then(|| self.listen_slots.clone().try_acquire_owned()) {
                     Some(Err(_)) => {
                         crate::limit_reached("max_listen_streams");
                         let error =
                             ErrorObject::new(ErrorCode::INTERNAL_ERROR, "too many listen streams open; retry later");
-                        return error_response(StatusCode::SERVICE_UNAVAILABLE, Some(raw.id.clone()), error);
+                        return Answer::Now(error_response(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            Some(raw.id.clone()),
+                            error,
+                        ));
                     }
                     Some(Ok(slot)) => Some(slot),
                     None => None,
                 };
-                self.respond(request, session_id, session, creating, saving, closing, slot).await
+                Answer::Later(Box::pin(self.respond(request, session_id, session, creating, saving, closing, slot)))
             }
             Frame::Single(Envelope::Notification(notification)) => {
                 if let (Some(session), "notifications/initialized") = (&session, notification.method.as_ref()) {
@@ -454,10 +472,13 @@ where
                         call.cancel();
                     }
                 }
-                if let Some(saving) = saving {
-                    saving.save().await;
+                match saving {
+                    Some(saving) => Answer::Later(Box::pin(async move {
+                        saving.save().await;
+                        accepted()
+                    })),
+                    None => Answer::Now(accepted()),
                 }
-                accepted()
             }
             // Answers to a legacy session's server-to-client requests.
             Frame::Single(Envelope::Response(response)) => {
@@ -465,28 +486,31 @@ where
                     let value = serde_json::from_str(response.result.get()).unwrap_or_default();
                     session.complete_request(&response.id, Ok(value));
                 }
-                accepted()
+                Answer::Now(accepted())
             }
             Frame::Single(Envelope::Error(error)) => {
                 if let (Some(session), Some(id)) = (&session, &error.id) {
                     session.complete_request(id, Err(error.error));
                 }
-                accepted()
+                Answer::Now(accepted())
             }
         }
     }
 
+    /// A request's answer: JSON when its handler sends nothing before its result, else an
+    /// event stream. What needs no waiting is done here, before the future starts, so the
+    /// future holds only what lives across its waits.
     #[allow(clippy::too_many_arguments)]
-    async fn respond(
-        &self,
+    fn respond<'a>(
+        &'a self,
         mut request: McpRequest,
-        session_id: Option<&str>,
+        session_id: Option<&'a str>,
         session: Option<Arc<Session>>,
         creating: bool,
         saving: Option<Saving>,
         closing: Option<CancellationToken>,
         slot: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> Response<HttpBody> {
+    ) -> impl Future<Output = Response<HttpBody>> + Send + 'a {
         let legacy = session.is_some() && !creating;
         if let Some(session) = &session {
             request.extensions.insert(session.clone());
@@ -498,8 +522,8 @@ where
         let (tx, mut rx) = mpsc::channel::<Bytes>(self.config.stream_queue.max(1));
         // A legacy session's stream is recorded, to be resumed; from 2025-11-25 on, the server
         // may also end its connection for the client to poll.
-        let recording = session_id.filter(|_| legacy).zip(session.as_ref().and_then(|s| s.state()));
-        let polling = recording.as_ref().is_some_and(|(_, state)| state.version >= ProtocolVersion::V2025_11_25);
+        let recording = session_id.filter(|_| legacy).zip(session.as_ref().and_then(|s| s.state()).map(|s| s.version));
+        let polling = recording.is_some_and(|(_, version)| version >= ProtocolVersion::V2025_11_25);
         let close = CancellationToken::new();
         let notifier = Notifier::messages(tx);
         request.extensions.insert(if polling { notifier.with_stream_close(close.clone()) } else { notifier });
@@ -515,51 +539,53 @@ where
             response
         });
 
-        let first = tokio::select! {
-            biased;
-            Some(first) = rx.recv() => Some(first),
-            // The handler ended the connection before it sent anything: a stream all the same,
-            // for the client to resume.
-            () = close.cancelled(), if polling => None,
-            Ok(response) = &mut future => match rx.try_recv() {
-                // Notifications raced the result: deliver them first, on a stream.
-                Ok(first) => {
-                    future = Box::pin(std::future::ready(Ok(response)));
-                    Some(first)
-                }
-                Err(_) => {
-                    guard.disarm();
-                    return self.json(response, session, creating, legacy).await;
-                }
-            },
-        };
-        guard.disarm();
-        let recorder = recording.and_then(|(session, state)| {
-            Recorder::new(Recording {
-                events: self.events.clone(),
-                session,
-                request: request_id,
-                cancel: token.clone(),
-                polling: state.version >= ProtocolVersion::V2025_11_25,
-                live: &self.live_streams,
-                calls: &self.recorded_calls,
-            })
-        });
-        let stream = PostStream {
-            first,
-            rx,
-            future,
-            token,
-            closing,
-            slot,
-            recorder,
-            close,
-            poll_after: self.config.sse_poll_after,
-            retry: self.config.sse_retry,
-            keep_alive: self.config.sse_keep_alive,
-            queue: self.config.stream_queue,
-        };
-        stream.respond()
+        async move {
+            let first = tokio::select! {
+                biased;
+                Some(first) = rx.recv() => Some(first),
+                // The handler ended the connection before it sent anything: a stream all the same,
+                // for the client to resume.
+                () = close.cancelled(), if polling => None,
+                Ok(response) = &mut future => match rx.try_recv() {
+                    // Notifications raced the result: deliver them first, on a stream.
+                    Ok(first) => {
+                        future = Box::pin(std::future::ready(Ok(response)));
+                        Some(first)
+                    }
+                    Err(_) => {
+                        guard.disarm();
+                        return self.json(response, session, creating, legacy).await;
+                    }
+                },
+            };
+            guard.disarm();
+            let recorder = recording.and_then(|(session, version)| {
+                Recorder::new(Recording {
+                    events: self.events.clone(),
+                    session,
+                    request: request_id,
+                    cancel: token.clone(),
+                    polling: version >= ProtocolVersion::V2025_11_25,
+                    live: &self.live_streams,
+                    calls: &self.recorded_calls,
+                })
+            });
+            let stream = PostStream {
+                first,
+                rx,
+                future,
+                token,
+                closing,
+                slot,
+                recorder,
+                close,
+                poll_after: self.config.sse_poll_after,
+                retry: self.config.sse_retry,
+                keep_alive: self.config.sse_keep_alive,
+                queue: self.config.stream_queue,
+            };
+            stream.respond()
+        }
     }
 
     async fn json(
@@ -611,9 +637,9 @@ where
         entries: Vec<Result<Envelope<'_>, mocopr_core::Rejection>>,
         bytes: &Bytes,
         session: Option<Arc<Session>>,
-        parts: &http::request::Parts,
+        headers: &HeaderMap,
+        extensions: &http::Extensions,
     ) -> Response<HttpBody> {
-        let headers = &parts.headers;
         let mut out = vec![b'['];
         let mut any = false;
         // A notification that was not accepted is not answered, but the status says so.
@@ -628,7 +654,7 @@ where
                 Ok(Envelope::Request(raw)) => {
                     let mut request = McpRequest::from_raw(&raw, bytes);
                     request.extensions.insert(mcp_headers(headers));
-                    carry_extensions(parts.extensions.clone(), &mut request);
+                    carry_extensions(extensions.clone(), &mut request);
                     if let Some(session) = &session {
                         request.extensions.insert(session.clone());
                         request.extensions.insert(StandaloneEvents(self.events.clone()));
@@ -652,6 +678,14 @@ where
     }
 }
 
+/// A POST's answer, once its message is decoded.
+enum Answer<'a> {
+    /// Made without waiting (a refusal, an accepted notification).
+    Now(Response<HttpBody>),
+    /// Made by work that waits, boxed apart (see [`Shared::post`]).
+    Later(BoxFuture<'a, Response<HttpBody>>),
+}
+
 /// A legacy session whose state a request may change, and what it was before.
 struct Saving {
     id: String,
@@ -669,111 +703,14 @@ impl Saving {
     }
 }
 
-/// The first MCP header (`MCP-Protocol-Version`, `Mcp-Session-Id`, `Mcp-Method`, `Mcp-Name`,
-/// `Mcp-Param-*`, …) sent more than once with different values: which copy counts would be a
-/// guess, so the request is refused.
-fn conflicting_mcp_header(headers: &HeaderMap) -> Option<&str> {
-    // Almost every request repeats no header at all: then there is nothing to compare.
-    if headers.keys_len() == headers.len() {
-        return None;
-    }
-    headers.keys().filter(|name| name.as_str().starts_with("mcp-")).map(http::HeaderName::as_str).find(|name| {
-        let mut values = headers.get_all(*name).iter();
-        let first = values.next();
-        values.any(|value| Some(value) != first)
-    })
-}
-
-/// The MCP request headers of `headers` (the first value of each; conflicting repeats are
-/// refused before this is read).
-///
-/// ```
-/// use http::HeaderMap;
-///
-/// let mut headers = HeaderMap::new();
-/// headers.insert("mcp-method", "tools/call".parse().unwrap());
-/// headers.insert("mcp-param-region", "eu".parse().unwrap());
-/// let mcp = mocopr_transport::http::mcp_headers(&headers);
-/// assert_eq!(mcp.method.as_deref(), Some("tools/call"));
-/// assert_eq!(mcp.params, [("region".to_owned(), "eu".to_owned())]);
-/// ```
-pub fn mcp_headers(headers: &HeaderMap) -> McpHeaders {
-    let mut result = McpHeaders::default();
-    // One pass over the headers, by name, instead of a hashed lookup per MCP header.
-    for (name, value) in headers {
-        let Some(rest) = name.as_str().strip_prefix("mcp-") else { continue };
-        let Ok(value) = value.to_str() else { continue };
-        let slot = match rest {
-            "protocol-version" => &mut result.protocol_version,
-            "method" => &mut result.method,
-            "name" => &mut result.name,
-            _ => {
-                if let Some(suffix) = rest.strip_prefix("param-") {
-                    result.params.push((suffix.to_owned(), value.trim().to_owned()));
-                }
-                continue;
-            }
-        };
-        if slot.is_none() {
-            *slot = Some(value.trim().to_owned());
-        }
-    }
-    result
-}
-
 fn message_bytes(response: &McpResponse) -> Vec<u8> {
     let mut out = Vec::with_capacity(response.message_size_hint());
     response.write_message(&mut out);
     out
 }
 
-/// What layers in front of the endpoint (an authorization layer, axum's `ConnectInfo`, a
-/// request id) put in the HTTP request's extensions, carried into the MCP request: the
-/// [`Principal`](mocopr_core::principal::Principal) as itself (the handler model's slot), and
-/// all of them as [`HttpExtensions`].
-fn carry_extensions(mut from: http::Extensions, request: &mut McpRequest) {
-    // The listener's own marker and the connection's state are the endpoint's and the layers'
-    // business; without anything else there is nothing to carry (and no allocation per request).
-    from.remove::<ListenerClosing>();
-    from.remove::<mocopr_core::connection::ConnectionState>();
-    if from.is_empty() {
-        return;
-    }
-    if let Some(principal) = from.get::<Principal>() {
-        request.extensions.insert(principal.clone());
-    }
-    request.extensions.insert(HttpExtensions(Arc::new(from)));
-}
-
 /// Whether `session` serves `principal`: a session serves the caller that opened it, and
 /// nobody else (an authenticated caller's session is unknown to every other caller).
 fn owned_by(session: &Session, principal: Option<&Principal>) -> bool {
     session.serves(principal)
-}
-
-/// The extensions of the HTTP request an MCP request came in, as the layers in front of the
-/// endpoint left them; in the MCP request's [`McpRequest::extensions`] whenever they left
-/// anything (and, through `RequestCtx::http_extension`, a handler's reach).
-///
-/// ```
-/// use mocopr_transport::http::HttpExtensions;
-///
-/// let mut extensions = http::Extensions::new();
-/// extensions.insert(42_u16);
-/// let carried = HttpExtensions::new(extensions);
-/// assert_eq!(carried.get::<u16>(), Some(&42));
-/// ```
-#[derive(Debug, Clone)]
-pub struct HttpExtensions(Arc<http::Extensions>);
-
-impl HttpExtensions {
-    /// Carries `extensions`.
-    pub fn new(extensions: http::Extensions) -> Self {
-        HttpExtensions(Arc::new(extensions))
-    }
-
-    /// The value of type `T` a layer put there.
-    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.0.get::<T>()
-    }
 }
